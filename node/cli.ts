@@ -1,0 +1,155 @@
+#!/usr/bin/env node
+// Entry point and composition root: parses config once, wires real implementations, owns signals
+// and the exit code. Nothing else in labx calls process.exit.
+import { readFileSync } from "node:fs";
+import { ConfigError, configSchema, loadConfig, type Config } from "./config.js";
+import { createLogger } from "./log.js";
+import { LabxNode } from "./labx-node.js";
+import { resolveFfmpeg, FfmpegNotFoundError } from "./recorder/ffmpeg-path.js";
+import { createValidators } from "./schemas.js";
+import { EmbeddedBroker } from "../broker/embedded-broker.js";
+
+const USAGE = `usage: labx <command> [options]
+
+commands:
+  node     run a node: takes commands on MQTT and records batches
+  broker   run the embedded MQTT broker alone
+
+options (each also LABX_<KEY> in the environment and <key> in a --config JSON file):
+${Object.entries(configSchema())
+  .map(([key, s]) => `  --${s.arg.padEnd(18)} ${s.doc} [${key}, default ${JSON.stringify(s.default)}]`)
+  .join("\n")}
+  --config FILE        JSON file of options`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8").toString()) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === "--help" || command === "-h" || command === "help") {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  if (command === "--version") {
+    console.log(version());
+    return 0;
+  }
+  if (command !== "node" && command !== "broker") {
+    console.error(`labx: unknown command "${command}"\n${USAGE}`);
+    return 2;
+  }
+  if (rest.includes("--help")) {
+    console.log(USAGE);
+    return 0;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(rest, process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`labx: invalid configuration: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+  const log = createLogger(config.log_level);
+  return command === "broker" ? runBroker(config, log) : runNode(config, log);
+}
+
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (s: NodeJS.Signals) => {
+      process.off("SIGINT", on);
+      process.off("SIGTERM", on);
+      resolve(s);
+    };
+    process.on("SIGINT", on);
+    process.on("SIGTERM", on);
+  });
+}
+
+async function runBroker(config: Config, log: ReturnType<typeof createLogger>): Promise<number> {
+  const broker = new EmbeddedBroker({
+    port: config.broker_port,
+    host: config.broker_host,
+    log: log.child({ module: "broker" }),
+  });
+  await broker.start();
+  const signal = await untilSignal();
+  log.info({ signal }, "shutting down");
+  await broker.stop();
+  return 0;
+}
+
+async function runNode(config: Config, log: ReturnType<typeof createLogger>): Promise<number> {
+  let ffmpegPath: string;
+  try {
+    ffmpegPath = resolveFfmpeg({ configured: config.ffmpeg_path, envPath: process.env.PATH });
+  } catch (err) {
+    if (err instanceof FfmpegNotFoundError) {
+      console.error(`labx: ${err.message}`);
+      return 3;
+    }
+    throw err;
+  }
+  log.info({ ffmpeg: ffmpegPath }, "ffmpeg found");
+
+  let broker: EmbeddedBroker | null = null;
+  let effective = config;
+  if (config.embedded_broker) {
+    broker = new EmbeddedBroker({
+      port: config.broker_port,
+      host: config.broker_host,
+      log: log.child({ module: "broker" }),
+    });
+    const port = await broker.start();
+    effective = Object.freeze({ ...config, broker_url: `mqtt://127.0.0.1:${port}` });
+  }
+  const node = new LabxNode(effective, { log, validators: createValidators(), ffmpegPath });
+  const shutdown = async (): Promise<void> => {
+    await node.stop();
+    await broker?.stop();
+  };
+  try {
+    await node.start();
+  } catch (err) {
+    log.error({ err }, "node could not start");
+    console.error(`labx: could not connect to ${effective.broker_url}: ${(err as Error).message}`);
+    await shutdown();
+    return 1;
+  }
+
+  let exitCode = 0;
+  const finished = new Promise<void>((resolve) => {
+    if (config.duration === null) return;
+    // The old collector's habit: record at launch, exit when done.
+    node.onSessionEnded((r) => {
+      if (r.reason === "failed") exitCode = 1;
+      resolve();
+    });
+    node
+      .startSession({ session: config.session ?? undefined, duration: config.duration })
+      .catch((err: unknown) => {
+        log.error({ err }, "recording at launch failed");
+        console.error(`labx: recording could not start: ${(err as Error).message}`);
+        exitCode = 1;
+        resolve();
+      });
+  });
+  const signal = await Promise.race([untilSignal(), finished.then(() => null)]);
+  if (signal) log.info({ signal }, "shutting down");
+  await shutdown();
+  return exitCode;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error("labx: fatal:", err);
+    process.exit(1);
+  },
+);

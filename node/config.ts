@@ -1,0 +1,331 @@
+import convict from "convict";
+import { readFileSync } from "node:fs";
+import { isName, RESERVED_NAMES } from "./names.js";
+
+// The one place that reads process.env and argv: everything else receives the frozen Config.
+
+function name(value: unknown): void {
+  if (!isName(value)) throw new Error("must be 1-64 characters of A-Z a-z 0-9 _ -");
+  if (RESERVED_NAMES.includes(value)) throw new Error(`"${value}" is reserved`);
+}
+
+const toNumber = (v: unknown): unknown =>
+  typeof v === "string" && v.trim() !== "" && !isNaN(Number(v)) ? Number(v) : v;
+const toNullable = (v: unknown): unknown => (v === "" || v === "null" ? null : toNumber(v));
+
+// Registering is idempotent: convict keeps one table of formats by name.
+convict.addFormats({
+  seconds: {
+    validate: (v: unknown) => {
+      if (typeof v !== "number" || !(v >= 1 && v <= 3600))
+        throw new Error("must be a number of seconds from 1 to 3600");
+    },
+    coerce: toNumber,
+  },
+  "optional-seconds": {
+    validate: (v: unknown) => {
+      if (v !== null && (typeof v !== "number" || !(v > 0)))
+        throw new Error("must be a positive number of seconds");
+    },
+    coerce: toNullable,
+  },
+  fps: {
+    validate: (v: unknown) => {
+      if (typeof v !== "number" || !(v > 0 && v <= 240)) throw new Error("must be a number from 1 to 240");
+    },
+    coerce: toNumber,
+  },
+  "optional-name": {
+    validate: (v: unknown) => v === null || name(v),
+    coerce: (v: unknown) => (v === "" ? null : v),
+  },
+});
+
+const schema = {
+  sbc_id: {
+    doc: "This node's id (topics, file names).",
+    format: name,
+    default: "SBC001",
+    arg: "sbc-id",
+    env: "LABX_SBC_ID",
+  },
+  groups: {
+    doc: "Groups this node also answers to, comma-separated.",
+    format: (v: unknown) => {
+      if (Array.isArray(v)) return v.forEach(name);
+      if (typeof v !== "string") throw new Error("must be a comma-separated list of names");
+      splitList(v).forEach(name);
+    },
+    default: "" as string | string[],
+    arg: "groups",
+    env: "LABX_GROUPS",
+  },
+  data_dir: {
+    doc: "Where sessions are written.",
+    format: String,
+    default: "./data",
+    arg: "data-dir",
+    env: "LABX_DATA_DIR",
+  },
+  batch_duration: {
+    doc: "Default seconds per batch.",
+    format: "seconds",
+    default: 10,
+    arg: "batch-duration",
+    env: "LABX_BATCH_DURATION",
+  },
+  duration: {
+    doc: "Start recording at launch for this many seconds, then exit (like the old collector).",
+    format: "optional-seconds",
+    default: null as number | null,
+    arg: "duration",
+    env: "LABX_DURATION",
+  },
+  session: {
+    doc: "Session name for --duration recordings (generated when absent).",
+    format: "optional-name",
+    default: null as string | null,
+    arg: "session",
+    env: "LABX_SESSION",
+  },
+  camera: {
+    doc: "A V4L2 device (/dev/video0), 'synthetic', or a stream URL (rtsp, http, udp, tcp).",
+    format: (v: unknown) => {
+      if (
+        typeof v !== "string" ||
+        !/^(synthetic|\/dev\/\S+|(rtsp|rtsps|http|https|udp|tcp|srt):\/\/\S+)$/.test(v)
+      )
+        throw new Error("must be /dev/videoN, synthetic, or an rtsp/http/udp/tcp URL");
+    },
+    default: "synthetic",
+    arg: "camera",
+    env: "LABX_CAMERA",
+  },
+  video_size: {
+    doc: "Frame size WxH (synthetic camera and V4L2).",
+    format: (v: unknown) => {
+      if (typeof v !== "string" || !/^\d{2,5}x\d{2,5}$/.test(v))
+        throw new Error("must be WIDTHxHEIGHT, e.g. 640x480");
+    },
+    default: "640x480",
+    arg: "video-size",
+    env: "LABX_VIDEO_SIZE",
+  },
+  framerate: {
+    doc: "Frames per second (synthetic camera and V4L2).",
+    format: "fps",
+    default: 30,
+    arg: "framerate",
+    env: "LABX_FRAMERATE",
+  },
+  input_format: {
+    doc: "V4L2 pixel format asked of the camera; mjpeg is stored without re-encoding.",
+    format: ["mjpeg", "h264", "yuyv422"],
+    default: "mjpeg",
+    arg: "input-format",
+    env: "LABX_INPUT_FORMAT",
+  },
+  codec: {
+    doc: "auto: copy compressed input, MJPEG otherwise; or force copy, mjpeg or h264.",
+    format: ["auto", "copy", "mjpeg", "h264"],
+    default: "auto",
+    arg: "codec",
+    env: "LABX_CODEC",
+  },
+  broker_url: {
+    doc: "MQTT broker to connect to.",
+    format: String,
+    default: "mqtt://127.0.0.1:1883",
+    arg: "broker-url",
+    env: "LABX_BROKER_URL",
+  },
+  base_topic: {
+    doc: "Topic prefix.",
+    format: name,
+    default: "labx",
+    arg: "base-topic",
+    env: "LABX_BASE_TOPIC",
+  },
+  embedded_broker: {
+    doc: "Run an aedes broker in this process and connect to it.",
+    format: Boolean,
+    default: false,
+    arg: "embedded-broker",
+    env: "LABX_EMBEDDED_BROKER",
+  },
+  broker_port: {
+    doc: "Port of the embedded broker.",
+    format: "port",
+    default: 1883,
+    arg: "broker-port",
+    env: "LABX_BROKER_PORT",
+  },
+  broker_host: {
+    doc: "Address the embedded broker listens on.",
+    format: String,
+    default: "0.0.0.0",
+    arg: "broker-host",
+    env: "LABX_BROKER_HOST",
+  },
+  disable_sync: {
+    doc: "Do not read or publish chrony status.",
+    format: Boolean,
+    default: false,
+    arg: "disable-sync",
+    env: "LABX_DISABLE_SYNC",
+  },
+  ffmpeg_path: {
+    doc: "ffmpeg binary; ffmpeg-static, then ffmpeg on PATH, when absent.",
+    format: "*",
+    default: null as string | null,
+    arg: "ffmpeg-path",
+    env: "LABX_FFMPEG_PATH",
+  },
+  min_free_mb: {
+    doc: "Refuse to start below this much free space (MiB) in the data directory.",
+    format: "nat",
+    default: 200,
+    arg: "min-free-mb",
+    env: "LABX_MIN_FREE_MB",
+  },
+  start_timeout: {
+    doc: "Seconds to wait for the camera's first frame before CAMERA_UNAVAILABLE.",
+    format: "nat",
+    default: 15,
+    arg: "start-timeout",
+    env: "LABX_START_TIMEOUT",
+  },
+  stop_timeout: {
+    doc: "Seconds ffmpeg gets to finish after 'q' before it is signalled.",
+    format: "nat",
+    default: 10,
+    arg: "stop-timeout",
+    env: "LABX_STOP_TIMEOUT",
+  },
+  max_payload_bytes: {
+    doc: "Command payloads larger than this are refused unread.",
+    format: "nat",
+    default: 65536,
+    arg: "max-payload-bytes",
+    env: "LABX_MAX_PAYLOAD_BYTES",
+  },
+  log_level: {
+    doc: "pino log level.",
+    format: ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
+    default: "info",
+    arg: "log-level",
+    env: "LABX_LOG_LEVEL",
+  },
+};
+
+export type Config = Readonly<{
+  sbc_id: string;
+  groups: readonly string[];
+  data_dir: string;
+  batch_duration: number;
+  duration: number | null;
+  session: string | null;
+  camera: string;
+  video_size: string;
+  framerate: number;
+  input_format: "mjpeg" | "h264" | "yuyv422";
+  codec: "auto" | "copy" | "mjpeg" | "h264";
+  broker_url: string;
+  base_topic: string;
+  embedded_broker: boolean;
+  broker_port: number;
+  broker_host: string;
+  disable_sync: boolean;
+  ffmpeg_path: string | null;
+  min_free_mb: number;
+  start_timeout: number;
+  stop_timeout: number;
+  max_payload_bytes: number;
+  log_level: string;
+}>;
+
+export class ConfigError extends Error {}
+
+// The old collector's spellings, kept so its users' habits still work.
+const ALIASES: Record<string, string> = {
+  "--sbc_id": "--sbc-id",
+  "--batch_duration": "--batch-duration",
+  "--data_directory": "--data-dir",
+  "--data_directory_name": "--data-dir",
+  "--disable_data_sync": "--disable-sync",
+};
+
+const KNOWN_FLAGS = new Set(["config", ...Object.values(schema).map((s) => s.arg)]);
+
+/** Parses argv (without the subcommand) and env once; throws ConfigError with one line per problem. */
+export function loadConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Config {
+  const args = argv.map((a) => {
+    const [flag, ...rest] = a.split("=");
+    const mapped = flag !== undefined ? ALIASES[flag] : undefined;
+    return mapped ? [mapped, ...rest].join("=") : a;
+  });
+  const problems: string[] = [];
+  let configFile: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith("--")) {
+      if (i === 0 || !args[i - 1]!.startsWith("--") || args[i - 1]!.includes("="))
+        problems.push(`unexpected argument "${a}"`);
+      continue;
+    }
+    const flag = a.slice(2).split("=")[0]!.replace(/^no-/, "");
+    if (!KNOWN_FLAGS.has(flag)) problems.push(`unknown option --${flag}`);
+    if (flag === "config") configFile = a.includes("=") ? a.split("=").slice(1).join("=") : args[i + 1];
+  }
+  configFile ??= env.LABX_CONFIG;
+  if (problems.length) throw new ConfigError(problems.join("; "));
+
+  const conf = convict(schema, {
+    args: args.filter((a) => a !== "--config" && !a.startsWith("--config=") && a !== configFile),
+    env: env as NodeJS.ProcessEnv,
+  });
+  try {
+    if (configFile) {
+      const fileValues: unknown = JSON.parse(readFileSync(configFile, "utf8"));
+      if (fileValues === null || typeof fileValues !== "object" || Array.isArray(fileValues))
+        throw new Error("must hold a JSON object");
+      conf.load(fileValues);
+      // Flags and environment outrank the file.
+      conf.load({});
+    }
+  } catch (err) {
+    throw new ConfigError(`config file ${configFile}: ${(err as Error).message}`);
+  }
+  try {
+    conf.validate({ allowed: "strict" });
+  } catch (err) {
+    throw new ConfigError((err as Error).message.split("\n").filter(Boolean).join("; "));
+  }
+  const raw = conf.getProperties() as unknown as Config & { groups: string | string[] };
+  const props: Config = {
+    ...raw,
+    groups: typeof raw.groups === "string" ? splitList(raw.groups) : raw.groups,
+  };
+  if (props.groups.includes(props.sbc_id))
+    throw new ConfigError(`groups: must not contain the node's own id "${props.sbc_id}"`);
+  return deepFreeze(structuredClone(props));
+}
+
+function splitList(v: string): string[] {
+  return v === "" ? [] : v.split(",").map((s) => s.trim());
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    Object.values(value).forEach(deepFreeze);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export function configSchema(): Record<string, { doc: string; default: unknown; arg: string; env: string }> {
+  return schema as never;
+}

@@ -1,0 +1,142 @@
+import { mkdir } from "node:fs/promises";
+import type { IPublishPacket } from "mqtt";
+import type { Logger } from "pino";
+import type { Config } from "./config.js";
+import type { BatchReady, NodeEvent, NodeState, Reply } from "./generated/payloads.js";
+import { CommandRouter } from "./commands/router.js";
+import { MqttConnection } from "./mqtt/connection.js";
+import { commandTopics, nodeTopic, type NodeLeaf } from "./mqtt/topics.js";
+import { RecorderController } from "./recorder/controller.js";
+import type { SpawnFn } from "./recorder/ffmpeg-process.js";
+import type { RecordingResult } from "./recorder/recording.js";
+import type { Validators } from "./schemas.js";
+
+export interface NodeDeps {
+  log: Logger;
+  validators: Validators;
+  ffmpegPath: string;
+  spawn?: SpawnFn;
+  now?: () => Date;
+}
+
+/**
+ * One labx node: an MQTT session, the command router and the recorder, started in that order's
+ * reverse and stopped so that the last batch is announced before `offline` goes out.
+ */
+export class LabxNode {
+  private readonly connection: MqttConnection;
+  private readonly controller: RecorderController;
+  private readonly router: CommandRouter;
+  private readonly log: Logger;
+  private started = false;
+  private stopping: Promise<void> | null = null;
+
+  constructor(
+    private readonly config: Config,
+    deps: NodeDeps,
+  ) {
+    this.log = deps.log.child({ module: "node", node: config.sbc_id });
+    const topic = (leaf: NodeLeaf): string => nodeTopic(config.base_topic, config.sbc_id, leaf);
+    this.connection = new MqttConnection({
+      url: config.broker_url,
+      clientId: `labx-${config.sbc_id}`,
+      availabilityTopic: topic("availability"),
+      subscriptions: commandTopics(config.base_topic, config.sbc_id, config.groups),
+      log: deps.log.child({ module: "mqtt" }),
+    });
+    this.controller = new RecorderController(config, {
+      log: deps.log.child({ module: "recorder" }),
+      ffmpegPath: deps.ffmpegPath,
+      spawn: deps.spawn,
+      now: deps.now,
+      clock: () =>
+        config.disable_sync
+          ? { synced: false, reason: "sync disabled" }
+          : { synced: false, reason: "clock status not read yet" },
+      publishState: (state) => this.publishJson(topic("state"), state, true),
+      publishEvent: (event) =>
+        this.publishJson(
+          topic("event"),
+          {
+            node: config.sbc_id,
+            at: (deps.now?.() ?? new Date()).toISOString(),
+            ...event,
+          } satisfies NodeEvent,
+          false,
+        ),
+      // QoS 1 and awaited: the batch is acknowledged by the broker (or queued while offline) in order.
+      announce: (batch: BatchReady) =>
+        this.connection.publish(topic("batch"), JSON.stringify(batch), { qos: 1 }).catch((err: unknown) => {
+          this.log.error({ err, seq: batch.seq }, "batch announcement failed");
+        }),
+    });
+    this.router = new CommandRouter({
+      node: config.sbc_id,
+      validators: deps.validators,
+      maxPayloadBytes: config.max_payload_bytes,
+      log: deps.log.child({ module: "commands" }),
+      handlers: {
+        start: (c) => this.controller.start(c),
+        stop: () => this.controller.stop(),
+        status: async () => this.controller.state,
+      },
+      reply: (reply, packet) => this.reply(topic("reply"), reply, packet),
+    });
+    this.connection.onConnect(() => this.publishJson(topic("state"), this.controller.state, true));
+    this.connection.onMessage((_topic, payload, packet) => {
+      void this.router.handle(payload, packet);
+    });
+  }
+
+  get state(): NodeState {
+    return this.controller.state;
+  }
+
+  onSessionEnded(handler: (r: RecordingResult) => void): void {
+    this.controller.onSessionEnded(handler);
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await mkdir(this.config.data_dir, { recursive: true });
+    await this.connection.start();
+    this.log.info({ groups: this.config.groups, dataDir: this.config.data_dir }, "node ready");
+  }
+
+  /** Starts a session directly (for --duration at launch), with the same checks as the command. */
+  startSession(opts: { session?: string; duration?: number }): Promise<NodeState> {
+    return this.controller.start(opts);
+  }
+
+  /** Finalizes and announces any recording, publishes offline, disconnects. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.controller.shutdown();
+      await this.connection.stop();
+      this.log.info("node stopped");
+    })();
+    return this.stopping;
+  }
+
+  private async reply(replyTopic: string, reply: Reply, packet: IPublishPacket): Promise<void> {
+    const body = JSON.stringify(reply);
+    const sends = [this.connection.publish(replyTopic, body, { qos: 1 })];
+    const props = packet.properties;
+    if (this.connection.protocolVersion === 5 && props?.responseTopic) {
+      sends.push(
+        this.connection.publish(props.responseTopic, body, {
+          qos: 1,
+          ...(props.correlationData ? { properties: { correlationData: props.correlationData } } : {}),
+        }),
+      );
+    }
+    await Promise.all(sends);
+  }
+
+  private publishJson(t: string, payload: object, retain: boolean): void {
+    this.connection.publish(t, JSON.stringify(payload), { qos: 1, retain }).catch((err: unknown) => {
+      this.log.warn({ err: (err as Error).message, topic: t }, "publish failed");
+    });
+  }
+}

@@ -1,0 +1,149 @@
+import mqtt, {
+  type IClientOptions,
+  type IClientPublishOptions,
+  type IPublishPacket,
+  type MqttClient,
+} from "mqtt";
+import type { Logger } from "pino";
+
+export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
+
+export interface ConnectionOptions {
+  url: string;
+  clientId: string;
+  availabilityTopic: string;
+  subscriptions: string[];
+  log: Logger;
+  reconnectPeriodMs?: number;
+  connect?: (url: string, opts: IClientOptions) => MqttClient;
+}
+
+/**
+ * The node's MQTT session, after zigbee2mqtt's lib/mqtt.ts: a retained QoS 1 `offline` will,
+ * retained `online` on every (re)connect followed by the owner's onConnect work (state, subscriptions),
+ * and `offline` published before a clean stop. Speaks MQTT 5 and falls back to 3.1.1 for brokers
+ * that refuse it (aedes 1.x). publish() resolves when the broker acknowledged a QoS 1 message.
+ */
+export class MqttConnection {
+  private client: MqttClient | null = null;
+  private version: 4 | 5 = 5;
+  private readonly messageHandlers: MessageHandler[] = [];
+  private readonly connectHandlers: (() => void)[] = [];
+
+  constructor(private readonly opts: ConnectionOptions) {}
+
+  get protocolVersion(): 4 | 5 {
+    return this.version;
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  onMessage(handler: MessageHandler): void {
+    this.messageHandlers.push(handler);
+  }
+
+  /** Runs after `online` on each (re)connect. */
+  onConnect(handler: () => void): void {
+    this.connectHandlers.push(handler);
+  }
+
+  /** Resolves at the first successful connection (in either protocol version). */
+  async start(): Promise<void> {
+    if (this.client) return;
+    try {
+      await this.connectWith(5);
+    } catch (err) {
+      if (!isProtocolRefusal(err)) throw err;
+      this.opts.log.info("broker refused MQTT 5, using 3.1.1");
+      await this.connectWith(4);
+    }
+  }
+
+  private connectWith(version: 4 | 5): Promise<void> {
+    const { opts } = this;
+    this.version = version;
+    const connect = opts.connect ?? mqtt.connect;
+    const client = connect(opts.url, {
+      clientId: opts.clientId,
+      protocolVersion: version,
+      clean: true,
+      reconnectPeriod: opts.reconnectPeriodMs ?? 2000,
+      connectTimeout: 10_000,
+      // Never queue QoS 0 silently; QoS 1 messages wait for the connection and are acknowledged.
+      queueQoSZero: false,
+      will: { topic: opts.availabilityTopic, payload: Buffer.from("offline"), qos: 1, retain: true },
+    });
+    this.client = client;
+    return new Promise((resolve, reject) => {
+      let first = true;
+      client.on("connect", () => {
+        opts.log.info({ url: opts.url, version }, "mqtt connected");
+        void this.publish(opts.availabilityTopic, "online", { qos: 1, retain: true }).catch((err: unknown) =>
+          opts.log.warn({ err }, "online not published"),
+        );
+        client.subscribe(opts.subscriptions, { qos: 1 }, (err) => {
+          if (err) opts.log.error({ err }, "subscribe failed");
+          // Answer no command before subscriptions are confirmed and the caller is ready.
+          for (const h of this.connectHandlers) safely(opts.log, h);
+          if (first) {
+            first = false;
+            resolve();
+          }
+        });
+      });
+      client.on("message", (topic, payload, packet) => {
+        for (const h of this.messageHandlers) safely(opts.log, () => h(topic, payload, packet));
+      });
+      client.on("error", (err) => {
+        if (first) {
+          // The first connection fails fast; afterwards the client keeps reconnecting.
+          first = false;
+          this.client = null;
+          client.end(true);
+          reject(err);
+          return;
+        }
+        opts.log.warn({ err: err.message }, "mqtt error");
+      });
+      client.on("offline", () => opts.log.warn("mqtt offline"));
+      client.on("reconnect", () => opts.log.debug("mqtt reconnecting"));
+    });
+  }
+
+  publish(topic: string, payload: string | Buffer, options: IClientPublishOptions): Promise<void> {
+    const client = this.client;
+    if (!client) return Promise.reject(new Error("not connected"));
+    return new Promise((resolve, reject) => {
+      client.publish(topic, payload, options, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  /** Publishes retained `offline`, then disconnects cleanly (which discards the will). Idempotent. */
+  async stop(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    this.client = null;
+    if (client.connected) {
+      await new Promise<void>((resolve) =>
+        client.publish(this.opts.availabilityTopic, "offline", { qos: 1, retain: true }, () => resolve()),
+      );
+    }
+    await client.endAsync();
+  }
+}
+
+function isProtocolRefusal(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  // 1: 3.1.1 "unacceptable protocol version"; 132: MQTT 5 "Unsupported Protocol Version".
+  return code === 1 || code === 132;
+}
+
+function safely(log: Logger, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    log.error({ err }, "handler failed");
+  }
+}

@@ -1,0 +1,12 @@
+// Pure topic builders; names are validated elsewhere, so they cannot carry '/', '+' or '#'.
+
+export type NodeLeaf = "reply" | "availability" | "state" | "clock" | "batch" | "event";
+
+export function nodeTopic(base: string, node: string, leaf: NodeLeaf): string {
+  return `${base}/${node}/${leaf}`;
+}
+
+/** The command topics a node listens on: its id, each of its groups, and all. */
+export function commandTopics(base: string, node: string, groups: readonly string[]): string[] {
+  return [node, ...groups, "all"].map((target) => `${base}/${target}/cmd`);
+}

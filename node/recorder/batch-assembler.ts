@@ -1,0 +1,92 @@
+import type { StdoutLine } from "./ffmpeg-output.js";
+
+// Pure state machine over ffmpeg's ordered stdout (see ffmpeg-args.ts): frame lines accumulate
+// into the open batch; a segment line closes it; the next frame gives its end, so consecutive
+// batches share a boundary exactly and no time falls between them.
+
+export interface AssembledBatch {
+  seq: number;
+  file: string;
+  /** Frame pts in µs from the input's start (add the anchor for wall-clock). */
+  framePtsUs: number[];
+  /** Where the batch ends on the same scale: the next batch's first frame, or the last frame's end. */
+  endPtsUs: number;
+  /** False when ffmpeg died before closing the file (no list entry). */
+  finalized: boolean;
+}
+
+export class BatchAssembler {
+  private frames: { pts: number; dur: number }[] = [];
+  private pending: Omit<AssembledBatch, "endPtsUs"> | null = null;
+  private seq = 0;
+  private tbValid = true;
+  private lastFrameEnd: number | null = null;
+
+  constructor(private readonly fileForSeq: (seq: number) => string) {}
+
+  get framesSeen(): number {
+    return this.frames.length;
+  }
+
+  /** Feeds one parsed stdout line; returns the batches it completed (zero or one). */
+  push(line: StdoutLine): AssembledBatch[] {
+    switch (line.kind) {
+      case "timebase":
+        // Frame pts are only µs when framecrc's time base is 1/1000000 (guaranteed by our args).
+        this.tbValid = line.num === 1 && line.den === 1_000_000;
+        if (!this.tbValid) throw new Error(`unexpected framecrc time base ${line.num}/${line.den}`);
+        return [];
+      case "frame": {
+        const done: AssembledBatch[] = [];
+        if (this.pending) {
+          done.push({ ...this.pending, endPtsUs: line.ptsUs });
+          this.pending = null;
+        }
+        this.frames.push({ pts: line.ptsUs, dur: line.durationUs });
+        this.lastFrameEnd = line.ptsUs + line.durationUs;
+        return done;
+      }
+      case "segment": {
+        const done = this.flushPending();
+        this.pending = {
+          seq: this.seq,
+          file: line.file,
+          framePtsUs: this.frames.map((f) => f.pts),
+          finalized: true,
+        };
+        this.frames = [];
+        this.seq++;
+        return done;
+      }
+      case "other":
+        return [];
+    }
+  }
+
+  /** At ffmpeg's exit: the closed batch still waiting for its end, and frames in a file never closed. */
+  finish(): AssembledBatch[] {
+    const done = this.flushPending();
+    if (this.frames.length > 0) {
+      done.push({
+        seq: this.seq,
+        file: this.fileForSeq(this.seq),
+        framePtsUs: this.frames.map((f) => f.pts),
+        endPtsUs: this.lastFrameEnd!,
+        finalized: false,
+      });
+      this.frames = [];
+      this.seq++;
+    }
+    return done;
+  }
+
+  private flushPending(): AssembledBatch[] {
+    if (!this.pending) return [];
+    const last = this.pending.framePtsUs.at(-1);
+    // No frame followed the closed batch: it ends where its last frame ends.
+    const end = last === undefined ? 0 : (this.lastFrameEnd ?? last);
+    const done = [{ ...this.pending, endPtsUs: end }];
+    this.pending = null;
+    return done;
+  }
+}

@@ -1,0 +1,258 @@
+import { existsSync, statSync } from "node:fs";
+import { statfs } from "node:fs/promises";
+import path from "node:path";
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import type { BatchReady, NodeEvent, NodeState, StartCommand } from "../generated/payloads.js";
+import { MANIFEST_NAME } from "../batches/manifest.js";
+import { generatedSessionName, sessionDir } from "../batches/paths.js";
+import { CommandError } from "../commands/errors.js";
+import { cameraKind } from "./ffmpeg-args.js";
+import type { SpawnFn } from "./ffmpeg-process.js";
+import { CameraUnavailableError, Recording, type RecordingResult } from "./recording.js";
+
+export interface ControllerDeps {
+  log: Logger;
+  ffmpegPath: string;
+  publishState: (state: NodeState) => void;
+  publishEvent: (event: Omit<NodeEvent, "node" | "at">) => void;
+  announce: (batch: BatchReady) => Promise<void>;
+  clock: () => BatchReady["clock"];
+  now?: () => Date;
+  spawn?: SpawnFn;
+  freeBytes?: (dir: string) => Promise<number>;
+}
+
+const MAX_SCHEDULE_AHEAD_MS = 24 * 3600 * 1000;
+
+/**
+ * The node's recording state machine: idle → scheduled → recording → stopping → idle (or error).
+ * One session at a time; every transition publishes the retained state.
+ */
+export class RecorderController {
+  private status: NodeState["state"] = "idle";
+  private session: string | null = null;
+  private recording: Recording | null = null;
+  private scheduledAt: Date | null = null;
+  private scheduleTimer: NodeJS.Timeout | null = null;
+  private batchDuration: number;
+  private duration: number | null = null;
+  private lastError: string | null = null;
+  private readonly endedHandlers: ((r: RecordingResult) => void)[] = [];
+
+  constructor(
+    private readonly config: Config,
+    private readonly deps: ControllerDeps,
+  ) {
+    this.batchDuration = config.batch_duration;
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  onSessionEnded(handler: (r: RecordingResult) => void): void {
+    this.endedHandlers.push(handler);
+  }
+
+  get state(): NodeState {
+    const startedUs = this.recording?.startedAtUs ?? null;
+    return {
+      node: this.config.sbc_id,
+      state: this.status,
+      session: this.session,
+      started_at: startedUs === null ? null : new Date(startedUs / 1000).toISOString(),
+      scheduled_at: this.scheduledAt?.toISOString() ?? null,
+      batches: this.recording?.batchCount ?? 0,
+      batch_duration: this.batchDuration,
+      duration: this.duration,
+      camera: redact(this.config.camera),
+      ...(this.status === "error" && this.lastError ? { error: this.lastError } : {}),
+      updated_at: this.now().toISOString(),
+    };
+  }
+
+  private set(state: NodeState["state"]): void {
+    this.status = state;
+    this.deps.publishState(this.state);
+  }
+
+  async start(cmd: Omit<StartCommand, "cmd" | "id">): Promise<NodeState> {
+    if (this.status === "scheduled" || this.status === "recording" || this.status === "stopping")
+      throw new CommandError("ALREADY_RECORDING", `already ${this.status} session ${this.session}`);
+    const at = cmd.at === undefined ? null : parseAt(cmd.at);
+    if (at) {
+      const ahead = at.getTime() - this.now().getTime();
+      if (Number.isNaN(ahead)) throw new CommandError("BAD_SCHEDULE", `at ${String(cmd.at)} is not a time`);
+      if (ahead < 0) throw new CommandError("BAD_SCHEDULE", `at ${at.toISOString()} is in the past`);
+      if (ahead > MAX_SCHEDULE_AHEAD_MS)
+        throw new CommandError("BAD_SCHEDULE", `at ${at.toISOString()} is more than 24 h ahead`);
+    }
+    const session = cmd.session ?? generatedSessionName(at ?? this.now());
+    const dir = sessionDir(this.config.data_dir, session);
+    if (existsSync(path.join(dir, MANIFEST_NAME)))
+      throw new CommandError(
+        "SESSION_EXISTS",
+        `session ${session} already has batches on ${this.config.sbc_id}`,
+      );
+    await this.checkDisk();
+    this.checkCamera();
+
+    this.session = session;
+    this.batchDuration = cmd.batch_duration ?? this.config.batch_duration;
+    this.duration = cmd.duration ?? null;
+    this.lastError = null;
+    if (at) {
+      this.scheduledAt = at;
+      this.set("scheduled");
+      // Coarse for now: the timer fires at `at`; the first frame follows by ffmpeg's start-up time.
+      this.scheduleTimer = setTimeout(() => {
+        this.scheduleTimer = null;
+        this.begin(session, dir).catch((err: unknown) =>
+          this.deps.log.error({ err }, "scheduled start failed"),
+        );
+      }, at.getTime() - this.now().getTime());
+      return this.state;
+    }
+    return this.begin(session, dir);
+  }
+
+  private async begin(session: string, dir: string): Promise<NodeState> {
+    this.scheduledAt = null;
+    const recording = new Recording(
+      {
+        node: this.config.sbc_id,
+        session,
+        dataDir: this.config.data_dir,
+        sessionDir: dir,
+        ffmpegPath: this.deps.ffmpegPath,
+        recorder: {
+          camera: this.config.camera,
+          videoSize: this.config.video_size,
+          framerate: this.config.framerate,
+          inputFormat: this.config.input_format,
+          codec: this.config.codec,
+          batchDuration: this.batchDuration,
+          duration: this.duration,
+        },
+        startTimeoutMs: this.config.start_timeout * 1000,
+        stopTimeoutMs: this.config.stop_timeout * 1000,
+      },
+      {
+        log: this.deps.log.child({ session }),
+        clock: this.deps.clock,
+        spawn: this.deps.spawn,
+        announce: async (batch) => {
+          await this.deps.announce(batch);
+          this.deps.publishState(this.state);
+        },
+      },
+    );
+    this.recording = recording;
+    this.set("recording");
+    try {
+      await recording.start();
+    } catch (err) {
+      this.recording = null;
+      this.session = null;
+      this.set("idle");
+      if (err instanceof CameraUnavailableError) throw new CommandError("CAMERA_UNAVAILABLE", err.message);
+      throw err;
+    }
+    this.deps.publishState(this.state);
+    this.deps.publishEvent({
+      type: "session_started",
+      level: "info",
+      session,
+      message: `recording ${session}`,
+    });
+    void recording.done.then((result) => this.ended(recording, result));
+    return this.state;
+  }
+
+  private ended(recording: Recording, result: RecordingResult): void {
+    if (this.recording !== recording) return;
+    const session = this.session;
+    if (result.reason === "failed") {
+      this.lastError = result.error ?? "ffmpeg failed";
+      this.deps.publishEvent({
+        type: "recorder_failed",
+        level: "error",
+        session,
+        message: `recording ${session} failed after ${result.batches} batches`,
+        reason: this.lastError,
+        batches: result.batches,
+      });
+    }
+    this.deps.publishEvent({
+      type: "session_ended",
+      level: result.reason === "failed" ? "error" : "info",
+      session,
+      message: `session ${session} ${result.reason} with ${result.batches} batches`,
+      reason: result.reason,
+      batches: result.batches,
+    });
+    this.set(result.reason === "failed" ? "error" : "idle");
+    for (const h of this.endedHandlers) h(result);
+  }
+
+  /** Cancels a scheduled start, or finalizes the running session; resolves when all batches are out. */
+  async stop(): Promise<NodeState> {
+    if (this.status === "scheduled") {
+      clearTimeout(this.scheduleTimer!);
+      this.scheduleTimer = null;
+      this.scheduledAt = null;
+      this.session = null;
+      this.set("idle");
+      return this.state;
+    }
+    const recording = this.recording;
+    if (!recording || (this.status !== "recording" && this.status !== "stopping"))
+      throw new CommandError("NOT_RECORDING", "no session is recording");
+    const session = this.session;
+    this.set("stopping");
+    await recording.stop();
+    // ended() has run by now (done resolved); report the finished session in the reply.
+    return { ...this.state, session };
+  }
+
+  /** For shutdown: stop whatever runs, never throw. */
+  async shutdown(): Promise<void> {
+    if (this.status === "scheduled" || this.status === "recording" || this.status === "stopping") {
+      await this.stop().catch((err: unknown) => this.deps.log.error({ err }, "stop at shutdown failed"));
+    }
+  }
+
+  private async checkDisk(): Promise<void> {
+    const free = await (this.deps.freeBytes ?? freeBytes)(this.config.data_dir);
+    const needed = this.config.min_free_mb * 1024 * 1024;
+    if (free < needed)
+      throw new CommandError(
+        "DISK_FULL",
+        `${Math.floor(free / 1048576)} MiB free in ${this.config.data_dir}, need ${this.config.min_free_mb} MiB`,
+      );
+  }
+
+  private checkCamera(): void {
+    if (cameraKind(this.config.camera) !== "v4l2") return;
+    try {
+      if (statSync(this.config.camera).isCharacterDevice()) return;
+    } catch {
+      // fall through
+    }
+    throw new CommandError("CAMERA_UNAVAILABLE", `${this.config.camera} is not a video device`);
+  }
+}
+
+async function freeBytes(dir: string): Promise<number> {
+  const s = await statfs(dir);
+  return s.bavail * s.bsize;
+}
+
+function parseAt(at: string | number): Date {
+  return typeof at === "number" ? new Date(at * 1000) : new Date(at);
+}
+
+function redact(camera: string): string {
+  return camera.replace(/(\w+:\/\/)[^/@\s]+@/, "$1***@");
+}

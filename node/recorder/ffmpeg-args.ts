@@ -1,0 +1,145 @@
+// Pure: builds ffmpeg's argument array (never a shell string) for one recording session.
+//
+// One ffmpeg writes through the tee muxer to two places:
+// - the segment muxer: fixed-length batch files plus their list (file,start,end) on stdout;
+// - framecrc: one line per frame (pts in µs, duration, size) on the same stdout.
+// Sharing one pipe keeps ffmpeg's write order, so a batch's list entry always follows its last
+// frame and precedes the next batch's first frame; see batch-assembler.ts.
+
+export type CameraKind = "synthetic" | "v4l2" | "stream";
+export type Codec = "copy" | "mjpeg" | "h264";
+
+export interface RecorderArgs {
+  camera: string;
+  videoSize: string;
+  framerate: number;
+  inputFormat: "mjpeg" | "h264" | "yuyv422";
+  codec: "auto" | Codec;
+  batchDuration: number;
+  duration: number | null;
+  /** Batch file name pattern relative to ffmpeg's cwd, e.g. SBC001_exp01_%05d.mkv; safe characters only. */
+  filePattern: string;
+}
+
+export function cameraKind(camera: string): CameraKind {
+  if (camera === "synthetic") return "synthetic";
+  if (camera.startsWith("/dev/")) return "v4l2";
+  return "stream";
+}
+
+export function resolveCodec(
+  kind: CameraKind,
+  inputFormat: RecorderArgs["inputFormat"],
+  codec: RecorderArgs["codec"],
+): Codec {
+  if (codec !== "auto") return codec;
+  if (kind === "synthetic") return "mjpeg";
+  if (kind === "v4l2") return inputFormat === "yuyv422" ? "mjpeg" : "copy";
+  return "copy";
+}
+
+function inputArgs(a: RecorderArgs, kind: CameraKind): string[] {
+  switch (kind) {
+    case "synthetic":
+      // realtime paces the pattern at its frame rate; wall-clock stamps make it behave like a live
+      // camera (pts = arrival time), and settb keeps those stamps in µs instead of frame ticks.
+      return [
+        "-use_wallclock_as_timestamps",
+        "1",
+        "-f",
+        "lavfi",
+        "-i",
+        `testsrc2=size=${a.videoSize}:rate=${a.framerate},settb=1/1000000,realtime`,
+      ];
+    case "v4l2":
+      // mono2abs maps the kernel's monotonic capture timestamps to wall-clock time.
+      return [
+        "-f",
+        "v4l2",
+        "-input_format",
+        a.inputFormat,
+        "-video_size",
+        a.videoSize,
+        "-framerate",
+        String(a.framerate),
+        "-ts",
+        "mono2abs",
+        "-i",
+        a.camera,
+      ];
+    case "stream":
+      return [
+        "-use_wallclock_as_timestamps",
+        "1",
+        ...(a.camera.startsWith("rtsp") ? ["-rtsp_transport", "tcp"] : []),
+        "-i",
+        a.camera,
+      ];
+  }
+}
+
+function codecArgs(codec: Codec, batchDuration: number): string[] {
+  switch (codec) {
+    case "copy":
+      return ["-c:v", "copy"];
+    case "mjpeg":
+      // Every MJPEG frame is a keyframe, so any frame can open a batch.
+      return ["-c:v", "mjpeg", "-q:v", "5", "-enc_time_base", "-1"];
+    case "h264":
+      return [
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-tune",
+        "zerolatency",
+        "-pix_fmt",
+        "yuv420p",
+        "-force_key_frames",
+        `expr:gte(t,n_forced*${batchDuration})`,
+        "-enc_time_base",
+        "-1",
+      ];
+  }
+}
+
+export function buildFfmpegArgs(a: RecorderArgs): string[] {
+  if (!/^[A-Za-z0-9_%-]+\.mkv$/.test(a.filePattern)) throw new Error(`unsafe file pattern ${a.filePattern}`);
+  const kind = cameraKind(a.camera);
+  const codec = resolveCodec(kind, a.inputFormat, a.codec);
+  // Inside a tee slave's options ':' separates options, and the tee spec itself is unescaped once
+  // more: hence two levels of escaping for the list's pipe, one for framecrc's.
+  const segment = [
+    "f=segment",
+    `segment_time=${a.batchDuration}`,
+    "reset_timestamps=1",
+    "segment_format=matroska",
+    "segment_list_type=csv",
+    "segment_list=pipe\\\\:1",
+  ].join(":");
+  return [
+    "-hide_banner",
+    "-nostats",
+    "-loglevel",
+    "level+info",
+    ...inputArgs(a, kind),
+    "-map",
+    "0:v:0",
+    ...codecArgs(codec, a.batchDuration),
+    // Keep every captured frame with its own timestamp: no duplication or dropping to a fixed rate.
+    "-fps_mode",
+    "passthrough",
+    ...(a.duration !== null ? ["-t", String(a.duration)] : []),
+    "-f",
+    "tee",
+    `[${segment}]${a.filePattern}|[f=framecrc:flush_packets=1]pipe\\:1`,
+  ];
+}
+
+/** For logs: arguments as one line, credentials in URLs replaced. */
+export function displayArgs(args: readonly string[]): string {
+  return args
+    .map((x) => x.replace(/(\w+:\/\/)[^/@\s]+@/g, "$1***@"))
+    .map((x) => (/^[\w@%+=:,./-]+$/.test(x) ? x : `'${x.replace(/'/g, "'\\''")}'`))
+    .join(" ");
+}

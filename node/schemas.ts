@@ -1,0 +1,59 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import addFormatsModule from "ajv-formats";
+import { readFileSync, readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import type { BatchReady, Command, NodeEvent, NodeState, Reply } from "./generated/payloads.js";
+
+// ajv-formats is CommonJS; its default export arrives wrapped under ESM.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: Ajv,
+) => Ajv;
+
+export const SCHEMAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "schemas");
+const schemasDir = (): string => {
+  // Running from source (node/) or from the build (dist/node/): schemas/ sits at the package root.
+  const fromSource = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "schemas");
+  try {
+    readdirSync(fromSource);
+    return fromSource;
+  } catch {
+    return SCHEMAS_DIR;
+  }
+};
+
+export interface Validators {
+  command: ValidateFunction<Command>;
+  reply: ValidateFunction<Reply>;
+  state: ValidateFunction<NodeState>;
+  batch: ValidateFunction<BatchReady>;
+  event: ValidateFunction<NodeEvent>;
+}
+
+/** Compiles every schema once; create one set in the composition root and pass it down. */
+export function createValidators(): Validators {
+  const ajv = new Ajv({ allErrors: false, discriminator: true, strict: true, strictTypes: false });
+  addFormats(ajv);
+  const dir = schemasDir();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".schema.json"))) {
+    const schema = JSON.parse(readFileSync(path.join(dir, file), "utf8")) as { $id: string };
+    ajv.addSchema(schema, file);
+  }
+  const get = <T>(name: string): ValidateFunction<T> => ajv.getSchema<T>(name)!;
+  return {
+    command: get("command.schema.json"),
+    reply: get("reply.schema.json"),
+    state: get("state.schema.json"),
+    batch: get("batch.schema.json"),
+    event: get("event.schema.json"),
+  };
+}
+
+export function describeErrors(errors: ErrorObject[] | null | undefined): string {
+  const e = errors?.[0];
+  if (!e) return "invalid";
+  const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, ".") : "payload";
+  if (e.keyword === "additionalProperties")
+    return `unknown field "${String((e.params as { additionalProperty: string }).additionalProperty)}"`;
+  return `${where} ${e.message ?? "is invalid"}`;
+}
