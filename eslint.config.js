@@ -13,7 +13,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["test/**", "bench/**", "scripts/**"],
+    files: ["test/**", "bench/**", "scripts/**", "node/cli.ts"],
     rules: { "no-console": "off" },
   },
 );

@@ -1,0 +1,38 @@
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync, readdirSync } from "node:fs";
+
+/** Packets in the file's video stream, counted by ffprobe (an independent reader of what we wrote). */
+export function countFrames(file: string): number {
+  const out = execFileSync("ffprobe", [
+    "-v",
+    "error",
+    "-count_packets",
+    "-select_streams",
+    "v:0",
+    "-show_entries",
+    "stream=nb_read_packets",
+    "-of",
+    "csv=p=0",
+    file,
+  ]).toString();
+  return Number(out.trim());
+}
+
+/** Decodes every frame; throws if ffmpeg reports any error. */
+export function assertPlayable(file: string): void {
+  const out = execFileSync("ffmpeg", ["-v", "error", "-xerror", "-i", file, "-f", "null", "-"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  if (out.toString().trim()) throw new Error(`ffmpeg complained about ${file}: ${out.toString()}`);
+}
+
+export function sha256(file: string): string {
+  return createHash("sha256").update(readFileSync(file)).digest("hex");
+}
+
+export function mkvFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".mkv"))
+    .sort();
+}

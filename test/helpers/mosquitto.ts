@@ -1,0 +1,43 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { freePort, waitForPort } from "./ports.js";
+
+export interface Broker {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** A real mosquitto (MQTT 5 capable) on a free loopback port; stop() kills it by PID. */
+export async function startMosquitto(): Promise<Broker> {
+  const dir = mkdtempSync(path.join(tmpdir(), "labx-mosq-"));
+  const port = await freePort();
+  const conf = path.join(dir, "mosquitto.conf");
+  writeFileSync(
+    conf,
+    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\n`,
+  );
+  const child: ChildProcess = spawn("mosquitto", ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  try {
+    await waitForPort(port);
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw new Error(`mosquitto did not start: ${stderr} ${(err as Error).message}`);
+  }
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import mqtt, { type IClientPublishOptions, type MqttClient } from "mqtt";
+
+export interface Message {
+  topic: string;
+  text: string;
+  retain: boolean;
+  json(): unknown;
+}
+
+/** A test client that subscribes, keeps every message, and waits for conditions on them. */
+export class MqttRecorder {
+  readonly messages: Message[] = [];
+  private waiters: (() => void)[] = [];
+
+  private constructor(readonly client: MqttClient) {
+    client.on("message", (topic, payload, packet) => {
+      const text = payload.toString();
+      this.messages.push({ topic, text, retain: packet.retain, json: () => JSON.parse(text) as unknown });
+      for (const w of this.waiters) w();
+    });
+  }
+
+  static async connect(url: string, topics: string[], protocolVersion: 4 | 5 = 4): Promise<MqttRecorder> {
+    const client = await mqtt.connectAsync(url, { protocolVersion, reconnectPeriod: 200, clean: true });
+    const rec = new MqttRecorder(client);
+    if (topics.length) await client.subscribeAsync(topics, { qos: 1 });
+    return rec;
+  }
+
+  on(topic: string): Message[] {
+    return this.messages.filter((m) => m.topic === topic);
+  }
+
+  jsonOn<T = Record<string, unknown>>(topic: string): T[] {
+    return this.on(topic).map((m) => m.json() as T);
+  }
+
+  async publish(
+    topic: string,
+    payload: string | Buffer,
+    opts: IClientPublishOptions = { qos: 1 },
+  ): Promise<void> {
+    await this.client.publishAsync(topic, payload, opts);
+  }
+
+  /** Resolves with the first value `check` returns that is not undefined, re-checked on each message. */
+  waitFor<T>(check: () => T | undefined, timeoutMs = 30_000, what = "condition"): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const tryIt = (): boolean => {
+        const v = check();
+        if (v !== undefined) {
+          cleanup();
+          resolve(v);
+          return true;
+        }
+        return false;
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+      };
+      const waiter = (): void => void tryIt();
+      this.waiters.push(waiter);
+      tryIt();
+    });
+  }
+
+  /** Publishes a command and waits for the reply with its id on the node's reply topic. */
+  async command(
+    base: string,
+    target: string,
+    node: string,
+    cmd: Record<string, unknown>,
+    timeoutMs = 30_000,
+  ) {
+    const id = (cmd.id as string | undefined) ?? `t-${Math.random().toString(36).slice(2)}`;
+    await this.publish(`${base}/${target}/cmd`, JSON.stringify({ ...cmd, id }));
+    return this.waitFor(
+      () => this.jsonOn<Record<string, unknown>>(`${base}/${node}/reply`).find((r) => r.id === id),
+      timeoutMs,
+      `reply ${id} from ${node}`,
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync(true);
+  }
+}

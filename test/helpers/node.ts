@@ -1,0 +1,74 @@
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { pino } from "pino";
+import { loadConfig, type Config } from "../../node/config.js";
+import { LabxNode } from "../../node/labx-node.js";
+import { createValidators, type Validators } from "../../node/schemas.js";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const CLI = path.join(ROOT, "node", "cli.ts");
+export const FFMPEG = execFileSync("sh", ["-c", "command -v ffmpeg"]).toString().trim();
+
+export function tempDir(prefix = "labx-test-"): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+export function testConfig(overrides: Partial<Config>): Config {
+  const base = loadConfig([], {});
+  return Object.freeze({ ...base, min_free_mb: 1, log_level: "silent", ...overrides });
+}
+
+export interface RunningNode {
+  node: LabxNode;
+  config: Config;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** A node in this process, talking to a real broker and spawning real ffmpeg. */
+export async function startNode(
+  overrides: Partial<Config> & { broker_url: string },
+  validators = createValidators(),
+): Promise<RunningNode> {
+  const dataDir = overrides.data_dir ?? tempDir();
+  const config = testConfig({ data_dir: dataDir, ...overrides });
+  const log = pino({ level: process.env.LABX_TEST_LOG ?? "silent" });
+  const node = new LabxNode(config, { log, validators: validators as Validators, ffmpegPath: FFMPEG });
+  await node.start();
+  return {
+    node,
+    config,
+    dataDir,
+    stop: async () => {
+      await node.stop();
+      if (!overrides.data_dir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface CliProcess {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** `labx <args>` as a real process (from source, through tsx). */
+export function runCli(args: string[], env: Record<string, string> = {}): CliProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal })),
+  );
+  return { child, stdout: () => out, stderr: () => err, exited };
+}

@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { readManifest } from "../../node/batches/manifest.js";
+import type { BatchReady } from "../../node/generated/payloads.js";
+import { startAedes } from "../helpers/aedes.js";
+import { assertContract } from "../helpers/contract.js";
+import { assertPlayable, countFrames, mkvFiles, sha256 } from "../helpers/media.js";
+import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
+import { MqttRecorder } from "../helpers/mqtt-recorder.js";
+import { startNode, type RunningNode } from "../helpers/node.js";
+
+const FPS = 30;
+const PERIOD_S = 1 / FPS;
+const us = (iso: string): number => {
+  const m = /\.(\d+)Z$/.exec(iso)!;
+  return Math.floor(Date.parse(iso) / 1000) * 1e6 + Number(m[1]!.padEnd(6, "0"));
+};
+
+for (const [name, startBroker] of [
+  ["mosquitto", startMosquitto],
+  ["aedes", startAedes],
+] as const) {
+  describe(`start → batches → stop on ${name}`, () => {
+    let broker: Broker;
+    let rec: MqttRecorder;
+    let run: RunningNode;
+    let batches: BatchReady[];
+    let stopReply: Record<string, unknown>;
+    const node = `REC_${name}`;
+
+    before(async () => {
+      broker = await startBroker();
+      rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
+      run = await startNode({ broker_url: broker.url, sbc_id: node, batch_duration: 2, framerate: FPS });
+      const started = await rec.command("labx", node, node, { cmd: "start", session: "exp01" });
+      assert.equal(started.ok, true, JSON.stringify(started));
+      await rec.waitFor(
+        () => (rec.on(`labx/${node}/batch`).length >= 3 ? true : undefined),
+        30_000,
+        "3 batches",
+      );
+      stopReply = await rec.command("labx", node, node, { cmd: "stop" });
+      batches = rec.jsonOn<BatchReady>(`labx/${node}/batch`);
+    });
+
+    after(async () => {
+      await run?.stop();
+      await rec?.close();
+      await broker?.stop();
+    });
+
+    it("replies ok to start and stop, and the stop reply comes after the last batch", () => {
+      assert.equal(stopReply.ok, true);
+      assert.ok(batches.length >= 4, `at least 3 full batches and the last: ${batches.length}`);
+      assert.equal(batches.at(-1)!.last, true);
+      assert.equal(batches.filter((b) => b.last).length, 1);
+      assert.equal((stopReply.state as { state: string }).state, "idle");
+    });
+
+    it("publishes only schema-valid payloads", () => {
+      const n = assertContract(rec.messages, "labx", node);
+      assert.ok(n >= batches.length + 4, `checked ${n} messages`);
+      assert.deepEqual(
+        rec.on(`labx/${node}/availability`).map((m) => m.text),
+        ["online"],
+      );
+    });
+
+    it("manifest lines = batch events = files on disk, hashes and sizes match", () => {
+      const dir = path.join(run.dataDir, "exp01");
+      assert.deepEqual(readManifest(path.join(dir, "manifest.jsonl")), batches);
+      const files = mkvFiles(dir);
+      assert.deepEqual(
+        files.map((f) => `exp01/${f}`),
+        batches.map((b) => b.file),
+      );
+      batches.forEach((b, i) => {
+        assert.equal(b.seq, i);
+        const file = path.join(run.dataDir, b.file);
+        assert.equal(sha256(file), b.sha256);
+        assert.equal(readFileSync(file).length, b.bytes);
+      });
+    });
+
+    it("each batch's frame count is what ffprobe reads, and every batch plays", () => {
+      for (const b of batches) {
+        const file = path.join(run.dataDir, b.file);
+        assert.equal(countFrames(file), b.frames, b.file);
+        assertPlayable(file);
+      }
+    });
+
+    it("batches are contiguous and cover the recording at the source's frame rate", () => {
+      for (let i = 1; i < batches.length; i++) {
+        const gap = us(batches[i]!.start) - us(batches[i - 1]!.end);
+        assert.ok(Math.abs(gap) <= PERIOD_S * 1e6, `gap of ${gap} µs before batch ${i}`);
+      }
+      for (const b of batches.slice(0, -1)) {
+        assert.ok(Math.abs(b.duration_s - 2) <= PERIOD_S + 1e-6, `batch ${b.seq} lasts ${b.duration_s} s`);
+        assert.ok(
+          Math.abs(b.frames - b.duration_s * FPS) <= 1,
+          `batch ${b.seq}: ${b.frames} frames in ${b.duration_s} s`,
+        );
+      }
+      const total = batches.reduce((n, b) => n + b.frames, 0);
+      const span = (us(batches.at(-1)!.end) - us(batches[0]!.start)) / 1e6;
+      assert.ok(Math.abs(total - span * FPS) <= 2, `${total} frames over ${span} s`);
+    });
+  });
+}
