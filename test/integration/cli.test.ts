@@ -1,0 +1,180 @@
+import assert from "node:assert/strict";
+import { readdirSync, readlinkSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { readManifest } from "../../node/batches/manifest.js";
+import type { BatchReady } from "../../node/generated/payloads.js";
+import { assertContract } from "../helpers/contract.js";
+import { assertPlayable, countFrames, mkvFiles } from "../helpers/media.js";
+import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
+import { MqttRecorder } from "../helpers/mqtt-recorder.js";
+import { freePort, waitForPort } from "../helpers/ports.js";
+import { runCli, tempDir } from "../helpers/node.js";
+
+/** PIDs of processes whose working directory is inside dir (ffmpeg runs in the session folder). */
+function processesIn(dir: string): number[] {
+  const pids: number[] = [];
+  for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readlinkSync(`/proc/${p}/cwd`).startsWith(dir)) pids.push(Number(p));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
+}
+
+describe("labx node as a process", () => {
+  let broker: Broker;
+  let rec: MqttRecorder;
+  before(async () => {
+    broker = await startMosquitto();
+    rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
+  });
+  after(async () => {
+    await rec?.close();
+    await broker?.stop();
+  });
+
+  it("SIGTERM mid-batch: the last batch is playable, in the manifest and announced; offline published; no child left", async () => {
+    const dir = tempDir();
+    const cli = runCli([
+      "node",
+      "--broker-url",
+      broker.url,
+      "--sbc-id",
+      "SIG1",
+      "--data-dir",
+      dir,
+      "--batch-duration",
+      "4",
+      "--duration",
+      "600",
+      "--session",
+      "term",
+    ]);
+    await rec.waitFor(() => rec.jsonOn<BatchReady>("labx/SIG1/batch")[0], 30_000, "first batch");
+    await new Promise((r) => setTimeout(r, 1500)); // well inside the second batch
+    cli.child.kill("SIGTERM");
+    const exit = await cli.exited;
+    assert.deepEqual(exit, { code: 0, signal: null }, cli.stderr());
+    const announced = rec.jsonOn<BatchReady>("labx/SIG1/batch");
+    const manifest = readManifest(path.join(dir, "term", "manifest.jsonl"));
+    assert.deepEqual(manifest, announced);
+    assert.equal(announced.length, 2);
+    const last = announced.at(-1)!;
+    assert.equal(last.last, true);
+    assert.ok(last.duration_s > 1 && last.duration_s < 4, `last batch lasts ${last.duration_s} s`);
+    assertPlayable(path.join(dir, last.file));
+    assert.equal(countFrames(path.join(dir, last.file)), last.frames);
+    assert.deepEqual(mkvFiles(path.join(dir, "term")).length, 2);
+    await rec.waitFor(
+      () => (rec.on("labx/SIG1/availability").at(-1)?.text === "offline" ? true : undefined),
+      5000,
+      "offline",
+    );
+    assert.deepEqual(processesIn(dir), []);
+    assertContract(rec.messages, "labx", "SIG1");
+  });
+
+  it("--duration records at launch and exits 0 when done, like the old collector", async () => {
+    const dir = tempDir();
+    const cli = runCli([
+      "node",
+      "--broker-url",
+      broker.url,
+      "--sbc-id",
+      "DUR1",
+      "--data-dir",
+      dir,
+      "--duration",
+      "3",
+      "--batch-duration",
+      "2",
+      "--session",
+      "d3",
+    ]);
+    const exit = await cli.exited;
+    assert.deepEqual(exit, { code: 0, signal: null }, cli.stderr());
+    const batches = readManifest(path.join(dir, "d3", "manifest.jsonl"));
+    assert.equal(batches.length, 2);
+    const frames = batches.reduce((n, b) => n + b.frames, 0);
+    assert.ok(Math.abs(frames - 90) <= 1, `${frames} frames in 3 s at 30 fps`);
+    assert.deepEqual(rec.jsonOn<BatchReady>("labx/DUR1/batch"), batches);
+  });
+
+  it("a bad value exits 2 with one line naming the key and what was expected", async () => {
+    const cli = runCli(["node", "--batch-duration", "0"]);
+    const exit = await cli.exited;
+    assert.equal(exit.code, 2);
+    const lines = cli.stderr().trim().split("\n");
+    assert.equal(lines.length, 1, cli.stderr());
+    assert.match(lines[0]!, /batch_duration: must be a number of seconds from 1 to 3600/);
+  });
+
+  it("an environment variable is validated the same way", async () => {
+    const cli = runCli(["node"], { LABX_SBC_ID: "bad/id" });
+    assert.equal((await cli.exited).code, 2);
+    assert.match(cli.stderr(), /sbc_id: must be 1-64 characters/);
+  });
+
+  it("a missing ffmpeg is a clear error at start, before any command", async () => {
+    const cli = runCli(["node", "--broker-url", broker.url, "--ffmpeg-path", "/nonexistent/ffmpeg"]);
+    assert.equal((await cli.exited).code, 3);
+    assert.match(cli.stderr(), /--ffmpeg-path \/nonexistent\/ffmpeg is not an executable file/);
+    const noPath = runCli(["node", "--broker-url", broker.url], { PATH: "/nonexistent" });
+    assert.equal((await noPath.exited).code, 3);
+    assert.match(noPath.stderr(), /ffmpeg not found: install it/);
+  });
+});
+
+describe("embedded broker", () => {
+  it("labx node --embedded-broker: mosquitto clients drive it; SIGINT finalizes, says offline, closes", async () => {
+    const port = await freePort();
+    const dir = tempDir();
+    const cli = runCli([
+      "node",
+      "--embedded-broker",
+      "--broker-port",
+      String(port),
+      "--broker-host",
+      "127.0.0.1",
+      "--sbc-id",
+      "EMB1",
+      "--data-dir",
+      dir,
+      "--batch-duration",
+      "2",
+    ]);
+    try {
+      await waitForPort(port, 20_000);
+      const rec = await MqttRecorder.connect(`mqtt://127.0.0.1:${port}`, ["labx/#"]);
+      await rec.waitFor(() => rec.on("labx/EMB1/state")[0], 10_000, "retained state");
+      const r = await rec.command("labx", "EMB1", "EMB1", { cmd: "start", session: "emb" });
+      assert.equal(r.ok, true);
+      await rec.waitFor(() => rec.jsonOn("labx/EMB1/batch")[1], 30_000, "two batches");
+      cli.child.kill("SIGINT");
+      assert.deepEqual(await cli.exited, { code: 0, signal: null }, cli.stderr());
+      const batches = rec.jsonOn<BatchReady>("labx/EMB1/batch");
+      assert.equal(batches.at(-1)!.last, true);
+      assert.deepEqual(readManifest(path.join(dir, "emb", "manifest.jsonl")), batches);
+      assert.equal(rec.on("labx/EMB1/availability").at(-1)?.text, "offline");
+      assert.deepEqual(processesIn(dir), []);
+      await rec.close();
+    } finally {
+      cli.child.kill("SIGKILL");
+    }
+  });
+
+  it("labx broker runs alone and stops on SIGTERM", async () => {
+    const port = await freePort();
+    const cli = runCli(["broker", "--broker-port", String(port), "--broker-host", "127.0.0.1"]);
+    await waitForPort(port, 20_000);
+    const a = await MqttRecorder.connect(`mqtt://127.0.0.1:${port}`, ["x/#"]);
+    await a.publish("x/y", "hello");
+    await a.waitFor(() => a.on("x/y")[0], 5000, "round trip");
+    await a.close();
+    cli.child.kill("SIGTERM");
+    assert.deepEqual(await cli.exited, { code: 0, signal: null });
+  });
+});
