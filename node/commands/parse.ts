@@ -32,14 +32,13 @@ export function parseCommand(payload: Buffer, validators: Validators, maxBytes: 
     return fail("INVALID_JSON", "payload is not valid UTF-8");
   }
   let value: unknown;
-  if (/^[a-z_]{1,32}$/.test(text)) {
-    value = { cmd: text };
-  } else {
-    try {
-      value = JSON.parse(text);
-    } catch {
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // Not JSON: a bare word from mosquitto_pub or a dashboard button.
+    if (!/^[a-z_]{1,32}$/.test(text))
       return fail("INVALID_JSON", "payload is not JSON, nor one of the words start, stop, status");
-    }
+    value = { cmd: text };
   }
   if (value === null || typeof value !== "object" || Array.isArray(value))
     return fail("INVALID_PAYLOAD", "a command must be a JSON object or a bare word");

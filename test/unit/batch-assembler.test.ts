@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { BatchAssembler } from "../../node/recorder/batch-assembler.js";
+import { parseStdoutLine } from "../../node/recorder/ffmpeg-output.js";
+
+const frame = (pts: number) => parseStdoutLine(`0, ${pts}, ${pts}, 33333, 20000, 0x0, S=1, 8`);
+const seg = (n: number, s: number, e: number) =>
+  parseStdoutLine(`B_${String(n).padStart(5, "0")}.mkv,${s},${e}`);
+const name = (seq: number) => `B_${String(seq).padStart(5, "0")}.mkv`;
+
+describe("BatchAssembler", () => {
+  it("closes a batch at its list entry and ends it at the next batch's first frame", () => {
+    const a = new BatchAssembler(name);
+    a.push(parseStdoutLine("#tb 0: 1/1000000"));
+    for (const pts of [0, 33400, 66600]) assert.deepEqual(a.push(frame(pts)), []);
+    assert.deepEqual(a.push(seg(0, 0, 0.1)), []);
+    const [b0] = a.push(frame(99_800));
+    assert.deepEqual(b0, {
+      seq: 0,
+      file: "B_00000.mkv",
+      framePtsUs: [0, 33400, 66600],
+      endPtsUs: 99_800,
+      finalized: true,
+    });
+    a.push(frame(133_300));
+    a.push(seg(1, 0.1, 0.166));
+    const rest = a.finish();
+    assert.deepEqual(rest, [
+      { seq: 1, file: "B_00001.mkv", framePtsUs: [99_800, 133_300], endPtsUs: 166_633, finalized: true },
+    ]);
+  });
+
+  it("hands over frames of a file ffmpeg never closed, marked unfinalized", () => {
+    const a = new BatchAssembler(name);
+    a.push(frame(0));
+    a.push(seg(0, 0, 0.033));
+    const [closed] = a.push(frame(40_000));
+    assert.equal(closed!.endPtsUs, 40_000);
+    a.push(frame(73_000));
+    const out = a.finish();
+    assert.equal(out.length, 1);
+    assert.deepEqual(out[0], {
+      seq: 1,
+      file: "B_00001.mkv",
+      framePtsUs: [40_000, 73_000],
+      endPtsUs: 106_333,
+      finalized: false,
+    });
+  });
+
+  it("refuses a framecrc time base other than µs", () => {
+    assert.throws(() => new BatchAssembler(name).push(parseStdoutLine("#tb 0: 1/30")), /time base/);
+  });
+
+  it("emits nothing at finish when nothing was recorded", () => {
+    assert.deepEqual(new BatchAssembler(name).finish(), []);
+  });
+});

@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  buildFfmpegArgs,
+  cameraKind,
+  displayArgs,
+  resolveCodec,
+  type RecorderArgs,
+} from "../../node/recorder/ffmpeg-args.js";
+
+const base: RecorderArgs = {
+  camera: "synthetic",
+  videoSize: "640x480",
+  framerate: 30,
+  inputFormat: "mjpeg",
+  codec: "auto",
+  batchDuration: 10,
+  duration: null,
+  filePattern: "SBC001_exp01_%05d.mkv",
+};
+const after = (args: string[], flag: string) => args[args.indexOf(flag) + 1];
+
+describe("buildFfmpegArgs", () => {
+  it("synthetic: a real-time lavfi pattern with wall-clock µs stamps, encoded to MJPEG", () => {
+    const a = buildFfmpegArgs(base);
+    assert.equal(after(a, "-f"), "lavfi");
+    assert.equal(after(a, "-i"), "testsrc2=size=640x480:rate=30,settb=1/1000000,realtime");
+    assert.equal(after(a, "-use_wallclock_as_timestamps"), "1");
+    assert.equal(after(a, "-c:v"), "mjpeg");
+    assert.equal(after(a, "-fps_mode"), "passthrough");
+    assert.ok(!a.includes("-t"));
+  });
+
+  it("V4L2 with MJPEG: stream copy, kernel timestamps mapped to wall-clock (no device needed to build args)", () => {
+    const a = buildFfmpegArgs({ ...base, camera: "/dev/video0", videoSize: "1280x720", framerate: 25 });
+    assert.deepEqual(a.slice(a.indexOf("-f"), a.indexOf("-i") + 2), [
+      "-f",
+      "v4l2",
+      "-input_format",
+      "mjpeg",
+      "-video_size",
+      "1280x720",
+      "-framerate",
+      "25",
+      "-ts",
+      "mono2abs",
+      "-i",
+      "/dev/video0",
+    ]);
+    assert.equal(after(a, "-c:v"), "copy");
+  });
+
+  it("streams are copied with arrival-time stamps; rtsp over TCP", () => {
+    const a = buildFfmpegArgs({ ...base, camera: "rtsp://cam/stream" });
+    assert.equal(after(a, "-rtsp_transport"), "tcp");
+    assert.equal(after(a, "-c:v"), "copy");
+    assert.equal(after(a, "-i"), "rtsp://cam/stream");
+  });
+
+  it("H.264 forces a keyframe at every batch boundary", () => {
+    const a = buildFfmpegArgs({ ...base, codec: "h264", batchDuration: 4 });
+    assert.equal(after(a, "-c:v"), "libx264");
+    assert.equal(after(a, "-force_key_frames"), "expr:gte(t,n_forced*4)");
+  });
+
+  it("duration ends the output on time; batches via tee → segment + framecrc on one pipe", () => {
+    const a = buildFfmpegArgs({ ...base, duration: 300, batchDuration: 2.5 });
+    assert.equal(after(a, "-t"), "300");
+    const tee = a.at(-1)!;
+    assert.equal(after(a, "-f") === "lavfi" ? a[a.lastIndexOf("-f") + 1] : "", "tee");
+    assert.match(
+      tee,
+      /^\[f=segment:segment_time=2\.5:reset_timestamps=1:.*segment_list=pipe\\\\:1\]SBC001_exp01_%05d\.mkv\|\[f=framecrc:flush_packets=1\]pipe\\:1$/,
+    );
+  });
+
+  it("refuses a file pattern that could escape or inject into the tee spec", () => {
+    for (const p of ["../x_%05d.mkv", "a|b.mkv", "a:b.mkv", "a[b].mkv", "/abs.mkv"])
+      assert.throws(() => buildFfmpegArgs({ ...base, filePattern: p }), /unsafe/);
+  });
+
+  it("resolves codecs and camera kinds", () => {
+    assert.equal(cameraKind("/dev/video2"), "v4l2");
+    assert.equal(cameraKind("http://x/mjpg"), "stream");
+    assert.equal(resolveCodec("v4l2", "yuyv422", "auto"), "mjpeg");
+    assert.equal(resolveCodec("v4l2", "h264", "auto"), "copy");
+    assert.equal(resolveCodec("synthetic", "mjpeg", "h264"), "h264");
+  });
+
+  it("hides credentials when displayed", () => {
+    const shown = displayArgs(["ffmpeg", "-i", "rtsp://user:secret@cam/s", "a b"]);
+    assert.ok(!shown.includes("secret"));
+    assert.equal(shown, "ffmpeg -i 'rtsp://***@cam/s' 'a b'");
+  });
+});

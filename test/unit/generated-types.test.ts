@@ -1,0 +1,33 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { generateTypes, generatedFile } from "../../scripts/gen-types.js";
+import { ERROR_CODES } from "../../node/commands/errors.js";
+
+describe("schemas are the single source of truth", () => {
+  it("node/generated/payloads.ts is what the schemas generate (run npm run gen:types)", async () => {
+    assert.equal(readFileSync(generatedFile, "utf8"), await generateTypes());
+  });
+
+  it("the error code table and the reply schema list the same codes", () => {
+    const reply = JSON.parse(
+      readFileSync(new URL("../../schemas/reply.schema.json", import.meta.url), "utf8"),
+    );
+    assert.deepEqual(
+      [...reply.definitions.ErrorReply.properties.code.enum].sort(),
+      Object.keys(ERROR_CODES).sort(),
+    );
+    for (const c of [
+      "INVALID_JSON",
+      "INVALID_PAYLOAD",
+      "UNKNOWN_CMD",
+      "ALREADY_RECORDING",
+      "NOT_RECORDING",
+      "BAD_SCHEDULE",
+      "CAMERA_UNAVAILABLE",
+      "DISK_FULL",
+      "INTERNAL",
+    ])
+      assert.ok(c in ERROR_CODES, `contract code ${c}`);
+  });
+});

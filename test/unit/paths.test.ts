@@ -1,0 +1,28 @@
+import assert from "node:assert/strict";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { batchFileName, generatedSessionName, isoMicros, sessionDir } from "../../node/batches/paths.js";
+import { commandTopics, nodeTopic } from "../../node/mqtt/topics.js";
+
+describe("paths and topics", () => {
+  it("keeps sessions inside the data directory", () => {
+    assert.equal(sessionDir("/data", "exp01"), path.resolve("/data/exp01"));
+    for (const bad of ["..", "../x", "/etc", "a/b", "", ".", "x".repeat(65), "a\0b"])
+      assert.throws(() => sessionDir("/data", bad), /invalid session/);
+  });
+
+  it("names batches and generated sessions", () => {
+    assert.equal(batchFileName("SBC001", "exp01", 3), "SBC001_exp01_00003.mkv");
+    assert.equal(generatedSessionName(new Date("2026-11-25T10:00:30.123Z")), "20261125T100030Z");
+  });
+
+  it("formats epoch µs as ISO-8601 with microseconds", () => {
+    assert.equal(isoMicros(1795570595680308), "2026-11-25T01:36:35.680308Z");
+    assert.equal(isoMicros(1795570595000001), "2026-11-25T01:36:35.000001Z");
+  });
+
+  it("builds topics", () => {
+    assert.equal(nodeTopic("labx", "SBC001", "batch"), "labx/SBC001/batch");
+    assert.deepEqual(commandTopics("labx", "A", ["g1"]), ["labx/A/cmd", "labx/g1/cmd", "labx/all/cmd"]);
+  });
+});
