@@ -31,3 +31,10 @@ describe("schemas are the single source of truth", () => {
       assert.ok(c in ERROR_CODES, `contract code ${c}`);
   });
 });
+
+describe("generated docs", () => {
+  it("docs/errors.md is what the error table generates (run npm run gen:docs)", async () => {
+    const { renderErrors, errorsDoc } = await import("../../scripts/gen-docs.js");
+    assert.equal(readFileSync(errorsDoc, "utf8"), renderErrors());
+  });
+});
