@@ -6,6 +6,7 @@ import { ConfigError, configSchema, loadConfig, type Config } from "./config.js"
 import { createLogger } from "./log.js";
 import { LabxNode } from "./labx-node.js";
 import { resolveFfmpeg, FfmpegNotFoundError } from "./recorder/ffmpeg-path.js";
+import { resolveLauncher } from "./recorder/launcher.js";
 import { createValidators } from "./schemas.js";
 import { EmbeddedBroker } from "../broker/embedded-broker.js";
 
@@ -97,6 +98,8 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
     throw err;
   }
   log.info({ ffmpeg: ffmpegPath }, "ffmpeg found");
+  const launcher = resolveLauncher();
+  if (launcher.warning) log.warn(launcher.warning);
 
   let broker: EmbeddedBroker | null = null;
   let effective = config;
@@ -109,7 +112,12 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
     const port = await broker.start();
     effective = Object.freeze({ ...config, broker_url: `mqtt://127.0.0.1:${port}` });
   }
-  const node = new LabxNode(effective, { log, validators: createValidators(), ffmpegPath });
+  const node = new LabxNode(effective, {
+    log,
+    validators: createValidators(),
+    ffmpegPath,
+    launcher: launcher.prefix,
+  });
   const shutdown = async (): Promise<void> => {
     await node.stop();
     await broker?.stop();

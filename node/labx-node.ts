@@ -15,6 +15,8 @@ export interface NodeDeps {
   log: Logger;
   validators: Validators;
   ffmpegPath: string;
+  /** See recorder/launcher.ts. */
+  launcher: readonly string[];
   spawn?: SpawnFn;
   now?: () => Date;
 }
@@ -47,6 +49,7 @@ export class LabxNode {
     this.controller = new RecorderController(config, {
       log: deps.log.child({ module: "recorder" }),
       ffmpegPath: deps.ffmpegPath,
+      launcher: deps.launcher,
       spawn: deps.spawn,
       now: deps.now,
       clock: () =>

@@ -14,6 +14,7 @@ import { CameraUnavailableError, Recording, type RecordingResult } from "./recor
 export interface ControllerDeps {
   log: Logger;
   ffmpegPath: string;
+  launcher: readonly string[];
   publishState: (state: NodeState) => void;
   publishEvent: (event: Omit<NodeEvent, "node" | "at">) => void;
   announce: (batch: BatchReady) => Promise<void>;
@@ -126,6 +127,7 @@ export class RecorderController {
         dataDir: this.config.data_dir,
         sessionDir: dir,
         ffmpegPath: this.deps.ffmpegPath,
+        launcher: this.deps.launcher,
         recorder: {
           camera: this.config.camera,
           videoSize: this.config.video_size,

@@ -41,15 +41,14 @@ export function resolveCodec(
 function inputArgs(a: RecorderArgs, kind: CameraKind): string[] {
   switch (kind) {
     case "synthetic":
-      // realtime paces the pattern at its frame rate; wall-clock stamps make it behave like a live
-      // camera (pts = arrival time), and settb keeps those stamps in µs instead of frame ticks.
+      // Frame N is stamped RTCSTART + N/rate: the wall-clock start of the graph (µs) plus an exact
+      // frame grid, and realtime releases it at that pace. Stamping arrival time instead lets a busy
+      // machine release frames in bursts whose stamps collide at the container's 1 ms resolution.
       return [
-        "-use_wallclock_as_timestamps",
-        "1",
         "-f",
         "lavfi",
         "-i",
-        `testsrc2=size=${a.videoSize}:rate=${a.framerate},settb=1/1000000,realtime`,
+        `testsrc2=size=${a.videoSize}:rate=${a.framerate},settb=1/1000000,setpts=RTCSTART+N/(FRAME_RATE*TB),realtime`,
       ];
     case "v4l2":
       // mono2abs maps the kernel's monotonic capture timestamps to wall-clock time.
@@ -111,6 +110,8 @@ export function buildFfmpegArgs(a: RecorderArgs): string[] {
   // more: hence two levels of escaping for the list's pipe, one for framecrc's.
   const segment = [
     "f=segment",
+    // A batch writer that fails must end the recording loudly, not leave framecrc running alone.
+    "onfail=abort",
     `segment_time=${a.batchDuration}`,
     "reset_timestamps=1",
     "segment_format=matroska",

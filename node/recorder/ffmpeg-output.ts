@@ -41,6 +41,8 @@ export function parseStderrLine(line: string): { level: LogLevel; text: string }
   const m = /^\[(?:[^\]]*\] )?\[?(panic|fatal|error|warning|info|verbose|debug|trace)\] ?(.*)$/.exec(line);
   if (!m) return { level: "info", text: line };
   const lvl = m[1]!;
+  // The once-a-second progress line is for debugging, not the log.
+  if (/^frame=\s*\d+/.test(m[2]!)) return { level: "debug", text: line };
   const level: LogLevel =
     lvl === "panic" || lvl === "fatal" || lvl === "error"
       ? "error"

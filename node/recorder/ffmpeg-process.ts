@@ -1,5 +1,7 @@
 import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
 import { createInterface } from "node:readline";
+import { FileTail } from "./file-tail.js";
 
 export type SpawnFn = (file: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
 
@@ -10,10 +12,19 @@ export interface Exit {
   forced: "none" | "SIGTERM" | "SIGKILL";
 }
 
+export interface FfmpegIo {
+  /** ffmpeg's stdout goes to this file (kept: it is the session's timeline), read back line by line. */
+  stdoutFile: string;
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+  /** Exec'ed before ffmpeg (see launcher.ts); empty to spawn ffmpeg directly. */
+  launcher?: readonly string[];
+}
+
 /**
  * One ffmpeg child: lines out, polite stop in. Spawned without a shell, in its own process group
  * so a terminal's Ctrl+C reaches the node, which then stops ffmpeg in order. If the node dies
- * hard, ffmpeg's next write to our closed stdout fails and it exits: no orphan holds the camera.
+ * hard, the launcher's parent-death signal ends ffmpeg: no orphan holds the camera.
  */
 export class FfmpegProcess {
   readonly exited: Promise<Exit>;
@@ -24,42 +35,43 @@ export class FfmpegProcess {
     this.child.kill("SIGKILL");
   };
 
-  constructor(
-    file: string,
-    args: readonly string[],
-    cwd: string,
-    handlers: { stdout: (line: string) => void; stderr: (line: string) => void },
-    spawn: SpawnFn = nodeSpawn,
-  ) {
-    this.child = spawn(file, args, { cwd, stdio: ["pipe", "pipe", "pipe"], detached: true, shell: false });
-    createInterface({ input: this.child.stdout! }).on("line", handlers.stdout);
-    createInterface({ input: this.child.stderr! }).on("line", handlers.stderr);
+  private readonly tail: FileTail;
+
+  constructor(file: string, args: readonly string[], cwd: string, io: FfmpegIo, spawn: SpawnFn = nodeSpawn) {
+    const out = openSync(io.stdoutFile, "w");
+    try {
+      const [launch, ...launchArgs] = [...(io.launcher ?? []), file];
+      this.child = spawn(launch!, [...launchArgs, ...args], {
+        cwd,
+        stdio: ["pipe", out, "pipe"],
+        detached: true,
+        shell: false,
+      });
+    } finally {
+      closeSync(out);
+    }
+    this.tail = new FileTail(io.stdoutFile, io.stdout);
+    this.tail.start(20);
+    createInterface({ input: this.child.stderr! }).on("line", io.stderr);
     // A closed stdin must not throw into the node (EPIPE when ffmpeg already left).
     this.child.stdin!.on("error", () => {});
     process.on("exit", this.killOnExit);
     this.exited = new Promise((resolve) => {
-      let stdoutClosed = false;
-      let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-      const done = (): void => {
-        if (!stdoutClosed || !exit) return;
+      const done = (code: number | null, signal: NodeJS.Signals | null): void => {
         process.off("exit", this.killOnExit);
-        resolve({ ...exit, forced: this.forced });
+        // Every line ffmpeg wrote is in the file now: read the rest before anyone hears of the exit.
+        this.tail.stop();
+        resolve({ code, signal, forced: this.forced });
       };
-      // Resolve only when every line has been read: the last batch's list entry may still be in the pipe.
-      this.child.stdout!.on("close", () => {
-        stdoutClosed = true;
-        done();
-      });
-      this.child.on("error", () => {
-        exit ??= { code: null, signal: null };
-        stdoutClosed = true;
-        done();
-      });
-      this.child.on("exit", (code, signal) => {
-        exit = { code, signal };
-        done();
-      });
+      // 'close' comes after 'exit' once stderr is drained too; 'error' alone when spawn failed.
+      this.child.on("close", done);
+      this.child.on("error", () => done(null, null));
     });
+  }
+
+  /** How often new ffmpeg output is read; fast while waiting for the first frame, slow after. */
+  pollEvery(ms: number): void {
+    this.tail.start(ms);
   }
 
   get pid(): number | undefined {

@@ -16,10 +16,16 @@ export interface RecordingOptions {
   dataDir: string;
   sessionDir: string;
   ffmpegPath: string;
+  launcher: readonly string[];
   recorder: Omit<RecorderArgs, "filePattern">;
   startTimeoutMs: number;
   stopTimeoutMs: number;
+  /** How often ffmpeg's output is read once recording runs: the latency of a batch announcement. */
+  pollMs?: number;
 }
+
+/** ffmpeg's stdout in the session folder: framecrc lines (every frame's time) and the batch list. */
+export const TIMELINE_FILE = "ffmpeg-timeline.txt";
 
 export interface RecordingDeps {
   log: Logger;
@@ -90,7 +96,12 @@ export class Recording {
       opts.ffmpegPath,
       args,
       opts.sessionDir,
-      { stdout: (l) => this.onStdout(l), stderr: (l) => this.onStderr(l) },
+      {
+        launcher: opts.launcher,
+        stdoutFile: path.join(opts.sessionDir, TIMELINE_FILE),
+        stdout: (l) => this.onStdout(l),
+        stderr: (l) => this.onStderr(l),
+      },
       deps.spawn,
     );
     this.ffmpeg = ffmpeg;
@@ -103,7 +114,10 @@ export class Recording {
       new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), opts.startTimeoutMs))),
     ]);
     clearTimeout(timer);
-    if (outcome === "frame") return;
+    if (outcome === "frame") {
+      ffmpeg.pollEvery(opts.pollMs ?? 500);
+      return;
+    }
     if (outcome === "timeout") await ffmpeg.stop(opts.stopTimeoutMs);
     await this.done;
     throw new CameraUnavailableError(

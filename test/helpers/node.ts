@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { loadConfig, type Config } from "../../node/config.js";
 import { LabxNode } from "../../node/labx-node.js";
+import { resolveLauncher } from "../../node/recorder/launcher.js";
 import { createValidators, type Validators } from "../../node/schemas.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -36,7 +37,12 @@ export async function startNode(
   const dataDir = overrides.data_dir ?? tempDir();
   const config = testConfig({ data_dir: dataDir, ...overrides });
   const log = pino({ level: process.env.LABX_TEST_LOG ?? "silent" });
-  const node = new LabxNode(config, { log, validators: validators as Validators, ffmpegPath: FFMPEG });
+  const node = new LabxNode(config, {
+    log,
+    validators: validators as Validators,
+    ffmpegPath: FFMPEG,
+    launcher: resolveLauncher().prefix,
+  });
   await node.start();
   return {
     node,

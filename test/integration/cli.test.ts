@@ -77,6 +77,34 @@ describe("labx node as a process", () => {
     assertContract(rec.messages, "labx", "SIG1");
   });
 
+  it("kill -9 of the node: its ffmpeg exits by itself within seconds instead of holding the camera", async () => {
+    const dir = tempDir();
+    const cli = runCli([
+      "node",
+      "--broker-url",
+      broker.url,
+      "--sbc-id",
+      "K9",
+      "--data-dir",
+      dir,
+      "--duration",
+      "600",
+      "--session",
+      "k9",
+    ]);
+    await rec.waitFor(
+      () => rec.jsonOn("labx/K9/event").find((e) => e.type === "session_started"),
+      30_000,
+      "recording",
+    );
+    assert.equal(processesIn(dir).length, 1, "one ffmpeg runs in the session folder");
+    cli.child.kill("SIGKILL");
+    await cli.exited;
+    const deadline = Date.now() + 10_000;
+    while (processesIn(dir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(processesIn(dir), [], "ffmpeg outlived the node by 10 s");
+  });
+
   it("--duration records at launch and exits 0 when done, like the old collector", async () => {
     const dir = tempDir();
     const cli = runCli([

@@ -110,3 +110,36 @@ for (const [name, startBroker] of [
     });
   });
 }
+
+describe("recording while the CPU is saturated", () => {
+  it("keeps every batch: no timestamp collisions, no dropped batch writer, contiguous batches", async () => {
+    const { spawn } = await import("node:child_process");
+    const hogs = [1, 2].map(() => spawn("sh", ["-c", "while :; do :; done"], { stdio: "ignore" }));
+    const broker = await startAedes();
+    const rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
+    const run = await startNode({ broker_url: broker.url, sbc_id: "LOAD1", batch_duration: 2 });
+    try {
+      const r = await rec.command("labx", "LOAD1", "LOAD1", { cmd: "start", session: "busy", duration: 7 });
+      assert.equal(r.ok, true);
+      const ended = await rec.waitFor(
+        () => rec.jsonOn("labx/LOAD1/event").find((e) => e.type === "session_ended"),
+        60_000,
+        "session end",
+      );
+      assert.equal(ended.reason, "completed", JSON.stringify(rec.jsonOn("labx/LOAD1/event")));
+      const batches = rec.jsonOn<BatchReady>("labx/LOAD1/batch");
+      assert.equal(batches.length, 4);
+      assert.equal(
+        batches.reduce((n, b) => n + b.frames, 0),
+        7 * FPS,
+      );
+      for (let i = 1; i < batches.length; i++) assert.equal(batches[i]!.start, batches[i - 1]!.end);
+      for (const b of batches) assert.equal(countFrames(path.join(run.dataDir, b.file)), b.frames);
+    } finally {
+      hogs.forEach((h) => h.kill("SIGKILL"));
+      await run.stop();
+      await rec.close();
+      await broker.stop();
+    }
+  });
+});

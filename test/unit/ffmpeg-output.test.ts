@@ -41,5 +41,9 @@ describe("ffmpeg output parsers", () => {
     assert.equal(parseStderrLine("[warning] something").level, "warn");
     assert.equal(parseStderrLine("[info] Input #0, lavfi").level, "info");
     assert.equal(parseStderrLine("no prefix").level, "info");
+    assert.equal(
+      parseStderrLine("[info] frame=  300 fps= 30 q=5.0 size=    6000kB time=00:00:10.00").level,
+      "debug",
+    );
   });
 });
