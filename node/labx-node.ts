@@ -55,7 +55,7 @@ export class LabxNode {
       clock: () =>
         config.disable_sync
           ? { synced: false, reason: "sync disabled" }
-          : { synced: false, reason: "clock status not read yet" },
+          : { synced: false, reason: "chrony status not monitored yet" },
       publishState: (state) => this.publishJson(topic("state"), state, true),
       publishEvent: (event) =>
         this.publishJson(
@@ -67,11 +67,13 @@ export class LabxNode {
           } satisfies NodeEvent,
           false,
         ),
-      // QoS 1 and awaited: the batch is acknowledged by the broker (or queued while offline) in order.
-      announce: (batch: BatchReady) =>
+      // QoS 1, queued in call order but not awaited: the manifest (already on disk) must never wait
+      // for a broker that is away. Durable delivery across restarts is the outbox's job (issue 5).
+      announce: async (batch: BatchReady) => {
         this.connection.publish(topic("batch"), JSON.stringify(batch), { qos: 1 }).catch((err: unknown) => {
           this.log.error({ err, seq: batch.seq }, "batch announcement failed");
-        }),
+        });
+      },
     });
     this.router = new CommandRouter({
       node: config.sbc_id,

@@ -2,6 +2,7 @@ import mqtt, {
   type IClientOptions,
   type IClientPublishOptions,
   type IPublishPacket,
+  type ISubscriptionMap,
   type MqttClient,
 } from "mqtt";
 import type { Logger } from "pino";
@@ -19,8 +20,8 @@ export interface ConnectionOptions {
 }
 
 /**
- * The node's MQTT session, after zigbee2mqtt's lib/mqtt.ts: a retained QoS 1 `offline` will,
- * retained `online` on every (re)connect followed by the owner's onConnect work (state, subscriptions),
+ * The node's MQTT session, after zigbee2mqtt's lib/mqtt.ts: a retained QoS 1 `offline` will; on every
+ * (re)connect, command subscriptions, then (once acknowledged) retained `online` and the owner's onConnect work,
  * and `offline` published before a clean stop. Speaks MQTT 5 and falls back to 3.1.1 for brokers
  * that refuse it (aedes 1.x). publish() resolves when the broker acknowledged a QoS 1 message.
  */
@@ -69,6 +70,10 @@ export class MqttConnection {
       clientId: opts.clientId,
       protocolVersion: version,
       clean: true,
+      // We subscribe on every connect ourselves: MQTT.js's own resubscription waits until its offline
+      // queue is drained, and it skips subscribe() of topics it believes active (mqttjs/MQTT.js#875),
+      // so a node with queued batch events could sit deaf to commands after a broker restart.
+      resubscribe: false,
       reconnectPeriod: opts.reconnectPeriodMs ?? 2000,
       connectTimeout: 10_000,
       // Never queue QoS 0 silently; QoS 1 messages wait for the connection and are acknowledged.
@@ -80,12 +85,14 @@ export class MqttConnection {
       let first = true;
       client.on("connect", () => {
         opts.log.info({ url: opts.url, version }, "mqtt connected");
-        void this.publish(opts.availabilityTopic, "online", { qos: 1, retain: true }).catch((err: unknown) =>
-          opts.log.warn({ err }, "online not published"),
-        );
-        client.subscribe(opts.subscriptions, { qos: 1 }, (err) => {
+        const subscriptions = Object.fromEntries(opts.subscriptions.map((t) => [t, { qos: 1 as const }]));
+        client.subscribe({ ...subscriptions, resubscribe: true } as ISubscriptionMap, (err) => {
           if (err) opts.log.error({ err }, "subscribe failed");
-          // Answer no command before subscriptions are confirmed and the caller is ready.
+          // `online` only once the broker has confirmed our command subscriptions: a controller that
+          // waits for it knows its commands reach this node (a command before that would be dropped).
+          void this.publish(opts.availabilityTopic, "online", { qos: 1, retain: true }).catch((e: unknown) =>
+            opts.log.warn({ err: e }, "online not published"),
+          );
           for (const h of this.connectHandlers) safely(opts.log, h);
           if (first) {
             first = false;

@@ -109,9 +109,16 @@ export class RecorderController {
       // Coarse for now: the timer fires at `at`; the first frame follows by ffmpeg's start-up time.
       this.scheduleTimer = setTimeout(() => {
         this.scheduleTimer = null;
-        this.begin(session, dir).catch((err: unknown) =>
-          this.deps.log.error({ err }, "scheduled start failed"),
-        );
+        this.begin(session, dir).catch((err: unknown) => {
+          this.deps.log.error({ err }, "scheduled start failed");
+          this.deps.publishEvent({
+            type: "recorder_failed",
+            level: "error",
+            session,
+            message: `scheduled session ${session} could not start`,
+            reason: (err as Error).message,
+          });
+        });
       }, at.getTime() - this.now().getTime());
       return this.state;
     }

@@ -11,9 +11,9 @@ export interface Broker {
 }
 
 /** A real mosquitto (MQTT 5 capable) on a free loopback port; stop() kills it by PID. */
-export async function startMosquitto(): Promise<Broker> {
+export async function startMosquitto(fixedPort?: number): Promise<Broker> {
   const dir = mkdtempSync(path.join(tmpdir(), "labx-mosq-"));
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const conf = path.join(dir, "mosquitto.conf");
   writeFileSync(
     conf,
