@@ -27,6 +27,8 @@ function processesIn(dir: string): number[] {
 describe("labx node as a process", () => {
   let broker: Broker;
   let rec: MqttRecorder;
+  const nodeCli = (id: string, dir: string, extra: string[]) =>
+    runCli(["node", "--broker-url", broker.url, "--sbc-id", id, "--data-dir", dir, ...extra]);
   before(async () => {
     broker = await startMosquitto();
     rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
@@ -38,21 +40,7 @@ describe("labx node as a process", () => {
 
   it("SIGTERM mid-batch: the last batch is playable, in the manifest and announced; offline published; no child left", async () => {
     const dir = tempDir();
-    const cli = runCli([
-      "node",
-      "--broker-url",
-      broker.url,
-      "--sbc-id",
-      "SIG1",
-      "--data-dir",
-      dir,
-      "--batch-duration",
-      "4",
-      "--duration",
-      "600",
-      "--session",
-      "term",
-    ]);
+    const cli = nodeCli("SIG1", dir, ["--batch-duration", "4", "--duration", "600", "--session", "term"]);
     await rec.waitFor(() => rec.jsonOn<BatchReady>("labx/SIG1/batch")[0], 30_000, "first batch");
     await new Promise((r) => setTimeout(r, 1500)); // well inside the second batch
     cli.child.kill("SIGTERM");
@@ -79,19 +67,7 @@ describe("labx node as a process", () => {
 
   it("kill -9 of the node: its ffmpeg exits by itself within seconds instead of holding the camera", async () => {
     const dir = tempDir();
-    const cli = runCli([
-      "node",
-      "--broker-url",
-      broker.url,
-      "--sbc-id",
-      "K9",
-      "--data-dir",
-      dir,
-      "--duration",
-      "600",
-      "--session",
-      "k9",
-    ]);
+    const cli = nodeCli("K9", dir, ["--duration", "600", "--session", "k9"]);
     await rec.waitFor(
       () => rec.jsonOn("labx/K9/event").find((e) => e.type === "session_started"),
       30_000,
@@ -107,21 +83,7 @@ describe("labx node as a process", () => {
 
   it("--duration records at launch and exits 0 when done, like the old collector", async () => {
     const dir = tempDir();
-    const cli = runCli([
-      "node",
-      "--broker-url",
-      broker.url,
-      "--sbc-id",
-      "DUR1",
-      "--data-dir",
-      dir,
-      "--duration",
-      "3",
-      "--batch-duration",
-      "2",
-      "--session",
-      "d3",
-    ]);
+    const cli = nodeCli("DUR1", dir, ["--duration", "3", "--batch-duration", "2", "--session", "d3"]);
     const exit = await cli.exited;
     assert.deepEqual(exit, { code: 0, signal: null }, cli.stderr());
     const batches = readManifest(path.join(dir, "d3", "manifest.jsonl"));
