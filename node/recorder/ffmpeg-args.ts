@@ -96,6 +96,9 @@ function codecArgs(codec: Codec, batchDuration: number): string[] {
         "yuv420p",
         "-force_key_frames",
         `expr:gte(t,n_forced*${batchDuration})`,
+        // SPS/PPS in the header of every batch file (the segment muxer needs them up front).
+        "-flags",
+        "+global_header",
         "-enc_time_base",
         "-1",
       ];

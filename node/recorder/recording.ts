@@ -61,7 +61,7 @@ export class Recording {
   private batches = 0;
   private frames = 0;
   private stopRequested = false;
-  private lastError: string | null = null;
+  private firstError: string | null = null;
   private firstFrame!: () => void;
   private readonly firstFrameSeen = new Promise<void>((r) => (this.firstFrame = r));
   private resolveDone!: (r: RecordingResult) => void;
@@ -123,7 +123,7 @@ export class Recording {
     throw new CameraUnavailableError(
       outcome === "timeout"
         ? `no frame from ${opts.recorder.camera} within ${opts.startTimeoutMs / 1000} s`
-        : `camera ${opts.recorder.camera} failed: ${this.lastError ?? "ffmpeg exited before the first frame"}`,
+        : `camera ${opts.recorder.camera} failed: ${this.firstError ?? "ffmpeg exited before the first frame"}`,
     );
   }
 
@@ -151,7 +151,8 @@ export class Recording {
     const start = parseInputStart(line);
     if (start !== null && this.anchorUs === null) this.anchorUs = start;
     const { level, text } = parseStderrLine(line);
-    if (level === "error") this.lastError = text;
+    // The first error is the cause; ffmpeg's later ones are consequences ("Error initializing output…").
+    if (level === "error") this.firstError ??= text;
     this.deps.log[level]({ ffmpeg: text }, "ffmpeg");
   }
 
@@ -171,7 +172,7 @@ export class Recording {
         frames: this.frames,
         exit,
         reason,
-        ...(failed ? { error: this.lastError ?? `ffmpeg exited with ${exit.code ?? exit.signal}` } : {}),
+        ...(failed ? { error: this.firstError ?? `ffmpeg exited with ${exit.code ?? exit.signal}` } : {}),
       });
     });
   }

@@ -143,3 +143,66 @@ describe("recording while the CPU is saturated", () => {
     }
   });
 });
+
+describe("H.264 encoding", () => {
+  it("forces a keyframe at each boundary: batches of exactly batch_duration, each opening on a keyframe", async () => {
+    const broker = await startAedes();
+    const rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
+    const run = await startNode({ broker_url: broker.url, sbc_id: "H264", batch_duration: 2, codec: "h264" });
+    try {
+      const r = await rec.command("labx", "H264", "H264", { cmd: "start", session: "avc", duration: 6 });
+      assert.equal(r.ok, true);
+      await rec.waitFor(
+        () => rec.jsonOn("labx/H264/event").find((e) => e.type === "session_ended"),
+        60_000,
+        "end",
+      );
+      const batches = rec.jsonOn<BatchReady>("labx/H264/batch");
+      assert.deepEqual(
+        batches.map((b) => b.frames),
+        [60, 60, 60],
+      );
+      // The last batch ends at its last frame's pts + framecrc's whole-µs duration: within 1 µs of 2 s.
+      for (const b of batches) assert.ok(Math.abs(b.duration_s - 2) <= 1e-6, `${b.seq}: ${b.duration_s} s`);
+      const { execFileSync } = await import("node:child_process");
+      for (const b of batches) {
+        const file = path.join(run.dataDir, b.file);
+        const first = execFileSync("ffprobe", [
+          "-v",
+          "error",
+          "-select_streams",
+          "v:0",
+          "-show_entries",
+          "packet=flags",
+          "-of",
+          "csv=p=0",
+          "-read_intervals",
+          "%+#1",
+          file,
+        ])
+          .toString()
+          .trim();
+        assert.match(first, /^K/, `${b.file} opens on a keyframe`);
+        const codec = execFileSync("ffprobe", [
+          "-v",
+          "error",
+          "-select_streams",
+          "v:0",
+          "-show_entries",
+          "stream=codec_name",
+          "-of",
+          "csv=p=0",
+          file,
+        ])
+          .toString()
+          .trim();
+        assert.equal(codec, "h264");
+        assertPlayable(file);
+      }
+    } finally {
+      await run.stop();
+      await rec.close();
+      await broker.stop();
+    }
+  });
+});

@@ -65,6 +65,7 @@ describe("buildFfmpegArgs", () => {
     const a = buildFfmpegArgs({ ...base, codec: "h264", batchDuration: 4 });
     assert.equal(after(a, "-c:v"), "libx264");
     assert.equal(after(a, "-force_key_frames"), "expr:gte(t,n_forced*4)");
+    assert.equal(after(a, "-flags"), "+global_header");
   });
 
   it("duration ends the output on time; batches via tee → segment + framecrc on one pipe", () => {
