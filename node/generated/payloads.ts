@@ -97,7 +97,8 @@ export interface NodeEvent {
     | "gap"
     | "disk_low"
     | "clock_unsynced"
-    | "clock_synced";
+    | "clock_synced"
+    | "coarse_timestamps";
   level: "info" | "warning" | "error";
   at: string;
   session?: string | null;

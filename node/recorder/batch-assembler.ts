@@ -19,7 +19,8 @@ export class BatchAssembler {
   private frames: { pts: number; dur: number }[] = [];
   private pending: Omit<AssembledBatch, "endPtsUs"> | null = null;
   private seq = 0;
-  private tbValid = true;
+  /** µs per tick of framecrc's time base; µs until a "#tb" line says otherwise. */
+  private usPerTick = 1;
   private lastFrameEnd: number | null = null;
 
   constructor(private readonly fileForSeq: (seq: number) => string) {}
@@ -32,18 +33,19 @@ export class BatchAssembler {
   push(line: StdoutLine): AssembledBatch[] {
     switch (line.kind) {
       case "timebase":
-        // Frame pts are only µs when framecrc's time base is 1/1000000 (guaranteed by our args).
-        this.tbValid = line.num === 1 && line.den === 1_000_000;
-        if (!this.tbValid) throw new Error(`unexpected framecrc time base ${line.num}/${line.den}`);
+        // Encoded sources are µs (-enc_time_base -1 on a µs input); a copied stream keeps its demuxer's.
+        this.usPerTick = (line.num * 1_000_000) / line.den;
         return [];
       case "frame": {
+        const pts = Math.round(line.pts * this.usPerTick);
+        const dur = Math.round(line.duration * this.usPerTick);
         const done: AssembledBatch[] = [];
         if (this.pending) {
-          done.push({ ...this.pending, endPtsUs: line.ptsUs });
+          done.push({ ...this.pending, endPtsUs: pts });
           this.pending = null;
         }
-        this.frames.push({ pts: line.ptsUs, dur: line.durationUs });
-        this.lastFrameEnd = line.ptsUs + line.durationUs;
+        this.frames.push({ pts, dur });
+        this.lastFrameEnd = pts + dur;
         return done;
       }
       case "segment": {

@@ -151,6 +151,7 @@ export class RecorderController {
         log: this.deps.log.child({ session }),
         clock: this.deps.clock,
         spawn: this.deps.spawn,
+        warn: (type, message) => this.deps.publishEvent({ type, level: "warning", session, message }),
         announce: async (batch) => {
           await this.deps.announce(batch);
           this.deps.publishState(this.state);

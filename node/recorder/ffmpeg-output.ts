@@ -1,7 +1,8 @@
 // Pure parsers for what ffmpeg prints: its stdout (segment list + framecrc lines) and stderr.
 
 export type StdoutLine =
-  | { kind: "frame"; ptsUs: number; durationUs: number; bytes: number }
+  /** pts and duration in ticks of the stream's time base (the "#tb" line before the frames). */
+  | { kind: "frame"; pts: number; duration: number; bytes: number }
   | { kind: "segment"; file: string; start: number; end: number }
   | { kind: "timebase"; num: number; den: number }
   | { kind: "other" };
@@ -13,7 +14,7 @@ const TIMEBASE = /^#tb 0: (\d+)\/(\d+)$/;
 export function parseStdoutLine(line: string): StdoutLine {
   const trimmed = line.trim();
   let m = FRAME.exec(trimmed);
-  if (m) return { kind: "frame", ptsUs: Number(m[3]), durationUs: Number(m[4]), bytes: Number(m[5]) };
+  if (m) return { kind: "frame", pts: Number(m[3]), duration: Number(m[4]), bytes: Number(m[5]) };
   m = SEGMENT.exec(trimmed);
   if (m) return { kind: "segment", file: m[1]!, start: Number(m[2]), end: Number(m[3]) };
   m = TIMEBASE.exec(trimmed);

@@ -32,6 +32,8 @@ export interface RecordingDeps {
   /** Announces a batch; called in order, after its manifest line is on disk. */
   announce: (batch: BatchReady) => Promise<void>;
   clock: () => BatchReady["clock"];
+  /** A warning worth an event (not a failure): the controller publishes it. */
+  warn?: (type: "coarse_timestamps", message: string) => void;
   spawn?: SpawnFn;
 }
 
@@ -137,6 +139,12 @@ export class Recording {
   private onStdout(line: string): void {
     try {
       const parsed = parseStdoutLine(line);
+      if (parsed.kind === "timebase" && parsed.den / parsed.num < 1000) {
+        // e.g. jpeg_pipe or mpjpeg streams (1/25 s): arrival stamps are quantized to the tick.
+        const msg = `the camera's time base is ${parsed.num}/${parsed.den} s: frame and batch times are quantized to ${Math.round((parsed.num / parsed.den) * 1000)} ms`;
+        this.deps.log.warn(msg);
+        this.deps.warn?.("coarse_timestamps", msg);
+      }
       if (parsed.kind === "frame") {
         this.frames++;
         if (this.frames === 1) this.firstFrame();

@@ -48,8 +48,15 @@ describe("BatchAssembler", () => {
     });
   });
 
-  it("refuses a framecrc time base other than µs", () => {
-    assert.throws(() => new BatchAssembler(name).push(parseStdoutLine("#tb 0: 1/30")), /time base/);
+  it("converts a copied stream's own time base to µs (jpeg_pipe's 1/25 here)", () => {
+    const a = new BatchAssembler(name);
+    a.push(parseStdoutLine("#tb 0: 1/25"));
+    a.push(parseStdoutLine("0, 100, 100, 1, 5000, 0x0"));
+    a.push(parseStdoutLine("0, 101, 101, 1, 5000, 0x0"));
+    a.push(seg(0, 4, 4.08));
+    const [b] = a.finish();
+    assert.deepEqual(b!.framePtsUs, [4_000_000, 4_040_000]);
+    assert.equal(b!.endPtsUs, 4_080_000);
   });
 
   it("emits nothing at finish when nothing was recorded", () => {

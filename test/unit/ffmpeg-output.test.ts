@@ -3,13 +3,13 @@ import { describe, it } from "node:test";
 import { parseInputStart, parseStderrLine, parseStdoutLine } from "../../node/recorder/ffmpeg-output.js";
 
 describe("ffmpeg output parsers", () => {
-  it("reads framecrc lines (pts in µs), segment list lines and the time base", () => {
+  it("reads framecrc lines (pts in time-base ticks), segment list lines and the time base", () => {
     assert.deepEqual(
       parseStdoutLine("0,    2032188,    2032188,    33333,    20957, 0x305416f1, S=1,        8"),
       {
         kind: "frame",
-        ptsUs: 2032188,
-        durationUs: 33333,
+        pts: 2032188,
+        duration: 33333,
         bytes: 20957,
       },
     );
