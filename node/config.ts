@@ -35,6 +35,12 @@ convict.addFormats({
     },
     coerce: toNumber,
   },
+  "positive-number": {
+    validate: (v: unknown) => {
+      if (typeof v !== "number" || !(v > 0)) throw new Error("must be a positive number");
+    },
+    coerce: toNumber,
+  },
   "optional-name": {
     validate: (v: unknown) => v === null || name(v),
     coerce: (v: unknown) => (v === "" ? null : v),
@@ -174,6 +180,41 @@ const schema = {
     arg: "disable-sync",
     env: "LABX_DISABLE_SYNC",
   },
+  sync_interval: {
+    doc: "Seconds between chrony readings published on labx/<id>/clock.",
+    format: "seconds",
+    default: 10,
+    arg: "sync-interval",
+    env: "LABX_SYNC_INTERVAL",
+  },
+  max_root_distance_ms: {
+    doc: "The clock counts as synced only while chrony's root distance stays under this (ms).",
+    format: "positive-number",
+    default: 10,
+    arg: "max-root-distance-ms",
+    env: "LABX_MAX_ROOT_DISTANCE_MS",
+  },
+  chronyc_path: {
+    doc: "The chronyc binary.",
+    format: String,
+    default: "chronyc",
+    arg: "chronyc-path",
+    env: "LABX_CHRONYC_PATH",
+  },
+  chrony_host: {
+    doc: "chronyd's command address or socket path (chronyc -h); chronyc's default when empty.",
+    format: String,
+    default: "",
+    arg: "chrony-host",
+    env: "LABX_CHRONY_HOST",
+  },
+  chrony_port: {
+    doc: "chronyd's command port (chronyc -p); chronyc's default when 0.",
+    format: "port",
+    default: 0,
+    arg: "chrony-port",
+    env: "LABX_CHRONY_PORT",
+  },
   ffmpeg_path: {
     doc: "ffmpeg binary; ffmpeg-static, then ffmpeg on PATH, when absent.",
     format: "*",
@@ -236,6 +277,11 @@ export type Config = Readonly<{
   broker_port: number;
   broker_host: string;
   disable_sync: boolean;
+  sync_interval: number;
+  max_root_distance_ms: number;
+  chronyc_path: string;
+  chrony_host: string;
+  chrony_port: number;
   ffmpeg_path: string | null;
   min_free_mb: number;
   start_timeout: number;

@@ -3,6 +3,8 @@ import type { IPublishPacket } from "mqtt";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import type { BatchReady, NodeEvent, NodeState, Reply } from "./generated/payloads.js";
+import { chronycRunner } from "./clock/chronyc.js";
+import { ClockMonitor } from "./clock/monitor.js";
 import { CommandRouter } from "./commands/router.js";
 import { MqttConnection } from "./mqtt/connection.js";
 import { commandTopics, nodeTopic, type NodeLeaf } from "./mqtt/topics.js";
@@ -29,6 +31,8 @@ export class LabxNode {
   private readonly connection: MqttConnection;
   private readonly controller: RecorderController;
   private readonly router: CommandRouter;
+  /** Absent with --disable-sync. */
+  private readonly clock: ClockMonitor | null;
   private readonly log: Logger;
   private started = false;
   private stopping: Promise<void> | null = null;
@@ -46,27 +50,38 @@ export class LabxNode {
       subscriptions: commandTopics(config.base_topic, config.sbc_id, config.groups),
       log: deps.log.child({ module: "mqtt" }),
     });
+    const publishEvent = (event: Omit<NodeEvent, "node" | "at">): void =>
+      this.publishJson(
+        topic("event"),
+        { node: config.sbc_id, at: (deps.now?.() ?? new Date()).toISOString(), ...event } satisfies NodeEvent,
+        false,
+      );
+    this.clock = config.disable_sync
+      ? null
+      : new ClockMonitor({
+          node: config.sbc_id,
+          intervalMs: config.sync_interval * 1000,
+          maxRootDistanceS: config.max_root_distance_ms / 1000,
+          chronyc: chronycRunner({
+            path: config.chronyc_path,
+            host: config.chrony_host || null,
+            port: config.chrony_port || null,
+            timeoutMs: 5000,
+          }),
+          log: deps.log.child({ module: "clock" }),
+          publishClock: (status) => this.publishJson(topic("clock"), status, true),
+          publishEvent,
+          now: deps.now,
+        });
     this.controller = new RecorderController(config, {
       log: deps.log.child({ module: "recorder" }),
       ffmpegPath: deps.ffmpegPath,
       launcher: deps.launcher,
       spawn: deps.spawn,
       now: deps.now,
-      clock: () =>
-        config.disable_sync
-          ? { synced: false, reason: "sync disabled" }
-          : { synced: false, reason: "chrony status not monitored yet" },
+      clock: () => this.clock?.snapshot() ?? { synced: false, reason: "sync disabled" },
       publishState: (state) => this.publishJson(topic("state"), state, true),
-      publishEvent: (event) =>
-        this.publishJson(
-          topic("event"),
-          {
-            node: config.sbc_id,
-            at: (deps.now?.() ?? new Date()).toISOString(),
-            ...event,
-          } satisfies NodeEvent,
-          false,
-        ),
+      publishEvent,
       // QoS 1, queued in call order but not awaited: the manifest (already on disk) must never wait
       // for a broker that is away. Durable delivery across restarts is the outbox's job (issue 5).
       announce: async (batch: BatchReady) => {
@@ -87,7 +102,12 @@ export class LabxNode {
       },
       reply: (reply, packet) => this.reply(topic("reply"), reply, packet),
     });
-    this.connection.onConnect(() => this.publishJson(topic("state"), this.controller.state, true));
+    this.connection.onConnect(() => {
+      this.publishJson(topic("state"), this.controller.state, true);
+      // Retained messages do not survive a broker restart without persistence: say it again.
+      const clock = this.clock?.status;
+      if (clock) this.publishJson(topic("clock"), clock, true);
+    });
     this.connection.onMessage((_topic, payload, packet) => {
       void this.router.handle(payload, packet);
     });
@@ -106,6 +126,7 @@ export class LabxNode {
     this.started = true;
     await mkdir(this.config.data_dir, { recursive: true });
     await this.connection.start();
+    await this.clock?.start();
     this.log.info({ groups: this.config.groups, dataDir: this.config.data_dir }, "node ready");
   }
 
@@ -118,6 +139,7 @@ export class LabxNode {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await this.controller.shutdown();
+      this.clock?.stop();
       await this.connection.stop();
       this.log.info("node stopped");
     })();

@@ -3,7 +3,7 @@ import addFormatsModule from "ajv-formats";
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import type { BatchReady, Command, NodeEvent, NodeState, Reply } from "./generated/payloads.js";
+import type { BatchReady, ClockStatus, Command, NodeEvent, NodeState, Reply } from "./generated/payloads.js";
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
@@ -28,6 +28,7 @@ export interface Validators {
   state: ValidateFunction<NodeState>;
   batch: ValidateFunction<BatchReady>;
   event: ValidateFunction<NodeEvent>;
+  clock: ValidateFunction<ClockStatus>;
 }
 
 /** Compiles every schema once; create one set in the composition root and pass it down. */
@@ -46,6 +47,7 @@ export function createValidators(): Validators {
     state: get("state.schema.json"),
     batch: get("batch.schema.json"),
     event: get("event.schema.json"),
+    clock: get("clock.schema.json"),
   };
 }
 

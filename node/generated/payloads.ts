@@ -40,7 +40,46 @@ export interface BatchReady {
     offset_s?: number;
     root_distance_s?: number;
     reason?: string;
+    /**
+     * When this clock status was read.
+     */
+    checked_at?: string;
   };
+}
+
+// from schemas/clock.schema.json
+/**
+ * Retained on labx/<node-id>/clock: the node's chrony status, every --sync-interval seconds and at once when synced changes. Fields chrony could not give are null.
+ */
+export interface ClockStatus {
+  node: string;
+  /**
+   * Leap status Normal, a selected and reachable source, and root distance within the node's bound.
+   */
+  synced: boolean;
+  /**
+   * Why synced is false.
+   */
+  reason?: string;
+  /**
+   * The reference chrony follows (name or address).
+   */
+  source: string | null;
+  stratum: number | null;
+  /**
+   * System clock minus NTP time, seconds (positive: the local clock is ahead).
+   */
+  offset_s: number | null;
+  rms_offset_s: number | null;
+  root_delay_s: number | null;
+  root_dispersion_s: number | null;
+  /**
+   * root_delay_s / 2 + root_dispersion_s: the bound on the clock's error.
+   */
+  root_distance_s?: number | null;
+  skew_ppm: number | null;
+  leap: string | null;
+  checked_at: string;
 }
 
 // from schemas/command.schema.json

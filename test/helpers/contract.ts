@@ -18,6 +18,7 @@ export function assertContract(messages: Message[], base: string, node: string):
         reply: validators.reply,
         batch: validators.batch,
         event: validators.event,
+        clock: validators.clock,
       }[leaf];
       assert.ok(v, `unexpected topic ${m.topic}`);
       assert.ok(v(m.json()), `${m.topic} ${m.text}: ${describeErrors(v.errors)}`);
