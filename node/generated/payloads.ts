@@ -26,6 +26,10 @@ export interface BatchReady {
   end: string;
   duration_s: number;
   frames: number;
+  /**
+   * The batch's per-frame times (CSV: frame,batch_frame,pts_s,epoch_s,time_utc), relative to the data directory.
+   */
+  frames_file: string;
   bytes: number;
   sha256: string;
   /**

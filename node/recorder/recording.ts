@@ -3,6 +3,7 @@ import path from "node:path";
 import type { Logger } from "pino";
 import type { BatchReady } from "../generated/payloads.js";
 import { hashFile } from "../batches/hash.js";
+import { renderSidecar, sidecarName, writeSidecar } from "../batches/frames-sidecar.js";
 import { Manifest } from "../batches/manifest.js";
 import { batchFileName, batchFilePattern, isoMicros } from "../batches/paths.js";
 import { BatchAssembler, type AssembledBatch } from "./batch-assembler.js";
@@ -62,6 +63,8 @@ export class Recording {
   private chain: Promise<void> = Promise.resolve();
   private batches = 0;
   private frames = 0;
+  /** Frames in batches finalized so far: the session-wide index of the next batch's first frame. */
+  private framesAnnounced = 0;
   private stopRequested = false;
   private firstError: string | null = null;
   private firstFrame!: () => void;
@@ -198,6 +201,9 @@ export class Recording {
     if (first === undefined) return;
     const file = path.join(opts.sessionDir, b.file);
     const { sha256, bytes } = await hashFile(file);
+    const framesFile = sidecarName(b.file);
+    await writeSidecar(path.join(opts.sessionDir, framesFile), renderSidecar(this.framesAnnounced, this.anchorUs, b.framePtsUs));
+    this.framesAnnounced += b.framePtsUs.length;
     const startUs = this.anchorUs + first;
     const endUs = this.anchorUs + b.endPtsUs;
     const batch: BatchReady = {
@@ -209,6 +215,7 @@ export class Recording {
       end: isoMicros(endUs),
       duration_s: Math.round(endUs - startUs) / 1e6,
       frames: b.framePtsUs.length,
+      frames_file: `${opts.session}/${framesFile}`,
       bytes,
       sha256,
       ...(last ? { last: true } : {}),

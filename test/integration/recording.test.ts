@@ -92,6 +92,29 @@ for (const [name, startBroker] of [
       }
     });
 
+    it("each batch has a sidecar with every frame's wall-clock time, indices continuing across batches", () => {
+      let next = 0;
+      for (const b of batches) {
+        const rows = readFileSync(path.join(run.dataDir, b.frames_file), "utf8").trim().split("\n");
+        assert.equal(rows[0], "frame,batch_frame,pts_s,epoch_s,time_utc");
+        const frames = rows.slice(1).map((r) => r.split(","));
+        assert.equal(frames.length, b.frames);
+        assert.equal(frames[0]![4], b.start, "first row is the batch start");
+        assert.equal(frames[0]![2], "0.000000");
+        frames.forEach((f, i) => {
+          assert.equal(Number(f[0]), next + i);
+          assert.equal(Number(f[1]), i);
+        });
+        const epochs = frames.map((f) => Number(f[3]));
+        for (let i = 1; i < epochs.length; i++) assert.ok(epochs[i]! > epochs[i - 1]!);
+        assert.ok(
+          us(b.end) / 1e6 - epochs.at(-1)! <= PERIOD_S + 1e-6,
+          "the last frame is within a period of the end",
+        );
+        next += b.frames;
+      }
+    });
+
     it("batches are contiguous and cover the recording at the source's frame rate", () => {
       for (let i = 1; i < batches.length; i++) {
         const gap = us(batches[i]!.start) - us(batches[i - 1]!.end);

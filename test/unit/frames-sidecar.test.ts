@@ -1,0 +1,22 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { renderSidecar, sidecarName } from "../../node/batches/frames-sidecar.js";
+
+describe("frames sidecar", () => {
+  it("names it beside its batch", () => {
+    assert.equal(sidecarName("SBC001_exp01_00003.mkv"), "SBC001_exp01_00003.frames.csv");
+  });
+  it("renders one row per frame: session index, batch index, pts from the batch's start, wall-clock", () => {
+    const csv = renderSidecar(300, 1795570595_000000, [10_000_000, 10_033_333, 10_066_667]);
+    assert.equal(
+      csv,
+      [
+        "frame,batch_frame,pts_s,epoch_s,time_utc",
+        "300,0,0.000000,1795570605.000000,2026-11-25T01:36:45.000000Z",
+        "301,1,0.033333,1795570605.033333,2026-11-25T01:36:45.033333Z",
+        "302,2,0.066667,1795570605.066667,2026-11-25T01:36:45.066667Z",
+        "",
+      ].join("\n"),
+    );
+  });
+});
