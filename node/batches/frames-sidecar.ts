@@ -13,7 +13,11 @@ export function sidecarName(batchFile: string): string {
  * batch's; `pts_s` is the frame's time in the batch file (from its first frame); `epoch_s` and
  * `time_utc` are its wall-clock capture time, to the microsecond.
  */
-export function renderSidecar(firstFrameIndex: number, anchorUs: number, framePtsUs: readonly number[]): string {
+export function renderSidecar(
+  firstFrameIndex: number,
+  anchorUs: number,
+  framePtsUs: readonly number[],
+): string {
   const first = framePtsUs[0] ?? 0;
   const rows = framePtsUs.map((pts, i) => {
     const us = anchorUs + pts;

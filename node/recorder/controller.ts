@@ -25,6 +25,8 @@ export interface ControllerDeps {
 }
 
 const MAX_SCHEDULE_AHEAD_MS = 24 * 3600 * 1000;
+/** ffmpeg starts this long before `at`, so the camera delivers frames by then; earlier ones are dropped. */
+const SCHEDULE_LEAD_MS = 2000;
 
 /**
  * The node's recording state machine: idle → scheduled → recording → stopping → idle (or error).
@@ -39,6 +41,8 @@ export class RecorderController {
   private batchDuration: number;
   private duration: number | null = null;
   private lastError: string | null = null;
+  /** The scheduled session stop() cancelled, so its aborted ffmpeg is not reported as a failure. */
+  private cancelled: string | null = null;
   private readonly endedHandlers: ((r: RecordingResult) => void)[] = [];
 
   constructor(
@@ -106,27 +110,30 @@ export class RecorderController {
     if (at) {
       this.scheduledAt = at;
       this.set("scheduled");
-      // Coarse for now: the timer fires at `at`; the first frame follows by ffmpeg's start-up time.
-      this.scheduleTimer = setTimeout(() => {
-        this.scheduleTimer = null;
-        this.begin(session, dir).catch((err: unknown) => {
-          this.deps.log.error({ err }, "scheduled start failed");
-          this.deps.publishEvent({
-            type: "recorder_failed",
-            level: "error",
-            session,
-            message: `scheduled session ${session} could not start`,
-            reason: (err as Error).message,
+      // ffmpeg starts a little early with its timeline anchored at `at` (ffmpeg-args.ts, alignToUs).
+      this.scheduleTimer = setTimeout(
+        () => {
+          this.scheduleTimer = null;
+          this.begin(session, dir, at.getTime() * 1000).catch((err: unknown) => {
+            if (this.cancelled === session) return;
+            this.deps.log.error({ err }, "scheduled start failed");
+            this.deps.publishEvent({
+              type: "recorder_failed",
+              level: "error",
+              session,
+              message: `scheduled session ${session} could not start`,
+              reason: (err as Error).message,
+            });
           });
-        });
-      }, at.getTime() - this.now().getTime());
+        },
+        Math.max(0, at.getTime() - this.now().getTime() - SCHEDULE_LEAD_MS),
+      );
       return this.state;
     }
     return this.begin(session, dir);
   }
 
-  private async begin(session: string, dir: string): Promise<NodeState> {
-    this.scheduledAt = null;
+  private async begin(session: string, dir: string, alignToUs: number | null = null): Promise<NodeState> {
     const recording = new Recording(
       {
         node: this.config.sbc_id,
@@ -143,8 +150,10 @@ export class RecorderController {
           codec: this.config.codec,
           batchDuration: this.batchDuration,
           duration: this.duration,
+          alignToUs,
         },
-        startTimeoutMs: this.config.start_timeout * 1000,
+        // A scheduled start waits for its first frame at or after `at`, up to the lead time later.
+        startTimeoutMs: this.config.start_timeout * 1000 + (alignToUs ? SCHEDULE_LEAD_MS : 0),
         stopTimeoutMs: this.config.stop_timeout * 1000,
       },
       {
@@ -159,17 +168,20 @@ export class RecorderController {
       },
     );
     this.recording = recording;
-    this.set("recording");
+    // A scheduled session stays `scheduled` until its first frame at or after `at`.
+    if (!alignToUs) this.set("recording");
     try {
       await recording.start();
     } catch (err) {
       this.recording = null;
       this.session = null;
+      this.scheduledAt = null;
       this.set("idle");
       if (err instanceof CameraUnavailableError) throw new CommandError("CAMERA_UNAVAILABLE", err.message);
       throw err;
     }
-    this.deps.publishState(this.state);
+    this.scheduledAt = null;
+    this.set("recording");
     this.deps.publishEvent({
       type: "session_started",
       level: "info",
@@ -209,8 +221,12 @@ export class RecorderController {
   /** Cancels a scheduled start, or finalizes the running session; resolves when all batches are out. */
   async stop(): Promise<NodeState> {
     if (this.status === "scheduled") {
-      clearTimeout(this.scheduleTimer!);
+      if (this.scheduleTimer) clearTimeout(this.scheduleTimer);
       this.scheduleTimer = null;
+      this.cancelled = this.session;
+      // Inside the lead time ffmpeg already runs, waiting for `at`: end it (no frame was kept).
+      await this.recording?.stop();
+      this.recording = null;
       this.scheduledAt = null;
       this.session = null;
       this.set("idle");

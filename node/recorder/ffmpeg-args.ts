@@ -19,6 +19,12 @@ export interface RecorderArgs {
   duration: number | null;
   /** Batch file name pattern relative to ffmpeg's cwd, e.g. SBC001_exp01_%05d.mkv; safe characters only. */
   filePattern: string;
+  /**
+   * Synchronized start: epoch µs of `at`. Input timestamps (absolute wall-clock for every camera kind)
+   * are shifted by -at and kept (-copyts), so the timeline's zero is `at`: frames before it are
+   * dropped (-ss 0) and the segment muxer cuts at at + k × batchDuration on every node.
+   */
+  alignToUs?: number | null;
 }
 
 export function cameraKind(camera: string): CameraKind {
@@ -126,6 +132,7 @@ export function buildFfmpegArgs(a: RecorderArgs): string[] {
     "-nostats",
     "-loglevel",
     "level+info",
+    ...(a.alignToUs ? ["-itsoffset", `-${(a.alignToUs / 1e6).toFixed(6)}`] : []),
     ...inputArgs(a, kind),
     "-map",
     "0:v:0",
@@ -133,6 +140,7 @@ export function buildFfmpegArgs(a: RecorderArgs): string[] {
     // Keep every captured frame with its own timestamp: no duplication or dropping to a fixed rate.
     "-fps_mode",
     "passthrough",
+    ...(a.alignToUs ? ["-copyts", "-ss", "0"] : []),
     ...(a.duration !== null ? ["-t", String(a.duration)] : []),
     "-f",
     "tee",

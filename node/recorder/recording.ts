@@ -160,7 +160,8 @@ export class Recording {
 
   private onStderr(line: string): void {
     const start = parseInputStart(line);
-    if (start !== null && this.anchorUs === null) this.anchorUs = start;
+    // An aligned recording's timeline starts at `at` (see RecorderArgs.alignToUs), not at the input's start.
+    if (start !== null && this.anchorUs === null) this.anchorUs = this.opts.recorder.alignToUs ?? start;
     const { level, text } = parseStderrLine(line);
     // The first error is the cause; ffmpeg's later ones are consequences ("Error initializing output…").
     if (level === "error") this.firstError ??= text;
@@ -202,7 +203,10 @@ export class Recording {
     const file = path.join(opts.sessionDir, b.file);
     const { sha256, bytes } = await hashFile(file);
     const framesFile = sidecarName(b.file);
-    await writeSidecar(path.join(opts.sessionDir, framesFile), renderSidecar(this.framesAnnounced, this.anchorUs, b.framePtsUs));
+    await writeSidecar(
+      path.join(opts.sessionDir, framesFile),
+      renderSidecar(this.framesAnnounced, this.anchorUs, b.framePtsUs),
+    );
     this.framesAnnounced += b.framePtsUs.length;
     const startUs = this.anchorUs + first;
     const endUs = this.anchorUs + b.endPtsUs;

@@ -79,6 +79,15 @@ describe("buildFfmpegArgs", () => {
     );
   });
 
+  it("a synchronized start shifts the timeline so its zero is `at`, keeps it, and drops earlier frames", () => {
+    const a = buildFfmpegArgs({ ...base, alignToUs: 1795570800_250000 });
+    assert.equal(after(a, "-itsoffset"), "-1795570800.250000");
+    assert.ok(a.indexOf("-itsoffset") < a.indexOf("-i"), "an input option");
+    assert.ok(a.includes("-copyts"));
+    assert.equal(after(a, "-ss"), "0");
+    assert.ok(!buildFfmpegArgs(base).includes("-copyts"));
+  });
+
   it("refuses a file pattern that could escape or inject into the tee spec", () => {
     for (const p of ["../x_%05d.mkv", "a|b.mkv", "a:b.mkv", "a[b].mkv", "/abs.mkv"])
       assert.throws(() => buildFfmpegArgs({ ...base, filePattern: p }), /unsafe/);
