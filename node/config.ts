@@ -131,6 +131,16 @@ const schema = {
     arg: "input-format",
     env: "LABX_INPUT_FORMAT",
   },
+  stream_format: {
+    doc: "Demuxer for a stream URL (ffmpeg -f), e.g. mjpeg for raw MJPEG over TCP: µs-fine arrival times instead of the 1/25 s of auto-detection.",
+    format: (v: unknown) => {
+      if (typeof v !== "string" || !/^[a-z0-9_]{0,32}$/.test(v))
+        throw new Error("must be an ffmpeg format name such as mjpeg");
+    },
+    default: "",
+    arg: "stream-format",
+    env: "LABX_STREAM_FORMAT",
+  },
   codec: {
     doc: "auto: copy compressed input, MJPEG otherwise; or force copy, mjpeg or h264.",
     format: ["auto", "copy", "mjpeg", "h264"],
@@ -270,6 +280,7 @@ export type Config = Readonly<{
   video_size: string;
   framerate: number;
   input_format: "mjpeg" | "h264" | "yuyv422";
+  stream_format: string;
   codec: "auto" | "copy" | "mjpeg" | "h264";
   broker_url: string;
   base_topic: string;

@@ -147,6 +147,7 @@ export class RecorderController {
           videoSize: this.config.video_size,
           framerate: this.config.framerate,
           inputFormat: this.config.input_format,
+          streamFormat: this.config.stream_format || null,
           codec: this.config.codec,
           batchDuration: this.batchDuration,
           duration: this.duration,

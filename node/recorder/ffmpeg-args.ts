@@ -14,6 +14,8 @@ export interface RecorderArgs {
   videoSize: string;
   framerate: number;
   inputFormat: "mjpeg" | "h264" | "yuyv422";
+  /** Demuxer forced on a stream URL (-f), e.g. mjpeg: raw MJPEG with µs-fine arrival stamps. */
+  streamFormat?: string | null;
   codec: "auto" | Codec;
   batchDuration: number;
   duration: number | null;
@@ -77,6 +79,7 @@ function inputArgs(a: RecorderArgs, kind: CameraKind): string[] {
         "-use_wallclock_as_timestamps",
         "1",
         ...(a.camera.startsWith("rtsp") ? ["-rtsp_transport", "tcp"] : []),
+        ...(a.streamFormat ? ["-f", a.streamFormat] : []),
         "-i",
         a.camera,
       ];
@@ -86,7 +89,9 @@ function inputArgs(a: RecorderArgs, kind: CameraKind): string[] {
 function codecArgs(codec: Codec, batchDuration: number): string[] {
   switch (codec) {
     case "copy":
-      return ["-c:v", "copy"];
+      // Keep the demuxer's time base (µs for V4L2, 1/1200000 for raw MJPEG): by default ffmpeg gives a
+      // copied stream the decoder's 1/framerate, which would quantize every time to a frame tick.
+      return ["-c:v", "copy", "-copytb", "1"];
     case "mjpeg":
       // Every MJPEG frame is a keyframe, so any frame can open a batch.
       return ["-c:v", "mjpeg", "-q:v", "5", "-enc_time_base", "-1"];

@@ -52,6 +52,7 @@ describe("buildFfmpegArgs", () => {
       "/dev/video0",
     ]);
     assert.equal(after(a, "-c:v"), "copy");
+    assert.equal(after(a, "-copytb"), "1");
   });
 
   it("streams are copied with arrival-time stamps; rtsp over TCP", () => {

@@ -1,0 +1,92 @@
+// A fake IP camera with ground truth: serves raw MJPEG over TCP, frame n sent at t0 + n/fps, each
+// JPEG carrying "labx-frame:<n>" in a COM segment (decoders ignore it; stream copy keeps it), and
+// logs "n,send_epoch_us" for every frame. Run as its own process so the test's event loop cannot
+// disturb its timing:  node --import tsx test/helpers/fake-camera.ts PORT FPS LOGFILE
+import { execFileSync } from "node:child_process";
+import { appendFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { performance } from "node:perf_hooks";
+
+/** Wall-clock µs: realtime at process start (µs) plus monotonic elapsed time. */
+export const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
+
+export function tagFrame(jpeg: Buffer, n: number): Buffer {
+  const text = Buffer.from(`labx-frame:${n}`);
+  const com = Buffer.alloc(4);
+  com.writeUInt16BE(0xfffe, 0);
+  com.writeUInt16BE(text.length + 2, 2);
+  return Buffer.concat([jpeg.subarray(0, 2), com, text, jpeg.subarray(2)]);
+}
+
+/** Frame numbers in order of appearance in a byte stream of tagged JPEGs. */
+export function frameNumbers(bytes: Buffer): number[] {
+  return [...bytes.toString("latin1").matchAll(/labx-frame:(\d+)/g)].map((m) => Number(m[1]));
+}
+
+function baseFrames(count: number): Buffer[] {
+  const all = execFileSync(
+    "ffmpeg",
+    [
+      "-v",
+      "error",
+      "-f",
+      "lavfi",
+      "-i",
+      `testsrc2=size=320x240:rate=30`,
+      "-frames:v",
+      String(count),
+      "-c:v",
+      "mjpeg",
+      "-f",
+      "image2pipe",
+      "-",
+    ],
+    { maxBuffer: 64 << 20 },
+  );
+  const frames: Buffer[] = [];
+  let start = 0;
+  for (let i = 2; i < all.length - 1; i++) {
+    if (all[i] === 0xff && all[i + 1] === 0xd8 && all[i - 2] === 0xff && all[i - 1] === 0xd9) {
+      frames.push(all.subarray(start, i));
+      start = i;
+    }
+  }
+  frames.push(all.subarray(start));
+  return frames;
+}
+
+async function main(): Promise<void> {
+  const [port, fps, log] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4]!];
+  const frames = baseFrames(30);
+  writeFileSync(log, "");
+  const server = createServer((socket) => {
+    socket.setNoDelay(true);
+    const t0 = nowUs() + 200_000;
+    let n = 0;
+    let open = true;
+    socket.on("close", () => (open = false));
+    socket.on("error", () => (open = false));
+    const tick = (): void => {
+      if (!open) return;
+      const target = t0 + Math.round((n * 1e6) / fps);
+      const wait = target - nowUs();
+      if (wait > 2000) {
+        setTimeout(tick, (wait - 1500) / 1000);
+        return;
+      }
+      while (nowUs() < target) {
+        // spin the last ~1.5 ms for an exact send time
+      }
+      const sent = nowUs();
+      socket.write(tagFrame(frames[n % frames.length]!, n));
+      appendFileSync(log, `${n},${sent}\n`);
+      n++;
+      setImmediate(tick);
+    };
+    tick();
+  });
+  server.listen(port, "127.0.0.1", () => process.stdout.write("listening\n"));
+  process.on("SIGTERM", () => process.exit(0));
+}
+
+if (process.argv[1]?.endsWith("fake-camera.ts")) void main();
