@@ -9,12 +9,14 @@ import { resolveFfmpeg, FfmpegNotFoundError } from "./recorder/ffmpeg-path.js";
 import { resolveLauncher } from "./recorder/launcher.js";
 import { createValidators } from "./schemas.js";
 import { EmbeddedBroker } from "../broker/embedded-broker.js";
+import { FleetMonitor } from "./fleet/fleet-monitor.js";
 
 const USAGE = `usage: labx <command> [options]
 
 commands:
   node     run a node: takes commands on MQTT and records batches
-  broker   run the embedded MQTT broker alone
+  broker   run the embedded MQTT broker alone (--monitor: with the fleet clock monitor)
+  monitor  publish fleet clock figures (labx/fleet/clock) from every node's clock, and a CSV per session
 
 options (each also LABX_<KEY> in the environment and <key> in a --config JSON file):
 ${Object.entries(configSchema())
@@ -39,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(version());
     return 0;
   }
-  if (command !== "node" && command !== "broker") {
+  if (command !== "node" && command !== "broker" && command !== "monitor") {
     console.error(`labx: unknown command "${command}"\n${USAGE}`);
     return 2;
   }
@@ -58,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
   const log = createLogger(config.log_level);
+  if (command === "monitor") return runMonitor(config, log);
   return command === "broker" ? runBroker(config, log) : runNode(config, log);
 }
 
@@ -79,10 +82,40 @@ async function runBroker(config: Config, log: ReturnType<typeof createLogger>): 
     host: config.broker_host,
     log: log.child({ module: "broker" }),
   });
-  await broker.start();
+  const port = await broker.start();
+  const monitor = config.monitor
+    ? fleetMonitor({ ...config, broker_url: `mqtt://127.0.0.1:${port}` }, log)
+    : null;
+  await monitor?.start();
   const signal = await untilSignal();
   log.info({ signal }, "shutting down");
+  await monitor?.stop();
   await broker.stop();
+  return 0;
+}
+
+function fleetMonitor(config: Config, log: ReturnType<typeof createLogger>): FleetMonitor {
+  return new FleetMonitor({
+    brokerUrl: config.broker_url,
+    baseTopic: config.base_topic,
+    dataDir: config.data_dir,
+    staleMs: config.sync_interval * 3000,
+    validators: createValidators(),
+    log: log.child({ module: "fleet" }),
+  });
+}
+
+async function runMonitor(config: Config, log: ReturnType<typeof createLogger>): Promise<number> {
+  const monitor = fleetMonitor(config, log);
+  try {
+    await monitor.start();
+  } catch (err) {
+    console.error(`labx: could not connect to ${config.broker_url}: ${(err as Error).message}`);
+    return 1;
+  }
+  const signal = await untilSignal();
+  log.info({ signal }, "shutting down");
+  await monitor.stop();
   return 0;
 }
 

@@ -183,6 +183,13 @@ const schema = {
     arg: "broker-host",
     env: "LABX_BROKER_HOST",
   },
+  monitor: {
+    doc: "With `labx broker`: also run the fleet clock monitor (labx/fleet/clock).",
+    format: Boolean,
+    default: false,
+    arg: "monitor",
+    env: "LABX_MONITOR",
+  },
   disable_sync: {
     doc: "Do not read or publish chrony status.",
     format: Boolean,
@@ -287,6 +294,7 @@ export type Config = Readonly<{
   embedded_broker: boolean;
   broker_port: number;
   broker_host: string;
+  monitor: boolean;
   disable_sync: boolean;
   sync_interval: number;
   max_root_distance_ms: number;

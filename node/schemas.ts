@@ -3,7 +3,15 @@ import addFormatsModule from "ajv-formats";
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import type { BatchReady, ClockStatus, Command, NodeEvent, NodeState, Reply } from "./generated/payloads.js";
+import type {
+  BatchReady,
+  ClockStatus,
+  Command,
+  FleetClock,
+  NodeEvent,
+  NodeState,
+  Reply,
+} from "./generated/payloads.js";
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
@@ -29,6 +37,7 @@ export interface Validators {
   batch: ValidateFunction<BatchReady>;
   event: ValidateFunction<NodeEvent>;
   clock: ValidateFunction<ClockStatus>;
+  fleetClock: ValidateFunction<FleetClock>;
 }
 
 /** Compiles every schema once; create one set in the composition root and pass it down. */
@@ -48,6 +57,7 @@ export function createValidators(): Validators {
     batch: get("batch.schema.json"),
     event: get("event.schema.json"),
     clock: get("clock.schema.json"),
+    fleetClock: get("fleet-clock.schema.json"),
   };
 }
 

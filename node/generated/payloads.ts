@@ -150,6 +150,37 @@ export interface NodeEvent {
   batches?: number;
 }
 
+// from schemas/fleet-clock.schema.json
+/**
+ * Retained on labx/fleet/clock by `labx monitor`: how well the nodes' clocks agree, from their latest labx/<id>/clock.
+ */
+export interface FleetClock {
+  /**
+   * Nodes whose fresh clock status has an offset.
+   */
+  nodes: string[];
+  synced_nodes: string[];
+  /**
+   * Largest |offset_i - offset_j| over all pairs.
+   */
+  max_pairwise_offset_s: number | null;
+  /**
+   * Mean |offset_i - offset_j| over all pairs.
+   */
+  mean_pairwise_offset_s: number | null;
+  /**
+   * Standard deviation (population) of the offsets.
+   */
+  jitter_s: number | null;
+  mean_root_dispersion_s: number | null;
+  max_root_dispersion_s: number | null;
+  /**
+   * The session most nodes are recording, null when none.
+   */
+  session: string | null;
+  computed_at: string;
+}
+
 // from schemas/reply.schema.json
 /**
  * On labx/<node-id>/reply (and the MQTT v5 Response Topic when the command gave one), one per command.

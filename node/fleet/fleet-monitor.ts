@@ -1,0 +1,100 @@
+import { appendFile, mkdir, stat } from "node:fs/promises";
+import path from "node:path";
+import type { Logger } from "pino";
+import type { ClockStatus, NodeState } from "../generated/payloads.js";
+import { MqttConnection } from "../mqtt/connection.js";
+import { isName } from "../names.js";
+import type { Validators } from "../schemas.js";
+import { FLEET_CSV_HEADER, fleetCsvRow, fleetStats } from "./fleet-stats.js";
+
+export interface FleetMonitorOptions {
+  brokerUrl: string;
+  baseTopic: string;
+  dataDir: string;
+  /** A node's clock older than this is left out of the figures. */
+  staleMs: number;
+  validators: Validators;
+  log: Logger;
+  now?: () => Date;
+}
+
+/**
+ * `labx monitor`: the old central server's job over MQTT. Keeps every node's latest clock status,
+ * and on each new one publishes retained <base>/fleet/clock and appends the figures to
+ * <data-dir>/fleet/<session>.csv (the session most nodes are recording, or no-session).
+ */
+export class FleetMonitor {
+  private readonly connection: MqttConnection;
+  private readonly clocks = new Map<string, ClockStatus>();
+  private readonly sessions = new Map<string, string | null>();
+  private writes: Promise<void> = Promise.resolve();
+
+  constructor(private readonly o: FleetMonitorOptions) {
+    this.connection = new MqttConnection({
+      url: o.brokerUrl,
+      clientId: `labx-monitor-${process.pid}`,
+      availabilityTopic: `${o.baseTopic}/fleet/availability`,
+      subscriptions: [`${o.baseTopic}/+/clock`, `${o.baseTopic}/+/state`],
+      log: o.log.child({ module: "mqtt" }),
+    });
+    this.connection.onMessage((topic, payload) => this.onMessage(topic, payload));
+  }
+
+  async start(): Promise<void> {
+    await this.connection.start();
+    this.o.log.info({ broker: this.o.brokerUrl }, "fleet monitor ready");
+  }
+
+  async stop(): Promise<void> {
+    await this.connection.stop();
+    await this.writes;
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    const [, node, leaf] = topic.split("/");
+    if (!node || node === "fleet" || payload.length === 0) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(payload.toString("utf8"));
+    } catch {
+      return;
+    }
+    if (leaf === "state" && this.o.validators.state(value)) {
+      const s = value as NodeState;
+      this.sessions.set(node, s.state === "recording" || s.state === "scheduled" ? s.session : null);
+      return;
+    }
+    if (leaf !== "clock" || !this.o.validators.clock(value)) return;
+    this.clocks.set(node, value as ClockStatus);
+    this.publish();
+  }
+
+  private currentSession(): string | null {
+    const counts = new Map<string, number>();
+    for (const s of this.sessions.values()) if (s) counts.set(s, (counts.get(s) ?? 0) + 1);
+    return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
+  }
+
+  private publish(): void {
+    const now = this.o.now?.() ?? new Date();
+    const fresh = [...this.clocks.values()].filter(
+      (c) => now.getTime() - Date.parse(c.checked_at) <= this.o.staleMs,
+    );
+    const stats = fleetStats(fresh, this.currentSession(), now);
+    this.connection
+      .publish(`${this.o.baseTopic}/fleet/clock`, JSON.stringify(stats), { qos: 1, retain: true })
+      .catch((err: unknown) => this.o.log.warn({ err }, "fleet clock not published"));
+    const name = stats.session && isName(stats.session) ? stats.session : "no-session";
+    const file = path.join(this.o.dataDir, "fleet", `${name}.csv`);
+    this.writes = this.writes
+      .then(async () => {
+        await mkdir(path.dirname(file), { recursive: true });
+        const exists = await stat(file).then(
+          () => true,
+          () => false,
+        );
+        await appendFile(file, (exists ? "" : FLEET_CSV_HEADER + "\n") + fleetCsvRow(stats) + "\n");
+      })
+      .catch((err: unknown) => this.o.log.error({ err, file }, "fleet CSV not written"));
+  }
+}
