@@ -2,12 +2,13 @@
 // run with the identical arguments, both under /usr/bin/time -v, side by side in one run.
 // Usage: npm run bench [-- --seconds 60]. Prints a table and rewrites docs/benchmarks.md.
 import { execFileSync, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildFfmpegArgs } from "../node/recorder/ffmpeg-args.js";
 import { readManifest } from "../node/batches/manifest.js";
+import { writeSection } from "./doc.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const seconds = Number(process.argv[process.argv.indexOf("--seconds") + 1] || 60) || 60;
@@ -161,30 +162,23 @@ const summary = [
 ].join("\n");
 console.log(table + "\n\n" + summary);
 
-const doc = `# Benchmarks
-
-Written by \`npm run bench\` (bench/recording-cost.ts); rerun it to refresh. Figures are from one run on
-this machine: ${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB,
-${execFileSync(ffmpeg, ["-version"]).toString().split("\n")[0]}, Node ${process.version}. The machine is shared
-and noisy: compare the two rows of one run, not runs across days.
-
-## Cost of recording (${seconds} s, synthetic camera)
+writeSection(
+  "recording-cost",
+  `## Cost of recording (${seconds} s, synthetic camera) — bench/recording-cost.ts
 
 Both rows record ${seconds} s of the synthetic camera (lavfi testsrc2 640×480 @ 30 fps, MJPEG-encoded, 10 s
 batches). "Bare ffmpeg" runs the very argument list the node builds (\`buildFfmpegArgs\`), stdout to a file
 as in the node, so the difference is the node: Node.js start-up, the embedded broker, reading ffmpeg's
 per-frame timeline every 500 ms, sha256 of each batch, the manifest fsync and MQTT announcements.
-"Total" is \`/usr/bin/time -v\` user + system time including waited-for children; the per-process columns
-are sampled from /proc every 250 ms (so they can miss the last quarter second). Generating and encoding
-the synthetic pattern dominates; with a real MJPEG camera ffmpeg only copies and the node's share is
-larger (issue 7 measures that case).
+Runs go in ABBA order (bare, node, node, bare). "Total" is \`/usr/bin/time -v\` user + system time
+including waited-for children; the per-process columns are sampled from /proc every 250 ms (so they can
+miss the last quarter second). Generating and encoding the synthetic pattern dominates; with a real
+MJPEG camera ffmpeg only copies and the node's share is larger (issue 7 measures that case).
 
 ${table}
 
 ${summary}
 
 Commands: \`/usr/bin/time -v ffmpeg ${args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`)).join(" ")}\`
-and \`/usr/bin/time -v node dist/node/cli.js node --embedded-broker --duration ${seconds} --batch-duration 10 --session bench --data-dir …\`.
-`;
-writeFileSync(path.join(root, "docs", "benchmarks.md"), doc);
-console.log("wrote docs/benchmarks.md");
+and \`/usr/bin/time -v node dist/node/cli.js node --embedded-broker --duration ${seconds} --batch-duration 10 --session bench --data-dir …\`.`,
+);
