@@ -6,6 +6,7 @@ import { startChronyClient, startChronyServer, type Chronyd } from "../helpers/c
 import { assertContract } from "../helpers/contract.js";
 import type { Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
+import { withNode } from "../helpers/harness.js";
 import { freePort } from "../helpers/ports.js";
 import { startNode, type RunningNode } from "../helpers/node.js";
 
@@ -98,65 +99,33 @@ describe("clock monitor against real chronyd", () => {
 
 describe("clock monitor without chrony", () => {
   it("chronyd not running: synced false with the reason, the node keeps working", async () => {
-    const broker = await startAedes();
-    const rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
-    const run = await startNode({
-      broker_url: broker.url,
-      sbc_id: "NOCHR",
-      sync_interval: 1,
-      chrony_host: "127.0.0.1",
-      chrony_port: await freePort(),
-    });
-    try {
-      const c = await rec.waitFor(() => rec.jsonOn<ClockStatus>("labx/NOCHR/clock")[0], 10_000, "clock");
-      assert.equal(c.synced, false);
-      assert.match(c.reason!, /chrony not readable: .*(Cannot talk to daemon|timed out|Timeout)/i);
-      assert.equal((await rec.command("labx", "NOCHR", "NOCHR", { cmd: "status" })).ok, true);
-      assertContract(rec.messages, "labx", "NOCHR");
-    } finally {
-      await run.stop();
-      await rec.close();
-      await broker.stop();
-    }
+    const port = await freePort();
+    await withNode(
+      { sbc_id: "NOCHR", sync_interval: 1, chrony_host: "127.0.0.1", chrony_port: port },
+      async ({ rec }) => {
+        const c = await rec.waitFor(() => rec.jsonOn<ClockStatus>("labx/NOCHR/clock")[0], 10_000, "clock");
+        assert.equal(c.synced, false);
+        assert.match(c.reason!, /chrony not readable: .*(Cannot talk to daemon|timed out|Timeout)/i);
+        assert.equal((await rec.command("labx", "NOCHR", "NOCHR", { cmd: "status" })).ok, true);
+        assertContract(rec.messages, "labx", "NOCHR");
+      },
+    );
   });
 
   it("chronyc missing: the reason says so", async () => {
-    const broker = await startAedes();
-    const rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
-    const run = await startNode({
-      broker_url: broker.url,
-      sbc_id: "NOBIN",
-      chronyc_path: "/nonexistent/chronyc",
-    });
-    try {
+    await withNode({ sbc_id: "NOBIN", chronyc_path: "/nonexistent/chronyc" }, async ({ rec }) => {
       const c = await rec.waitFor(() => rec.jsonOn<ClockStatus>("labx/NOBIN/clock")[0], 10_000, "clock");
       assert.match(c.reason!, /\/nonexistent\/chronyc not found \(is chrony installed\?\)/);
-    } finally {
-      await run.stop();
-      await rec.close();
-      await broker.stop();
-    }
+    });
   });
 
   it("--disable-sync: no clock topic, and batches say sync disabled", async () => {
-    const broker = await startAedes();
-    const rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
-    const run = await startNode({
-      broker_url: broker.url,
-      sbc_id: "NOSYNC",
-      disable_sync: true,
-      batch_duration: 1,
-    });
-    try {
+    await withNode({ sbc_id: "NOSYNC", disable_sync: true, batch_duration: 1 }, async ({ rec }) => {
       const r = await rec.command("labx", "NOSYNC", "NOSYNC", { cmd: "start", duration: 1 });
       assert.equal(r.ok, true);
       const b = await rec.waitFor(() => rec.jsonOn<BatchReady>("labx/NOSYNC/batch")[0], 20_000, "batch");
       assert.deepEqual(b.clock, { synced: false, reason: "sync disabled" });
       assert.equal(rec.on("labx/NOSYNC/clock").length, 0);
-    } finally {
-      await run.stop();
-      await rec.close();
-      await broker.stop();
-    }
+    });
   });
 });
