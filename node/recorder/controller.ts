@@ -41,6 +41,8 @@ export class RecorderController {
   private batchDuration: number;
   private duration: number | null = null;
   private lastError: string | null = null;
+  /** An immediate start waiting for its first frame: a stop waits for it, so the start is not failed by it. */
+  private starting: Promise<unknown> | null = null;
   /** The scheduled session stop() cancelled, so its aborted ffmpeg is not reported as a failure. */
   private cancelled: string | null = null;
   private readonly endedHandlers: ((r: RecordingResult) => void)[] = [];
@@ -171,8 +173,10 @@ export class RecorderController {
     this.recording = recording;
     // A scheduled session stays `scheduled` until its first frame at or after `at`.
     if (!alignToUs) this.set("recording");
+    const started = recording.start();
+    if (!alignToUs) this.starting = started.catch(() => undefined);
     try {
-      await recording.start();
+      await started.finally(() => (this.starting = null));
     } catch (err) {
       this.recording = null;
       this.session = null;
@@ -232,6 +236,11 @@ export class RecorderController {
       this.session = null;
       this.set("idle");
       return this.state;
+    }
+    // A stop during start-up takes effect once the first frame is in: start answers ok, stop ends it.
+    if (this.starting) {
+      await this.starting;
+      this.starting = null;
     }
     const recording = this.recording;
     if (!recording || (this.status !== "recording" && this.status !== "stopping"))

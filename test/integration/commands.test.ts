@@ -89,6 +89,21 @@ describe("commands and their error codes (mosquitto, MQTT 5)", () => {
     assert.equal((await cmd({ cmd: "start", session: "s1" })).code, "SESSION_EXISTS");
   });
 
+  it("stop sent while start is still waiting for its first frame: both answer ok, in that order", async () => {
+    await rec.publish(`labx/${N}/cmd`, JSON.stringify({ cmd: "start", id: "race-start", session: "race" }));
+    await rec.publish(`labx/${N}/cmd`, JSON.stringify({ cmd: "stop", id: "race-stop" }));
+    const stop = await rec.waitFor(
+      () => rec.jsonOn(`labx/${N}/reply`).find((r) => r.id === "race-stop"),
+      20_000,
+      "stop",
+    );
+    const start = rec.jsonOn(`labx/${N}/reply`).find((r) => r.id === "race-start")!;
+    assert.equal(start.ok, true, JSON.stringify(start));
+    assert.equal(stop.ok, true, JSON.stringify(stop));
+    const replies = rec.jsonOn(`labx/${N}/reply`).map((r) => r.id);
+    assert.ok(replies.indexOf("race-start") < replies.indexOf("race-stop"));
+  });
+
   it("INTERNAL when the session folder cannot be created (a file is in its place)", async () => {
     writeFileSync(path.join(run.dataDir, "blocked"), "not a folder");
     const r = await cmd({ cmd: "start", session: "blocked" });
