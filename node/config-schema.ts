@@ -1,0 +1,286 @@
+import convict from "convict";
+import { isName, RESERVED_NAMES } from "./names.js";
+
+// The convict schema of every option (flag, LABX_* variable, config-file key) and its formats.
+// Loading, precedence and freezing are in config.ts.
+
+function name(value: unknown): void {
+  if (!isName(value)) throw new Error("must be 1-64 characters of A-Z a-z 0-9 _ -");
+  if (RESERVED_NAMES.includes(value)) throw new Error(`"${value}" is reserved`);
+}
+
+const toNumber = (v: unknown): unknown =>
+  typeof v === "string" && v.trim() !== "" && !isNaN(Number(v)) ? Number(v) : v;
+const toNullable = (v: unknown): unknown => (v === "" || v === "null" ? null : toNumber(v));
+
+// Registering is idempotent: convict keeps one table of formats by name.
+convict.addFormats({
+  seconds: {
+    validate: (v: unknown) => {
+      if (typeof v !== "number" || !(v >= 1 && v <= 3600))
+        throw new Error("must be a number of seconds from 1 to 3600");
+    },
+    coerce: toNumber,
+  },
+  "optional-seconds": {
+    validate: (v: unknown) => {
+      if (v !== null && (typeof v !== "number" || !(v > 0)))
+        throw new Error("must be a positive number of seconds");
+    },
+    coerce: toNullable,
+  },
+  fps: {
+    validate: (v: unknown) => {
+      if (typeof v !== "number" || !(v > 0 && v <= 240)) throw new Error("must be a number from 1 to 240");
+    },
+    coerce: toNumber,
+  },
+  "positive-number": {
+    validate: (v: unknown) => {
+      if (typeof v !== "number" || !(v > 0)) throw new Error("must be a positive number");
+    },
+    coerce: toNumber,
+  },
+  "optional-name": {
+    validate: (v: unknown) => v === null || name(v),
+    coerce: (v: unknown) => (v === "" ? null : v),
+  },
+});
+
+/** "a,b" → ["a", "b"]; "" → []. */
+export function splitList(v: string): string[] {
+  return v === "" ? [] : v.split(",").map((s) => s.trim());
+}
+
+export const schema = {
+  sbc_id: {
+    doc: "This node's id (topics, file names).",
+    format: name,
+    default: "SBC001",
+    arg: "sbc-id",
+    env: "LABX_SBC_ID",
+  },
+  groups: {
+    doc: "Groups this node also answers to, comma-separated.",
+    format: (v: unknown) => {
+      if (Array.isArray(v)) return v.forEach(name);
+      if (typeof v !== "string") throw new Error("must be a comma-separated list of names");
+      splitList(v).forEach(name);
+    },
+    default: "" as string | string[],
+    arg: "groups",
+    env: "LABX_GROUPS",
+  },
+  data_dir: {
+    doc: "Where sessions are written.",
+    format: String,
+    default: "./data",
+    arg: "data-dir",
+    env: "LABX_DATA_DIR",
+  },
+  batch_duration: {
+    doc: "Default seconds per batch.",
+    format: "seconds",
+    default: 10,
+    arg: "batch-duration",
+    env: "LABX_BATCH_DURATION",
+  },
+  duration: {
+    doc: "Start recording at launch for this many seconds, then exit (like the old collector).",
+    format: "optional-seconds",
+    default: null as number | null,
+    arg: "duration",
+    env: "LABX_DURATION",
+  },
+  session: {
+    doc: "Session name for --duration recordings (generated when absent).",
+    format: "optional-name",
+    default: null as string | null,
+    arg: "session",
+    env: "LABX_SESSION",
+  },
+  camera: {
+    doc: "A V4L2 device (/dev/video0), 'synthetic', or a stream URL (rtsp, http, udp, tcp).",
+    format: (v: unknown) => {
+      if (
+        typeof v !== "string" ||
+        !/^(synthetic|\/dev\/\S+|(rtsp|rtsps|http|https|udp|tcp|srt):\/\/\S+)$/.test(v)
+      )
+        throw new Error("must be /dev/videoN, synthetic, or an rtsp/http/udp/tcp URL");
+    },
+    default: "synthetic",
+    arg: "camera",
+    env: "LABX_CAMERA",
+  },
+  video_size: {
+    doc: "Frame size WxH (synthetic camera and V4L2).",
+    format: (v: unknown) => {
+      if (typeof v !== "string" || !/^\d{2,5}x\d{2,5}$/.test(v))
+        throw new Error("must be WIDTHxHEIGHT, e.g. 640x480");
+    },
+    default: "640x480",
+    arg: "video-size",
+    env: "LABX_VIDEO_SIZE",
+  },
+  framerate: {
+    doc: "Frames per second (synthetic camera and V4L2).",
+    format: "fps",
+    default: 30,
+    arg: "framerate",
+    env: "LABX_FRAMERATE",
+  },
+  input_format: {
+    doc: "V4L2 pixel format asked of the camera; mjpeg is stored without re-encoding.",
+    format: ["mjpeg", "h264", "yuyv422"],
+    default: "mjpeg",
+    arg: "input-format",
+    env: "LABX_INPUT_FORMAT",
+  },
+  stream_format: {
+    doc: "Demuxer for a stream URL (ffmpeg -f), e.g. mjpeg for raw MJPEG over TCP: µs-fine arrival times instead of the 1/25 s of auto-detection.",
+    format: (v: unknown) => {
+      if (typeof v !== "string" || !/^[a-z0-9_]{0,32}$/.test(v))
+        throw new Error("must be an ffmpeg format name such as mjpeg");
+    },
+    default: "",
+    arg: "stream-format",
+    env: "LABX_STREAM_FORMAT",
+  },
+  codec: {
+    doc: "auto: copy compressed input, MJPEG otherwise; or force copy, mjpeg or h264.",
+    format: ["auto", "copy", "mjpeg", "h264"],
+    default: "auto",
+    arg: "codec",
+    env: "LABX_CODEC",
+  },
+  broker_url: {
+    doc: "MQTT broker to connect to.",
+    format: String,
+    default: "mqtt://127.0.0.1:1883",
+    arg: "broker-url",
+    env: "LABX_BROKER_URL",
+  },
+  base_topic: {
+    doc: "Topic prefix.",
+    format: name,
+    default: "labx",
+    arg: "base-topic",
+    env: "LABX_BASE_TOPIC",
+  },
+  embedded_broker: {
+    doc: "Run an aedes broker in this process and connect to it.",
+    format: Boolean,
+    default: false,
+    arg: "embedded-broker",
+    env: "LABX_EMBEDDED_BROKER",
+  },
+  broker_port: {
+    doc: "Port of the embedded broker.",
+    format: "port",
+    default: 1883,
+    arg: "broker-port",
+    env: "LABX_BROKER_PORT",
+  },
+  broker_host: {
+    doc: "Address the embedded broker listens on.",
+    format: String,
+    default: "0.0.0.0",
+    arg: "broker-host",
+    env: "LABX_BROKER_HOST",
+  },
+  monitor: {
+    doc: "With `labx broker`: also run the fleet clock monitor (labx/fleet/clock).",
+    format: Boolean,
+    default: false,
+    arg: "monitor",
+    env: "LABX_MONITOR",
+  },
+  disable_sync: {
+    doc: "Do not read or publish chrony status.",
+    format: Boolean,
+    default: false,
+    arg: "disable-sync",
+    env: "LABX_DISABLE_SYNC",
+  },
+  sync_interval: {
+    doc: "Seconds between chrony readings published on labx/<id>/clock.",
+    format: "seconds",
+    default: 10,
+    arg: "sync-interval",
+    env: "LABX_SYNC_INTERVAL",
+  },
+  max_root_distance_ms: {
+    doc: "The clock counts as synced only while chrony's root distance stays under this (ms).",
+    format: "positive-number",
+    default: 10,
+    arg: "max-root-distance-ms",
+    env: "LABX_MAX_ROOT_DISTANCE_MS",
+  },
+  chronyc_path: {
+    doc: "The chronyc binary.",
+    format: String,
+    default: "chronyc",
+    arg: "chronyc-path",
+    env: "LABX_CHRONYC_PATH",
+  },
+  chrony_host: {
+    doc: "chronyd's command address or socket path (chronyc -h); chronyc's default when empty.",
+    format: String,
+    default: "",
+    arg: "chrony-host",
+    env: "LABX_CHRONY_HOST",
+  },
+  chrony_port: {
+    doc: "chronyd's command port (chronyc -p); chronyc's default when 0.",
+    format: "port",
+    default: 0,
+    arg: "chrony-port",
+    env: "LABX_CHRONY_PORT",
+  },
+  ffmpeg_path: {
+    doc: "ffmpeg binary; ffmpeg-static, then ffmpeg on PATH, when absent.",
+    format: "*",
+    default: null as string | null,
+    arg: "ffmpeg-path",
+    env: "LABX_FFMPEG_PATH",
+  },
+  min_free_mb: {
+    doc: "Refuse to start below this much free space (MiB) in the data directory.",
+    format: "nat",
+    default: 200,
+    arg: "min-free-mb",
+    env: "LABX_MIN_FREE_MB",
+  },
+  start_timeout: {
+    doc: "Seconds to wait for the camera's first frame before CAMERA_UNAVAILABLE.",
+    format: "nat",
+    default: 15,
+    arg: "start-timeout",
+    env: "LABX_START_TIMEOUT",
+  },
+  stop_timeout: {
+    doc: "Seconds ffmpeg gets to finish after 'q' before it is signalled.",
+    format: "nat",
+    default: 10,
+    arg: "stop-timeout",
+    env: "LABX_STOP_TIMEOUT",
+  },
+  max_payload_bytes: {
+    doc: "Command payloads larger than this are refused unread.",
+    format: "nat",
+    default: 65536,
+    arg: "max-payload-bytes",
+    env: "LABX_MAX_PAYLOAD_BYTES",
+  },
+  log_level: {
+    doc: "pino log level.",
+    format: ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
+    default: "info",
+    arg: "log-level",
+    env: "LABX_LOG_LEVEL",
+  },
+};
+
+export function configSchema(): Record<string, { doc: string; default: unknown; arg: string; env: string }> {
+  return schema as never;
+}
