@@ -37,10 +37,6 @@ export class MqttConnection {
     return this.version;
   }
 
-  get connected(): boolean {
-    return this.client?.connected ?? false;
-  }
-
   onMessage(handler: MessageHandler): void {
     this.messageHandlers.push(handler);
   }

@@ -25,10 +25,6 @@ export class BatchAssembler {
 
   constructor(private readonly fileForSeq: (seq: number) => string) {}
 
-  get framesSeen(): number {
-    return this.frames.length;
-  }
-
   /** Feeds one parsed stdout line; returns the batches it completed (zero or one). */
   push(line: StdoutLine): AssembledBatch[] {
     switch (line.kind) {

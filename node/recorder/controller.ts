@@ -140,7 +140,6 @@ export class RecorderController {
       {
         node: this.config.sbc_id,
         session,
-        dataDir: this.config.data_dir,
         sessionDir: dir,
         ffmpegPath: this.deps.ffmpegPath,
         launcher: this.deps.launcher,

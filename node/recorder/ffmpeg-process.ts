@@ -74,10 +74,6 @@ export class FfmpegProcess {
     this.tail.start(ms);
   }
 
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
   /** 'q' lets ffmpeg write its trailers; then SIGTERM, then SIGKILL, each after timeoutMs. Idempotent. */
   stop(timeoutMs: number): Promise<Exit> {
     this.stopping ??= (async () => {
@@ -98,9 +94,5 @@ export class FfmpegProcess {
       return this.exited;
     })();
     return this.stopping;
-  }
-
-  kill(signal: NodeJS.Signals): void {
-    this.child.kill(signal);
   }
 }

@@ -14,7 +14,6 @@ import { FfmpegProcess, type Exit, type SpawnFn } from "./ffmpeg-process.js";
 export interface RecordingOptions {
   node: string;
   session: string;
-  dataDir: string;
   sessionDir: string;
   ffmpegPath: string;
   launcher: readonly string[];
