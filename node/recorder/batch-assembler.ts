@@ -22,8 +22,14 @@ export class BatchAssembler {
   /** µs per tick of framecrc's time base; µs until a "#tb" line says otherwise. */
   private usPerTick = 1;
   private lastFrameEnd: number | null = null;
+  private first: number | null = null;
 
   constructor(private readonly fileForSeq: (seq: number) => string) {}
+
+  /** pts (µs) of the recording's first frame, once seen. */
+  get firstFramePtsUs(): number | null {
+    return this.first;
+  }
 
   /** Feeds one parsed stdout line; returns the batches it completed (zero or one). */
   push(line: StdoutLine): AssembledBatch[] {
@@ -40,6 +46,7 @@ export class BatchAssembler {
           done.push({ ...this.pending, endPtsUs: pts });
           this.pending = null;
         }
+        this.first ??= pts;
         this.frames.push({ pts, dur });
         this.lastFrameEnd = pts + dur;
         return done;

@@ -83,9 +83,10 @@ export class Recording {
     return this.batches;
   }
 
-  /** Wall-clock µs of the first frame, once known. */
+  /** Wall-clock µs of the first frame, once known (not the anchor: a synchronized start anchors at `at`). */
   get startedAtUs(): number | null {
-    return this.anchorUs;
+    const first = this.assembler.firstFramePtsUs;
+    return this.anchorUs === null || first === null ? null : this.anchorUs + first;
   }
 
   async start(): Promise<void> {

@@ -53,6 +53,12 @@ describe("synchronized start with at", () => {
         });
         const total = batches.reduce((s, b) => s + b.frames, 0);
         assert.ok(Math.abs(total - 90) <= 1, `${n}: ${total} frames in 3 s`);
+        const recording = rec.jsonOn<NodeState>(`labx/${n}/state`).find((s) => s.state === "recording")!;
+        assert.equal(
+          Date.parse(recording.started_at!),
+          Math.floor(us(batches[0]!.start) / 1000),
+          `${n}: started_at is the first frame`,
+        );
         const states = rec.jsonOn<NodeState>(`labx/${n}/state`).map((s) => s.state);
         assert.ok(states.indexOf("scheduled") < states.indexOf("recording"), states.join(" → "));
         assertContract(rec.messages, "labx", n);
