@@ -1,4 +1,5 @@
 import { mkdir } from "node:fs/promises";
+import path from "node:path";
 import type { IPublishPacket } from "mqtt";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
@@ -8,10 +9,15 @@ import { ClockMonitor } from "./clock/monitor.js";
 import { CommandRouter } from "./commands/router.js";
 import { MqttConnection } from "./mqtt/connection.js";
 import { commandTopics, nodeTopic, type NodeLeaf } from "./mqtt/topics.js";
+import { Outbox } from "./outbox/outbox.js";
 import { RecorderController } from "./recorder/controller.js";
 import type { SpawnFn } from "./recorder/ffmpeg-process.js";
 import type { RecordingResult } from "./recorder/recording.js";
 import type { Validators } from "./schemas.js";
+
+/** The outbox journal's folder in the data directory (a name no session can take). */
+export const OUTBOX_DIR = ".labx";
+const DRAIN_TIMEOUT_MS = 5000;
 
 export interface NodeDeps {
   log: Logger;
@@ -31,6 +37,7 @@ export class LabxNode {
   private readonly connection: MqttConnection;
   private readonly controller: RecorderController;
   private readonly router: CommandRouter;
+  private readonly outbox: Outbox;
   /** Absent with --disable-sync. */
   private readonly clock: ClockMonitor | null;
   private readonly log: Logger;
@@ -50,12 +57,26 @@ export class LabxNode {
       subscriptions: commandTopics(config.base_topic, config.sbc_id, config.groups),
       log: deps.log.child({ module: "mqtt" }),
     });
-    const publishEvent = (event: Omit<NodeEvent, "node" | "at">): void =>
-      this.publishJson(
-        topic("event"),
-        { node: config.sbc_id, at: (deps.now?.() ?? new Date()).toISOString(), ...event } satisfies NodeEvent,
-        false,
-      );
+    this.outbox = new Outbox({
+      dir: path.join(config.data_dir, OUTBOX_DIR),
+      log: deps.log.child({ module: "outbox" }),
+      publish: (e) =>
+        this.connection.publish(e.topic, e.payload, {
+          qos: 1,
+          retain: e.retain ?? false,
+          ...(e.correlation && this.connection.protocolVersion === 5
+            ? { properties: { correlationData: Buffer.from(e.correlation, "base64") } }
+            : {}),
+        }),
+    });
+    const publishEvent = (event: Omit<NodeEvent, "node" | "at">): void => {
+      const body: NodeEvent = {
+        node: config.sbc_id,
+        at: (deps.now?.() ?? new Date()).toISOString(),
+        ...event,
+      };
+      this.durably(topic("event"), body);
+    };
     this.clock = config.disable_sync
       ? null
       : new ClockMonitor({
@@ -82,13 +103,9 @@ export class LabxNode {
       clock: () => this.clock?.snapshot() ?? { synced: false, reason: "sync disabled" },
       publishState: (state) => this.publishJson(topic("state"), state, true),
       publishEvent,
-      // QoS 1, queued in call order but not awaited: the manifest (already on disk) must never wait
-      // for a broker that is away. Durable delivery across restarts is the outbox's job (issue 5).
-      announce: async (batch: BatchReady) => {
-        this.connection.publish(topic("batch"), JSON.stringify(batch), { qos: 1 }).catch((err: unknown) => {
-          this.log.error({ err, seq: batch.seq }, "batch announcement failed");
-        });
-      },
+      // Resolves once journaled, never waiting for the broker: the outbox delivers when it can.
+      announce: (batch: BatchReady) =>
+        this.outbox.add({ topic: topic("batch"), payload: JSON.stringify(batch) }),
     });
     this.router = new CommandRouter({
       node: config.sbc_id,
@@ -107,7 +124,9 @@ export class LabxNode {
       // Retained messages do not survive a broker restart without persistence: say it again.
       const clock = this.clock?.status;
       if (clock) this.publishJson(topic("clock"), clock, true);
+      this.outbox.onConnect();
     });
+    this.connection.onClose(() => this.outbox.onDisconnect());
     this.connection.onMessage((_topic, payload, packet) => {
       void this.router.handle(payload, packet);
     });
@@ -125,6 +144,7 @@ export class LabxNode {
     if (this.started) return;
     this.started = true;
     await mkdir(this.config.data_dir, { recursive: true });
+    this.outbox.start();
     await this.connection.start();
     await this.clock?.start();
     this.log.info({ groups: this.config.groups, dataDir: this.config.data_dir }, "node ready");
@@ -140,25 +160,37 @@ export class LabxNode {
     this.stopping ??= (async () => {
       await this.controller.shutdown();
       this.clock?.stop();
+      // With the broker up, what is owed goes out now; otherwise it waits in the journal for the next run.
+      if (!(await this.outbox.drain(DRAIN_TIMEOUT_MS)))
+        this.log.warn(
+          { pending: this.outbox.pendingCount },
+          "stopping with undelivered messages (kept for the next start)",
+        );
       await this.connection.stop();
+      await this.outbox.stop();
       this.log.info("node stopped");
     })();
     return this.stopping;
   }
 
   private async reply(replyTopic: string, reply: Reply, packet: IPublishPacket): Promise<void> {
-    const body = JSON.stringify(reply);
-    const sends = [this.connection.publish(replyTopic, body, { qos: 1 })];
+    const payload = JSON.stringify(reply);
+    const sends = [this.outbox.add({ topic: replyTopic, payload })];
     const props = packet.properties;
-    if (this.connection.protocolVersion === 5 && props?.responseTopic) {
+    if (props?.responseTopic) {
+      const correlation = props.correlationData;
       sends.push(
-        this.connection.publish(props.responseTopic, body, {
-          qos: 1,
-          ...(props.correlationData ? { properties: { correlationData: props.correlationData } } : {}),
-        }),
+        this.outbox.add({ topic: props.responseTopic, payload, ...(correlation ? { correlation } : {}) }),
       );
     }
     await Promise.all(sends);
+  }
+
+  /** Events and replies: journaled, then delivered at least once (see outbox.ts). */
+  private durably(t: string, payload: object): void {
+    this.outbox.add({ topic: t, payload: JSON.stringify(payload) }).catch((err: unknown) => {
+      this.log.error({ err, topic: t }, "could not journal a message");
+    });
   }
 
   private publishJson(t: string, payload: object, retain: boolean): void {

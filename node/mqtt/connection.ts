@@ -30,6 +30,7 @@ export class MqttConnection {
   private version: 4 | 5 = 5;
   private readonly messageHandlers: MessageHandler[] = [];
   private readonly connectHandlers: (() => void)[] = [];
+  private readonly closeHandlers: (() => void)[] = [];
 
   constructor(private readonly opts: ConnectionOptions) {}
 
@@ -44,6 +45,11 @@ export class MqttConnection {
   /** Runs after `online` on each (re)connect. */
   onConnect(handler: () => void): void {
     this.connectHandlers.push(handler);
+  }
+
+  /** Runs each time the connection is lost (or closed). */
+  onClose(handler: () => void): void {
+    this.closeHandlers.push(handler);
   }
 
   /** Resolves at the first successful connection (in either protocol version). */
@@ -111,6 +117,9 @@ export class MqttConnection {
         opts.log.warn({ err: err.message }, "mqtt error");
       });
       client.on("offline", () => opts.log.warn("mqtt offline"));
+      client.on("close", () => {
+        for (const h of this.closeHandlers) safely(opts.log, h);
+      });
       client.on("reconnect", () => opts.log.debug("mqtt reconnecting"));
     });
   }

@@ -1,11 +1,11 @@
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { loadConfig, type Config } from "../../node/config.js";
-import { LabxNode } from "../../node/labx-node.js";
+import { LabxNode, OUTBOX_DIR } from "../../node/labx-node.js";
 import { resolveLauncher } from "../../node/recorder/launcher.js";
 import { createValidators, type Validators } from "../../node/schemas.js";
 
@@ -15,6 +15,11 @@ export const FFMPEG = execFileSync("sh", ["-c", "command -v ffmpeg"]).toString()
 
 export function tempDir(prefix = "labx-test-"): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+/** What the data directory holds besides the node's own outbox journal: session folders, normally. */
+export function dataDirEntries(dataDir: string): string[] {
+  return readdirSync(dataDir).filter((e) => e !== OUTBOX_DIR);
 }
 
 export function testConfig(overrides: Partial<Config>): Config {

@@ -9,7 +9,7 @@ import { assertContract } from "../helpers/contract.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { freePort } from "../helpers/ports.js";
-import { startNode, tempDir, type RunningNode } from "../helpers/node.js";
+import { dataDirEntries, startNode, tempDir, type RunningNode } from "../helpers/node.js";
 
 describe("commands and their error codes (mosquitto, MQTT 5)", () => {
   let broker: Broker;
@@ -57,7 +57,7 @@ describe("commands and their error codes (mosquitto, MQTT 5)", () => {
     assert.equal((await rawReply("[1,2]")).code, "INVALID_PAYLOAD");
     assert.equal((await rawReply('{"id":"x"}')).code, "INVALID_PAYLOAD");
     // Nothing was created for the refused sessions.
-    assert.deepEqual(readdirSync(run.dataDir), []);
+    assert.deepEqual(dataDirEntries(run.dataDir), []);
   });
 
   it("PAYLOAD_TOO_LARGE before parsing", async () => {
@@ -132,7 +132,7 @@ describe("commands and their error codes (mosquitto, MQTT 5)", () => {
     assert.equal((r.state as { state: string }).state, "scheduled");
     const s = await cmd({ cmd: "stop" });
     assert.equal((s.state as { state: string }).state, "idle");
-    assert.ok(!readdirSync(run.dataDir).includes("later"));
+    assert.ok(!dataDirEntries(run.dataDir).includes("later"));
   });
 
   it("answers on the MQTT 5 Response Topic with the Correlation Data", async () => {
@@ -180,7 +180,7 @@ describe("camera and disk errors", () => {
     nodes.push(n);
     const r = await rec.command("labx", "CAM1", "CAM1", { cmd: "start" });
     assert.equal(r.code, "CAMERA_UNAVAILABLE");
-    assert.deepEqual(readdirSync(n.dataDir), []);
+    assert.deepEqual(dataDirEntries(n.dataDir), []);
   });
 
   it("CAMERA_UNAVAILABLE for a stream nobody serves (real ffmpeg fails to open it)", async () => {

@@ -9,6 +9,7 @@ import type { Reply } from "../../node/generated/payloads.js";
 import { NAME_PATTERN } from "../../node/names.js";
 import { createValidators } from "../../node/schemas.js";
 import { withNode } from "../helpers/harness.js";
+import { dataDirEntries } from "../helpers/node.js";
 
 const COUNT = 10_000;
 
@@ -128,7 +129,8 @@ describe("hostile input", () => {
       assert.equal((await rec.command("labx", "FUZZ", "FUZZ", { cmd: "status" })).ok, true);
       await rec.command("labx", "FUZZ", "FUZZ", { cmd: "stop" });
       // Nothing but well-named session folders inside the data directory...
-      for (const entry of readdirSync(run.dataDir)) assert.match(entry, NAME_PATTERN, `unexpected ${entry}`);
+      for (const entry of dataDirEntries(run.dataDir))
+        assert.match(entry, NAME_PATTERN, `unexpected ${entry}`);
       // ...and nothing new beside it.
       const created = readdirSync(tmpdir()).filter(
         (f) => !tmpBefore.has(f) && f !== path.basename(run.dataDir) && !f.startsWith("labx-"),
