@@ -155,8 +155,15 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
     await node.stop();
     await broker?.stop();
   };
+  // Listening from here: a node still waiting for its broker stops cleanly on Ctrl+C too.
+  const signalled = untilSignal();
   try {
-    await node.start();
+    const early = await Promise.race([node.start().then(() => null), signalled]);
+    if (early) {
+      log.info({ signal: early }, "shutting down before the broker was reached");
+      await shutdown();
+      return 0;
+    }
   } catch (err) {
     log.error({ err }, "node could not start");
     console.error(`labx: could not connect to ${effective.broker_url}: ${(err as Error).message}`);
@@ -181,7 +188,7 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
         resolve();
       });
   });
-  const signal = await Promise.race([untilSignal(), finished.then(() => null)]);
+  const signal = await Promise.race([signalled, finished.then(() => null)]);
   if (signal) log.info({ signal }, "shutting down");
   await shutdown();
   return exitCode;

@@ -251,6 +251,34 @@ export const schema = {
     arg: "min-free-mb",
     env: "LABX_MIN_FREE_MB",
   },
+  stop_free_mb: {
+    doc: "While recording, end the session cleanly (a disk_low event, the manifest intact) when free space falls below this (MiB).",
+    format: "nat",
+    default: 100,
+    arg: "stop-free-mb",
+    env: "LABX_STOP_FREE_MB",
+  },
+  disk_check_interval: {
+    doc: "Seconds between free-space checks while recording.",
+    format: "positive-number",
+    default: 2,
+    arg: "disk-check-interval",
+    env: "LABX_DISK_CHECK_INTERVAL",
+  },
+  retention_days: {
+    doc: "Remove finished sessions older than this many days (0: keep everything). Never the current one, never one with undelivered batches.",
+    format: "nat",
+    default: 0,
+    arg: "retention-days",
+    env: "LABX_RETENTION_DAYS",
+  },
+  max_usage_mb: {
+    doc: "Remove the oldest finished sessions while the data directory holds more than this (MiB; 0: no limit).",
+    format: "nat",
+    default: 0,
+    arg: "max-usage",
+    env: "LABX_MAX_USAGE",
+  },
   start_timeout: {
     doc: "Seconds to wait for the camera's first frame before CAMERA_UNAVAILABLE.",
     format: "nat",
@@ -264,6 +292,13 @@ export const schema = {
     default: 10,
     arg: "stop-timeout",
     env: "LABX_STOP_TIMEOUT",
+  },
+  restart_attempts: {
+    doc: "ffmpeg restarts allowed within a minute (camera unplugged, ffmpeg crash) before the session ends in error.",
+    format: "nat",
+    default: 5,
+    arg: "restart-attempts",
+    env: "LABX_RESTART_ATTEMPTS",
   },
   max_payload_bytes: {
     doc: "Command payloads larger than this are refused unread.",

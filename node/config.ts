@@ -33,6 +33,11 @@ export type Config = Readonly<{
   min_free_mb: number;
   start_timeout: number;
   stop_timeout: number;
+  restart_attempts: number;
+  stop_free_mb: number;
+  disk_check_interval: number;
+  retention_days: number;
+  max_usage_mb: number;
   max_payload_bytes: number;
   log_level: string;
 }>;

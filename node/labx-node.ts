@@ -13,6 +13,7 @@ import { Outbox } from "./outbox/outbox.js";
 import { RecorderController } from "./recorder/controller.js";
 import type { SpawnFn } from "./recorder/ffmpeg-process.js";
 import type { RecordingResult } from "./recorder/recording.js";
+import { recoverSessions } from "./recorder/recovery.js";
 import type { Validators } from "./schemas.js";
 
 /** The outbox journal's folder in the data directory (a name no session can take). */
@@ -41,6 +42,8 @@ export class LabxNode {
   /** Absent with --disable-sync. */
   private readonly clock: ClockMonitor | null;
   private readonly log: Logger;
+  private readonly publishEvent: (event: Omit<NodeEvent, "node" | "at">) => void;
+  private readonly ffmpegPath: string;
   private started = false;
   private stopping: Promise<void> | null = null;
 
@@ -49,6 +52,7 @@ export class LabxNode {
     deps: NodeDeps,
   ) {
     this.log = deps.log.child({ module: "node", node: config.sbc_id });
+    this.ffmpegPath = deps.ffmpegPath;
     const topic = (leaf: NodeLeaf): string => nodeTopic(config.base_topic, config.sbc_id, leaf);
     this.connection = new MqttConnection({
       url: config.broker_url,
@@ -69,14 +73,14 @@ export class LabxNode {
             : {}),
         }),
     });
-    const publishEvent = (event: Omit<NodeEvent, "node" | "at">): void => {
+    const publishEvent = (this.publishEvent = (event: Omit<NodeEvent, "node" | "at">): void => {
       const body: NodeEvent = {
         node: config.sbc_id,
         at: (deps.now?.() ?? new Date()).toISOString(),
         ...event,
       };
       this.durably(topic("event"), body);
-    };
+    });
     this.clock = config.disable_sync
       ? null
       : new ClockMonitor({
@@ -145,6 +149,24 @@ export class LabxNode {
     this.started = true;
     await mkdir(this.config.data_dir, { recursive: true });
     this.outbox.start();
+    // Before the first connect: what a killed predecessor left is journaled, then sent in order.
+    await recoverSessions({
+      dataDir: this.config.data_dir,
+      node: this.config.sbc_id,
+      ffmpegPath: this.ffmpegPath,
+      log: this.log.child({ module: "recovery" }),
+      announce: (batch) =>
+        this.outbox.add({
+          topic: nodeTopic(this.config.base_topic, this.config.sbc_id, "batch"),
+          payload: JSON.stringify(batch),
+        }),
+      publishEvent: this.publishEvent,
+      clock: () => ({
+        synced: false,
+        reason: "recovered after a restart: the clock's state while recording is unknown",
+      }),
+      settleMs: this.config.stop_timeout * 1000,
+    });
     await this.connection.start();
     await this.clock?.start();
     this.log.info({ groups: this.config.groups, dataDir: this.config.data_dir }, "node ready");

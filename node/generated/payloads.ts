@@ -37,6 +37,10 @@ export interface BatchReady {
    */
   last?: boolean;
   /**
+   * True when the node or ffmpeg died before this batch was finalized: it was added by recovery (at the node's next start, or when ffmpeg was restarted) and, if ffmpeg had not closed the file, remuxed to be playable with the frames that reached the disk (see docs/reliability.md).
+   */
+  recovered?: boolean;
+  /**
    * Clock status under which the batch was recorded.
    */
   clock: {
@@ -141,13 +145,34 @@ export interface NodeEvent {
     | "disk_low"
     | "clock_unsynced"
     | "clock_synced"
-    | "coarse_timestamps";
+    | "coarse_timestamps"
+    | "recorder_restarted";
   level: "info" | "warning" | "error";
   at: string;
   session?: string | null;
   message: string;
   reason?: string;
   batches?: number;
+  /**
+   * gap: wall-clock end of the last frame on disk before the gap (ISO-8601, µs).
+   */
+  gap_start?: string;
+  /**
+   * gap: wall-clock time of the first frame after it.
+   */
+  gap_end?: string;
+  /**
+   * gap: its length in seconds.
+   */
+  gap_s?: number;
+  /**
+   * Frames ffmpeg captured that never reached a batch file.
+   */
+  frames_lost?: number;
+  /**
+   * disk_low: MiB free in the data directory.
+   */
+  free_mb?: number;
 }
 
 // from schemas/fleet-clock.schema.json

@@ -106,8 +106,9 @@ export class MqttConnection {
         for (const h of this.messageHandlers) safely(opts.log, () => h(topic, payload, packet));
       });
       client.on("error", (err) => {
-        if (first) {
-          // The first connection fails fast; afterwards the client keeps reconnecting.
+        // A broker that is not up yet (a Pi booting before the lab's server) is waited for; a refusal
+        // of the protocol version or of our credentials is an answer, and fails the start.
+        if (first && isRefusal(err)) {
           first = false;
           this.client = null;
           client.end(true);
@@ -144,6 +145,12 @@ export class MqttConnection {
     }
     await client.endAsync();
   }
+}
+
+/** A CONNACK that said no: protocol version (1, 132) or credentials and authorization (4, 5, 134, 135). */
+function isRefusal(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "number";
 }
 
 function isProtocolRefusal(err: unknown): boolean {

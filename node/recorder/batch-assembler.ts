@@ -18,17 +18,28 @@ export interface AssembledBatch {
 export class BatchAssembler {
   private frames: { pts: number; dur: number }[] = [];
   private pending: Omit<AssembledBatch, "endPtsUs"> | null = null;
-  private seq = 0;
+  private seq: number;
   /** µs per tick of framecrc's time base; µs until a "#tb" line says otherwise. */
   private usPerTick = 1;
   private lastFrameEnd: number | null = null;
   private first: number | null = null;
 
-  constructor(private readonly fileForSeq: (seq: number) => string) {}
+  /** `firstSeq`: a restarted ffmpeg continues the session's numbering. */
+  constructor(
+    private readonly fileForSeq: (seq: number) => string,
+    firstSeq = 0,
+  ) {
+    this.seq = firstSeq;
+  }
 
   /** pts (µs) of the recording's first frame, once seen. */
   get firstFramePtsUs(): number | null {
     return this.first;
+  }
+
+  /** Where the last frame seen ends (µs, same scale), once any was seen. */
+  get lastFrameEndPtsUs(): number | null {
+    return this.lastFrameEnd;
   }
 
   /** Feeds one parsed stdout line; returns the batches it completed (zero or one). */

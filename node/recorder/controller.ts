@@ -9,6 +9,7 @@ import { generatedSessionName, sessionDir } from "../batches/paths.js";
 import { CommandError } from "../commands/errors.js";
 import { cameraKind } from "./ffmpeg-args.js";
 import type { SpawnFn } from "./ffmpeg-process.js";
+import { DEFAULT_RESTART_POLICY } from "./restart-policy.js";
 import { CameraUnavailableError, Recording, type RecordingResult } from "./recording.js";
 
 export interface ControllerDeps {
@@ -45,6 +46,7 @@ export class RecorderController {
   private starting: Promise<unknown> | null = null;
   /** The scheduled session stop() cancelled, so its aborted ffmpeg is not reported as a failure. */
   private cancelled: string | null = null;
+  private claimed = false;
   private readonly endedHandlers: ((r: RecordingResult) => void)[] = [];
 
   constructor(
@@ -87,6 +89,17 @@ export class RecorderController {
   async start(cmd: Omit<StartCommand, "cmd" | "id">): Promise<NodeState> {
     if (this.status === "scheduled" || this.status === "recording" || this.status === "stopping")
       throw new CommandError("ALREADY_RECORDING", `already ${this.status} session ${this.session}`);
+    // Claimed before the first await: a second start arriving during the disk check must not pass too.
+    if (this.claimed) throw new CommandError("ALREADY_RECORDING", "another start is being prepared");
+    this.claimed = true;
+    try {
+      return await this.prepare(cmd);
+    } finally {
+      this.claimed = false;
+    }
+  }
+
+  private async prepare(cmd: Omit<StartCommand, "cmd" | "id">): Promise<NodeState> {
     const at = cmd.at === undefined ? null : parseAt(cmd.at);
     if (at) {
       const ahead = at.getTime() - this.now().getTime();
@@ -157,12 +170,13 @@ export class RecorderController {
         // A scheduled start waits for its first frame at or after `at`, up to the lead time later.
         startTimeoutMs: this.config.start_timeout * 1000 + (alignToUs ? SCHEDULE_LEAD_MS : 0),
         stopTimeoutMs: this.config.stop_timeout * 1000,
+        restartPolicy: { ...DEFAULT_RESTART_POLICY, maxFailures: this.config.restart_attempts },
       },
       {
         log: this.deps.log.child({ session }),
         clock: this.deps.clock,
         spawn: this.deps.spawn,
-        warn: (type, message) => this.deps.publishEvent({ type, level: "warning", session, message }),
+        event: (e) => this.deps.publishEvent({ ...e, session }),
         announce: async (batch) => {
           await this.deps.announce(batch);
           this.deps.publishState(this.state);

@@ -27,6 +27,8 @@ export interface RecorderArgs {
    * dropped (-ss 0) and the segment muxer cuts at at + k × batchDuration on every node.
    */
   alignToUs?: number | null;
+  /** Number of the first batch file: a restarted ffmpeg continues the session's numbering. */
+  startNumber?: number;
 }
 
 export function cameraKind(camera: string): CameraKind {
@@ -127,8 +129,12 @@ export function buildFfmpegArgs(a: RecorderArgs): string[] {
     // A batch writer that fails must end the recording loudly, not leave framecrc running alone.
     "onfail=abort",
     `segment_time=${a.batchDuration}`,
+    ...(a.startNumber ? [`segment_start_number=${a.startNumber}`] : []),
     "reset_timestamps=1",
     "segment_format=matroska",
+    // Frames reach the disk within ~200 ms instead of at the next 5 s/5 MB cluster: if ffmpeg or the
+    // node is killed, the partial batch keeps all but the last few frames (recovery remuxes it).
+    "segment_format_options=flush_packets=1\\\\:cluster_time_limit=200",
     "segment_list_type=csv",
     "segment_list=pipe\\\\:1",
   ].join(":");

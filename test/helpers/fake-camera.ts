@@ -1,10 +1,10 @@
-// A fake IP camera with ground truth: serves raw MJPEG over TCP, frame n sent at t0 + n/fps, each
+// A fake IP camera with ground truth: serves raw MJPEG over TCP, frame n due at t0 + n/fps, each
 // JPEG carrying "labx-frame:<n>" in a COM segment (decoders ignore it; stream copy keeps it), and
 // logs "n,send_epoch_us" for every frame. Run as its own process so the test's event loop cannot
 // disturb its timing:  node --import tsx test/helpers/fake-camera.ts PORT FPS LOGFILE
 import { execFileSync } from "node:child_process";
 import { appendFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 
 /** Wall-clock µs: realtime at process start (µs) plus monotonic elapsed time. */
@@ -59,33 +59,44 @@ async function main(): Promise<void> {
   const [port, fps, log] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4]!];
   const frames = baseFrames(30);
   writeFileSync(log, "");
+  // One frame clock for the camera's life, whoever is connected: frame n is due at t0 + n/fps and
+  // goes to the current client, if any. A client that reconnects (a restarted ffmpeg) misses the
+  // frames due meanwhile; they are absent from the log, so the log's holes are the ground truth of a gap.
+  const t0 = nowUs() + 200_000;
+  let client: Socket | null = null;
+  let n = 0;
+  const tick = (): void => {
+    const target = t0 + Math.round((n * 1e6) / fps);
+    const wait = target - nowUs();
+    if (wait > 2000) {
+      setTimeout(tick, (wait - 1500) / 1000);
+      return;
+    }
+    while (nowUs() < target) {
+      // spin the last ~1.5 ms for an exact send time
+    }
+    if (client) {
+      const sent = nowUs();
+      client.write(tagFrame(frames[n % frames.length]!, n));
+      appendFileSync(log, `${n},${sent}\n`);
+    }
+    n++;
+    setImmediate(tick);
+  };
   const server = createServer((socket) => {
     socket.setNoDelay(true);
-    const t0 = nowUs() + 200_000;
-    let n = 0;
-    let open = true;
-    socket.on("close", () => (open = false));
-    socket.on("error", () => (open = false));
-    const tick = (): void => {
-      if (!open) return;
-      const target = t0 + Math.round((n * 1e6) / fps);
-      const wait = target - nowUs();
-      if (wait > 2000) {
-        setTimeout(tick, (wait - 1500) / 1000);
-        return;
-      }
-      while (nowUs() < target) {
-        // spin the last ~1.5 ms for an exact send time
-      }
-      const sent = nowUs();
-      socket.write(tagFrame(frames[n % frames.length]!, n));
-      appendFileSync(log, `${n},${sent}\n`);
-      n++;
-      setImmediate(tick);
+    client?.destroy();
+    client = socket;
+    const gone = (): void => {
+      if (client === socket) client = null;
     };
+    socket.on("close", gone);
+    socket.on("error", gone);
+  });
+  server.listen(port, "127.0.0.1", () => {
+    process.stdout.write("listening\n");
     tick();
   });
-  server.listen(port, "127.0.0.1", () => process.stdout.write("listening\n"));
   process.on("SIGTERM", () => process.exit(0));
 }
 

@@ -11,13 +11,20 @@ export interface Broker {
 }
 
 /** A real mosquitto (MQTT 5 capable) on a free loopback port; stop() kills it by PID. */
-export async function startMosquitto(fixedPort?: number): Promise<Broker> {
+export async function startMosquitto(
+  fixedPort?: number,
+  opts: { persistenceDir?: string } = {},
+): Promise<Broker> {
   const dir = mkdtempSync(path.join(tmpdir(), "labx-mosq-"));
+  // With a persistence folder, sessions and queued messages survive a restart (saved at SIGTERM).
+  const persistence = opts.persistenceDir
+    ? `persistence true\npersistence_location ${opts.persistenceDir}/\n`
+    : "persistence false\n";
   const port = fixedPort ?? (await freePort());
   const conf = path.join(dir, "mosquitto.conf");
   writeFileSync(
     conf,
-    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\n`,
+    `listener ${port} 127.0.0.1\nallow_anonymous true\n${persistence}log_dest stderr\nlog_type error\n`,
   );
   const child: ChildProcess = spawn("mosquitto", ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";

@@ -1,4 +1,4 @@
-import mqtt, { type IClientPublishOptions, type MqttClient } from "mqtt";
+import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from "mqtt";
 
 export interface Message {
   topic: string;
@@ -20,8 +20,18 @@ export class MqttRecorder {
     });
   }
 
-  static async connect(url: string, topics: string[], protocolVersion: 4 | 5 = 4): Promise<MqttRecorder> {
-    const client = await mqtt.connectAsync(url, { protocolVersion, reconnectPeriod: 200, clean: true });
+  static async connect(
+    url: string,
+    topics: string[],
+    protocolVersion: 4 | 5 = 4,
+    options: IClientOptions = {},
+  ): Promise<MqttRecorder> {
+    const client = await mqtt.connectAsync(url, {
+      protocolVersion,
+      reconnectPeriod: 200,
+      clean: true,
+      ...options,
+    });
     const rec = new MqttRecorder(client);
     if (topics.length) await client.subscribeAsync(topics, { qos: 1 });
     return rec;

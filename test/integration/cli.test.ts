@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { readdirSync, readlinkSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { readManifest } from "../../node/batches/manifest.js";
@@ -10,19 +9,7 @@ import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { freePort, waitForPort } from "../helpers/ports.js";
 import { runCli, tempDir } from "../helpers/node.js";
-
-/** PIDs of processes whose working directory is inside dir (ffmpeg runs in the session folder). */
-function processesIn(dir: string): number[] {
-  const pids: number[] = [];
-  for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (readlinkSync(`/proc/${p}/cwd`).startsWith(dir)) pids.push(Number(p));
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return pids;
-}
+import { processesIn } from "../helpers/processes.js";
 
 describe("labx node as a process", () => {
   let broker: Broker;

@@ -10,6 +10,7 @@ import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { freePort } from "../helpers/ports.js";
 import { dataDirEntries, startNode, tempDir, type RunningNode } from "../helpers/node.js";
+import { processesIn } from "../helpers/processes.js";
 
 describe("commands and their error codes (mosquitto, MQTT 5)", () => {
   let broker: Broker;
@@ -104,6 +105,25 @@ describe("commands and their error codes (mosquitto, MQTT 5)", () => {
     assert.ok(replies.indexOf("race-start") < replies.indexOf("race-stop"));
   });
 
+  it("two starts back to back (the second arrives during the first's disk check): one ok, one ALREADY_RECORDING, one ffmpeg", async () => {
+    // Not awaited in between: both arrive in one read, as in the fuzz run that found this.
+    await Promise.all([
+      rec.publish(`labx/${N}/cmd`, JSON.stringify({ cmd: "start", id: "twin-a" })),
+      rec.publish(`labx/${N}/cmd`, JSON.stringify({ cmd: "start", id: "twin-b" })),
+    ]);
+    const replies = await rec.waitFor(
+      () => {
+        const r = rec.jsonOn(`labx/${N}/reply`).filter((x) => String(x.id).startsWith("twin-"));
+        return r.length === 2 ? r : undefined;
+      },
+      20_000,
+      "both replies",
+    );
+    assert.deepEqual(replies.map((r) => (r.ok ? "ok" : r.code)).sort(), ["ALREADY_RECORDING", "ok"]);
+    const session = String(replies.find((r) => r.ok)!.session);
+    assert.equal(processesIn(path.join(run.dataDir, session), "ffmpeg").length, 1, "exactly one ffmpeg");
+    assert.equal((await rec.command("labx", N, N, { cmd: "stop" })).ok, true);
+  });
   it("INTERNAL when the session folder cannot be created (a file is in its place)", async () => {
     writeFileSync(path.join(run.dataDir, "blocked"), "not a folder");
     const r = await cmd({ cmd: "start", session: "blocked" });

@@ -1,0 +1,101 @@
+import path from "node:path";
+import type { Logger } from "pino";
+import type { BatchReady } from "../generated/payloads.js";
+import { hashFile } from "../batches/hash.js";
+import { renderSidecar, sidecarName, writeSidecar } from "../batches/frames-sidecar.js";
+import { Manifest } from "../batches/manifest.js";
+import { isoMicros } from "../batches/paths.js";
+import type { AssembledBatch } from "./batch-assembler.js";
+import { repairBatch } from "./repair.js";
+
+export interface FinalizerOptions {
+  node: string;
+  session: string;
+  sessionDir: string;
+  ffmpegPath: string;
+  /** Recovery at start: every batch it finalizes is marked `recovered`. */
+  recovering?: boolean;
+  /** Frames already in the manifest (sidecar frame numbers continue from there). */
+  framesBefore?: number;
+  log: Logger;
+  /** Called in order, after the batch's manifest line is on disk. */
+  announce: (batch: BatchReady) => Promise<void>;
+  clock: () => BatchReady["clock"];
+}
+
+export interface Finalized {
+  /** Null when nothing of the batch reached the disk. */
+  batch: BatchReady | null;
+  /** Wall-clock µs where the kept frames end (the start of any gap after them). */
+  endUs: number;
+  /** Frames ffmpeg reported that are not in the file (the tail a kill cut off). */
+  framesLost: number;
+}
+
+/**
+ * Turns an assembled batch into a manifest line and an announcement: a batch ffmpeg never closed is
+ * first remuxed to be playable and cut to the frames it really holds. Then hash, sidecar (fsync'ed),
+ * manifest line (fsync'ed), announcement. One per session, used strictly in order.
+ */
+export class BatchFinalizer {
+  private readonly manifest: Manifest;
+  private frames: number;
+  private count = 0;
+
+  constructor(private readonly opts: FinalizerOptions) {
+    this.manifest = Manifest.inDir(opts.sessionDir);
+    this.frames = opts.framesBefore ?? 0;
+  }
+
+  /** Batches added to the manifest by this finalizer. */
+  get batches(): number {
+    return this.count;
+  }
+
+  async finalize(b: AssembledBatch, anchorUs: number, last: boolean): Promise<Finalized> {
+    const { opts } = this;
+    const file = path.join(opts.sessionDir, b.file);
+    let pts = b.framePtsUs;
+    let endPts = b.endPtsUs;
+    if (!b.finalized) {
+      const kept = Math.min(await repairBatch(opts.ffmpegPath, file), pts.length);
+      opts.log.warn({ file: b.file, kept, reported: pts.length }, "partial batch repaired");
+      // The batch ends where the first frame it lost would have started.
+      if (kept < pts.length) endPts = pts[kept]!;
+      pts = pts.slice(0, kept);
+    }
+    const first = pts[0];
+    if (first === undefined)
+      return { batch: null, endUs: anchorUs + endPts, framesLost: b.framePtsUs.length };
+    const { sha256, bytes } = await hashFile(file);
+    const framesFile = sidecarName(b.file);
+    await writeSidecar(path.join(opts.sessionDir, framesFile), renderSidecar(this.frames, anchorUs, pts));
+    this.frames += pts.length;
+    const startUs = anchorUs + first;
+    const endUs = anchorUs + endPts;
+    const batch: BatchReady = {
+      node: opts.node,
+      session: opts.session,
+      seq: b.seq,
+      file: `${opts.session}/${b.file}`,
+      start: isoMicros(startUs),
+      end: isoMicros(endUs),
+      duration_s: Math.round(endUs - startUs) / 1e6,
+      frames: pts.length,
+      frames_file: `${opts.session}/${framesFile}`,
+      bytes,
+      sha256,
+      ...(last ? { last: true } : {}),
+      ...(!b.finalized || opts.recovering ? { recovered: true } : {}),
+      clock: opts.clock(),
+    };
+    await this.manifest.append(batch);
+    this.count++;
+    await opts.announce(batch);
+    return { batch, endUs, framesLost: b.framePtsUs.length - pts.length };
+  }
+
+  close(): Promise<void> {
+    return this.manifest.close();
+  }
+}

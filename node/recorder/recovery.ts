@@ -1,0 +1,120 @@
+import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
+import path from "node:path";
+import type { Logger } from "pino";
+import type { BatchReady, NodeEvent } from "../generated/payloads.js";
+import { MANIFEST_NAME, readManifest } from "../batches/manifest.js";
+import { batchFileName, sessionDir } from "../batches/paths.js";
+import { readAttempts, sessionEnded, writeSessionEnd, type AttemptRecord } from "../batches/session-files.js";
+import { isName } from "../names.js";
+import { BatchAssembler, type AssembledBatch } from "./batch-assembler.js";
+import { BatchFinalizer } from "./batch-finalizer.js";
+import { parseStdoutLine } from "./ffmpeg-output.js";
+import { TIMELINE_FILE } from "./recording.js";
+
+export interface RecoveryDeps {
+  dataDir: string;
+  node: string;
+  ffmpegPath: string;
+  log: Logger;
+  announce: (batch: BatchReady) => Promise<void>;
+  publishEvent: (event: Omit<NodeEvent, "node" | "at">) => void;
+  clock: () => BatchReady["clock"];
+  /** How long an ffmpeg left from the previous run may take to finish its files (it got SIGTERM). */
+  settleMs?: number;
+}
+
+/**
+ * At start: finishes every session a previous run left without its session-end record (the node was
+ * killed, lost power, or crashed). Batches ffmpeg wrote but the node never finalized are added to the
+ * manifest, a partial one repaired and marked `recovered`; all are announced; the session is marked
+ * ended ("interrupted"). Returns the sessions it finished.
+ */
+export async function recoverSessions(deps: RecoveryDeps): Promise<string[]> {
+  if (!existsSync(deps.dataDir)) return [];
+  const done: string[] = [];
+  for (const name of readdirSync(deps.dataDir).sort()) {
+    if (!isName(name)) continue;
+    const dir = sessionDir(deps.dataDir, name);
+    if (!statSync(dir).isDirectory() || sessionEnded(dir)) continue;
+    if (!existsSync(path.join(dir, TIMELINE_FILE))) continue; // not a recording session folder
+    await waitForOrphans(dir, deps.settleMs ?? 10_000);
+    await recoverSession(deps, name, dir);
+    done.push(name);
+  }
+  return done;
+}
+
+async function recoverSession(deps: RecoveryDeps, session: string, dir: string): Promise<void> {
+  const log = deps.log.child({ session });
+  const manifestFile = path.join(dir, MANIFEST_NAME);
+  const listed = existsSync(manifestFile) ? readManifest(manifestFile) : [];
+  const lastSeq = Math.max(-1, ...listed.map((b) => b.seq));
+  const missing = readAttempts(dir).flatMap((a) =>
+    replay(deps.node, session, dir, a)
+      .filter((b) => b.seq > lastSeq)
+      .map((batch) => ({ batch, anchorUs: a.anchor_us })),
+  );
+  // The last manifest line may have been written just before the node died, before its announcement
+  // was journaled: announce it again (a duplicate at worst, with the same session and seq).
+  const lastListed = listed.at(-1);
+  if (lastListed) await deps.announce(lastListed);
+  const finalizer = new BatchFinalizer({
+    node: deps.node,
+    session,
+    sessionDir: dir,
+    ffmpegPath: deps.ffmpegPath,
+    framesBefore: listed.reduce((n, b) => n + b.frames, 0),
+    recovering: true,
+    log,
+    announce: deps.announce,
+    clock: deps.clock,
+  });
+  let lost = 0;
+  for (const [i, { batch, anchorUs }] of missing.entries()) {
+    lost += (await finalizer.finalize(batch, anchorUs, i === missing.length - 1)).framesLost;
+  }
+  await finalizer.close();
+  const batches = listed.length + finalizer.batches;
+  await writeSessionEnd(dir, { reason: "interrupted", batches, ended_at: new Date().toISOString() });
+  log.warn({ recovered: finalizer.batches, batches, framesLost: lost }, "interrupted session recovered");
+  deps.publishEvent({
+    type: "session_ended",
+    level: "warning",
+    session,
+    message: `session ${session} was interrupted (the node stopped without finishing it): ${finalizer.batches} batches recovered at restart, ${batches} in all`,
+    reason: "interrupted",
+    batches,
+    frames_lost: lost,
+  });
+}
+
+/** Pure over one run's timeline file: the batches it shows, in order (the last one maybe unclosed). */
+function replay(node: string, session: string, dir: string, a: AttemptRecord): AssembledBatch[] {
+  const file = path.join(dir, path.basename(a.timeline));
+  if (!existsSync(file)) return [];
+  const assembler = new BatchAssembler((seq) => batchFileName(node, session, seq), a.first_seq);
+  const out: AssembledBatch[] = [];
+  for (const line of readFileSync(file, "utf8").split("\n"))
+    out.push(...assembler.push(parseStdoutLine(line)));
+  return [...out, ...assembler.finish()];
+}
+
+/** An ffmpeg of the dead node may still be finishing its files (the parent-death SIGTERM): wait for it. */
+async function waitForOrphans(dir: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (processesIn(dir).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+}
+
+function processesIn(dir: string): number[] {
+  if (!existsSync("/proc")) return [];
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)
+    .filter((p) => {
+      try {
+        return readlinkSync(`/proc/${p}/cwd`) === dir;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}

@@ -1,0 +1,36 @@
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { ROOT, tempDir } from "./node.js";
+import { freePort, waitForPort } from "./ports.js";
+
+export interface FakeCamera {
+  url: string;
+  /** Frame number → wall-clock µs it was sent, for every frame sent to a client. */
+  sent(): Map<number, number>;
+  stop(): void;
+}
+
+/** test/helpers/fake-camera.ts as its own process (its timing must not share our event loop). */
+export async function startFakeCamera(fps: number): Promise<FakeCamera> {
+  const port = await freePort();
+  const log = path.join(tempDir(), "sent.csv");
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(ROOT, "test/helpers/fake-camera.ts"), String(port), String(fps), log],
+    { cwd: ROOT, stdio: "ignore" },
+  );
+  await waitForPort(port, 20_000);
+  return {
+    url: `tcp://127.0.0.1:${port}`,
+    sent: () =>
+      new Map(
+        readFileSync(log, "utf8")
+          .trim()
+          .split("\n")
+          .filter((l) => l)
+          .map((l) => l.split(",").map(Number) as [number, number]),
+      ),
+    stop: () => child.kill("SIGTERM"),
+  };
+}

@@ -1,0 +1,183 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { readManifest } from "../../node/batches/manifest.js";
+import type { BatchReady, NodeEvent, NodeState } from "../../node/generated/payloads.js";
+import { assertContract } from "../helpers/contract.js";
+import { frameNumbers } from "../helpers/fake-camera.js";
+import { startFakeCamera } from "../helpers/fake-camera-process.js";
+import { withNode } from "../helpers/harness.js";
+import { assertPlayable, countFrames } from "../helpers/media.js";
+import { processesIn } from "../helpers/processes.js";
+
+const FPS = 30;
+const isoUs = (s: string): number => {
+  const m = /\.(\d{6})Z$/.exec(s)!;
+  return Math.floor(Date.parse(s) / 1000) * 1_000_000 + Number(m[1]);
+};
+
+async function waitForFfmpeg(dir: string, timeoutMs = 20_000): Promise<number> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const [pid] = processesIn(dir, "ffmpeg");
+    if (pid) return pid;
+    if (Date.now() > until) throw new Error(`no ffmpeg in ${dir}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("ffmpeg killed -9 mid-session (a real kill of the real process)", () => {
+  it("restarts it, announces the repaired partial batch, and a gap event whose window holds exactly the frames missing", async () => {
+    const camera = await startFakeCamera(FPS);
+    try {
+      await withNode(
+        {
+          sbc_id: "CRASH",
+          camera: camera.url,
+          stream_format: "mjpeg",
+          batch_duration: 2,
+          disable_sync: true,
+        },
+        async ({ rec, run }) => {
+          assert.equal(
+            (await rec.command("labx", "CRASH", "CRASH", { cmd: "start", session: "k9" })).ok,
+            true,
+          );
+          const dir = path.join(run.dataDir, "k9");
+          await rec.waitFor(() => rec.jsonOn("labx/CRASH/batch")[0], 20_000, "first batch");
+          // Mid-batch: about 1 s into the second batch.
+          await new Promise((r) => setTimeout(r, 1000));
+          const pid = await waitForFfmpeg(dir);
+          process.kill(pid, "SIGKILL");
+          const gap = await rec.waitFor(
+            () => rec.jsonOn<NodeEvent>("labx/CRASH/event").find((e) => e.type === "gap"),
+            20_000,
+            "gap event",
+          );
+          const restarted = rec
+            .jsonOn<NodeEvent>("labx/CRASH/event")
+            .find((e) => e.type === "recorder_restarted");
+          assert.ok(restarted, "a recorder_restarted event");
+          assert.notEqual(await waitForFfmpeg(dir), pid, "a new ffmpeg");
+          // Two full batches after the restart, then stop.
+          const seqAtGap = Math.max(...rec.jsonOn<BatchReady>("labx/CRASH/batch").map((b) => b.seq));
+          await rec.waitFor(
+            () =>
+              rec.jsonOn<BatchReady>("labx/CRASH/batch").some((b) => b.seq >= seqAtGap + 2)
+                ? true
+                : undefined,
+            20_000,
+            "batches after the restart",
+          );
+          assert.equal((await rec.command("labx", "CRASH", "CRASH", { cmd: "stop" })).ok, true);
+          const state = rec.jsonOn<NodeState>("labx/CRASH/state").at(-1)!;
+          assert.equal(state.state, "idle", "a restart is not an error");
+
+          const batches = rec.jsonOn<BatchReady>("labx/CRASH/batch");
+          assert.deepEqual(
+            batches,
+            readManifest(path.join(dir, "manifest.jsonl")),
+            "all announced, in order",
+          );
+          assert.deepEqual(
+            batches.map((b) => b.seq),
+            batches.map((_, i) => i),
+            "numbering continues across the restart",
+          );
+          const repaired = batches.filter((b) => b.recovered);
+          assert.equal(repaired.length, 1, "the batch ffmpeg was writing is repaired");
+          for (const b of batches) {
+            const file = path.join(run.dataDir, b.file);
+            assertPlayable(file);
+            assert.equal(countFrames(file), b.frames, `${b.file}: frames`);
+          }
+          // Contiguous except at the announced gap, which is exactly between the repaired batch and the next.
+          const r = batches.indexOf(repaired[0]!);
+          for (let i = 1; i < batches.length; i++) {
+            if (i === r + 1) {
+              assert.equal(gap.gap_start, batches[r]!.end, "the gap starts where the repaired batch ends");
+              assert.equal(gap.gap_end, batches[i]!.start, "and ends at the next batch's first frame");
+            } else assert.equal(batches[i]!.start, batches[i - 1]!.end, `batch ${i} follows on`);
+          }
+          // Ground truth: the camera frames missing from the files are exactly those sent inside the window.
+          const sent = camera.sent();
+          const inFiles = new Set(
+            batches.flatMap((b) => frameNumbers(readFileSync(path.join(run.dataDir, b.file)))),
+          );
+          const first = Math.min(...inFiles);
+          const last = Math.max(...inFiles);
+          const [from, to] = [isoUs(gap.gap_start!), isoUs(gap.gap_end!)];
+          const missing: number[] = [];
+          const inWindow: number[] = [];
+          for (let n = first; n <= last; n++) {
+            if (!inFiles.has(n)) missing.push(n);
+            // Frames the camera sent while no ffmpeg listened are absent from its log: due at n/fps.
+            const t = sent.get(n) ?? sent.get(first)! + ((n - first) * 1e6) / FPS;
+            // Recorded times trail send times by well under a frame; 2 ms is the tolerance at the edges.
+            if (t >= from - 2000 && t < to - 2000) inWindow.push(n);
+          }
+          assert.ok(missing.length > 0, "a kill loses frames");
+          assert.deepEqual(missing, inWindow, "missing frames = frames inside the gap window");
+          assert.ok(
+            gap.frames_lost! <= missing.length,
+            "frames_lost counts frames ffmpeg had but did not write",
+          );
+          assert.ok(assertContract(rec.messages, "labx", "CRASH") > 0);
+        },
+      );
+    } finally {
+      camera.stop();
+    }
+  });
+
+  it("after more failures than --restart-attempts, the session ends in state error with the reason, without looping", async () => {
+    await withNode(
+      { sbc_id: "FLAKY", batch_duration: 1, disable_sync: true, restart_attempts: 2 },
+      async ({ rec, run }) => {
+        assert.equal(
+          (await rec.command("labx", "FLAKY", "FLAKY", { cmd: "start", session: "flaky" })).ok,
+          true,
+        );
+        const dir = path.join(run.dataDir, "flaky");
+        for (let kill = 0; kill < 3; kill++) {
+          const pid = await waitForFfmpeg(dir);
+          // Let it record a little, then kill it.
+          await new Promise((r) => setTimeout(r, 700));
+          process.kill(pid, "SIGKILL");
+          await rec.waitFor(
+            () =>
+              rec.jsonOn<NodeState>("labx/FLAKY/state").at(-1)!.state !== "recording" ||
+              processesIn(dir, "ffmpeg").every((p) => p !== pid)
+                ? true
+                : undefined,
+            10_000,
+            "ffmpeg gone",
+          );
+        }
+        const state = await rec.waitFor(
+          () => rec.jsonOn<NodeState>("labx/FLAKY/state").find((s) => s.state === "error"),
+          20_000,
+          "state error",
+        );
+        assert.match(state.error ?? "", /ffmpeg failed 3 times/);
+        await rec.waitFor(
+          () => rec.jsonOn<NodeEvent>("labx/FLAKY/event").find((e) => e.type === "session_ended"),
+          10_000,
+          "session_ended",
+        );
+        const events = rec.jsonOn<NodeEvent>("labx/FLAKY/event");
+        assert.equal(events.filter((e) => e.type === "recorder_restarted").length, 2);
+        assert.equal(events.filter((e) => e.type === "recorder_failed").length, 1);
+        assert.deepEqual(processesIn(dir, "ffmpeg"), [], "no ffmpeg left running");
+        const batches = rec.jsonOn<BatchReady>("labx/FLAKY/batch");
+        // `last` marks the final batch, unless the final run's partial batch held no frame at all.
+        assert.ok(batches.slice(0, -1).every((b) => !b.last));
+        assert.deepEqual(batches, readManifest(path.join(dir, "manifest.jsonl")));
+        const ended = events.find((e) => e.type === "session_ended")!;
+        assert.equal(ended.batches, batches.length);
+        assert.equal(ended.reason, "failed");
+      },
+    );
+  });
+});

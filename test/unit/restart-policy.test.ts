@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { countFrames, repairArgs } from "../../node/recorder/repair.js";
+import { DEFAULT_RESTART_POLICY, restartDelay } from "../../node/recorder/restart-policy.js";
+
+describe("restart policy", () => {
+  it("backs off 0.5, 1, 2, 4, 8 s and gives up after more than maxFailures within the window", () => {
+    const t = 1_000_000;
+    const failures: number[] = [];
+    const delays: (number | null)[] = [];
+    for (let i = 0; i < 6; i++) {
+      failures.push(t + i * 1000);
+      delays.push(restartDelay(failures, t + i * 1000));
+    }
+    assert.deepEqual(delays, [500, 1000, 2000, 4000, 8000, null]);
+  });
+
+  it("forgets failures older than the window: a camera that hiccups once an hour is restarted every time", () => {
+    const hourly = Array.from({ length: 20 }, (_, i) => i * 3_600_000);
+    assert.equal(restartDelay(hourly, hourly.at(-1)!), DEFAULT_RESTART_POLICY.baseDelayMs);
+  });
+});
+
+describe("partial batch repair", () => {
+  it("stream-copies the first video stream to a new Matroska file and prints framecrc", () => {
+    const a = repairArgs("in.mkv", ".in.mkv.repair.mkv");
+    assert.deepEqual(a.slice(a.indexOf("-i"), a.indexOf("-i") + 2), ["-i", "in.mkv"]);
+    assert.ok(a.includes(".in.mkv.repair.mkv"));
+    assert.equal(a.at(-1), "-");
+    assert.ok(!a.some((x) => x.includes("libx264") || x === "-vf"), "never re-encodes");
+  });
+
+  it("counts frame lines, not headers", () => {
+    assert.equal(
+      countFrames("#tb 0: 1/1000\n#software: x\n0,  0,  0,  33, 1234, 0xabc\n0, 33, 33, 33, 1200, 0xdef\n"),
+      2,
+    );
+  });
+});
