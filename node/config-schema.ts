@@ -265,20 +265,6 @@ export const schema = {
     arg: "disk-check-interval",
     env: "LABX_DISK_CHECK_INTERVAL",
   },
-  retention_days: {
-    doc: "Remove finished sessions older than this many days (0: keep everything). Never the current one, never one with undelivered batches.",
-    format: "nat",
-    default: 0,
-    arg: "retention-days",
-    env: "LABX_RETENTION_DAYS",
-  },
-  max_usage_mb: {
-    doc: "Remove the oldest finished sessions while the data directory holds more than this (MiB; 0: no limit).",
-    format: "nat",
-    default: 0,
-    arg: "max-usage",
-    env: "LABX_MAX_USAGE",
-  },
   start_timeout: {
     doc: "Seconds to wait for the camera's first frame before CAMERA_UNAVAILABLE.",
     format: "nat",

@@ -93,8 +93,15 @@ export class Outbox {
       if (durable && !this.inFlight.has(entry.id)) this.send(entry);
   }
 
+  /**
+   * Whatever was in flight is handed over again at the next connect: MQTT.js resends its own
+   * in-flight store too, but a message it loses across a reconnect would otherwise wait for the next
+   * run. The price is a possible duplicate (same content, same session and seq), which the
+   * at-least-once guarantee allows.
+   */
   onDisconnect(): void {
     this.connected = false;
+    this.inFlight.clear();
   }
 
   /** Stops handing out messages and closes the files; anything pending waits for the next start. */

@@ -1,5 +1,4 @@
 import { existsSync, statSync } from "node:fs";
-import { statfs } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
@@ -10,6 +9,7 @@ import { CommandError } from "../commands/errors.js";
 import { cameraKind } from "./ffmpeg-args.js";
 import type { SpawnFn } from "./ffmpeg-process.js";
 import { DEFAULT_RESTART_POLICY } from "./restart-policy.js";
+import { DiskWatch, freeBytes } from "./disk-watch.js";
 import { CameraUnavailableError, Recording, type RecordingResult } from "./recording.js";
 
 export interface ControllerDeps {
@@ -206,7 +206,18 @@ export class RecorderController {
       session,
       message: `recording ${session}`,
     });
-    void recording.done.then((result) => this.ended(recording, result));
+    const watch = new DiskWatch({
+      dir: this.config.data_dir,
+      intervalMs: this.config.disk_check_interval * 1000,
+      thresholdBytes: this.config.stop_free_mb * 1024 * 1024,
+      freeBytes: this.deps.freeBytes,
+      onLow: (free) => this.diskLow(recording, free),
+    });
+    watch.start();
+    void recording.done.then((result) => {
+      watch.stop();
+      this.ended(recording, result);
+    });
     return this.state;
   }
 
@@ -234,6 +245,22 @@ export class RecorderController {
     });
     this.set(result.reason === "failed" ? "error" : "idle");
     for (const h of this.endedHandlers) h(result);
+  }
+
+  /** Free space fell below --stop-free-mb: end the session cleanly while the manifest can still be written. */
+  private diskLow(recording: Recording, free: number): void {
+    if (this.recording !== recording || this.status !== "recording") return;
+    const freeMb = Math.floor(free / 1048576);
+    this.deps.log.error({ freeMb, threshold: this.config.stop_free_mb }, "disk low: stopping the session");
+    this.deps.publishEvent({
+      type: "disk_low",
+      level: "error",
+      session: this.session,
+      message: `${freeMb} MiB free in ${this.config.data_dir} (below ${this.config.stop_free_mb} MiB): session ${this.session} stopped`,
+      free_mb: freeMb,
+    });
+    this.set("stopping");
+    void recording.stop("disk_full");
   }
 
   /** Cancels a scheduled start, or finalizes the running session; resolves when all batches are out. */
@@ -291,11 +318,6 @@ export class RecorderController {
     }
     throw new CommandError("CAMERA_UNAVAILABLE", `${this.config.camera} is not a video device`);
   }
-}
-
-async function freeBytes(dir: string): Promise<number> {
-  const s = await statfs(dir);
-  return s.bavail * s.bsize;
 }
 
 function parseAt(at: string | number): Date {

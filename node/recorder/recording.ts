@@ -51,7 +51,7 @@ export interface RecordingResult {
   frames: number;
   exit: Exit;
   /** Why the recording ended: asked to stop, its duration ran out, or ffmpeg failed for good. */
-  reason: "stopped" | "completed" | "failed";
+  reason: "stopped" | "completed" | "failed" | "disk_full";
   error?: string;
 }
 
@@ -85,6 +85,7 @@ export class Recording {
   private frames = 0;
   private nextSeq = 0;
   private stopRequested = false;
+  private stopReason: "stopped" | "disk_full" | null = null;
   private failures: number[] = [];
   private restartTimer: NodeJS.Timeout | null = null;
   private startedUs: number | null = null;
@@ -144,13 +145,14 @@ export class Recording {
   }
 
   /** Ends the session: ffmpeg finishes the last, shorter batch; resolves when all are announced. */
-  async stop(): Promise<RecordingResult> {
+  async stop(reason: "stopped" | "disk_full" = "stopped"): Promise<RecordingResult> {
+    this.stopReason ??= reason;
     this.stopRequested = true;
     if (this.restartTimer) {
       // Between two runs: nothing is recording, end the session here.
       clearTimeout(this.restartTimer);
       this.restartTimer = null;
-      this.end("stopped");
+      this.end(this.stopReason);
     }
     await this.run?.ffmpeg.stop(this.opts.stopTimeoutMs);
     return this.done;
@@ -303,7 +305,7 @@ export class Recording {
     const rest = run.assembler.finish();
     if (delay === null) {
       rest.forEach((batch, i) => this.enqueue(run, batch, i === rest.length - 1));
-      this.end(crashed ? "failed" : this.stopRequested ? "stopped" : "completed");
+      this.end(crashed ? "failed" : this.stopRequested ? (this.stopReason ?? "stopped") : "completed");
       return;
     }
     for (const batch of rest) this.enqueue(run, batch, false);
@@ -319,7 +321,7 @@ export class Recording {
     });
     this.chain = this.chain.then(() => {
       // A stop that came while the partial batch was being repaired ends the session here.
-      if (this.stopRequested) return this.end("stopped");
+      if (this.stopRequested) return this.end(this.stopReason ?? "stopped");
       this.restartTimer = setTimeout(() => {
         this.restartTimer = null;
         let next: Run;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort, waitForPort } from "./ports.js";
@@ -17,6 +17,8 @@ export async function startMosquitto(
 ): Promise<Broker> {
   const dir = mkdtempSync(path.join(tmpdir(), "labx-mosq-"));
   // With a persistence folder, sessions and queued messages survive a restart (saved at SIGTERM).
+  // mosquitto started as root drops to user `mosquitto`, which must be able to write its database.
+  if (opts.persistenceDir) chmodSync(opts.persistenceDir, 0o777);
   const persistence = opts.persistenceDir
     ? `persistence true\npersistence_location ${opts.persistenceDir}/\n`
     : "persistence false\n";

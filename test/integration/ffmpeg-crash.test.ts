@@ -28,7 +28,7 @@ async function waitForFfmpeg(dir: string, timeoutMs = 20_000): Promise<number> {
 }
 
 describe("ffmpeg killed -9 mid-session (a real kill of the real process)", () => {
-  it("restarts it, announces the repaired partial batch, and a gap event whose window holds exactly the frames missing", async () => {
+  it("restarts it, announces the repaired partial batch, and a gap event whose window holds exactly the frames missing", async (t) => {
     const camera = await startFakeCamera(FPS);
     try {
       await withNode(
@@ -118,6 +118,9 @@ describe("ffmpeg killed -9 mid-session (a real kill of the real process)", () =>
             if (t >= from - 2000 && t < to - 2000) inWindow.push(n);
           }
           assert.ok(missing.length > 0, "a kill loses frames");
+          t.diagnostic(
+            `gap ${gap.gap_s} s (kill to first frame of the new ffmpeg), ${missing.length} camera frames missing, ${gap.frames_lost} of them received by the killed ffmpeg but not written`,
+          );
           assert.deepEqual(missing, inWindow, "missing frames = frames inside the gap window");
           assert.ok(
             gap.frames_lost! <= missing.length,

@@ -67,15 +67,14 @@ describe("outbox", () => {
     await a.stop();
   });
 
-  it("hands a message the client dropped over again at the next connect, and never twice while in flight", async () => {
+  it("hands a message the client dropped over again at the next connect, all unacknowledged ones after a disconnect, never twice while connected", async () => {
     const c = fakeClient();
     const o = new Outbox({ dir: dir(), publish: c.publish, log });
     o.start();
     o.onConnect();
     await o.add({ topic: "t", payload: "a" });
     await o.add({ topic: "t", payload: "b" });
-    o.onDisconnect();
-    o.onConnect(); // both still with the client (it resends its own in-flight messages)
+    o.onConnect(); // a second connect event without a disconnect: nothing handed twice
     assert.equal(c.sent.length, 2);
     c.sent[0]!.fail();
     await settle();
@@ -84,8 +83,14 @@ describe("outbox", () => {
       c.sent.map((s) => s.entry.payload),
       ["a", "b", "a"],
     );
-    c.sent[1]!.ack();
-    c.sent[2]!.ack();
+    // After a disconnect, everything unacknowledged goes again, in order.
+    o.onDisconnect();
+    o.onConnect();
+    assert.deepEqual(
+      c.sent.slice(3).map((s) => s.entry.payload),
+      ["a", "b"],
+    );
+    c.sent.forEach((s) => s.ack());
     assert.equal(await o.drain(1000), true);
     await o.stop();
   });
