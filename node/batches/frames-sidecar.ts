@@ -1,4 +1,4 @@
-import { open } from "node:fs/promises";
+import { writeSynced } from "./durable-write.js";
 import { isoMicros } from "./paths.js";
 
 export const SIDECAR_HEADER = "frame,batch_frame,pts_s,epoch_s,time_utc";
@@ -27,12 +27,6 @@ export function renderSidecar(
 }
 
 /** Writes and fsyncs the sidecar, so it is on disk before the manifest names its batch. */
-export async function writeSidecar(file: string, text: string): Promise<void> {
-  const h = await open(file, "w");
-  try {
-    await h.writeFile(text);
-    await h.sync();
-  } finally {
-    await h.close();
-  }
+export function writeSidecar(file: string, text: string): Promise<void> {
+  return writeSynced(file, text);
 }

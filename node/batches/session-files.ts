@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
-import { open } from "node:fs/promises";
 import path from "node:path";
+import { writeSynced } from "./durable-write.js";
 
 /**
  * Small durable records beside a session's batches, so a node that died can finish the session on
@@ -28,7 +28,7 @@ export interface SessionEnd {
 }
 
 export async function appendAttempt(sessionDir: string, rec: AttemptRecord): Promise<void> {
-  await appendSynced(path.join(sessionDir, ATTEMPTS_FILE), JSON.stringify(rec) + "\n");
+  await writeSynced(path.join(sessionDir, ATTEMPTS_FILE), JSON.stringify(rec) + "\n", "a");
 }
 
 export function readAttempts(sessionDir: string): AttemptRecord[] {
@@ -45,26 +45,10 @@ export function readAttempts(sessionDir: string): AttemptRecord[] {
     });
 }
 
-export async function writeSessionEnd(sessionDir: string, end: SessionEnd): Promise<void> {
-  const h = await open(path.join(sessionDir, SESSION_END_FILE), "w");
-  try {
-    await h.writeFile(JSON.stringify(end) + "\n");
-    await h.sync();
-  } finally {
-    await h.close();
-  }
+export function writeSessionEnd(sessionDir: string, end: SessionEnd): Promise<void> {
+  return writeSynced(path.join(sessionDir, SESSION_END_FILE), JSON.stringify(end) + "\n");
 }
 
 export function sessionEnded(sessionDir: string): boolean {
   return existsSync(path.join(sessionDir, SESSION_END_FILE));
-}
-
-async function appendSynced(file: string, text: string): Promise<void> {
-  const h = await open(file, "a");
-  try {
-    await h.appendFile(text);
-    await h.sync();
-  } finally {
-    await h.close();
-  }
 }
