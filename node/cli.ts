@@ -8,7 +8,11 @@ import { LabxNode } from "./labx-node.js";
 import { resolveFfmpeg, FfmpegNotFoundError } from "./recorder/ffmpeg-path.js";
 import { resolveLauncher } from "./recorder/launcher.js";
 import { createValidators } from "./schemas.js";
+import { AuthFileError } from "../broker/auth-file.js";
+import { BrokerConfigError, brokerOptions } from "../broker/broker-config.js";
 import { EmbeddedBroker } from "../broker/embedded-broker.js";
+import { hashPassword } from "../broker/password.js";
+import { clientSecurity, SecurityConfigError } from "./mqtt/client-security.js";
 import { FleetMonitor } from "./fleet/fleet-monitor.js";
 
 const USAGE = `usage: labx <command> [options]
@@ -17,6 +21,7 @@ commands:
   node     run a node: takes commands on MQTT and records batches
   broker   run the embedded MQTT broker alone (--monitor: with the fleet clock monitor)
   monitor  publish fleet clock figures (labx/fleet/clock) from every node's clock, and a CSV per session
+  passwd   read a password on stdin, print its salted hash for an --auth-file user
 
 options (each also LABX_<KEY> in the environment and <key> in a --config JSON file):
 ${Object.entries(configSchema())
@@ -41,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(version());
     return 0;
   }
+  if (command === "passwd") return runPasswd();
   if (command !== "node" && command !== "broker" && command !== "monitor") {
     console.error(`labx: unknown command "${command}"\n${USAGE}`);
     return 2;
@@ -60,8 +66,36 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
   const log = createLogger(config.log_level);
-  if (command === "monitor") return runMonitor(config, log);
-  return command === "broker" ? runBroker(config, log) : runNode(config, log);
+  try {
+    if (command === "monitor") return await runMonitor(config, log);
+    return await (command === "broker" ? runBroker(config, log) : runNode(config, log));
+  } catch (err) {
+    // Files named in the configuration (auth file, certificates) are read at start: same exit as a bad value.
+    if (
+      err instanceof AuthFileError ||
+      err instanceof BrokerConfigError ||
+      err instanceof SecurityConfigError
+    ) {
+      console.error(`labx: invalid configuration: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+/** `labx passwd`: the password on stdin (never an argument, which ps shows), its hash on stdout. */
+async function runPasswd(): Promise<number> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const password = Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
+  if (!password) {
+    console.error("labx passwd: give the password on stdin, e.g.  printf %s 'secret' | labx passwd");
+    return 2;
+  }
+  console.log(await hashPassword(password));
+  return 0;
 }
 
 function untilSignal(): Promise<NodeJS.Signals> {
@@ -77,11 +111,7 @@ function untilSignal(): Promise<NodeJS.Signals> {
 }
 
 async function runBroker(config: Config, log: ReturnType<typeof createLogger>): Promise<number> {
-  const broker = new EmbeddedBroker({
-    port: config.broker_port,
-    host: config.broker_host,
-    log: log.child({ module: "broker" }),
-  });
+  const broker = new EmbeddedBroker(brokerOptions(config, log.child({ module: "broker" })));
   const port = await broker.start();
   const monitor = config.monitor
     ? fleetMonitor({ ...config, broker_url: `mqtt://127.0.0.1:${port}` }, log)
@@ -102,6 +132,7 @@ function fleetMonitor(config: Config, log: ReturnType<typeof createLogger>): Fle
     staleMs: config.sync_interval * 3000,
     validators: createValidators(),
     log: log.child({ module: "fleet" }),
+    security: clientSecurity(config),
   });
 }
 
@@ -137,11 +168,7 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
   let broker: EmbeddedBroker | null = null;
   let effective = config;
   if (config.embedded_broker) {
-    broker = new EmbeddedBroker({
-      port: config.broker_port,
-      host: config.broker_host,
-      log: log.child({ module: "broker" }),
-    });
+    broker = new EmbeddedBroker(brokerOptions(config, log.child({ module: "broker" })));
     const port = await broker.start();
     effective = Object.freeze({ ...config, broker_url: `mqtt://127.0.0.1:${port}` });
   }

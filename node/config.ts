@@ -22,6 +22,16 @@ export type Config = Readonly<{
   embedded_broker: boolean;
   broker_port: number;
   broker_host: string;
+  auth_file: string;
+  tls_port: number;
+  tls_cert: string;
+  tls_key: string;
+  ws_port: number;
+  broker_username: string;
+  broker_password: string;
+  broker_ca: string;
+  broker_cert: string;
+  broker_key: string;
   monitor: boolean;
   disable_sync: boolean;
   sync_interval: number;

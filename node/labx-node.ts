@@ -8,6 +8,7 @@ import { chronycRunner } from "./clock/chronyc.js";
 import { ClockMonitor } from "./clock/monitor.js";
 import { CommandRouter } from "./commands/router.js";
 import { MqttConnection } from "./mqtt/connection.js";
+import { clientSecurity } from "./mqtt/client-security.js";
 import { commandTopics, nodeTopic, type NodeLeaf } from "./mqtt/topics.js";
 import { Outbox } from "./outbox/outbox.js";
 import { RecorderController } from "./recorder/controller.js";
@@ -60,6 +61,7 @@ export class LabxNode {
       availabilityTopic: topic("availability"),
       subscriptions: commandTopics(config.base_topic, config.sbc_id, config.groups),
       log: deps.log.child({ module: "mqtt" }),
+      security: clientSecurity(config),
     });
     this.outbox = new Outbox({
       dir: path.join(config.data_dir, OUTBOX_DIR),

@@ -1,6 +1,7 @@
 import { appendFile, mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
+import type { ClientSecurity } from "../mqtt/client-security.js";
 import type { ClockStatus, NodeState } from "../generated/payloads.js";
 import { MqttConnection } from "../mqtt/connection.js";
 import { isName } from "../names.js";
@@ -16,6 +17,7 @@ export interface FleetMonitorOptions {
   validators: Validators;
   log: Logger;
   now?: () => Date;
+  security?: ClientSecurity;
 }
 
 /**
@@ -36,6 +38,7 @@ export class FleetMonitor {
       availabilityTopic: `${o.baseTopic}/fleet/availability`,
       subscriptions: [`${o.baseTopic}/+/clock`, `${o.baseTopic}/+/state`],
       log: o.log.child({ module: "mqtt" }),
+      ...(o.security ? { security: o.security } : {}),
     });
     this.connection.onMessage((topic, payload) => this.onMessage(topic, payload));
   }

@@ -6,6 +6,7 @@ import mqtt, {
   type MqttClient,
 } from "mqtt";
 import type { Logger } from "pino";
+import type { ClientSecurity } from "./client-security.js";
 
 export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
 
@@ -16,6 +17,8 @@ export interface ConnectionOptions {
   subscriptions: string[];
   log: Logger;
   reconnectPeriodMs?: number;
+  /** Credentials and TLS material (see client-security.ts). */
+  security?: ClientSecurity;
   connect?: (url: string, opts: IClientOptions) => MqttClient;
 }
 
@@ -81,6 +84,7 @@ export class MqttConnection {
       // Never queue QoS 0 silently; QoS 1 messages wait for the connection and are acknowledged.
       queueQoSZero: false,
       will: { topic: opts.availabilityTopic, payload: Buffer.from("offline"), qos: 1, retain: true },
+      ...opts.security,
     });
     this.client = client;
     return new Promise((resolve, reject) => {

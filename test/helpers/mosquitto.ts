@@ -13,21 +13,23 @@ export interface Broker {
 /** A real mosquitto (MQTT 5 capable) on a free loopback port; stop() kills it by PID. */
 export async function startMosquitto(
   fixedPort?: number,
-  opts: { persistenceDir?: string } = {},
+  opts: { persistenceDir?: string; passwordFile?: string } = {},
 ): Promise<Broker> {
   const dir = mkdtempSync(path.join(tmpdir(), "labx-mosq-"));
   // With a persistence folder, sessions and queued messages survive a restart (saved at SIGTERM).
   // mosquitto started as root drops to user `mosquitto`, which must be able to write its database.
   if (opts.persistenceDir) chmodSync(opts.persistenceDir, 0o777);
+  // mosquitto reads the password file after dropping to user `mosquitto`: the test makes it readable.
+  if (opts.passwordFile) chmodSync(opts.passwordFile, 0o644);
+  const auth = opts.passwordFile
+    ? `allow_anonymous false\npassword_file ${opts.passwordFile}\n`
+    : "allow_anonymous true\n";
   const persistence = opts.persistenceDir
     ? `persistence true\npersistence_location ${opts.persistenceDir}/\n`
     : "persistence false\n";
   const port = fixedPort ?? (await freePort());
   const conf = path.join(dir, "mosquitto.conf");
-  writeFileSync(
-    conf,
-    `listener ${port} 127.0.0.1\nallow_anonymous true\n${persistence}log_dest stderr\nlog_type error\n`,
-  );
+  writeFileSync(conf, `listener ${port} 127.0.0.1\n${auth}${persistence}log_dest stderr\nlog_type error\n`);
   const child: ChildProcess = spawn("mosquitto", ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));

@@ -1,0 +1,72 @@
+// Pure: who may publish and subscribe to what on the embedded broker. Topic filters follow MQTT:
+// '+' one level, '#' the rest (at the end only); '$'-topics are never matched by a leading wildcard.
+
+export type Role = "node" | "controller" | "monitor" | "admin";
+
+export interface AclUser {
+  username: string;
+  role: Role;
+  /** role node: the node id it is (defaults to the username) and the groups it answers to. */
+  node?: string;
+  groups?: readonly string[];
+}
+
+const NODE_LEAVES = ["reply", "state", "availability", "clock", "batch", "event"];
+
+/** Topics (filters) the user may publish to. */
+export function publishPatterns(user: AclUser, base: string): string[] {
+  switch (user.role) {
+    case "node": {
+      const id = user.node ?? user.username;
+      return NODE_LEAVES.map((leaf) => `${base}/${id}/${leaf}`);
+    }
+    case "controller":
+      return [`${base}/+/cmd`];
+    case "monitor":
+      return [`${base}/fleet/#`];
+    case "admin":
+      return ["#"];
+  }
+}
+
+/** Filters the user may subscribe to (or any narrower filter). */
+export function subscribePatterns(user: AclUser, base: string): string[] {
+  if (user.role !== "node") return ["#"];
+  const id = user.node ?? user.username;
+  return [id, "all", ...(user.groups ?? [])].map((name) => `${base}/${name}/cmd`);
+}
+
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split("/");
+  const t = topic.split("/");
+  if (topic.startsWith("$") && (f[0] === "+" || f[0] === "#")) return false;
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === "#") return true;
+    if (i >= t.length) return false;
+    if (f[i] !== "+" && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/** True when every topic `filter` can match is also matched by `pattern`. */
+export function filterCovers(pattern: string, filter: string): boolean {
+  const p = pattern.split("/");
+  const f = filter.split("/");
+  if (filter.startsWith("$") !== pattern.startsWith("$") && (p[0] === "+" || p[0] === "#")) return false;
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === "#") return true;
+    if (i >= f.length) return false;
+    if (f[i] === "#") return false; // the filter reaches deeper than the pattern allows
+    if (p[i] === "+") continue;
+    if (f[i] !== p[i]) return false; // includes a '+' in the filter where the pattern is literal
+  }
+  return p.length === f.length;
+}
+
+export function mayPublish(user: AclUser, topic: string, base: string): boolean {
+  return publishPatterns(user, base).some((p) => topicMatches(p, topic));
+}
+
+export function maySubscribe(user: AclUser, filter: string, base: string): boolean {
+  return subscribePatterns(user, base).some((p) => filterCovers(p, filter));
+}
