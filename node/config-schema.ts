@@ -336,6 +336,20 @@ export const schema = {
     arg: "disk-check-interval",
     env: "LABX_DISK_CHECK_INTERVAL",
   },
+  retention_days: {
+    doc: "Remove finished sessions older than this many days (0: keep everything). Never the current session, never one with undelivered batch announcements.",
+    format: "nat",
+    default: 0,
+    arg: "retention-days",
+    env: "LABX_RETENTION_DAYS",
+  },
+  max_usage_mb: {
+    doc: "Remove the oldest finished sessions while the data directory's sessions hold more than this many MiB (0: no limit); same exceptions.",
+    format: "nat",
+    default: 0,
+    arg: "max-usage",
+    env: "LABX_MAX_USAGE",
+  },
   start_timeout: {
     doc: "Seconds to wait for the camera's first frame before CAMERA_UNAVAILABLE.",
     format: "nat",

@@ -46,6 +46,8 @@ export type Config = Readonly<{
   restart_attempts: number;
   stop_free_mb: number;
   disk_check_interval: number;
+  retention_days: number;
+  max_usage_mb: number;
   max_payload_bytes: number;
   log_level: string;
 }>;

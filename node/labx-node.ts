@@ -11,6 +11,7 @@ import { MqttConnection } from "./mqtt/connection.js";
 import { clientSecurity } from "./mqtt/client-security.js";
 import { commandTopics, nodeTopic, type NodeLeaf } from "./mqtt/topics.js";
 import { Outbox } from "./outbox/outbox.js";
+import { Retention } from "./batches/retention.js";
 import { RecorderController } from "./recorder/controller.js";
 import type { SpawnFn } from "./recorder/ffmpeg-process.js";
 import type { RecordingResult } from "./recorder/recording.js";
@@ -40,6 +41,7 @@ export class LabxNode {
   private readonly controller: RecorderController;
   private readonly router: CommandRouter;
   private readonly outbox: Outbox;
+  private readonly retention: Retention;
   /** Absent with --disable-sync. */
   private readonly clock: ClockMonitor | null;
   private readonly log: Logger;
@@ -113,6 +115,13 @@ export class LabxNode {
       announce: (batch: BatchReady) =>
         this.outbox.add({ topic: topic("batch"), payload: JSON.stringify(batch) }),
     });
+    this.retention = new Retention({
+      dataDir: config.data_dir,
+      policy: { retentionDays: config.retention_days, maxUsageBytes: config.max_usage_mb * 1024 * 1024 },
+      undelivered: () => this.outbox.pendingSessions(),
+      log: deps.log.child({ module: "retention" }),
+    });
+    this.controller.onSessionEnded(() => void this.retention.apply());
     this.router = new CommandRouter({
       node: config.sbc_id,
       validators: deps.validators,
@@ -169,6 +178,8 @@ export class LabxNode {
       }),
       settleMs: this.config.stop_timeout * 1000,
     });
+    await this.retention.apply();
+    this.retention.start();
     await this.connection.start();
     await this.clock?.start();
     this.log.info({ groups: this.config.groups, dataDir: this.config.data_dir }, "node ready");
@@ -184,6 +195,7 @@ export class LabxNode {
     this.stopping ??= (async () => {
       await this.controller.shutdown();
       this.clock?.stop();
+      this.retention.stop();
       // With the broker up, what is owed goes out now; otherwise it waits in the journal for the next run.
       if (!(await this.outbox.drain(DRAIN_TIMEOUT_MS)))
         this.log.warn(

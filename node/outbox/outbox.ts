@@ -45,6 +45,20 @@ export class Outbox {
     return this.pending.size;
   }
 
+  /** Sessions whose batch announcements are not acknowledged yet (retention must keep them). */
+  pendingSessions(): Set<string> {
+    const out = new Set<string>();
+    for (const { entry } of this.pending.values()) {
+      if (!entry.topic.endsWith("/batch")) continue;
+      try {
+        out.add((JSON.parse(entry.payload) as { session: string }).session);
+      } catch {
+        // not ours to read
+      }
+    }
+    return out;
+  }
+
   /** Loads what a previous run left; it is sent at the first connect. Idempotent. */
   start(): void {
     if (this.started) return;
