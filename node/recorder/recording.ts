@@ -2,14 +2,15 @@ import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import type { BatchReady, NodeEvent } from "../generated/payloads.js";
-import { batchFileName, batchFilePattern, isoMicros } from "../batches/paths.js";
+import { batchFileName, batchFilePattern } from "../batches/paths.js";
 import { appendAttempt, ATTEMPTS_FILE, SESSION_END_FILE, writeSessionEnd } from "../batches/session-files.js";
-import { BatchAssembler, type AssembledBatch } from "./batch-assembler.js";
+import type { AssembledBatch } from "./batch-assembler.js";
 import { BatchFinalizer } from "./batch-finalizer.js";
 import { buildFfmpegArgs, displayArgs, type RecorderArgs } from "./ffmpeg-args.js";
-import { parseInputStart, parseStderrLine, parseStdoutLine } from "./ffmpeg-output.js";
-import { FfmpegProcess, type Exit, type SpawnFn } from "./ffmpeg-process.js";
-import { DEFAULT_RESTART_POLICY, restartDelay, type RestartPolicy } from "./restart-policy.js";
+import type { Exit, SpawnFn } from "./ffmpeg-process.js";
+import { FfmpegRun } from "./ffmpeg-run.js";
+import { gapEvent, restartedEvent } from "./recording-events.js";
+import { DEFAULT_RESTART_POLICY, ranItsCourse, restartDelay, type RestartPolicy } from "./restart-policy.js";
 
 export interface RecordingOptions {
   node: string;
@@ -57,18 +58,6 @@ export interface RecordingResult {
 
 export class CameraUnavailableError extends Error {}
 
-/** One ffmpeg process of the session: its own timeline file, assembler and time anchor. */
-interface Run {
-  index: number;
-  ffmpeg: FfmpegProcess;
-  assembler: BatchAssembler;
-  anchorUs: number | null;
-  frames: number;
-  firstError: string | null;
-  firstFrame: () => void;
-  firstFrameSeen: Promise<void>;
-}
-
 /**
  * One session: ffmpeg writing batches, each finalized strictly in order (see batch-finalizer.ts).
  * If ffmpeg dies, its partial batch is repaired and announced, and a new ffmpeg continues the
@@ -79,10 +68,11 @@ interface Run {
  */
 export class Recording {
   readonly done: Promise<RecordingResult>;
-  private run: Run | null = null;
+  private run: FfmpegRun | null = null;
   private readonly finalizer: BatchFinalizer;
   private chain: Promise<void> = Promise.resolve();
-  private frames = 0;
+  /** Frames of the runs that have ended (the current run counts its own). */
+  private framesOfEndedRuns = 0;
   private nextSeq = 0;
   private stopRequested = false;
   private stopReason: "stopped" | "disk_full" | null = null;
@@ -133,7 +123,7 @@ export class Recording {
     await rm(path.join(opts.sessionDir, ATTEMPTS_FILE), { force: true });
     await rm(path.join(opts.sessionDir, SESSION_END_FILE), { force: true });
     const run = this.spawn(0);
-    const outcome = await this.firstFrameOf(run);
+    const outcome = await run.firstFrameWithin(opts.startTimeoutMs, opts.pollMs ?? 500);
     if (outcome === "frame") return;
     if (outcome === "timeout") await run.ffmpeg.stop(opts.stopTimeoutMs);
     await this.done;
@@ -158,7 +148,7 @@ export class Recording {
     return this.done;
   }
 
-  private spawn(index: number): Run {
+  private spawn(index: number): FfmpegRun {
     const { opts, deps } = this;
     let remaining = opts.recorder.duration;
     // Wall-clock: a session's duration counts from its first frame, gaps included.
@@ -175,70 +165,32 @@ export class Recording {
       { session: opts.session, run: index, cmd: displayArgs([opts.ffmpegPath, ...args]) },
       "ffmpeg spawn",
     );
-    let firstFrame!: () => void;
-    const firstFrameSeen = new Promise<void>((r) => (firstFrame = r));
-    const partial: Omit<Run, "ffmpeg"> = {
+    const run = new FfmpegRun({
       index,
-      assembler: new BatchAssembler((seq) => batchFileName(opts.node, opts.session, seq), this.nextSeq),
-      anchorUs: null,
-      frames: 0,
-      firstError: null,
-      firstFrame,
-      firstFrameSeen,
-    };
-    const run: Run = {
-      ...partial,
-      ffmpeg: new FfmpegProcess(
-        opts.ffmpegPath,
-        args,
-        opts.sessionDir,
-        {
-          launcher: opts.launcher,
-          stdoutFile: path.join(opts.sessionDir, timelineFile(index)),
-          stdout: (l) => this.onStdout(run, l),
-          stderr: (l) => this.onStderr(run, l),
-        },
-        deps.spawn,
-      ),
-    };
+      ffmpegPath: opts.ffmpegPath,
+      args,
+      sessionDir: opts.sessionDir,
+      timelineFile: path.join(opts.sessionDir, timelineFile(index)),
+      launcher: opts.launcher,
+      ...(deps.spawn ? { spawn: deps.spawn } : {}),
+      firstSeq: this.nextSeq,
+      fileForSeq: (seq) => batchFileName(opts.node, opts.session, seq),
+      alignToUs: index === 0 ? (opts.recorder.alignToUs ?? null) : null,
+      log: deps.log,
+      onBatches: (batches) => batches.forEach((b) => this.enqueue(run, b, false)),
+      onFirstFrame: () => this.onFirstFrame(run),
+      onCoarseTimebase: (message) => {
+        if (index > 0) return; // said once per session
+        deps.log.warn(message);
+        deps.event?.({ type: "coarse_timestamps", level: "warning", message });
+      },
+    });
     this.run = run;
     void run.ffmpeg.exited.then((exit) => this.onExit(run, exit));
     return run;
   }
 
-  private async firstFrameOf(run: Run): Promise<"frame" | "exit" | "timeout"> {
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
-      run.firstFrameSeen.then(() => "frame" as const),
-      run.ffmpeg.exited.then(() => "exit" as const),
-      new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), this.opts.startTimeoutMs))),
-    ]);
-    clearTimeout(timer);
-    if (outcome === "frame") run.ffmpeg.pollEvery(this.opts.pollMs ?? 500);
-    return outcome;
-  }
-
-  private onStdout(run: Run, line: string): void {
-    try {
-      const parsed = parseStdoutLine(line);
-      if (parsed.kind === "timebase" && parsed.den / parsed.num < 1000 && run.index === 0) {
-        // e.g. jpeg_pipe or mpjpeg streams (1/25 s): arrival stamps are quantized to the tick.
-        const message = `the camera's time base is ${parsed.num}/${parsed.den} s: frame and batch times are quantized to ${Math.round((parsed.num / parsed.den) * 1000)} ms`;
-        this.deps.log.warn(message);
-        this.deps.event?.({ type: "coarse_timestamps", level: "warning", message });
-      }
-      for (const batch of run.assembler.push(parsed)) this.enqueue(run, batch, false);
-      if (parsed.kind === "frame") {
-        this.frames++;
-        if (++run.frames === 1) this.onFirstFrame(run);
-      }
-    } catch (err) {
-      this.deps.log.error({ err, line }, "ffmpeg output not understood");
-    }
-  }
-
-  private onFirstFrame(run: Run): void {
-    run.firstFrame();
+  private onFirstFrame(run: FfmpegRun): void {
     const anchor = run.anchorUs;
     const first = run.assembler.firstFramePtsUs;
     if (anchor === null || first === null) {
@@ -257,42 +209,21 @@ export class Recording {
     this.chain = this.chain.then(() => appendAttempt(this.opts.sessionDir, record));
     if (run.index > 0) {
       const from = this.lastEndUs ?? firstUs;
-      this.deps.event?.({
-        type: "gap",
-        level: "warning",
-        message: `no recording from ${isoMicros(from)} to ${isoMicros(firstUs)} (${((firstUs - from) / 1e6).toFixed(3)} s, ffmpeg restarted)`,
-        gap_start: isoMicros(from),
-        gap_end: isoMicros(firstUs),
-        gap_s: Math.round(firstUs - from) / 1e6,
-        frames_lost: this.lostSinceLastRun,
-      });
+      this.deps.event?.(gapEvent(from, firstUs, this.lostSinceLastRun));
       this.lostSinceLastRun = 0;
     }
   }
 
-  private onStderr(run: Run, line: string): void {
-    const start = parseInputStart(line);
-    // An aligned recording's timeline starts at `at` (see RecorderArgs.alignToUs), not at the input's start.
-    if (start !== null && run.anchorUs === null)
-      run.anchorUs = (run.index === 0 ? this.opts.recorder.alignToUs : null) ?? start;
-    const { level, text } = parseStderrLine(line);
-    // The first error is the cause; ffmpeg's later ones are consequences ("Error initializing output…").
-    if (level === "error") run.firstError ??= text;
-    this.deps.log[level]({ ffmpeg: text }, "ffmpeg");
-  }
-
-  private onExit(run: Run, exit: Exit): void {
+  private onExit(run: FfmpegRun, exit: Exit): void {
     this.run = null;
+    this.framesOfEndedRuns += run.frames;
     this.lastExit = exit;
-    // A stream that ends (EOF, exit 0) before its duration is a camera gone away, not a finished session.
-    const duration = this.opts.recorder.duration;
     const endPts = run.assembler.lastFrameEndPtsUs;
     const recordedUs =
       run.anchorUs === null || endPts === null || this.startedUs === null
         ? 0
         : run.anchorUs + endPts - this.startedUs;
-    const ranOut = duration !== null && exit.code === 0 && recordedUs >= (duration - 0.5) * 1e6;
-    const crashed = !this.stopRequested && !ranOut;
+    const crashed = !this.stopRequested && !ranItsCourse(this.opts.recorder.duration, exit.code, recordedUs);
     const why = run.firstError ?? `ffmpeg exited with ${exit.code ?? exit.signal}`;
     let delay: number | null = null;
     if (crashed) {
@@ -313,18 +244,13 @@ export class Recording {
       { session: this.opts.session, exit, delayMs: delay, failures: this.failures.length },
       "ffmpeg died, restarting",
     );
-    this.deps.event?.({
-      type: "recorder_restarted",
-      level: "warning",
-      message: `ffmpeg stopped unexpectedly (${why}); restarting in ${delay} ms`,
-      reason: why,
-    });
+    this.deps.event?.(restartedEvent(why, delay));
     this.chain = this.chain.then(() => {
       // A stop that came while the partial batch was being repaired ends the session here.
       if (this.stopRequested) return this.end(this.stopReason ?? "stopped");
       this.restartTimer = setTimeout(() => {
         this.restartTimer = null;
-        let next: Run;
+        let next: FfmpegRun;
         try {
           next = this.spawn(run.index + 1);
         } catch (err) {
@@ -332,10 +258,12 @@ export class Recording {
           this.lastError = (err as Error).message;
           return this.end("failed");
         }
-        void this.firstFrameOf(next).then(async (outcome) => {
-          // A run that hangs without frames counts as a failure: its exit takes the same path.
-          if (outcome === "timeout") await next.ffmpeg.stop(this.opts.stopTimeoutMs);
-        });
+        void next
+          .firstFrameWithin(this.opts.startTimeoutMs, this.opts.pollMs ?? 500)
+          .then(async (outcome) => {
+            // A run that hangs without frames counts as a failure: its exit takes the same path.
+            if (outcome === "timeout") await next.ffmpeg.stop(this.opts.stopTimeoutMs);
+          });
       }, delay);
     });
   }
@@ -361,14 +289,14 @@ export class Recording {
           session: this.opts.session,
           exit: this.lastExit,
           batches: this.finalizer.batches,
-          frames: this.frames,
+          frames: this.framesOfEndedRuns,
           reason,
         },
         "recording ended",
       );
       this.resolveDone({
         batches: this.finalizer.batches,
-        frames: this.frames,
+        frames: this.framesOfEndedRuns,
         exit: this.lastExit,
         reason,
         ...(error ? { error } : {}),
@@ -376,7 +304,7 @@ export class Recording {
     });
   }
 
-  private enqueue(run: Run, batch: AssembledBatch, last: boolean): void {
+  private enqueue(run: FfmpegRun, batch: AssembledBatch, last: boolean): void {
     this.nextSeq = Math.max(this.nextSeq, batch.seq + 1);
     this.chain = this.chain
       .then(async () => {

@@ -27,3 +27,11 @@ export function restartDelay(
   if (recent > p.maxFailures) return null;
   return Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** Math.max(0, recent - 1));
 }
+
+/**
+ * Pure: an ffmpeg exit that ends the session as planned: its duration was recorded (within 0.5 s).
+ * A stream that ends (EOF, exit 0) before its duration is a camera gone away, not a finished session.
+ */
+export function ranItsCourse(durationS: number | null, exitCode: number | null, recordedUs: number): boolean {
+  return durationS !== null && exitCode === 0 && recordedUs >= (durationS - 0.5) * 1e6;
+}

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { countFrames, repairArgs } from "../../node/recorder/repair.js";
-import { DEFAULT_RESTART_POLICY, restartDelay } from "../../node/recorder/restart-policy.js";
+import { DEFAULT_RESTART_POLICY, ranItsCourse, restartDelay } from "../../node/recorder/restart-policy.js";
 
 describe("restart policy", () => {
   it("backs off 0.5, 1, 2, 4, 8 s and gives up after more than maxFailures within the window", () => {
@@ -18,6 +18,15 @@ describe("restart policy", () => {
   it("forgets failures older than the window: a camera that hiccups once an hour is restarted every time", () => {
     const hourly = Array.from({ length: 20 }, (_, i) => i * 3_600_000);
     assert.equal(restartDelay(hourly, hourly.at(-1)!), DEFAULT_RESTART_POLICY.baseDelayMs);
+  });
+});
+
+describe("an ffmpeg exit that ends the session as planned", () => {
+  it("only a clean exit after the whole duration: not an early EOF, not a session without duration", () => {
+    assert.equal(ranItsCourse(10, 0, 9_980_000), true);
+    assert.equal(ranItsCourse(10, 0, 6_000_000), false, "the stream ended early");
+    assert.equal(ranItsCourse(10, 1, 10_000_000), false, "an error exit");
+    assert.equal(ranItsCourse(null, 0, 60_000_000), false, "no duration: any exit is unexpected");
   });
 });
 

@@ -1,0 +1,103 @@
+import type { Logger } from "pino";
+import { BatchAssembler, type AssembledBatch } from "./batch-assembler.js";
+import { parseInputStart, parseStderrLine, parseStdoutLine } from "./ffmpeg-output.js";
+import { FfmpegProcess, type SpawnFn } from "./ffmpeg-process.js";
+
+export interface FfmpegRunOptions {
+  /** 0 for the session's first ffmpeg, then 1, 2… after restarts. */
+  index: number;
+  ffmpegPath: string;
+  args: readonly string[];
+  sessionDir: string;
+  /** This run's stdout file (its timeline). */
+  timelineFile: string;
+  launcher: readonly string[];
+  spawn?: SpawnFn;
+  /** Number of this run's first batch, and the name of batch n. */
+  firstSeq: number;
+  fileForSeq: (seq: number) => string;
+  /** A synchronized start's `at` (epoch µs): the timeline's zero instead of the input's start. */
+  alignToUs: number | null;
+  log: Logger;
+  /** Batches the run's output completed, in order. */
+  onBatches: (batches: AssembledBatch[]) => void;
+  onFirstFrame: () => void;
+  /** The source's time base is coarser than 1 ms (e.g. 1/25 s for some MJPEG streams). */
+  onCoarseTimebase: (message: string) => void;
+}
+
+/**
+ * One ffmpeg process of a session: spawns it, reads its timeline (frames and closed batches) and its
+ * log, and knows its time anchor, frame count and first error. What the session does with them
+ * (finalizing, restarting, gap events) is recording.ts's.
+ */
+export class FfmpegRun {
+  readonly index: number;
+  readonly ffmpeg: FfmpegProcess;
+  readonly assembler: BatchAssembler;
+  /** Epoch µs this run's pts count from, once ffmpeg printed its input's start. */
+  anchorUs: number | null = null;
+  frames = 0;
+  /** ffmpeg's first error line: the cause (later ones are consequences). */
+  firstError: string | null = null;
+  private firstFrame!: () => void;
+  private readonly firstFrameSeen = new Promise<void>((r) => (this.firstFrame = r));
+
+  constructor(private readonly o: FfmpegRunOptions) {
+    this.index = o.index;
+    this.assembler = new BatchAssembler(o.fileForSeq, o.firstSeq);
+    this.ffmpeg = new FfmpegProcess(
+      o.ffmpegPath,
+      o.args,
+      o.sessionDir,
+      {
+        launcher: o.launcher,
+        stdoutFile: o.timelineFile,
+        stdout: (l) => this.onStdout(l),
+        stderr: (l) => this.onStderr(l),
+      },
+      o.spawn,
+    );
+  }
+
+  /** Waits for the first frame (then reads output every pollMs), ffmpeg's exit, or the timeout. */
+  async firstFrameWithin(timeoutMs: number, pollMs: number): Promise<"frame" | "exit" | "timeout"> {
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      this.firstFrameSeen.then(() => "frame" as const),
+      this.ffmpeg.exited.then(() => "exit" as const),
+      new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (outcome === "frame") this.ffmpeg.pollEvery(pollMs);
+    return outcome;
+  }
+
+  private onStdout(line: string): void {
+    try {
+      const parsed = parseStdoutLine(line);
+      if (parsed.kind === "timebase" && parsed.den / parsed.num < 1000) {
+        this.o.onCoarseTimebase(
+          `the camera's time base is ${parsed.num}/${parsed.den} s: frame and batch times are quantized to ${Math.round((parsed.num / parsed.den) * 1000)} ms`,
+        );
+      }
+      const done = this.assembler.push(parsed);
+      if (done.length > 0) this.o.onBatches(done);
+      if (parsed.kind === "frame" && ++this.frames === 1) {
+        this.firstFrame();
+        this.o.onFirstFrame();
+      }
+    } catch (err) {
+      this.o.log.error({ err, line }, "ffmpeg output not understood");
+    }
+  }
+
+  private onStderr(line: string): void {
+    const start = parseInputStart(line);
+    // An aligned recording's timeline starts at `at` (see RecorderArgs.alignToUs), not at the input's start.
+    if (start !== null && this.anchorUs === null) this.anchorUs = this.o.alignToUs ?? start;
+    const { level, text } = parseStderrLine(line);
+    if (level === "error") this.firstError ??= text;
+    this.o.log[level]({ ffmpeg: text }, "ffmpeg");
+  }
+}

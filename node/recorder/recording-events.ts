@@ -1,0 +1,24 @@
+import { isoMicros } from "../batches/paths.js";
+import type { RecordingEvent } from "./recording.js";
+
+/** Pure: the `gap` event between the last frame on disk and the first frame of a restarted ffmpeg. */
+export function gapEvent(fromUs: number, toUs: number, framesLost: number): RecordingEvent {
+  return {
+    type: "gap",
+    level: "warning",
+    message: `no recording from ${isoMicros(fromUs)} to ${isoMicros(toUs)} (${((toUs - fromUs) / 1e6).toFixed(3)} s, ffmpeg restarted)`,
+    gap_start: isoMicros(fromUs),
+    gap_end: isoMicros(toUs),
+    gap_s: Math.round(toUs - fromUs) / 1e6,
+    frames_lost: framesLost,
+  };
+}
+
+export function restartedEvent(why: string, delayMs: number): RecordingEvent {
+  return {
+    type: "recorder_restarted",
+    level: "warning",
+    message: `ffmpeg stopped unexpectedly (${why}); restarting in ${delayMs} ms`,
+    reason: why,
+  };
+}
