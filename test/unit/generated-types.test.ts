@@ -33,8 +33,13 @@ describe("schemas are the single source of truth", () => {
 });
 
 describe("generated docs", () => {
-  it("docs/errors.md is what the error table generates (run npm run gen:docs)", async () => {
-    const { renderErrors, errorsDoc } = await import("../../scripts/gen-docs.js");
+  it("docs/errors.md and docs/configuration.md are what their sources generate (run npm run gen:docs)", async () => {
+    const { renderErrors, errorsDoc, renderConfig, configDoc } = await import("../../scripts/gen-docs.js");
     assert.equal(readFileSync(errorsDoc, "utf8"), renderErrors());
+    assert.equal(
+      readFileSync(configDoc, "utf8"),
+      renderConfig(),
+      "docs/configuration.md is stale: npm run gen:docs",
+    );
   });
 });
