@@ -1,12 +1,10 @@
-import { existsSync, statSync } from "node:fs";
-import path from "node:path";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { BatchReady, NodeEvent, NodeState, StartCommand } from "../generated/payloads.js";
-import { MANIFEST_NAME } from "../batches/manifest.js";
 import { generatedSessionName, sessionDir } from "../batches/paths.js";
 import { CommandError } from "../commands/errors.js";
-import { cameraKind } from "./ffmpeg-args.js";
+import { redactUrl } from "./ffmpeg-args.js";
+import { checkCamera, checkDisk, checkSessionFree, scheduleFrom } from "./start-checks.js";
 import type { SpawnFn } from "./ffmpeg-process.js";
 import { DEFAULT_RESTART_POLICY } from "./restart-policy.js";
 import { DiskWatch, freeBytes } from "./disk-watch.js";
@@ -25,7 +23,6 @@ export interface ControllerDeps {
   freeBytes?: (dir: string) => Promise<number>;
 }
 
-const MAX_SCHEDULE_AHEAD_MS = 24 * 3600 * 1000;
 /** ffmpeg starts this long before `at`, so the camera delivers frames by then; earlier ones are dropped. */
 const SCHEDULE_LEAD_MS = 2000;
 
@@ -75,7 +72,7 @@ export class RecorderController {
       batches: this.recording?.batchCount ?? 0,
       batch_duration: this.batchDuration,
       duration: this.duration,
-      camera: redact(this.config.camera),
+      camera: redactUrl(this.config.camera),
       ...(this.status === "error" && this.lastError ? { error: this.lastError } : {}),
       updated_at: this.now().toISOString(),
     };
@@ -100,23 +97,12 @@ export class RecorderController {
   }
 
   private async prepare(cmd: Omit<StartCommand, "cmd" | "id">): Promise<NodeState> {
-    const at = cmd.at === undefined ? null : parseAt(cmd.at);
-    if (at) {
-      const ahead = at.getTime() - this.now().getTime();
-      if (Number.isNaN(ahead)) throw new CommandError("BAD_SCHEDULE", `at ${String(cmd.at)} is not a time`);
-      if (ahead < 0) throw new CommandError("BAD_SCHEDULE", `at ${at.toISOString()} is in the past`);
-      if (ahead > MAX_SCHEDULE_AHEAD_MS)
-        throw new CommandError("BAD_SCHEDULE", `at ${at.toISOString()} is more than 24 h ahead`);
-    }
+    const at = scheduleFrom(cmd.at, this.now());
     const session = cmd.session ?? generatedSessionName(at ?? this.now());
     const dir = sessionDir(this.config.data_dir, session);
-    if (existsSync(path.join(dir, MANIFEST_NAME)))
-      throw new CommandError(
-        "SESSION_EXISTS",
-        `session ${session} already has batches on ${this.config.sbc_id}`,
-      );
-    await this.checkDisk();
-    this.checkCamera();
+    checkSessionFree(dir, session, this.config.sbc_id);
+    await checkDisk(this.config.data_dir, this.config.min_free_mb, this.deps.freeBytes ?? freeBytes);
+    checkCamera(this.config.camera);
 
     this.session = session;
     this.batchDuration = cmd.batch_duration ?? this.config.batch_duration;
@@ -298,32 +284,4 @@ export class RecorderController {
       await this.stop().catch((err: unknown) => this.deps.log.error({ err }, "stop at shutdown failed"));
     }
   }
-
-  private async checkDisk(): Promise<void> {
-    const free = await (this.deps.freeBytes ?? freeBytes)(this.config.data_dir);
-    const needed = this.config.min_free_mb * 1024 * 1024;
-    if (free < needed)
-      throw new CommandError(
-        "DISK_FULL",
-        `${Math.floor(free / 1048576)} MiB free in ${this.config.data_dir}, need ${this.config.min_free_mb} MiB`,
-      );
-  }
-
-  private checkCamera(): void {
-    if (cameraKind(this.config.camera) !== "v4l2") return;
-    try {
-      if (statSync(this.config.camera).isCharacterDevice()) return;
-    } catch {
-      // fall through
-    }
-    throw new CommandError("CAMERA_UNAVAILABLE", `${this.config.camera} is not a video device`);
-  }
-}
-
-function parseAt(at: string | number): Date {
-  return typeof at === "number" ? new Date(at * 1000) : new Date(at);
-}
-
-function redact(camera: string): string {
-  return camera.replace(/(\w+:\/\/)[^/@\s]+@/, "$1***@");
 }

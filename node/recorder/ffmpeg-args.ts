@@ -159,10 +159,15 @@ export function buildFfmpegArgs(a: RecorderArgs): string[] {
   ];
 }
 
+/** Credentials in URLs (rtsp://user:pass@host) replaced, for logs and the published state. */
+export function redactUrl(text: string): string {
+  return text.replace(/(\w+:\/\/)[^/@\s]+@/g, "$1***@");
+}
+
 /** For logs: arguments as one line, credentials in URLs replaced. */
 export function displayArgs(args: readonly string[]): string {
   return args
-    .map((x) => x.replace(/(\w+:\/\/)[^/@\s]+@/g, "$1***@"))
+    .map(redactUrl)
     .map((x) => (/^[\w@%+=:,./-]+$/.test(x) ? x : `'${x.replace(/'/g, "'\\''")}'`))
     .join(" ");
 }

@@ -1,0 +1,52 @@
+import { existsSync, statSync } from "node:fs";
+import path from "node:path";
+import { MANIFEST_NAME } from "../batches/manifest.js";
+import { CommandError } from "../commands/errors.js";
+import { cameraKind } from "./ffmpeg-args.js";
+
+// What a start command must pass before anything is spawned: each check throws the CommandError its
+// reply carries.
+
+const MAX_SCHEDULE_AHEAD_MS = 24 * 3600 * 1000;
+
+/** Pure: `at` (ISO-8601 or epoch seconds) as a Date, or null for an immediate start. */
+export function scheduleFrom(at: string | number | undefined, now: Date): Date | null {
+  if (at === undefined) return null;
+  const when = typeof at === "number" ? new Date(at * 1000) : new Date(at);
+  const ahead = when.getTime() - now.getTime();
+  if (Number.isNaN(ahead)) throw new CommandError("BAD_SCHEDULE", `at ${String(at)} is not a time`);
+  if (ahead < 0) throw new CommandError("BAD_SCHEDULE", `at ${when.toISOString()} is in the past`);
+  if (ahead > MAX_SCHEDULE_AHEAD_MS)
+    throw new CommandError("BAD_SCHEDULE", `at ${when.toISOString()} is more than 24 h ahead`);
+  return when;
+}
+
+/** A session name is used once per node: a folder with a manifest already holds its batches. */
+export function checkSessionFree(dir: string, session: string, node: string): void {
+  if (existsSync(path.join(dir, MANIFEST_NAME)))
+    throw new CommandError("SESSION_EXISTS", `session ${session} already has batches on ${node}`);
+}
+
+export async function checkDisk(
+  dataDir: string,
+  minFreeMb: number,
+  freeBytes: (dir: string) => Promise<number>,
+): Promise<void> {
+  const free = await freeBytes(dataDir);
+  if (free < minFreeMb * 1024 * 1024)
+    throw new CommandError(
+      "DISK_FULL",
+      `${Math.floor(free / 1048576)} MiB free in ${dataDir}, need ${minFreeMb} MiB`,
+    );
+}
+
+/** A V4L2 camera must be a character device now; other kinds are judged by ffmpeg's first frame. */
+export function checkCamera(camera: string): void {
+  if (cameraKind(camera) !== "v4l2") return;
+  try {
+    if (statSync(camera).isCharacterDevice()) return;
+  } catch {
+    // fall through
+  }
+  throw new CommandError("CAMERA_UNAVAILABLE", `${camera} is not a video device`);
+}
