@@ -14,6 +14,8 @@ import { EmbeddedBroker } from "../broker/embedded-broker.js";
 import { hashPassword } from "../broker/password.js";
 import { clientSecurity, SecurityConfigError } from "./mqtt/client-security.js";
 import { FleetMonitor } from "./fleet/fleet-monitor.js";
+import { CTL_COMMANDS, type CtlCommand } from "./ctl/ctl-args.js";
+import { runCtl } from "./ctl/ctl.js";
 
 const USAGE = `usage: labx <command> [options]
 
@@ -22,8 +24,12 @@ commands:
   broker   run the embedded MQTT broker alone (--monitor: with the fleet clock monitor)
   monitor  publish fleet clock figures (labx/fleet/clock) from every node's clock, and a CSV per session
   passwd   read a password on stdin, print its salted hash for an --auth-file user
+  start    start recording on a node, a group or all, and wait for every reply (labx start --help)
+  stop     stop a node, a group or all
+  status   each node's state, as a table (--json for scripts)
+  watch    a live table of the nodes: availability, state, batches, clock, progress
 
-options (each also LABX_<KEY> in the environment and <key> in a --config JSON file):
+node, broker and monitor options (each also LABX_<KEY> in the environment and <key> in a --config JSON file):
 ${Object.entries(configSchema())
   .map(([key, s]) => `  --${s.arg.padEnd(18)} ${s.doc} [${key}, default ${JSON.stringify(s.default)}]`)
   .join("\n")}
@@ -47,6 +53,14 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === "passwd") return runPasswd();
+  if ((CTL_COMMANDS as readonly string[]).includes(command))
+    return runCtl(command as CtlCommand, rest, {
+      stdout: process.stdout,
+      stderr: process.stderr,
+      env: process.env,
+      validators: createValidators(),
+      until: untilSignal(),
+    });
   if (command !== "node" && command !== "broker" && command !== "monitor") {
     console.error(`labx: unknown command "${command}"\n${USAGE}`);
     return 2;

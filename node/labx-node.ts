@@ -12,6 +12,7 @@ import { clientSecurity } from "./mqtt/client-security.js";
 import { commandTopics, nodeTopic, type NodeLeaf } from "./mqtt/topics.js";
 import { Outbox } from "./outbox/outbox.js";
 import { Retention } from "./batches/retention.js";
+import { FreeSpace } from "./free-space.js";
 import { RecorderController } from "./recorder/controller.js";
 import type { SpawnFn } from "./recorder/ffmpeg-process.js";
 import type { RecordingResult } from "./recorder/recording.js";
@@ -21,6 +22,7 @@ import type { Validators } from "./schemas.js";
 /** The outbox journal's folder in the data directory (a name no session can take). */
 export const OUTBOX_DIR = ".labx";
 const DRAIN_TIMEOUT_MS = 5000;
+const FREE_SPACE_INTERVAL_MS = 30_000;
 
 export interface NodeDeps {
   log: Logger;
@@ -42,6 +44,7 @@ export class LabxNode {
   private readonly router: CommandRouter;
   private readonly outbox: Outbox;
   private readonly retention: Retention;
+  private readonly freeSpace: FreeSpace;
   /** Absent with --disable-sync. */
   private readonly clock: ClockMonitor | null;
   private readonly log: Logger;
@@ -109,7 +112,7 @@ export class LabxNode {
       spawn: deps.spawn,
       now: deps.now,
       clock: () => this.clock?.snapshot() ?? { synced: false, reason: "sync disabled" },
-      publishState: (state) => this.publishJson(topic("state"), state, true),
+      publishState: (state) => this.publishJson(topic("state"), this.decorate(state), true),
       publishEvent,
       // Resolves once journaled, never waiting for the broker: the outbox delivers when it can.
       announce: (batch: BatchReady) =>
@@ -128,14 +131,21 @@ export class LabxNode {
       maxPayloadBytes: config.max_payload_bytes,
       log: deps.log.child({ module: "commands" }),
       handlers: {
-        start: (c) => this.controller.start(c),
-        stop: () => this.controller.stop(),
-        status: async () => this.controller.state,
+        start: async (c) => this.decorate(await this.controller.start(c)),
+        stop: async () => this.decorate(await this.controller.stop()),
+        status: async () => this.state,
       },
       reply: (reply, packet) => this.reply(topic("reply"), reply, packet),
     });
+    this.freeSpace = new FreeSpace({
+      dir: config.data_dir,
+      intervalMs: FREE_SPACE_INTERVAL_MS,
+      onChange: () => {
+        if (this.connection.connected) this.publishJson(topic("state"), this.state, true);
+      },
+    });
     this.connection.onConnect(() => {
-      this.publishJson(topic("state"), this.controller.state, true);
+      this.publishJson(topic("state"), this.state, true);
       // Retained messages do not survive a broker restart without persistence: say it again.
       const clock = this.clock?.status;
       if (clock) this.publishJson(topic("clock"), clock, true);
@@ -148,7 +158,13 @@ export class LabxNode {
   }
 
   get state(): NodeState {
-    return this.controller.state;
+    return this.decorate(this.controller.state);
+  }
+
+  /** What the node adds to the recorder's state: its groups (for controllers) and free space. */
+  private decorate(state: NodeState): NodeState {
+    const free = this.freeSpace.mb;
+    return { ...state, groups: [...this.config.groups], ...(free === undefined ? {} : { free_mb: free }) };
   }
 
   onSessionEnded(handler: (r: RecordingResult) => void): void {
@@ -180,6 +196,7 @@ export class LabxNode {
     });
     await this.retention.apply();
     this.retention.start();
+    await this.freeSpace.start();
     await this.connection.start();
     await this.clock?.start();
     this.log.info({ groups: this.config.groups, dataDir: this.config.data_dir }, "node ready");
@@ -196,6 +213,7 @@ export class LabxNode {
       await this.controller.shutdown();
       this.clock?.stop();
       this.retention.stop();
+      this.freeSpace.stop();
       // With the broker up, what is owed goes out now; otherwise it waits in the journal for the next run.
       if (!(await this.outbox.drain(DRAIN_TIMEOUT_MS)))
         this.log.warn(

@@ -246,6 +246,10 @@ export interface ErrorReply {
  */
 export interface NodeState {
   node: string;
+  /**
+   * The groups this node also answers to (for controllers addressing a group).
+   */
+  groups?: string[];
   state: "idle" | "scheduled" | "recording" | "stopping" | "error";
   session: string | null;
   /**
@@ -268,4 +272,8 @@ export interface NodeState {
    */
   error?: string;
   updated_at: string;
+  /**
+   * Free space in the data directory, in MiB (refreshed every 30 s).
+   */
+  free_mb?: number;
 }

@@ -12,8 +12,13 @@ export interface ClientSecurity {
 
 export class SecurityConfigError extends Error {}
 
+export type SecuritySettings = Pick<
+  Config,
+  "broker_username" | "broker_password" | "broker_ca" | "broker_cert" | "broker_key"
+>;
+
 /** Reads the certificate files named in the configuration once, at start, with a clear error. */
-export function clientSecurity(config: Config): ClientSecurity {
+export function clientSecurity(config: SecuritySettings): ClientSecurity {
   const read = (key: "broker_ca" | "broker_cert" | "broker_key"): Buffer | undefined => {
     const file = config[key];
     if (!file) return undefined;

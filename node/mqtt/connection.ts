@@ -37,6 +37,10 @@ export class MqttConnection {
 
   constructor(private readonly opts: ConnectionOptions) {}
 
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
   get protocolVersion(): 4 | 5 {
     return this.version;
   }

@@ -1,0 +1,99 @@
+import { randomUUID } from "node:crypto";
+import type { MqttClient } from "mqtt";
+import type { Command, NodeState, Reply } from "../generated/payloads.js";
+import type { Validators } from "../schemas.js";
+import { addressedNodes, applyMessage, fleetTopics, type Addressed, type FleetView } from "./fleet-view.js";
+
+/** One line of the answer table: a node's reply, or the reason it has none. */
+export interface ResultRow {
+  node: string;
+  /** replied; offline: known but not online; unknown: never seen on the broker; no_reply: online, silent until the timeout. */
+  outcome: "replied" | "offline" | "unknown" | "no_reply";
+  ok: boolean;
+  code?: string;
+  message?: string;
+  state?: NodeState;
+}
+
+export interface CommandResult {
+  id: string;
+  target: string;
+  command: Command;
+  ok: boolean;
+  rows: ResultRow[];
+}
+
+export interface SendOptions {
+  baseTopic: string;
+  target: string;
+  command: Command;
+  timeoutMs: number;
+  settleMs: number;
+  validators: Validators;
+  id?: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Learns the fleet from retained availability and state, sends one command with a fresh id, and
+ * collects the replies that carry that id until every addressed online node has answered or the
+ * timeout passes. Replies from nodes it did not expect (one that came online meanwhile) are kept.
+ */
+export async function sendCommand(client: MqttClient, o: SendOptions): Promise<CommandResult> {
+  const id = o.id ?? `labx-ctl-${randomUUID()}`;
+  const command = { ...o.command, id } as Command;
+  const view: FleetView = new Map();
+  const replies = new Map<string, Reply>();
+  let wake: (() => void) | null = null;
+  const onMessage = (topic: string, payload: Buffer): void => {
+    const m = applyMessage(view, o.baseTopic, topic, payload, o.validators);
+    if (m.kind === "reply" && m.reply.id === id && !replies.has(m.node)) {
+      replies.set(m.node, m.reply);
+      wake?.();
+    }
+  };
+  client.on("message", onMessage);
+  try {
+    await client.subscribeAsync(fleetTopics(o.baseTopic), { qos: 1 });
+    await sleep(o.settleMs); // retained availability and state arrive right after the SUBACK
+    const addressed = addressedNodes(view, o.target);
+    await client.publishAsync(`${o.baseTopic}/${o.target}/cmd`, JSON.stringify(command), { qos: 1 });
+    const deadline = Date.now() + o.timeoutMs;
+    const allIn = (): boolean => addressed.online.every((n) => replies.has(n)) && replies.size > 0;
+    while (!allIn() && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, Math.min(250, Math.max(0, deadline - Date.now())));
+      });
+      wake = null;
+    }
+    const rows = rowsOf(addressed, replies);
+    const strict = o.target !== "all";
+    const ok = rows.length > 0 && rows.every((r) => r.ok || (!strict && r.outcome === "offline"));
+    return { id, target: o.target, command, ok, rows };
+  } finally {
+    client.removeListener("message", onMessage);
+  }
+}
+
+function rowsOf(addressed: Addressed, replies: Map<string, Reply>): ResultRow[] {
+  const nodes = new Set([...addressed.online, ...addressed.offline, ...addressed.unknown, ...replies.keys()]);
+  return [...nodes].sort().map((node): ResultRow => {
+    const r = replies.get(node);
+    if (!r)
+      return addressed.online.includes(node)
+        ? { node, outcome: "no_reply", ok: false, message: "no reply before the timeout" }
+        : addressed.offline.includes(node)
+          ? { node, outcome: "offline", ok: false, message: "offline: the command could not reach it" }
+          : {
+              node,
+              outcome: "unknown",
+              ok: false,
+              message: "no node or group of this name is known on the broker",
+            };
+    return r.ok
+      ? { node, outcome: "replied", ok: true, state: r.state }
+      : { node, outcome: "replied", ok: false, code: r.code, message: r.message };
+  });
+}

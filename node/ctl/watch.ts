@@ -1,0 +1,61 @@
+import type { MqttClient } from "mqtt";
+import type { Validators } from "../schemas.js";
+import { applyMessage, fleetTopics, type FleetView } from "./fleet-view.js";
+import { renderWatch, watchJson } from "./render.js";
+
+export interface WatchOptions {
+  baseTopic: string;
+  settleMs: number;
+  json: boolean;
+  once: boolean;
+  color: boolean;
+  validators: Validators;
+  /** Replaces the live table (log-update on a terminal); called with each new frame. */
+  draw: (frame: string) => void;
+  /** Writes one line (JSON mode, --once). */
+  print: (line: string) => void;
+  until: Promise<unknown>;
+  now?: () => Date;
+  refreshMs?: number;
+}
+
+/**
+ * `labx watch`: the fleet as retained and live messages tell it. The table is redrawn on every
+ * change and each second (ages and progress move on their own); --json prints one snapshot per
+ * change instead, for a script reading lines.
+ */
+export async function watch(client: MqttClient, o: WatchOptions): Promise<void> {
+  const now = o.now ?? (() => new Date());
+  const view: FleetView = new Map();
+  let changed = false;
+  const onMessage = (topic: string, payload: Buffer): void => {
+    if (applyMessage(view, o.baseTopic, topic, payload, o.validators).kind === "view") changed = true;
+  };
+  client.on("message", onMessage);
+  let timer: NodeJS.Timeout | null = null;
+  try {
+    await client.subscribeAsync(fleetTopics(o.baseTopic), { qos: 1 });
+    await new Promise((r) => setTimeout(r, o.settleMs));
+    const frame = (): void => {
+      if (o.json) o.print(JSON.stringify(watchJson(view, now())));
+      else o.draw(renderWatch(view, now(), o.color));
+      changed = false;
+    };
+    if (o.once) {
+      if (o.json) frame();
+      else o.print(renderWatch(view, now(), o.color));
+      return;
+    }
+    frame();
+    let ticks = 0;
+    const period = o.refreshMs ?? 250;
+    timer = setInterval(() => {
+      ticks += 1;
+      if (changed || (!o.json && ticks % Math.max(1, Math.round(1000 / period)) === 0)) frame();
+    }, period);
+    await o.until;
+  } finally {
+    if (timer) clearInterval(timer);
+    client.removeListener("message", onMessage);
+  }
+}
