@@ -18,10 +18,12 @@ export function publishPatterns(user: AclUser, base: string): string[] {
   switch (user.role) {
     case "node": {
       const id = user.node ?? user.username;
-      return NODE_LEAVES.map((leaf) => `${base}/${id}/${leaf}`);
+      // Its own Home Assistant device discovery, under whatever discovery prefix HA uses.
+      return [...NODE_LEAVES.map((leaf) => `${base}/${id}/${leaf}`), `+/device/${id}/config`];
     }
     case "controller":
-      return [`${base}/+/cmd`];
+      // Commands, and Home Assistant's birth message when HA connects as a controller.
+      return [`${base}/+/cmd`, "+/status"];
     case "monitor":
       return [`${base}/fleet/#`];
     case "admin":
@@ -33,7 +35,7 @@ export function publishPatterns(user: AclUser, base: string): string[] {
 export function subscribePatterns(user: AclUser, base: string): string[] {
   if (user.role !== "node") return ["#"];
   const id = user.node ?? user.username;
-  return [id, "all", ...(user.groups ?? [])].map((name) => `${base}/${name}/cmd`);
+  return [...[id, "all", ...(user.groups ?? [])].map((name) => `${base}/${name}/cmd`), "+/status"];
 }
 
 export function topicMatches(filter: string, topic: string): boolean {

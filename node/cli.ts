@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // Entry point and composition root: parses config once, wires real implementations, owns signals
 // and the exit code. Nothing else in labx calls process.exit.
-import { readFileSync } from "node:fs";
 import { ConfigError, configSchema, loadConfig, type Config } from "./config.js";
 import { createLogger } from "./log.js";
 import { LabxNode } from "./labx-node.js";
@@ -16,6 +15,7 @@ import { clientSecurity, SecurityConfigError } from "./mqtt/client-security.js";
 import { FleetMonitor } from "./fleet/fleet-monitor.js";
 import { CTL_COMMANDS, type CtlCommand } from "./ctl/ctl-args.js";
 import { runCtl } from "./ctl/ctl.js";
+import { labxVersion } from "./version.js";
 
 const USAGE = `usage: labx <command> [options]
 
@@ -35,13 +35,6 @@ ${Object.entries(configSchema())
   .join("\n")}
   --config FILE        JSON file of options`;
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8").toString()) as {
-    version: string;
-  };
-  return pkg.version;
-}
-
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === "--help" || command === "-h" || command === "help") {
@@ -49,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (command === "--version") {
-    console.log(version());
+    console.log(labxVersion());
     return 0;
   }
   if (command === "passwd") return runPasswd();

@@ -167,6 +167,20 @@ export const schema = {
     arg: "base-topic",
     env: "LABX_BASE_TOPIC",
   },
+  ha_discovery: {
+    doc: "Announce the node to Home Assistant (MQTT device discovery); --no-ha-discovery removes it.",
+    format: Boolean,
+    default: true,
+    arg: "ha-discovery",
+    env: "LABX_HA_DISCOVERY",
+  },
+  ha_prefix: {
+    doc: "Home Assistant's discovery prefix.",
+    format: name,
+    default: "homeassistant",
+    arg: "ha-prefix",
+    env: "LABX_HA_PREFIX",
+  },
   embedded_broker: {
     doc: "Run an aedes broker in this process and connect to it.",
     format: Boolean,

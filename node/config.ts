@@ -19,6 +19,8 @@ export type Config = Readonly<{
   codec: "auto" | "copy" | "mjpeg" | "h264";
   broker_url: string;
   base_topic: string;
+  ha_discovery: boolean;
+  ha_prefix: string;
   embedded_broker: boolean;
   broker_port: number;
   broker_host: string;

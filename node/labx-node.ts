@@ -13,6 +13,8 @@ import { commandTopics, nodeTopic, type NodeLeaf } from "./mqtt/topics.js";
 import { Outbox } from "./outbox/outbox.js";
 import { Retention } from "./batches/retention.js";
 import { FreeSpace } from "./free-space.js";
+import { HaDiscovery } from "./homeassistant/ha-discovery.js";
+import { labxVersion } from "./version.js";
 import { RecorderController } from "./recorder/controller.js";
 import type { SpawnFn } from "./recorder/ffmpeg-process.js";
 import type { RecordingResult } from "./recorder/recording.js";
@@ -45,6 +47,7 @@ export class LabxNode {
   private readonly outbox: Outbox;
   private readonly retention: Retention;
   private readonly freeSpace: FreeSpace;
+  private readonly ha: HaDiscovery;
   /** Absent with --disable-sync. */
   private readonly clock: ClockMonitor | null;
   private readonly log: Logger;
@@ -60,11 +63,24 @@ export class LabxNode {
     this.log = deps.log.child({ module: "node", node: config.sbc_id });
     this.ffmpegPath = deps.ffmpegPath;
     const topic = (leaf: NodeLeaf): string => nodeTopic(config.base_topic, config.sbc_id, leaf);
+    this.ha = new HaDiscovery({
+      enabled: config.ha_discovery,
+      prefix: config.ha_prefix,
+      base: config.base_topic,
+      node: config.sbc_id,
+      groups: config.groups,
+      version: labxVersion(),
+      log: deps.log.child({ module: "homeassistant" }),
+      publish: (t, payload, retain) => this.connection.publish(t, payload, { qos: 1, retain }),
+    });
     this.connection = new MqttConnection({
       url: config.broker_url,
       clientId: `labx-${config.sbc_id}`,
       availabilityTopic: topic("availability"),
-      subscriptions: commandTopics(config.base_topic, config.sbc_id, config.groups),
+      subscriptions: [
+        ...commandTopics(config.base_topic, config.sbc_id, config.groups),
+        ...this.ha.subscriptions,
+      ],
       log: deps.log.child({ module: "mqtt" }),
       security: clientSecurity(config),
     });
@@ -150,9 +166,11 @@ export class LabxNode {
       const clock = this.clock?.status;
       if (clock) this.publishJson(topic("clock"), clock, true);
       this.outbox.onConnect();
+      this.ha.onConnect();
     });
     this.connection.onClose(() => this.outbox.onDisconnect());
-    this.connection.onMessage((_topic, payload, packet) => {
+    this.connection.onMessage((t, payload, packet) => {
+      if (this.ha.onMessage(t, payload)) return;
       void this.router.handle(payload, packet);
     });
   }

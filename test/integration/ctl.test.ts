@@ -52,7 +52,7 @@ describe("labx start|stop|status|watch against real nodes on mosquitto", () => {
       "--session",
       "ctl1",
       "--duration",
-      "6",
+      "120",
       "--json",
     ]);
     const result = json(started.out);
@@ -91,13 +91,18 @@ describe("labx start|stop|status|watch against real nodes on mosquitto", () => {
     assert.equal(stopped.code, 0, stopped.out + stopped.err);
     assert.match(stopped.out, /│ CB\s+│ ok\s+│ idle/);
     assert.match(stopped.out, /stop → left: 1 of 1 answered, all ok/);
-    await rec.waitFor(
-      () =>
-        rec
-          .jsonOn<NodeEvent>("labx/CA/event")
-          .find((e) => e.type === "session_ended" && e.session === "ctl1"),
-      30_000,
-      "CA's timed session to end by itself",
+    const rest = await ctl(["stop", "--json"]);
+    assert.equal(rest.code, 1, "to all: CA stops, CB answers NOT_RECORDING");
+    assert.deepEqual(
+      json(rest.out).rows.map((r) => [r.node, r.ok, r.code ?? r.state?.state]),
+      [
+        ["CA", true, "idle"],
+        ["CB", false, "NOT_RECORDING"],
+        ["CC", false, undefined],
+      ],
+    );
+    assert.ok(
+      rec.jsonOn<NodeEvent>("labx/CA/event").some((e) => e.type === "session_ended" && e.session === "ctl1"),
     );
   });
 

@@ -22,13 +22,18 @@ describe("ACL rules (pure)", () => {
       "labx/A/batch/x",
       "labx/fleet/clock",
       "other",
+      "homeassistant/device/B/config",
+      "homeassistant/status",
+      "homeassistant/sensor/A/config",
     ])
       assert.ok(!mayPublish(A, t, "labx"), t);
+    assert.ok(mayPublish(A, "homeassistant/device/A/config", "labx"), "its own HA device discovery");
   });
 
   it("a node reads its own, its groups' and all's command topics, and nothing wider", () => {
-    for (const f of ["labx/A/cmd", "labx/all/cmd", "labx/row1/cmd"]) assert.ok(maySubscribe(A, f, "labx"), f);
-    for (const f of ["labx/B/cmd", "labx/+/cmd", "labx/#", "#", "labx/A/#", "+/A/cmd", "labx/A/batch"])
+    for (const f of ["labx/A/cmd", "labx/all/cmd", "labx/row1/cmd", "homeassistant/status"])
+      assert.ok(maySubscribe(A, f, "labx"), f);
+    for (const f of ["labx/B/cmd", "labx/+/cmd", "labx/#", "#", "labx/A/#", "+/A/cmd", "labx/A/batch", "+/+"])
       assert.ok(!maySubscribe(A, f, "labx"), f);
   });
 

@@ -1,0 +1,50 @@
+import type { Logger } from "pino";
+import { discoveryPayload, discoveryTopic, type DiscoveryInput } from "./discovery-payload.js";
+
+export interface HaDiscoveryOptions extends DiscoveryInput {
+  enabled: boolean;
+  prefix: string;
+  publish: (topic: string, payload: string, retain: boolean) => Promise<void>;
+  log: Logger;
+}
+
+/**
+ * Home Assistant discovery for one node: the device message (retained) on every connect and again
+ * when HA announces itself online on <prefix>/status (a restarted HA without retained messages).
+ * Turned off, it publishes the empty retained message that makes HA remove the device.
+ */
+export class HaDiscovery {
+  readonly statusTopic: string;
+  private readonly topic: string;
+
+  constructor(private readonly o: HaDiscoveryOptions) {
+    this.statusTopic = `${o.prefix}/status`;
+    this.topic = discoveryTopic(o.prefix, o.node);
+  }
+
+  /** The topic to subscribe to for HA's birth message; none when discovery is off. */
+  get subscriptions(): string[] {
+    return this.o.enabled ? [this.statusTopic] : [];
+  }
+
+  onConnect(): void {
+    this.announce();
+  }
+
+  /** True when the message was HA's, whatever it said. */
+  onMessage(topic: string, payload: Buffer): boolean {
+    if (topic !== this.statusTopic) return false;
+    if (this.o.enabled && payload.toString("utf8") === "online") {
+      this.o.log.info("home assistant came online: discovery sent again");
+      this.announce();
+    }
+    return true;
+  }
+
+  private announce(): void {
+    const payload = this.o.enabled ? JSON.stringify(discoveryPayload(this.o)) : "";
+    this.o.publish(this.topic, payload, true).catch((err: unknown) => {
+      this.o.log.warn({ err: (err as Error).message, topic: this.topic }, "discovery not published");
+    });
+  }
+}
