@@ -167,6 +167,13 @@ export const schema = {
     arg: "base-topic",
     env: "LABX_BASE_TOPIC",
   },
+  mqtt_keepalive: {
+    doc: "Seconds between MQTT keepalive pings: a lost connection is noticed within about this, and the broker publishes the offline will after 1.5 times it.",
+    format: "nat",
+    default: 30,
+    arg: "mqtt-keepalive",
+    env: "LABX_MQTT_KEEPALIVE",
+  },
   ha_discovery: {
     doc: "Announce the node to Home Assistant (MQTT device discovery); --no-ha-discovery removes it.",
     format: Boolean,

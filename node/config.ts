@@ -19,6 +19,7 @@ export type Config = Readonly<{
   codec: "auto" | "copy" | "mjpeg" | "h264";
   broker_url: string;
   base_topic: string;
+  mqtt_keepalive: number;
   ha_discovery: boolean;
   ha_prefix: string;
   embedded_broker: boolean;

@@ -76,6 +76,7 @@ export class LabxNode {
     this.connection = new MqttConnection({
       url: config.broker_url,
       clientId: `labx-${config.sbc_id}`,
+      keepaliveS: config.mqtt_keepalive,
       availabilityTopic: topic("availability"),
       subscriptions: [
         ...commandTopics(config.base_topic, config.sbc_id, config.groups),

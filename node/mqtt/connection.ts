@@ -17,6 +17,8 @@ export interface ConnectionOptions {
   subscriptions: string[];
   log: Logger;
   reconnectPeriodMs?: number;
+  /** Seconds; MQTT.js's default (60) when absent. */
+  keepaliveS?: number;
   /** Credentials and TLS material (see client-security.ts). */
   security?: ClientSecurity;
   connect?: (url: string, opts: IClientOptions) => MqttClient;
@@ -84,6 +86,7 @@ export class MqttConnection {
       // so a node with queued batch events could sit deaf to commands after a broker restart.
       resubscribe: false,
       reconnectPeriod: opts.reconnectPeriodMs ?? 2000,
+      ...(opts.keepaliveS !== undefined ? { keepalive: opts.keepaliveS } : {}),
       connectTimeout: 10_000,
       // Never queue QoS 0 silently; QoS 1 messages wait for the connection and are acknowledged.
       queueQoSZero: false,
