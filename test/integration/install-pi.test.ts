@@ -1,0 +1,142 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { loadConfig } from "../../node/config.js";
+import { ROOT, tempDir } from "../helpers/node.js";
+
+const has = (cmd: string): boolean => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
+const install = (root: string, args: string[]) =>
+  spawnSync("bash", [path.join(ROOT, "scripts", "install-pi.sh"), "--root", root, ...args], {
+    encoding: "utf8",
+  });
+
+const shellScripts = [
+  ".ci/run",
+  ...readdirSync(path.join(ROOT, "scripts"))
+    .filter((f) => f.endsWith(".sh"))
+    .map((f) => `scripts/${f}`),
+  ...readdirSync(path.join(ROOT, "docker"))
+    .filter((f) => f.endsWith(".sh"))
+    .map((f) => `docker/${f}`),
+];
+
+describe("on a Pi: systemd unit and install-pi.sh", () => {
+  it(
+    "every shell script passes shellcheck",
+    { skip: has("shellcheck") ? false : "shellcheck is not installed" },
+    () => {
+      assert.ok(shellScripts.includes("scripts/install-pi.sh"));
+      const r = spawnSync("shellcheck", shellScripts, { cwd: ROOT, encoding: "utf8" });
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+    },
+  );
+
+  it(
+    "the unit passes systemd-analyze verify without a warning",
+    { skip: has("systemd-analyze") ? false : "systemd-analyze is not installed" },
+    () => {
+      const r = spawnSync(
+        "systemd-analyze",
+        ["verify", path.join(ROOT, "scripts", "systemd", "labx.service")],
+        {
+          encoding: "utf8",
+        },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      // verify exits 0 on values it ignores (a misspelt Restart=), so its warnings count too.
+      assert.equal(r.stderr.trim(), "");
+      const unit = readFileSync(path.join(ROOT, "scripts", "systemd", "labx.service"), "utf8");
+      for (const line of [
+        "Restart=on-failure",
+        "User=labx",
+        "StateDirectory=labx",
+        "--config /etc/labx/config.json",
+      ])
+        assert.ok(unit.includes(line), line);
+    },
+  );
+
+  it("writes chrony sources that chronyd parses (local GPS/PPS preferred, public fallback), the config and the unit", () => {
+    const root = tempDir();
+    mkdirSync(path.join(root, "etc", "chrony"), { recursive: true });
+    writeFileSync(
+      path.join(root, "etc", "chrony", "chrony.conf"),
+      "pool 2.debian.pool.ntp.org iburst\nmakestep 1 3\n",
+    );
+    const r = install(root, [
+      "--sbc-id",
+      "PI7",
+      "--groups",
+      "row1,row2",
+      "--local-ntp",
+      "192.168.68.126",
+      "--local-ntp",
+      "gps2.lab",
+      "--ntp",
+      "ntp.example.org",
+      "--camera",
+      'rtsp://user:p"w$(x)@cam/1',
+      "--data-dir",
+      "/mnt/ssd/labx",
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const sources = readFileSync(path.join(root, "etc/chrony/sources.d/labx.sources"), "utf8");
+    const servers = sources.split("\n").filter((l) => l.startsWith("server"));
+    assert.deepEqual(servers, [
+      "server 192.168.68.126 iburst prefer minpoll 4 maxpoll 4",
+      "server gps2.lab iburst prefer minpoll 4 maxpoll 4",
+      "server ntp.example.org iburst minpoll 4 maxpoll 6",
+    ]);
+    const chronyConf = readFileSync(path.join(root, "etc/chrony/chrony.conf"), "utf8");
+    assert.match(chronyConf, /^# disabled by labx: pool /m);
+    assert.match(chronyConf, /^sourcedir \/etc\/chrony\/sources\.d$/m);
+    assert.match(chronyConf, /^makestep 1 3$/m);
+    if (has("chronyd")) {
+      const conf = path.join(root, "check.conf");
+      writeFileSync(conf, `include ${path.join(root, "etc/chrony/sources.d/labx.sources")}\n`);
+      const p = spawnSync("chronyd", ["-p", "-f", conf], { encoding: "utf8" });
+      assert.equal(p.status, 0, `chronyd could not parse the sources: ${p.stderr}`);
+    }
+    const config = loadConfig(["--config", path.join(root, "etc/labx/config.json")], {});
+    assert.equal(config.sbc_id, "PI7");
+    assert.deepEqual(config.groups, ["row1", "row2"]);
+    assert.equal(
+      config.camera,
+      'rtsp://user:p"w$(x)@cam/1',
+      "the value arrives as given, never run by a shell",
+    );
+    assert.equal(config.data_dir, "/mnt/ssd/labx");
+    assert.ok(existsSync(path.join(root, "etc/systemd/system/labx.service")));
+    assert.equal(
+      readFileSync(path.join(root, "etc/systemd/system/labx.service.d/data-dir.conf"), "utf8"),
+      "[Service]\nReadWritePaths=/mnt/ssd/labx\n",
+    );
+    for (const f of ["package.json", "node/cli.ts", "schemas/state.schema.json"])
+      assert.ok(existsSync(path.join(root, "opt/labx", f)), f);
+
+    const again = install(root, ["--sbc-id", "OTHER"]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, /keeping .*config\.json/);
+    assert.equal(loadConfig(["--config", path.join(root, "etc/labx/config.json")], {}).sbc_id, "PI7");
+  });
+
+  it("refuses bad values before touching anything", () => {
+    const root = tempDir();
+    for (const args of [
+      ["--sbc-id", "a;rm -rf /"],
+      ["--sbc-id", "all"],
+      ["--groups", "ok,bad/one"],
+      ["--local-ntp", "x y"],
+      ["--ntp", "$(reboot)"],
+      ["--data-dir", "relative/dir"],
+      ["--bogus"],
+    ]) {
+      const r = install(root, args);
+      assert.notEqual(r.status, 0, args.join(" "));
+      assert.match(r.stderr, /install-pi: /, args.join(" "));
+    }
+    assert.deepEqual(readdirSync(root), []);
+  });
+});
