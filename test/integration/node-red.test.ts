@@ -136,7 +136,7 @@ describe(
       );
       const lines = readFileSync(csv, "utf8").trim().split("\n").sort();
       assert.deepEqual(lines, expected);
-    t.diagnostic(`${lines.length} batches listed by the flow, e.g. ${lines[0]}`);
+      t.diagnostic(`${lines.length} batches listed by the flow, e.g. ${lines[0]}`);
       assert.doesNotMatch(redLog, /\[error\]/, redLog);
     });
   },
