@@ -1,14 +1,17 @@
-// Generates docs/errors.md from the one table of reply codes and docs/configuration.md from the
-// convict schema. `--check` fails when either is stale.
+// Generates docs/errors.md from the one table of reply codes, docs/configuration.md from the
+// convict schema and docs/mqtt-api.md from schemas/. `--check` fails when any is stale.
 import { readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { ERROR_CODES } from "../node/commands/errors.js";
 import { configSchema } from "../node/config-schema.js";
+import { renderApi } from "./render-api-doc.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const errorsDoc = path.join(root, "docs", "errors.md");
 export const configDoc = path.join(root, "docs", "configuration.md");
+export const apiDoc = path.join(root, "docs", "mqtt-api.md");
+export const renderApiDoc = (): string => renderApi(path.join(root, "schemas"));
 
 export function renderErrors(): string {
   const rows = Object.entries(ERROR_CODES).map(([code, text]) => `| \`${code}\` | ${text} |`);
@@ -51,6 +54,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   const docs: [string, string][] = [
     [errorsDoc, renderErrors()],
     [configDoc, renderConfig()],
+    [apiDoc, renderApiDoc()],
   ];
   for (const [file, text] of docs) {
     const name = path.relative(root, file);

@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { describe, it } from "node:test";
 import { generateTypes, generatedFile } from "../../scripts/gen-types.js";
 import { ERROR_CODES } from "../../node/commands/errors.js";
+import { ROOT, tempDir } from "../helpers/node.js";
+
+const SCHEMAS_DIR = path.join(ROOT, "schemas");
 
 describe("schemas are the single source of truth", () => {
   it("node/generated/payloads.ts is what the schemas generate (run npm run gen:types)", async () => {
@@ -41,5 +45,19 @@ describe("generated docs", () => {
       renderConfig(),
       "docs/configuration.md is stale: npm run gen:docs",
     );
+  });
+
+  it("docs/mqtt-api.md is what schemas/ generate, and follows a schema change", async () => {
+    const { renderApiDoc, apiDoc } = await import("../../scripts/gen-docs.js");
+    const { renderApi } = await import("../../scripts/render-api-doc.js");
+    assert.equal(readFileSync(apiDoc, "utf8"), renderApiDoc(), "docs/mqtt-api.md is stale: npm run gen:docs");
+    const dir = tempDir();
+    for (const f of readdirSync(SCHEMAS_DIR)) copyFileSync(path.join(SCHEMAS_DIR, f), path.join(dir, f));
+    const batch = JSON.parse(readFileSync(path.join(dir, "batch.schema.json"), "utf8")) as {
+      properties: Record<string, object>;
+    };
+    batch.properties.lens_mm = { type: "number", description: "Focal length of the lens." };
+    writeFileSync(path.join(dir, "batch.schema.json"), JSON.stringify(batch));
+    assert.match(renderApi(dir), /\| `lens_mm` \| number \| {2}\| Focal length of the lens\. \|/);
   });
 });
