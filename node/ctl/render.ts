@@ -29,7 +29,7 @@ export function renderResult(result: CommandResult, color: boolean): string {
     t.push([
       r.node,
       outcome,
-      stateText(r.state?.state, c),
+      r.state ? stateText(r.state.state, c) : "",
       r.state?.session ?? "",
       r.state ? String(r.state.batches) : "",
       detail,
