@@ -4,13 +4,13 @@
 // Usage: npm run bench (or: tsx bench/live-cost.ts [--seconds 75] [--warmup 15] [--sizes 640x480,1920x1080] [--batches 10,60]).
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readManifest } from "../node/batches/manifest.js";
 import { buildFfmpegArgs } from "../node/recorder/ffmpeg-args.js";
 import { writeSection } from "./doc.js";
+import { freePort, sleep } from "./util.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const opt = (name: string, dflt: string) => {
@@ -24,14 +24,6 @@ const BATCHES = opt("batches", "10,60").split(",").map(Number);
 const ticks = Number(execFileSync("getconf", ["CLK_TCK"]).toString());
 const ffmpeg = execFileSync("sh", ["-c", "command -v ffmpeg"]).toString().trim();
 const work = mkdtempSync(path.join(tmpdir(), "labx-bench-live-"));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
 
 function proc(pid: number): { cpu: number; rssKb: number } | null {
   try {

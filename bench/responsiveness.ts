@@ -3,32 +3,18 @@
 // Usage: npm run bench (or: tsx bench/responsiveness.ts [--starts 50]).
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import mqtt from "mqtt";
 import type { NodeState, Reply } from "../node/generated/payloads.js";
 import { writeSection } from "./doc.js";
+import { freePort, numArg, quantiles, sleep } from "./util.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const arg = (name: string, dflt: number) =>
-  Number(process.argv[process.argv.indexOf(`--${name}`) + 1] || dflt) || dflt;
+const arg = numArg;
 const STARTS = arg("starts", 50);
 const work = mkdtempSync(path.join(tmpdir(), "labx-bench-resp-"));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-function quantiles(xs: number[]) {
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-  return { p50: q(0.5), p99: q(0.99), max: s.at(-1)!, n: s.length };
-}
 
 const port = await freePort();
 const node = spawn(

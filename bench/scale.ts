@@ -5,7 +5,7 @@
 // Usage: npm run bench (or: tsx bench/scale.ts [--nodes 200] [--rounds 30] [--burst 10]).
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer, connect } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -13,24 +13,16 @@ import { fileURLToPath } from "node:url";
 import mqtt from "mqtt";
 import { createValidators } from "../node/schemas.js";
 import { writeSection } from "./doc.js";
+import { freePort, numArg, quantiles, sleep } from "./util.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const arg = (name: string, dflt: number) =>
-  Number(process.argv[process.argv.indexOf(`--${name}`) + 1] || dflt) || dflt;
+const arg = numArg;
 const N = arg("nodes", 200);
 const ROUNDS = arg("rounds", 30);
 const BURST_S = arg("burst", 10);
 const work = mkdtempSync(path.join(tmpdir(), "labx-bench-scale-"));
 const validators = createValidators();
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
 async function waitPort(port: number): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise<boolean>((r) => {
@@ -40,11 +32,6 @@ async function waitPort(port: number): Promise<void> {
     await sleep(100);
   }
   throw new Error(`port ${port} never opened`);
-}
-function quantiles(xs: number[]) {
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-  return { p50: q(0.5), p99: q(0.99), max: s.at(-1)! };
 }
 const stop = (c: ChildProcess) =>
   new Promise<void>((r) => {

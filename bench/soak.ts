@@ -3,30 +3,21 @@
 // the node's RSS and open file descriptors sampled throughout, with their slopes.
 // Usage: npm run bench (or: tsx bench/soak.ts [--minutes 30] [--batch 10]).
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, openSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readManifest } from "../node/batches/manifest.js";
 import { frameNumbers } from "../test/helpers/fake-camera.js";
 import { writeSection } from "./doc.js";
+import { freePort, numArg, sleep } from "./util.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const arg = (name: string, dflt: number) =>
-  Number(process.argv[process.argv.indexOf(`--${name}`) + 1] || dflt) || dflt;
+const arg = numArg;
 const MINUTES = arg("minutes", 30);
 const BATCH = arg("batch", 10);
 const SAMPLE_S = Math.max(1, Math.min(10, (MINUTES * 60) / 60));
 const work = mkdtempSync(path.join(tmpdir(), "labx-bench-soak-"));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
 
 /** Least-squares slope of y over x. */
 function slope(points: [number, number][]): number {
@@ -77,7 +68,8 @@ const node = spawn(
     "--log-level",
     "warn",
   ],
-  { stdio: "ignore" },
+  // Its warnings (each ffmpeg restart with ffmpeg's own reason) are kept for the report.
+  { stdio: ["ignore", openSync(path.join(work, "node-warnings.log"), "w"), "ignore"] },
 );
 const samples: { t: number; rssMb: number; fds: number }[] = [];
 const t0 = Date.now();
@@ -118,6 +110,10 @@ const gaps = manifest
   .slice(1)
   .filter((b, i) => b.start !== manifest[i]!.end || b.seq !== manifest[i]!.seq + 1).length;
 // Start-up (the first minute, or the first fifth of a short run) is left out of the slopes.
+const restarts = readFileSync(path.join(work, "node-warnings.log"), "utf8")
+  .split("\n")
+  .filter((l) => l.includes("ffmpeg died"))
+  .map((l) => (JSON.parse(l) as { exit?: unknown }).exit);
 const steady = samples.filter((s) => s.t >= Math.min(60, MINUTES * 12));
 const rssSlope = slope(steady.map((s) => [s.t / 3600, s.rssMb]));
 const fdSlope = slope(steady.map((s) => [s.t / 3600, s.fds]));
@@ -142,6 +138,7 @@ squares over the samples after the first minute). The node exited with code ${co
 | batches (in manifest) | ${manifest.length}, ${gaps === 0 ? "contiguous: each start is the previous end, seq without holes" : `**${gaps} discontinuities**`} |
 | node RSS: at 10 % / 50 % / 100 % of the run | ${at(0.1).rssMb.toFixed(1)} / ${at(0.5).rssMb.toFixed(1)} / ${at(1).rssMb.toFixed(1)} MiB |
 | node RSS: peak, slope | ${maxRss.toFixed(1)} MiB, **${rssSlope.toFixed(2)} MiB/hour** |
+| ffmpeg restarts (exit of each) | ${restarts.length}${restarts.length ? `: ${restarts.map((e) => JSON.stringify(e)).join(", ")}` : ""} |
 | node open fds: range, slope | ${fdsRange[0]}–${fdsRange[1]}, **${fdSlope.toFixed(2)} per hour** |
 
 Command: \`npx tsx bench/soak.ts --minutes ${MINUTES} --batch ${BATCH}\`.`;

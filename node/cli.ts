@@ -14,7 +14,6 @@ import { hashPassword } from "../broker/password.js";
 import { clientSecurity, SecurityConfigError } from "./mqtt/client-security.js";
 import { FleetMonitor } from "./fleet/fleet-monitor.js";
 import { CTL_COMMANDS, type CtlCommand } from "./ctl/ctl-args.js";
-import { runCtl } from "./ctl/ctl.js";
 import { labxVersion } from "./version.js";
 
 const USAGE = `usage: labx <command> [options]
@@ -46,7 +45,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === "passwd") return runPasswd();
-  if ((CTL_COMMANDS as readonly string[]).includes(command))
+  if ((CTL_COMMANDS as readonly string[]).includes(command)) {
+    // Loaded only here: a node never pays for the table, colour and progress libraries.
+    const { runCtl } = await import("./ctl/ctl.js");
     return runCtl(command as CtlCommand, rest, {
       stdout: process.stdout,
       stderr: process.stderr,
@@ -54,6 +55,7 @@ async function main(argv: string[]): Promise<number> {
       validators: createValidators(),
       until: untilSignal(),
     });
+  }
   if (command !== "node" && command !== "broker" && command !== "monitor") {
     console.error(`labx: unknown command "${command}"\n${USAGE}`);
     return 2;

@@ -1,0 +1,23 @@
+// Small helpers shared by the bench scripts.
+import { createServer } from "node:net";
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A numeric `--name value` from the command line, or the default. */
+export const numArg = (name: string, dflt: number): number =>
+  Number(process.argv[process.argv.indexOf(`--${name}`) + 1] || dflt) || dflt;
+
+export const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+
+/** p50, p99 and max of a sample (nearest rank), and its size. */
+export function quantiles(xs: number[]): { p50: number; p99: number; max: number; n: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+  return { p50: q(0.5), p99: q(0.99), max: s.at(-1)!, n: s.length };
+}
