@@ -102,8 +102,8 @@ const text = `## Responsiveness — bench/responsiveness.ts
 
 One node (its own process, embedded broker, synthetic camera 640×480 @ 30 fps, clock reading off)
 is started and stopped ${STARTS} times by a client on loopback. "Start → reply" is the time from the
-client's publish to the reply's arrival; the node answers once the first frame is in (a start that
-gets no frame fails with CAMERA_UNAVAILABLE), so the reply confirms recording, not a spawned process.
+client's publish to the reply's arrival; the node answers once ffmpeg has reported the input's start time and the
+first frame (a start that gets no frame fails with CAMERA_UNAVAILABLE): the reply confirms recording.
 "Start → first frame" is the session's \`started_at\` (the wall-clock time of its first frame) minus
 the wall-clock time of the publish: ffmpeg's start-up plus the first frame.
 
