@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { readManifest } from "../node/batches/manifest.js";
 import { buildFfmpegArgs } from "../node/recorder/ffmpeg-args.js";
 import { writeSection } from "./doc.js";
-import { freePort, sleep } from "./util.js";
+import { freePort, sleep, labxNodeArgs } from "./util.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const opt = (name: string, dflt: string) => {
@@ -142,12 +142,7 @@ async function run(kind: "bare" | "node", size: string, batch: number): Promise<
   } else {
     p = spawn(
       process.execPath,
-      [
-        path.join(root, "dist/node/cli.js"),
-        "node",
-        "--embedded-broker",
-        "--broker-port",
-        String(await freePort()),
+      labxNodeArgs(root, await freePort(), [
         "--camera",
         url,
         "--stream-format",
@@ -162,11 +157,7 @@ async function run(kind: "bare" | "node", size: string, batch: number): Promise<
         "live",
         "--data-dir",
         dir,
-        "--disable-sync",
-        "--no-ha-discovery",
-        "--log-level",
-        "warn",
-      ],
+      ]),
       { stdio: "ignore" },
     );
   }

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import mqtt from "mqtt";
 import type { NodeState, Reply } from "../node/generated/payloads.js";
 import { writeSection } from "./doc.js";
-import { freePort, numArg, quantiles, sleep } from "./util.js";
+import { freePort, numArg, quantiles, sleep, labxNodeArgs } from "./util.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const arg = numArg;
@@ -19,25 +19,16 @@ const work = mkdtempSync(path.join(tmpdir(), "labx-bench-resp-"));
 const port = await freePort();
 const node = spawn(
   process.execPath,
-  [
-    path.join(root, "dist/node/cli.js"),
-    "node",
-    "--embedded-broker",
-    "--broker-port",
-    String(port),
+  labxNodeArgs(root, port, [
     "--sbc-id",
     "RESP",
     "--camera",
     "synthetic",
     "--batch-duration",
     "10",
-    "--disable-sync",
-    "--no-ha-discovery",
     "--data-dir",
     work,
-    "--log-level",
-    "warn",
-  ],
+  ]),
   { stdio: "inherit" },
 );
 let client: mqtt.MqttClient | undefined;

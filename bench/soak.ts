@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { readManifest } from "../node/batches/manifest.js";
 import { frameNumbers } from "../test/helpers/fake-camera.js";
 import { writeSection } from "./doc.js";
-import { freePort, numArg, sleep } from "./util.js";
+import { freePort, numArg, sleep, labxNodeArgs } from "./util.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const arg = numArg;
@@ -45,12 +45,7 @@ console.log(
 );
 const node = spawn(
   process.execPath,
-  [
-    path.join(root, "dist/node/cli.js"),
-    "node",
-    "--embedded-broker",
-    "--broker-port",
-    String(await freePort()),
+  labxNodeArgs(root, await freePort(), [
     "--camera",
     `tcp://127.0.0.1:${camPort}`,
     "--stream-format",
@@ -59,15 +54,11 @@ const node = spawn(
     String(MINUTES * 60),
     "--batch-duration",
     String(BATCH),
-    "--disable-sync",
-    "--no-ha-discovery",
     "--session",
     "soak",
     "--data-dir",
     work,
-    "--log-level",
-    "warn",
-  ],
+  ]),
   // Its warnings (each ffmpeg restart with ffmpeg's own reason) are kept for the report.
   { stdio: ["ignore", openSync(path.join(work, "node-warnings.log"), "w"), "ignore"] },
 );

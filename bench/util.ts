@@ -21,3 +21,19 @@ export function quantiles(xs: number[]): { p50: number; p99: number; max: number
   const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
   return { p50: q(0.5), p99: q(0.99), max: s.at(-1)!, n: s.length };
 }
+
+/** `node dist/node/cli.js node` with its own embedded broker on `port`, quiet, clock reading and HA off. */
+export function labxNodeArgs(root: string, port: number, extra: string[]): string[] {
+  return [
+    `${root}/dist/node/cli.js`,
+    "node",
+    "--embedded-broker",
+    "--broker-port",
+    String(port),
+    "--disable-sync",
+    "--no-ha-discovery",
+    "--log-level",
+    "warn",
+    ...extra,
+  ];
+}
