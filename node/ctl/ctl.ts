@@ -77,6 +77,7 @@ export async function runCtl(command: CtlCommand, argv: string[], io: CtlIo): Pr
         draw: io.stdout.isTTY ? (frame) => live(frame) : (frame) => io.stdout.write(frame + "\n\n"),
         print: (line) => io.stdout.write(line + "\n"),
         until: io.until,
+        tick: io.stdout.isTTY === true,
       });
       live.done();
       return 0;

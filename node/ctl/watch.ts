@@ -15,6 +15,8 @@ export interface WatchOptions {
   /** Writes one line (JSON mode, --once). */
   print: (line: string) => void;
   until: Promise<unknown>;
+  /** Redraw each second even without news (ages and progress move): on a terminal, not into a pipe. */
+  tick: boolean;
   now?: () => Date;
   refreshMs?: number;
 }
@@ -51,7 +53,7 @@ export async function watch(client: MqttClient, o: WatchOptions): Promise<void> 
     const period = o.refreshMs ?? 250;
     timer = setInterval(() => {
       ticks += 1;
-      if (changed || (!o.json && ticks % Math.max(1, Math.round(1000 / period)) === 0)) frame();
+      if (changed || (o.tick && !o.json && ticks % Math.max(1, Math.round(1000 / period)) === 0)) frame();
     }, period);
     await o.until;
   } finally {
