@@ -311,6 +311,9 @@ export class Recording {
         if (run.anchorUs === null) throw new Error("ffmpeg never reported the input start time");
         const result = await this.finalizer.finalize(batch, run.anchorUs, last);
         if (result.batch) this.lastEndUs = result.endUs;
+        // A batch ffmpeg had just opened when it died holds no frame and is dropped: the next run
+        // reuses its number, so the session's numbering has no hole (a gap event tells the loss).
+        else if (batch.seq === this.nextSeq - 1) this.nextSeq = batch.seq;
         this.lostSinceLastRun += result.framesLost;
       })
       .catch((err: unknown) => this.deps.log.error({ err, seq: batch.seq }, "batch could not be finalized"));

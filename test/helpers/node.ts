@@ -45,7 +45,7 @@ export async function startNode(
   const node = new LabxNode(config, {
     log,
     validators: validators as Validators,
-    ffmpegPath: FFMPEG,
+    ffmpegPath: overrides.ffmpeg_path ?? FFMPEG,
     launcher: resolveLauncher().prefix,
   });
   await node.start();

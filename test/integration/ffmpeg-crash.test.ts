@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { readManifest } from "../../node/batches/manifest.js";
@@ -10,6 +11,7 @@ import { startFakeCamera } from "../helpers/fake-camera-process.js";
 import { withNode } from "../helpers/harness.js";
 import { assertPlayable, countFrames } from "../helpers/media.js";
 import { processesIn } from "../helpers/processes.js";
+import { resolveFfmpeg } from "../../node/recorder/ffmpeg-path.js";
 
 const FPS = 30;
 const isoUs = (s: string): number => {
@@ -189,6 +191,56 @@ describe("ffmpeg killed -9 mid-session (a real kill of the real process)", () =>
         const ended = events.find((e) => e.type === "session_ended")!;
         assert.equal(ended.batches, batches.length);
         assert.equal(ended.reason, "failed");
+      },
+    );
+  });
+  it("ffmpeg killed just after opening a batch: that empty batch is dropped and the restarted ffmpeg reuses its number", async () => {
+    // The kill has to land inside the 200 ms between a batch's first frame and its first flushed
+    // cluster: a wrapper around the real ffmpeg does it (test/helpers/ffmpeg-dies-at-batch-open.ts).
+    const tmp = mkdtempSync(path.join(tmpdir(), "labx-dies-"));
+    const marker = path.join(tmp, "killed");
+    const wrapper = path.join(tmp, "ffmpeg");
+    const helper = path.resolve("test/helpers/ffmpeg-dies-at-batch-open.ts");
+    const real = resolveFfmpeg({ configured: null, envPath: process.env.PATH });
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh\nLABX_REAL_FFMPEG='${real}' LABX_MARKER='${marker}' exec '${process.execPath}' --import '${import.meta.resolve("tsx")}' '${helper}' "$@"\n`,
+    );
+    chmodSync(wrapper, 0o755);
+    await withNode(
+      { sbc_id: "OPEN", batch_duration: 1, disable_sync: true, ffmpeg_path: wrapper },
+      async ({ rec, run }) => {
+        assert.equal((await rec.command("labx", "OPEN", "OPEN", { cmd: "start", session: "o1" })).ok, true);
+        await rec.waitFor(() => (existsSync(marker) ? true : undefined), 20_000, "the kill");
+        const gap = await rec.waitFor(
+          () => rec.jsonOn<NodeEvent>("labx/OPEN/event").find((e) => e.type === "gap"),
+          20_000,
+          "gap event",
+        );
+        await rec.waitFor(
+          () => rec.jsonOn<BatchReady>("labx/OPEN/batch")[2],
+          20_000,
+          "batches after the restart",
+        );
+        assert.equal((await rec.command("labx", "OPEN", "OPEN", { cmd: "stop" })).ok, true);
+        const dir = path.join(run.dataDir, "o1");
+        const batches = rec.jsonOn<BatchReady>("labx/OPEN/batch");
+        assert.deepEqual(batches, readManifest(path.join(dir, "manifest.jsonl")));
+        const attempts = readFileSync(path.join(dir, "attempts.jsonl"), "utf8")
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l) as { first_seq: number });
+        // The killed run closed batch 0 and had opened batch 1 (its file held no frame): the new run starts at 1.
+        assert.equal(attempts.length, 2);
+        assert.equal(attempts[1]!.first_seq, 1, "the restarted ffmpeg reuses the dropped batch's number");
+        assert.deepEqual(
+          batches.map((b) => b.seq),
+          batches.map((_, i) => i),
+          "no hole in the numbering",
+        );
+        assert.equal(batches[1]!.start, gap.gap_end, "batch 1 is the restarted run's first");
+        assert.equal(gap.gap_start, batches[0]!.end, "the gap starts where batch 0 ends");
+        for (const b of batches) assert.equal(countFrames(path.join(run.dataDir, b.file)), b.frames, b.file);
       },
     );
   });
