@@ -91,9 +91,21 @@ function inputArgs(a: RecorderArgs, kind: CameraKind): string[] {
 function codecArgs(codec: Codec, batchDuration: number): string[] {
   switch (codec) {
     case "copy":
-      // Keep the demuxer's time base (µs for V4L2, 1/1200000 for raw MJPEG): by default ffmpeg gives a
-      // copied stream the decoder's 1/framerate, which would quantize every time to a frame tick.
-      return ["-c:v", "copy", "-copytb", "1"];
+      return [
+        "-c:v",
+        "copy",
+        // Keep the demuxer's time base (µs for V4L2, 1/1200000 for raw MJPEG): by default ffmpeg gives a
+        // copied stream the decoder's 1/framerate, which would quantize every time to a frame tick.
+        "-copytb",
+        "1",
+        // Frames that arrive in a burst (a camera or network stalls, then catches up) carry arrival
+        // stamps µs apart; at Matroska's 1 ms resolution two of them collide, the segment muxer refuses
+        // the equal timestamp and ffmpeg dies (the soak bench lost frames this way). Spacing each frame
+        // at least 1 ms (or one tick of a coarser time base) after the one before keeps every frame,
+        // moved by at most a few ms.
+        "-bsf:v",
+        "setts=ts=max(TS\\,PREV_OUTPTS+ceil(0.001/TB))",
+      ];
     case "mjpeg":
       // Every MJPEG frame is a keyframe, so any frame can open a batch.
       return ["-c:v", "mjpeg", "-q:v", "5", "-enc_time_base", "-1"];

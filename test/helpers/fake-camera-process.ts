@@ -12,12 +12,23 @@ export interface FakeCamera {
 }
 
 /** test/helpers/fake-camera.ts as its own process (its timing must not share our event loop). */
-export async function startFakeCamera(fps: number): Promise<FakeCamera> {
+export async function startFakeCamera(
+  fps: number,
+  stall?: { atFrame: number; ms: number },
+): Promise<FakeCamera> {
   const port = await freePort();
   const log = path.join(tempDir(), "sent.csv");
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", path.join(ROOT, "test/helpers/fake-camera.ts"), String(port), String(fps), log],
+    [
+      "--import",
+      "tsx",
+      path.join(ROOT, "test/helpers/fake-camera.ts"),
+      String(port),
+      String(fps),
+      log,
+      ...(stall ? [`${stall.atFrame}:${stall.ms}`] : []),
+    ],
     { cwd: ROOT, stdio: "ignore" },
   );
   await waitForPort(port, 20_000);

@@ -57,6 +57,11 @@ function baseFrames(count: number): Buffer[] {
 
 async function main(): Promise<void> {
   const [port, fps, log] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4]!];
+  // Optional "<frame>:<ms>": from that frame on, hold the frames due for ms, then send them in one
+  // write (a camera or network that stalls and catches up); each is logged with that one send time.
+  const [stallAt, stallMs] = (process.argv[5] ?? "-1:0").split(":").map(Number) as [number, number];
+  const held: Buffer[] = [];
+  const heldNumbers: number[] = [];
   const frames = baseFrames(30);
   writeFileSync(log, "");
   // One frame clock for the camera's life, whoever is connected: frame n is due at t0 + n/fps and
@@ -76,9 +81,17 @@ async function main(): Promise<void> {
       // spin the last ~1.5 ms for an exact send time
     }
     if (client) {
-      const sent = nowUs();
-      client.write(tagFrame(frames[n % frames.length]!, n));
-      appendFileSync(log, `${n},${sent}\n`);
+      const frame = tagFrame(frames[n % frames.length]!, n);
+      if (stallAt >= 0 && n >= stallAt && nowUs() < t0 + (stallAt * 1e6) / fps + stallMs * 1000) {
+        held.push(frame);
+        heldNumbers.push(n);
+      } else {
+        const sent = nowUs();
+        client.write(Buffer.concat([...held, frame]));
+        appendFileSync(log, [...heldNumbers, n].map((k) => `${k},${sent}\n`).join(""));
+        held.length = 0;
+        heldNumbers.length = 0;
+      }
     }
     n++;
     setImmediate(tick);
