@@ -1,6 +1,6 @@
 // Exactness of labx times, side by side with ground truth: (1) batch-start and per-frame error against
 // the fake camera's send log; (2) first-frame offset and batch-start spread of N nodes given one `at`.
-// Usage: npm run bench (or: tsx bench/time-accuracy.ts [--seconds 60] [--nodes 10]).
+// Usage: npm run bench (or: tsx bench/time-accuracy.ts [--seconds 120] [--nodes 10]).
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -16,7 +16,7 @@ import { writeSection } from "./doc.js";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const arg = (name: string, dflt: number) =>
   Number(process.argv[process.argv.indexOf(`--${name}`) + 1] || dflt) || dflt;
-const seconds = arg("seconds", 60);
+const seconds = arg("seconds", 120);
 const nodeCount = arg("nodes", 10);
 const cli = path.join(root, "dist/node/cli.js");
 const work = mkdtempSync(path.join(tmpdir(), "labx-bench-time-"));
