@@ -60,6 +60,8 @@ describe("buildFfmpegArgs", () => {
     assert.equal(after(a, "-rtsp_transport"), "tcp");
     assert.equal(after(a, "-c:v"), "copy");
     assert.equal(after(a, "-i"), "rtsp://cam/stream");
+    // Burst frames are spaced ≥ 1 ms (Matroska's resolution); the comma is escaped from -bsf's list syntax.
+    assert.equal(after(a, "-bsf:v"), "setts=ts=max(TS\\,PREV_OUTPTS+ceil(0.001/TB))");
   });
 
   it("H.264 forces a keyframe at every batch boundary", () => {
