@@ -17,7 +17,7 @@ import { HaDiscovery } from "./homeassistant/ha-discovery.js";
 import { labxVersion } from "./version.js";
 import { RecorderController } from "./recorder/controller.js";
 import type { SpawnFn } from "./recorder/ffmpeg-process.js";
-import type { RecordingResult } from "./recorder/recording.js";
+import type { RecordingResult } from "./recorder/recording-types.js";
 import { recoverSessions } from "./recorder/recovery.js";
 import type { Validators } from "./schemas.js";
 

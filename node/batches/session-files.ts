@@ -11,6 +11,14 @@ import { writeSynced } from "./durable-write.js";
 export const ATTEMPTS_FILE = "attempts.jsonl";
 export const SESSION_END_FILE = "session-end.json";
 
+/** ffmpeg's stdout in the session folder: framecrc lines (every frame's time) and the batch list. */
+export const TIMELINE_FILE = "ffmpeg-timeline.txt";
+
+/** The first run writes ffmpeg-timeline.txt; a restarted one ffmpeg-timeline-<n>.txt. */
+export function timelineFile(attempt: number): string {
+  return attempt === 0 ? TIMELINE_FILE : `ffmpeg-timeline-${attempt}.txt`;
+}
+
 export interface AttemptRecord {
   attempt: number;
   /** This run's ffmpeg stdout (frames and closed batches), relative to the session folder. */

@@ -8,7 +8,8 @@ import { checkCamera, checkDisk, checkSessionFree, scheduleFrom } from "./start-
 import type { SpawnFn } from "./ffmpeg-process.js";
 import { DEFAULT_RESTART_POLICY } from "./restart-policy.js";
 import { DiskWatch, freeBytes } from "./disk-watch.js";
-import { CameraUnavailableError, Recording, type RecordingResult } from "./recording.js";
+import { Recording } from "./recording.js";
+import { CameraUnavailableError, type RecordingResult } from "./recording-types.js";
 
 export interface ControllerDeps {
   log: Logger;

@@ -1,5 +1,8 @@
 import { isoMicros } from "../batches/paths.js";
-import type { RecordingEvent } from "./recording.js";
+import type { NodeEvent } from "../generated/payloads.js";
+
+/** An event of a session, before the controller adds node, session and time. */
+export type RecordingEvent = Omit<NodeEvent, "node" | "at" | "session">;
 
 /** Pure: the `gap` event between the last frame on disk and the first frame of a restarted ffmpeg. */
 export function gapEvent(fromUs: number, toUs: number, framesLost: number): RecordingEvent {

@@ -1,62 +1,26 @@
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import type { Logger } from "pino";
-import type { BatchReady, NodeEvent } from "../generated/payloads.js";
 import { batchFileName, batchFilePattern } from "../batches/paths.js";
-import { appendAttempt, ATTEMPTS_FILE, SESSION_END_FILE, writeSessionEnd } from "../batches/session-files.js";
+import {
+  appendAttempt,
+  ATTEMPTS_FILE,
+  SESSION_END_FILE,
+  timelineFile,
+  writeSessionEnd,
+} from "../batches/session-files.js";
 import type { AssembledBatch } from "./batch-assembler.js";
 import { BatchFinalizer } from "./batch-finalizer.js";
-import { buildFfmpegArgs, displayArgs, type RecorderArgs } from "./ffmpeg-args.js";
-import type { Exit, SpawnFn } from "./ffmpeg-process.js";
+import { buildFfmpegArgs, displayArgs } from "./ffmpeg-args.js";
+import type { Exit } from "./ffmpeg-process.js";
 import { FfmpegRun } from "./ffmpeg-run.js";
 import { gapEvent, restartedEvent } from "./recording-events.js";
-import { DEFAULT_RESTART_POLICY, ranItsCourse, restartDelay, type RestartPolicy } from "./restart-policy.js";
-
-export interface RecordingOptions {
-  node: string;
-  session: string;
-  sessionDir: string;
-  ffmpegPath: string;
-  launcher: readonly string[];
-  recorder: Omit<RecorderArgs, "filePattern" | "startNumber">;
-  startTimeoutMs: number;
-  stopTimeoutMs: number;
-  /** How often ffmpeg's output is read once recording runs: the latency of a batch announcement. */
-  pollMs?: number;
-  restartPolicy?: RestartPolicy;
-}
-
-/** ffmpeg's stdout in the session folder: framecrc lines (every frame's time) and the batch list. */
-export const TIMELINE_FILE = "ffmpeg-timeline.txt";
-
-/** The first run writes ffmpeg-timeline.txt; a restarted one ffmpeg-timeline-<n>.txt. */
-export function timelineFile(attempt: number): string {
-  return attempt === 0 ? TIMELINE_FILE : `ffmpeg-timeline-${attempt}.txt`;
-}
-
-export type RecordingEvent = Omit<NodeEvent, "node" | "at" | "session">;
-
-export interface RecordingDeps {
-  log: Logger;
-  /** Announces a batch; called in order, after its manifest line is on disk. */
-  announce: (batch: BatchReady) => Promise<void>;
-  clock: () => BatchReady["clock"];
-  /** Warnings and faults worth an event (restarts, gaps, coarse time bases): the controller publishes them. */
-  event?: (e: RecordingEvent) => void;
-  spawn?: SpawnFn;
-  now?: () => number;
-}
-
-export interface RecordingResult {
-  batches: number;
-  frames: number;
-  exit: Exit;
-  /** Why the recording ended: asked to stop, its duration ran out, or ffmpeg failed for good. */
-  reason: "stopped" | "completed" | "failed" | "disk_full";
-  error?: string;
-}
-
-export class CameraUnavailableError extends Error {}
+import { DEFAULT_RESTART_POLICY, ranItsCourse, restartDelay } from "./restart-policy.js";
+import {
+  CameraUnavailableError,
+  type RecordingDeps,
+  type RecordingOptions,
+  type RecordingResult,
+} from "./recording-types.js";
 
 /**
  * One session: ffmpeg writing batches, each finalized strictly in order (see batch-finalizer.ts).

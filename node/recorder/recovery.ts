@@ -4,12 +4,17 @@ import type { Logger } from "pino";
 import type { BatchReady, NodeEvent } from "../generated/payloads.js";
 import { MANIFEST_NAME, readManifest } from "../batches/manifest.js";
 import { batchFileName, sessionDir } from "../batches/paths.js";
-import { readAttempts, sessionEnded, writeSessionEnd, type AttemptRecord } from "../batches/session-files.js";
+import {
+  readAttempts,
+  sessionEnded,
+  TIMELINE_FILE,
+  writeSessionEnd,
+  type AttemptRecord,
+} from "../batches/session-files.js";
 import { isName } from "../names.js";
 import { BatchAssembler, type AssembledBatch } from "./batch-assembler.js";
 import { BatchFinalizer } from "./batch-finalizer.js";
 import { parseStdoutLine } from "./ffmpeg-output.js";
-import { TIMELINE_FILE } from "./recording.js";
 
 export interface RecoveryDeps {
   dataDir: string;

@@ -1,0 +1,43 @@
+// What a Recording (recording.ts) is given and what it ends with.
+import type { Logger } from "pino";
+import type { BatchReady } from "../generated/payloads.js";
+import type { RecorderArgs } from "./ffmpeg-args.js";
+import type { Exit, SpawnFn } from "./ffmpeg-process.js";
+import type { RecordingEvent } from "./recording-events.js";
+import type { RestartPolicy } from "./restart-policy.js";
+
+export interface RecordingOptions {
+  node: string;
+  session: string;
+  sessionDir: string;
+  ffmpegPath: string;
+  launcher: readonly string[];
+  recorder: Omit<RecorderArgs, "filePattern" | "startNumber">;
+  startTimeoutMs: number;
+  stopTimeoutMs: number;
+  /** How often ffmpeg's output is read once recording runs: the latency of a batch announcement. */
+  pollMs?: number;
+  restartPolicy?: RestartPolicy;
+}
+
+export interface RecordingDeps {
+  log: Logger;
+  /** Announces a batch; called in order, after its manifest line is on disk. */
+  announce: (batch: BatchReady) => Promise<void>;
+  clock: () => BatchReady["clock"];
+  /** Warnings and faults worth an event (restarts, gaps, coarse time bases): the controller publishes them. */
+  event?: (e: RecordingEvent) => void;
+  spawn?: SpawnFn;
+  now?: () => number;
+}
+
+export interface RecordingResult {
+  batches: number;
+  frames: number;
+  exit: Exit;
+  /** Why the recording ended: asked to stop, its duration ran out, or ffmpeg failed for good. */
+  reason: "stopped" | "completed" | "failed" | "disk_full";
+  error?: string;
+}
+
+export class CameraUnavailableError extends Error {}
