@@ -1,13 +1,9 @@
 import convict from "convict";
-import { isName, RESERVED_NAMES } from "./names.js";
+import { mqttSchema } from "./config-schema-mqtt.js";
+import { assertName as name } from "./names.js";
 
 // The convict schema of every option (flag, LABX_* variable, config-file key) and its formats.
 // Loading, precedence and freezing are in config.ts.
-
-function name(value: unknown): void {
-  if (!isName(value)) throw new Error("must be 1-64 characters of A-Z a-z 0-9 _ -");
-  if (RESERVED_NAMES.includes(value)) throw new Error(`"${value}" is reserved`);
-}
 
 const toNumber = (v: unknown): unknown =>
   typeof v === "string" && v.trim() !== "" && !isNaN(Number(v)) ? Number(v) : v;
@@ -153,133 +149,7 @@ export const schema = {
     arg: "codec",
     env: "LABX_CODEC",
   },
-  broker_url: {
-    doc: "MQTT broker to connect to.",
-    format: String,
-    default: "mqtt://127.0.0.1:1883",
-    arg: "broker-url",
-    env: "LABX_BROKER_URL",
-  },
-  base_topic: {
-    doc: "Topic prefix.",
-    format: name,
-    default: "labx",
-    arg: "base-topic",
-    env: "LABX_BASE_TOPIC",
-  },
-  mqtt_keepalive: {
-    doc: "Seconds between MQTT keepalive pings: a lost connection is noticed within about this, and the broker publishes the offline will after 1.5 times it.",
-    format: "nat",
-    default: 30,
-    arg: "mqtt-keepalive",
-    env: "LABX_MQTT_KEEPALIVE",
-  },
-  ha_discovery: {
-    doc: "Announce the node to Home Assistant (MQTT device discovery); --no-ha-discovery removes it.",
-    format: Boolean,
-    default: true,
-    arg: "ha-discovery",
-    env: "LABX_HA_DISCOVERY",
-  },
-  ha_prefix: {
-    doc: "Home Assistant's discovery prefix.",
-    format: name,
-    default: "homeassistant",
-    arg: "ha-prefix",
-    env: "LABX_HA_PREFIX",
-  },
-  embedded_broker: {
-    doc: "Run an aedes broker in this process and connect to it.",
-    format: Boolean,
-    default: false,
-    arg: "embedded-broker",
-    env: "LABX_EMBEDDED_BROKER",
-  },
-  broker_port: {
-    doc: "Port of the embedded broker.",
-    format: "port",
-    default: 1883,
-    arg: "broker-port",
-    env: "LABX_BROKER_PORT",
-  },
-  auth_file: {
-    doc: "Embedded broker: JSON file of users (labx passwd hashes) and roles; clients must log in and follow their role's rules. Empty: anonymous access.",
-    format: String,
-    default: "",
-    arg: "auth-file",
-    env: "LABX_AUTH_FILE",
-  },
-  tls_port: {
-    doc: "Embedded broker: also listen for MQTT over TLS on this port (0: off; needs --tls-cert and --tls-key).",
-    format: "port",
-    default: 0,
-    arg: "tls-port",
-    env: "LABX_TLS_PORT",
-  },
-  tls_cert: {
-    doc: "Embedded broker: PEM certificate (chain) for the TLS listener.",
-    format: String,
-    default: "",
-    arg: "tls-cert",
-    env: "LABX_TLS_CERT",
-  },
-  tls_key: {
-    doc: "Embedded broker: PEM private key for the TLS listener.",
-    format: String,
-    default: "",
-    arg: "tls-key",
-    env: "LABX_TLS_KEY",
-  },
-  ws_port: {
-    doc: "Embedded broker: also listen for MQTT over WebSocket on this port (0: off).",
-    format: "port",
-    default: 0,
-    arg: "ws-port",
-    env: "LABX_WS_PORT",
-  },
-  broker_username: {
-    doc: "User name for the broker (node, monitor).",
-    format: String,
-    default: "",
-    arg: "broker-username",
-    env: "LABX_BROKER_USERNAME",
-  },
-  broker_password: {
-    doc: "Password for the broker; prefer the environment variable, which ps does not show.",
-    format: String,
-    default: "",
-    sensitive: true,
-    arg: "broker-password",
-    env: "LABX_BROKER_PASSWORD",
-  },
-  broker_ca: {
-    doc: "PEM CA certificate to verify an mqtts:// broker with (default: the system's CAs).",
-    format: String,
-    default: "",
-    arg: "broker-ca",
-    env: "LABX_BROKER_CA",
-  },
-  broker_cert: {
-    doc: "PEM client certificate for brokers that require one.",
-    format: String,
-    default: "",
-    arg: "broker-cert",
-    env: "LABX_BROKER_CERT",
-  },
-  broker_key: {
-    doc: "PEM private key of --broker-cert.",
-    format: String,
-    default: "",
-    arg: "broker-key",
-    env: "LABX_BROKER_KEY",
-  },
-  broker_host: {
-    doc: "Address the embedded broker listens on.",
-    format: String,
-    default: "0.0.0.0",
-    arg: "broker-host",
-    env: "LABX_BROKER_HOST",
-  },
+  ...mqttSchema,
   monitor: {
     doc: "With `labx broker`: also run the fleet clock monitor (labx/fleet/clock).",
     format: Boolean,

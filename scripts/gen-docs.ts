@@ -38,7 +38,7 @@ export function renderConfig(): string {
   return [
     "# Configuration reference",
     "",
-    "Generated from `node/config-schema.ts` by `npm run gen:docs`; do not edit by hand.",
+    "Generated from `node/config-schema.ts` and `node/config-schema-mqtt.ts` by `npm run gen:docs`; do not edit by hand.",
     "Every option is a flag, an environment variable and a key of a `--config` JSON file; flags win over",
     "the environment, which wins over the file. Values are checked once at start: a bad one exits with",
     "code 2 and one line naming the key.",
