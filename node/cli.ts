@@ -15,6 +15,7 @@ import { clientSecurity, SecurityConfigError } from "./mqtt/client-security.js";
 import { FleetMonitor } from "./fleet/fleet-monitor.js";
 import { CTL_COMMANDS, type CtlCommand } from "./ctl/ctl-args.js";
 import { labxVersion } from "./version.js";
+import { configSecrets, redactUrl } from "./secrets.js";
 
 const USAGE = `usage: labx <command> [options]
 
@@ -74,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const log = createLogger(config.log_level);
+  const log = createLogger(config.log_level, undefined, configSecrets(config));
   try {
     if (command === "monitor") return await runMonitor(config, log);
     return await (command === "broker" ? runBroker(config, log) : runNode(config, log));
@@ -150,7 +151,9 @@ async function runMonitor(config: Config, log: ReturnType<typeof createLogger>):
   try {
     await monitor.start();
   } catch (err) {
-    console.error(`labx: could not connect to ${config.broker_url}: ${(err as Error).message}`);
+    console.error(
+      `labx: could not connect to ${redactUrl(config.broker_url)}: ${redactUrl((err as Error).message)}`,
+    );
     return 1;
   }
   const signal = await untilSignal();
@@ -202,7 +205,9 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
     }
   } catch (err) {
     log.error({ err }, "node could not start");
-    console.error(`labx: could not connect to ${effective.broker_url}: ${(err as Error).message}`);
+    console.error(
+      `labx: could not connect to ${redactUrl(effective.broker_url)}: ${redactUrl((err as Error).message)}`,
+    );
     await shutdown();
     return 1;
   }
@@ -219,7 +224,7 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
       .startSession({ session: config.session ?? undefined, duration: config.duration })
       .catch((err: unknown) => {
         log.error({ err }, "recording at launch failed");
-        console.error(`labx: recording could not start: ${(err as Error).message}`);
+        console.error(`labx: recording could not start: ${redactUrl((err as Error).message)}`);
         exitCode = 1;
         resolve();
       });

@@ -20,6 +20,7 @@ import type { SpawnFn } from "./recorder/ffmpeg-process.js";
 import type { RecordingResult } from "./recorder/recording-types.js";
 import { recoverSessions } from "./recorder/recovery.js";
 import type { Validators } from "./schemas.js";
+import { configSecrets, redactor, type Redact } from "./secrets.js";
 
 /** The outbox journal's folder in the data directory (a name no session can take). */
 export const OUTBOX_DIR = ".labx";
@@ -53,6 +54,8 @@ export class LabxNode {
   private readonly log: Logger;
   private readonly publishEvent: (event: Omit<NodeEvent, "node" | "at">) => void;
   private readonly ffmpegPath: string;
+  /** The last wall before MQTT and the journal: no configured secret leaves in a payload. */
+  private readonly redact: Redact;
   private started = false;
   private stopping: Promise<void> | null = null;
 
@@ -62,6 +65,7 @@ export class LabxNode {
   ) {
     this.log = deps.log.child({ module: "node", node: config.sbc_id });
     this.ffmpegPath = deps.ffmpegPath;
+    this.redact = redactor(configSecrets(config));
     const topic = (leaf: NodeLeaf): string => nodeTopic(config.base_topic, config.sbc_id, leaf);
     this.ha = new HaDiscovery({
       enabled: config.ha_discovery,
@@ -132,8 +136,7 @@ export class LabxNode {
       publishState: (state) => this.publishJson(topic("state"), this.decorate(state), true),
       publishEvent,
       // Resolves once journaled, never waiting for the broker: the outbox delivers when it can.
-      announce: (batch: BatchReady) =>
-        this.outbox.add({ topic: topic("batch"), payload: JSON.stringify(batch) }),
+      announce: (batch: BatchReady) => this.owe(topic("batch"), JSON.stringify(batch)),
     });
     this.retention = new Retention({
       dataDir: config.data_dir,
@@ -202,10 +205,7 @@ export class LabxNode {
       ffmpegPath: this.ffmpegPath,
       log: this.log.child({ module: "recovery" }),
       announce: (batch) =>
-        this.outbox.add({
-          topic: nodeTopic(this.config.base_topic, this.config.sbc_id, "batch"),
-          payload: JSON.stringify(batch),
-        }),
+        this.owe(nodeTopic(this.config.base_topic, this.config.sbc_id, "batch"), JSON.stringify(batch)),
       publishEvent: this.publishEvent,
       clock: () => ({
         synced: false,
@@ -248,27 +248,33 @@ export class LabxNode {
 
   private async reply(replyTopic: string, reply: Reply, packet: IPublishPacket): Promise<void> {
     const payload = JSON.stringify(reply);
-    const sends = [this.outbox.add({ topic: replyTopic, payload })];
+    const sends = [this.owe(replyTopic, payload)];
     const props = packet.properties;
-    if (props?.responseTopic) {
-      const correlation = props.correlationData;
-      sends.push(
-        this.outbox.add({ topic: props.responseTopic, payload, ...(correlation ? { correlation } : {}) }),
-      );
-    }
+    if (props?.responseTopic) sends.push(this.owe(props.responseTopic, payload, props.correlationData));
     await Promise.all(sends);
   }
 
   /** Events and replies: journaled, then delivered at least once (see outbox.ts). */
   private durably(t: string, payload: object): void {
-    this.outbox.add({ topic: t, payload: JSON.stringify(payload) }).catch((err: unknown) => {
+    this.owe(t, JSON.stringify(payload)).catch((err: unknown) => {
       this.log.error({ err, topic: t }, "could not journal a message");
     });
   }
 
-  private publishJson(t: string, payload: object, retain: boolean): void {
-    this.connection.publish(t, JSON.stringify(payload), { qos: 1, retain }).catch((err: unknown) => {
-      this.log.warn({ err: (err as Error).message, topic: t }, "publish failed");
+  /** Journaled, then delivered at least once; secrets stripped before either. */
+  private owe(t: string, payload: string, correlation?: Buffer): Promise<void> {
+    return this.outbox.add({
+      topic: t,
+      payload: this.redact(payload),
+      ...(correlation ? { correlation } : {}),
     });
+  }
+
+  private publishJson(t: string, payload: object, retain: boolean): void {
+    this.connection
+      .publish(t, this.redact(JSON.stringify(payload)), { qos: 1, retain })
+      .catch((err: unknown) => {
+        this.log.warn({ err: (err as Error).message, topic: t }, "publish failed");
+      });
   }
 }

@@ -7,6 +7,7 @@ import { BrokerUnreachableError, connectController } from "./ctl-client.js";
 import { renderResult } from "./render.js";
 import { sendCommand } from "./send-command.js";
 import { watch } from "./watch.js";
+import { redactUrl } from "../secrets.js";
 
 export interface CtlIo {
   stdout: NodeJS.WriteStream;
@@ -58,7 +59,9 @@ export async function runCtl(command: CtlCommand, argv: string[], io: CtlIo): Pr
     client = await connectController(o.brokerUrl, security, Math.min(o.timeoutMs, 10_000));
   } catch (err) {
     if (err instanceof BrokerUnreachableError) {
-      io.stderr.write(`labx ${command}: cannot reach the broker at ${o.brokerUrl}: ${err.message}\n`);
+      io.stderr.write(
+        `labx ${command}: cannot reach the broker at ${redactUrl(o.brokerUrl)}: ${redactUrl(err.message)}\n`,
+      );
       return 3;
     }
     throw err;

@@ -5,6 +5,7 @@ import type { ClientSecurity } from "../mqtt/client-security.js";
 import type { ClockStatus, NodeState } from "../generated/payloads.js";
 import { MqttConnection } from "../mqtt/connection.js";
 import { isName } from "../names.js";
+import { redactUrl } from "../secrets.js";
 import type { Validators } from "../schemas.js";
 import { FLEET_CSV_HEADER, fleetCsvRow, fleetStats } from "./fleet-stats.js";
 
@@ -45,7 +46,7 @@ export class FleetMonitor {
 
   async start(): Promise<void> {
     await this.connection.start();
-    this.o.log.info({ broker: this.o.brokerUrl }, "fleet monitor ready");
+    this.o.log.info({ broker: redactUrl(this.o.brokerUrl) }, "fleet monitor ready");
   }
 
   async stop(): Promise<void> {

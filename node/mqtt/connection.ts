@@ -7,6 +7,7 @@ import mqtt, {
 } from "mqtt";
 import type { Logger } from "pino";
 import type { ClientSecurity } from "./client-security.js";
+import { redactUrl } from "../secrets.js";
 
 export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
 
@@ -97,7 +98,7 @@ export class MqttConnection {
     return new Promise((resolve, reject) => {
       let first = true;
       client.on("connect", () => {
-        opts.log.info({ url: opts.url, version }, "mqtt connected");
+        opts.log.info({ url: redactUrl(opts.url), version }, "mqtt connected");
         const subscriptions = Object.fromEntries(opts.subscriptions.map((t) => [t, { qos: 1 as const }]));
         client.subscribe({ ...subscriptions, resubscribe: true } as ISubscriptionMap, (err) => {
           if (err) opts.log.error({ err }, "subscribe failed");

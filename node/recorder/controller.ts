@@ -3,7 +3,7 @@ import type { Config } from "../config.js";
 import type { BatchReady, NodeEvent, NodeState, StartCommand } from "../generated/payloads.js";
 import { generatedSessionName, sessionDir } from "../batches/paths.js";
 import { CommandError } from "../commands/errors.js";
-import { redactUrl } from "./ffmpeg-args.js";
+import { redactUrl } from "../secrets.js";
 import { checkCamera, checkDisk, checkSessionFree, scheduleFrom } from "./start-checks.js";
 import type { SpawnFn } from "./ffmpeg-process.js";
 import { DEFAULT_RESTART_POLICY } from "./restart-policy.js";

@@ -6,6 +6,8 @@
 // Sharing one pipe keeps ffmpeg's write order, so a batch's list entry always follows its last
 // frame and precedes the next batch's first frame; see batch-assembler.ts.
 
+import { redactUrl } from "../secrets.js";
+
 export type CameraKind = "synthetic" | "v4l2" | "stream";
 export type Codec = "copy" | "mjpeg" | "h264";
 
@@ -172,10 +174,6 @@ export function buildFfmpegArgs(a: RecorderArgs): string[] {
 }
 
 /** Credentials in URLs (rtsp://user:pass@host) replaced, for logs and the published state. */
-export function redactUrl(text: string): string {
-  return text.replace(/(\w+:\/\/)[^/@\s]+@/g, "$1***@");
-}
-
 /** For logs: arguments as one line, credentials in URLs replaced. */
 export function displayArgs(args: readonly string[]): string {
   return args

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import { BatchAssembler, type AssembledBatch } from "./batch-assembler.js";
 import { parseInputStart, parseStderrLine, parseStdoutLine } from "./ffmpeg-output.js";
 import { FfmpegProcess, type SpawnFn } from "./ffmpeg-process.js";
+import { redactUrl } from "../secrets.js";
 
 export interface FfmpegRunOptions {
   /** 0 for the session's first ffmpeg, then 1, 2… after restarts. */
@@ -96,7 +97,8 @@ export class FfmpegRun {
     const start = parseInputStart(line);
     // An aligned recording's timeline starts at `at` (see RecorderArgs.alignToUs), not at the input's start.
     if (start !== null && this.anchorUs === null) this.anchorUs = this.o.alignToUs ?? start;
-    const { level, text } = parseStderrLine(line);
+    // ffmpeg names its input in errors, password included: it never goes further than this line.
+    const { level, text } = parseStderrLine(redactUrl(line));
     if (level === "error") this.firstError ??= text;
     this.o.log[level]({ ffmpeg: text }, "ffmpeg");
   }

@@ -13,6 +13,7 @@ import { BatchFinalizer } from "./batch-finalizer.js";
 import { buildFfmpegArgs, displayArgs } from "./ffmpeg-args.js";
 import type { Exit } from "./ffmpeg-process.js";
 import { FfmpegRun } from "./ffmpeg-run.js";
+import { redactUrl } from "../secrets.js";
 import { gapEvent, restartedEvent } from "./recording-events.js";
 import { DEFAULT_RESTART_POLICY, ranItsCourse, restartDelay } from "./restart-policy.js";
 import {
@@ -91,10 +92,11 @@ export class Recording {
     if (outcome === "frame") return;
     if (outcome === "timeout") await run.ffmpeg.stop(opts.stopTimeoutMs);
     await this.done;
+    const camera = redactUrl(opts.recorder.camera);
     throw new CameraUnavailableError(
       outcome === "timeout"
-        ? `no frame from ${opts.recorder.camera} within ${opts.startTimeoutMs / 1000} s`
-        : `camera ${opts.recorder.camera} failed: ${run.firstError ?? "ffmpeg exited before the first frame"}`,
+        ? `no frame from ${camera} within ${opts.startTimeoutMs / 1000} s`
+        : `camera ${camera} failed: ${run.firstError ?? "ffmpeg exited before the first frame"}`,
     );
   }
 

@@ -53,7 +53,10 @@ export class MqttRecorder {
     await this.client.publishAsync(topic, payload, opts);
   }
 
-  /** Resolves with the first value `check` returns that is not undefined, re-checked on each message. */
+  /**
+   * Resolves with the first value `check` returns that is not undefined, re-checked on each message
+   * and every 100 ms (conditions on files and processes change without a message).
+   */
   waitFor<T>(check: () => T | undefined, timeoutMs = 30_000, what = "condition"): Promise<T> {
     return new Promise((resolve, reject) => {
       const tryIt = (): boolean => {
@@ -69,8 +72,10 @@ export class MqttRecorder {
         cleanup();
         reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
       }, timeoutMs);
+      const poll = setInterval(() => void tryIt(), 100);
       const cleanup = (): void => {
         clearTimeout(timer);
+        clearInterval(poll);
         this.waiters = this.waiters.filter((w) => w !== waiter);
       };
       const waiter = (): void => void tryIt();
