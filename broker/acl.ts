@@ -1,6 +1,8 @@
 // Pure: who may publish and subscribe to what on the embedded broker. Topic filters follow MQTT:
 // '+' one level, '#' the rest (at the end only); '$'-topics are never matched by a leading wildcard.
 
+import { FLEET } from "../node/names.js";
+
 export type Role = "node" | "controller" | "monitor" | "admin";
 
 export interface AclUser {
@@ -25,7 +27,7 @@ export function publishPatterns(user: AclUser, base: string): string[] {
       // Commands, and Home Assistant's birth message when HA connects as a controller.
       return [`${base}/+/cmd`, "+/status"];
     case "monitor":
-      return [`${base}/fleet/#`];
+      return [`${base}/${FLEET}/#`];
     case "admin":
       return ["#"];
   }

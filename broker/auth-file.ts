@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Ajv } from "ajv";
-import { isName } from "../node/names.js";
+import { isName, isReserved } from "../node/names.js";
 import type { AclUser } from "./acl.js";
 import { isPasswordHash } from "./password.js";
 
@@ -55,6 +55,11 @@ export function loadAuthFile(file: string): ReadonlyMap<string, Readonly<AuthUse
       );
     if (u.role === "node" && !isName(u.node ?? u.username))
       throw new AuthFileError(`${file}: user ${u.username}: a node user needs a valid node id`);
+    for (const name of u.role === "node" ? [u.node ?? u.username, ...(u.groups ?? [])] : [])
+      if (isReserved(name))
+        throw new AuthFileError(
+          `${file}: user ${u.username}: "${name}" is reserved, no node or group can have it`,
+        );
     if (users.has(u.username)) throw new AuthFileError(`${file}: user ${u.username} is listed twice`);
     users.set(u.username, Object.freeze({ ...u, groups: Object.freeze([...(u.groups ?? [])]) }));
   }

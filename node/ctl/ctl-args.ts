@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import type { SecuritySettings } from "../mqtt/client-security.js";
-import { isName } from "../names.js";
+import { isName, isTarget, RESERVED_NAMES } from "../names.js";
 
 export type CtlCommand = "start" | "stop" | "status" | "watch";
 export const CTL_COMMANDS: readonly CtlCommand[] = ["start", "stop", "status", "watch"];
@@ -97,6 +97,10 @@ export function parseCtlArgs(command: CtlCommand, argv: string[], env: NodeJS.Pr
   const target = values.target ?? "all";
   if (!isName(target))
     throw new UsageError(`--target: "${target}" is not a node id or group ([A-Za-z0-9_-]{1,64})`);
+  if (!isTarget(target))
+    throw new UsageError(
+      `--target: "${target}" is reserved (${RESERVED_NAMES.join(", ")}): no node or group has it`,
+    );
   if (values.session !== undefined && !isName(values.session))
     throw new UsageError(`--session: "${values.session}" is not a valid name ([A-Za-z0-9_-]{1,64})`);
   const baseTopic = values["base-topic"] ?? env.LABX_BASE_TOPIC ?? "labx";

@@ -1,5 +1,5 @@
 import type { BatchReady, ClockStatus, NodeState, Reply } from "../generated/payloads.js";
-import { isName } from "../names.js";
+import { isName, isReserved } from "../names.js";
 import type { Validators } from "../schemas.js";
 
 /** What a controller knows of one node, from the retained and live messages it has seen. */
@@ -52,7 +52,7 @@ export function applyMessage(
   const parts = topic.split("/");
   if (parts.length !== 3 || parts[0] !== base) return { kind: "ignored" };
   const [, node, leaf] = parts as [string, string, string];
-  if (!isName(node) || node === "fleet" || node === "all") return { kind: "ignored" };
+  if (!isName(node) || isReserved(node)) return { kind: "ignored" };
   if (leaf === "availability") {
     const text = payload.toString("utf8");
     if (text !== "online" && text !== "offline" && text !== "") return { kind: "ignored" };

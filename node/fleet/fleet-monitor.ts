@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { ClientSecurity } from "../mqtt/client-security.js";
 import type { ClockStatus, NodeState } from "../generated/payloads.js";
 import { MqttConnection } from "../mqtt/connection.js";
-import { isName } from "../names.js";
+import { FLEET, isName, isReserved } from "../names.js";
 import { redactUrl } from "../secrets.js";
 import type { Validators } from "../schemas.js";
 import { FLEET_CSV_HEADER, fleetCsvRow, fleetStats } from "./fleet-stats.js";
@@ -36,7 +36,7 @@ export class FleetMonitor {
     this.connection = new MqttConnection({
       url: o.brokerUrl,
       clientId: `labx-monitor-${process.pid}`,
-      availabilityTopic: `${o.baseTopic}/fleet/availability`,
+      availabilityTopic: `${o.baseTopic}/${FLEET}/availability`,
       subscriptions: [`${o.baseTopic}/+/clock`, `${o.baseTopic}/+/state`],
       log: o.log.child({ module: "mqtt" }),
       ...(o.security ? { security: o.security } : {}),
@@ -56,7 +56,7 @@ export class FleetMonitor {
 
   private onMessage(topic: string, payload: Buffer): void {
     const [, node, leaf] = topic.split("/");
-    if (!node || node === "fleet" || payload.length === 0) return;
+    if (!node || isReserved(node) || payload.length === 0) return;
     let value: unknown;
     try {
       value = JSON.parse(payload.toString("utf8"));
@@ -86,7 +86,7 @@ export class FleetMonitor {
     );
     const stats = fleetStats(fresh, this.currentSession(), now);
     this.connection
-      .publish(`${this.o.baseTopic}/fleet/clock`, JSON.stringify(stats), { qos: 1, retain: true })
+      .publish(`${this.o.baseTopic}/${FLEET}/clock`, JSON.stringify(stats), { qos: 1, retain: true })
       .catch((err: unknown) => this.o.log.warn({ err }, "fleet clock not published"));
     const name = stats.session && isName(stats.session) ? stats.session : "no-session";
     const file = path.join(this.o.dataDir, "fleet", `${name}.csv`);

@@ -1,4 +1,5 @@
 // Pure topic builders; names are validated elsewhere, so they cannot carry '/', '+' or '#'.
+import { BROADCAST } from "../names.js";
 
 export type NodeLeaf = "reply" | "availability" | "state" | "clock" | "batch" | "event";
 
@@ -8,5 +9,5 @@ export function nodeTopic(base: string, node: string, leaf: NodeLeaf): string {
 
 /** The command topics a node listens on: its id, each of its groups, and all. */
 export function commandTopics(base: string, node: string, groups: readonly string[]): string[] {
-  return [node, ...groups, "all"].map((target) => `${base}/${target}/cmd`);
+  return [node, ...groups, BROADCAST].map((target) => `${base}/${target}/cmd`);
 }

@@ -103,5 +103,11 @@ describe("passwords and the auth file", () => {
         ),
       /listed twice/,
     );
+    for (const user of [
+      { username: "fleet", role: "node", password_hash: hash },
+      { username: "x", role: "node", node: "all", password_hash: hash },
+      { username: "A", role: "node", groups: ["fleet"], password_hash: hash },
+    ])
+      assert.throws(() => loadAuthFile(write([user])), /is reserved/, JSON.stringify(user));
   });
 });

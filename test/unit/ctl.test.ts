@@ -85,6 +85,7 @@ describe("labx controller arguments", () => {
     const bad: [string, string[], RegExp][] = [
       ["start", ["--target", "a/b"], /--target/],
       ["start", ["--target", "#"], /--target/],
+      ["start", ["--target", "fleet"], /--target: "fleet" is reserved/],
       ["start", ["--session", "../x"], /--session/],
       ["start", ["--duration", "0"], /--duration/],
       ["start", ["--duration", "ten"], /--duration/],
