@@ -205,8 +205,13 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
     }
   } catch (err) {
     log.error({ err }, "node could not start");
+    // Only a broker's CONNACK refusal carries a numeric code; anything else is the node's own failure.
+    const refused = typeof (err as { code?: unknown }).code === "number";
+    const why = redactUrl((err as Error).message);
     console.error(
-      `labx: could not connect to ${redactUrl(effective.broker_url)}: ${redactUrl((err as Error).message)}`,
+      refused
+        ? `labx: the broker at ${redactUrl(effective.broker_url)} refused the connection: ${why}`
+        : `labx: the node could not start: ${why}`,
     );
     await shutdown();
     return 1;

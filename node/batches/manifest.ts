@@ -1,7 +1,6 @@
-import { open, type FileHandle } from "node:fs/promises";
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { BatchReady } from "../generated/payloads.js";
+import { JsonLinesFile, readJsonLines, type JsonLines } from "./jsonl.js";
 
 export const MANIFEST_NAME = "manifest.jsonl";
 
@@ -10,35 +9,35 @@ export const MANIFEST_NAME = "manifest.jsonl";
  * announced, so anything announced is on disk even if the node dies the next instant.
  */
 export class Manifest {
-  private handle: FileHandle | null = null;
+  private readonly lines: JsonLinesFile;
 
-  constructor(readonly file: string) {}
+  constructor(readonly file: string) {
+    this.lines = new JsonLinesFile(file);
+  }
 
   static inDir(sessionDir: string): Manifest {
     return new Manifest(path.join(sessionDir, MANIFEST_NAME));
   }
 
-  async append(batch: BatchReady): Promise<void> {
-    if (!this.handle) {
-      this.handle = await open(this.file, "a");
-      // Make the new file's directory entry durable too.
-      const dir = await open(path.dirname(this.file), "r");
-      await dir.sync().finally(() => dir.close());
-    }
-    await this.handle.appendFile(JSON.stringify(batch) + "\n");
-    await this.handle.sync();
+  append(batch: BatchReady): Promise<void> {
+    return this.lines.append(batch);
   }
 
-  async close(): Promise<void> {
-    const h = this.handle;
-    this.handle = null;
-    await h?.close();
+  close(): Promise<void> {
+    return this.lines.close();
   }
 }
 
+function isBatchLine(v: unknown): v is BatchReady {
+  const b = v as Partial<BatchReady> | null;
+  return b !== null && typeof b === "object" && Number.isInteger(b.seq) && typeof b.file === "string";
+}
+
+/** The manifest's batches, a line torn by a power cut or a full disk skipped (and counted). */
+export function readManifestLines(file: string): JsonLines<BatchReady> {
+  return readJsonLines(file, isBatchLine);
+}
+
 export function readManifest(file: string): BatchReady[] {
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as BatchReady);
+  return readManifestLines(file).items;
 }

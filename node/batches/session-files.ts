@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { writeSynced } from "./durable-write.js";
+import { appendJsonLine, readJsonLines } from "./jsonl.js";
 
 /**
  * Small durable records beside a session's batches, so a node that died can finish the session on
@@ -35,22 +36,25 @@ export interface SessionEnd {
   ended_at: string;
 }
 
-export async function appendAttempt(sessionDir: string, rec: AttemptRecord): Promise<void> {
-  await writeSynced(path.join(sessionDir, ATTEMPTS_FILE), JSON.stringify(rec) + "\n", "a");
+export function appendAttempt(sessionDir: string, rec: AttemptRecord): Promise<void> {
+  return appendJsonLine(path.join(sessionDir, ATTEMPTS_FILE), rec);
 }
 
+function isAttempt(v: unknown): v is AttemptRecord {
+  const a = v as Partial<AttemptRecord> | null;
+  return (
+    a !== null &&
+    typeof a === "object" &&
+    Number.isInteger(a.attempt) &&
+    typeof a.timeline === "string" &&
+    typeof a.anchor_us === "number" &&
+    Number.isInteger(a.first_seq)
+  );
+}
+
+/** Every run's record; a line torn by a crash mid-write is skipped. */
 export function readAttempts(sessionDir: string): AttemptRecord[] {
-  const file = path.join(sessionDir, ATTEMPTS_FILE);
-  if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .flatMap((l) => {
-      try {
-        return l.trim() ? [JSON.parse(l) as AttemptRecord] : [];
-      } catch {
-        return []; // torn by a crash mid-write
-      }
-    });
+  return readJsonLines(path.join(sessionDir, ATTEMPTS_FILE), isAttempt).items;
 }
 
 export function writeSessionEnd(sessionDir: string, end: SessionEnd): Promise<void> {

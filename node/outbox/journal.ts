@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
+import { JsonLinesFile, readJsonLines } from "../batches/jsonl.js";
 
 /** One message the node owes the broker. `payload` is the exact text to publish. */
 export interface JournalEntry {
@@ -22,13 +23,15 @@ export const ACKS_FILE = "outbox.acks";
  * Every file operation runs on one chain, so appends, acks and compaction never interleave.
  */
 export class Journal {
-  private journal: FileHandle | null = null;
+  private readonly journal: JsonLinesFile;
   private acks: FileHandle | null = null;
   private chain: Promise<void> = Promise.resolve();
   private batch: string[] = [];
   private batchDone: Promise<void> | null = null;
 
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string) {
+    this.journal = new JsonLinesFile(path.join(dir, JOURNAL_FILE));
+  }
 
   /**
    * Reads what a previous run left, keeps only the unacknowledged entries (rewritten atomically)
@@ -42,9 +45,9 @@ export class Journal {
         .map(Number)
         .filter((n) => Number.isInteger(n)),
     );
-    const pending = readLines(journalPath)
-      .map(parseEntry)
-      .filter((e): e is JournalEntry => e !== null && !acked.has(e.id))
+    // A line torn by a crash mid-write is skipped: it was never fsync'ed, so never acknowledged to anyone.
+    const pending = readJsonLines(journalPath, isEntry)
+      .items.filter((e) => !acked.has(e.id))
       .sort((a, b) => a.id - b.id);
     // Journal first (atomic rename), then the acks: a crash between leaves acks of ids no longer
     // pending, which is harmless; the other order could mark a reused id as acknowledged.
@@ -67,32 +70,30 @@ export class Journal {
       const lines = this.batch.join("");
       this.batch = [];
       this.batchDone = null;
-      const h = await this.handle("journal");
-      await h.appendFile(lines);
-      await h.sync();
+      await this.journal.appendText(lines);
     });
     return this.batchDone;
   }
 
   ack(id: number): Promise<void> {
     return this.run(async () => {
-      await (await this.handle("acks")).appendFile(`${id}\n`);
+      await (await this.acksHandle()).appendFile(`${id}\n`);
     });
   }
 
   /** Empties both files once nothing is pending: acks first, so no stale ack outlives its entry. */
   truncate(): Promise<void> {
     return this.run(async () => {
-      await (await this.handle("acks")).truncate(0);
-      await (await this.handle("journal")).truncate(0);
+      await (await this.acksHandle()).truncate(0);
+      await this.journal.truncate();
     });
   }
 
   async close(): Promise<void> {
     await this.chain;
-    await this.journal?.close();
+    await this.journal.close();
     await this.acks?.close();
-    this.journal = this.acks = null;
+    this.acks = null;
   }
 
   private run(fn: () => Promise<void>): Promise<void> {
@@ -101,8 +102,7 @@ export class Journal {
     return p;
   }
 
-  private async handle(which: "journal" | "acks"): Promise<FileHandle> {
-    if (which === "journal") return (this.journal ??= await open(path.join(this.dir, JOURNAL_FILE), "a"));
+  private async acksHandle(): Promise<FileHandle> {
     return (this.acks ??= await open(path.join(this.dir, ACKS_FILE), "a"));
   }
 }
@@ -118,14 +118,15 @@ function readLines(file: string): string[] {
   }
 }
 
-/** A line torn by a crash mid-write is skipped: it was never fsync'ed, so never acknowledged to anyone. */
-function parseEntry(line: string): JournalEntry | null {
-  try {
-    const e = JSON.parse(line) as JournalEntry;
-    return Number.isInteger(e.id) && typeof e.topic === "string" && typeof e.payload === "string" ? e : null;
-  } catch {
-    return null;
-  }
+function isEntry(v: unknown): v is JournalEntry {
+  const e = v as Partial<JournalEntry> | null;
+  return (
+    e !== null &&
+    typeof e === "object" &&
+    Number.isInteger(e.id) &&
+    typeof e.topic === "string" &&
+    typeof e.payload === "string"
+  );
 }
 
 function syncFile(file: string): void {
