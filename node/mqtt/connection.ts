@@ -8,6 +8,14 @@ import mqtt, {
 import type { Logger } from "pino";
 import type { ClientSecurity } from "./client-security.js";
 import { redactUrl } from "../secrets.js";
+import { NoStore } from "./no-store.js";
+
+/** A publish while the connection is down: dropped, not queued. */
+export class OfflineError extends Error {
+  constructor(topic: string) {
+    super(`offline: ${topic} not sent`);
+  }
+}
 
 export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
 
@@ -89,8 +97,10 @@ export class MqttConnection {
       reconnectPeriod: opts.reconnectPeriodMs ?? 2000,
       ...(opts.keepaliveS !== undefined ? { keepalive: opts.keepaliveS } : {}),
       connectTimeout: 10_000,
-      // Never queue QoS 0 silently; QoS 1 messages wait for the connection and are acknowledged.
+      // Never queue QoS 0 silently; and keep no copy of QoS 1 messages (no-store.ts): what must
+      // survive a disconnect is the outbox's to resend, and latest-value messages are sent afresh.
       queueQoSZero: false,
+      outgoingStore: new NoStore(),
       will: { topic: opts.availabilityTopic, payload: Buffer.from("offline"), qos: 1, retain: true },
       ...opts.security,
     });
@@ -131,15 +141,23 @@ export class MqttConnection {
       });
       client.on("offline", () => opts.log.warn("mqtt offline"));
       client.on("close", () => {
+        // With no store there is no resend: what awaited an acknowledgement fails now (its callback
+        // gets "Message removed"), so the owner can send it again, and end() does not wait for it.
+        for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
         for (const h of this.closeHandlers) safely(opts.log, h);
       });
       client.on("reconnect", () => opts.log.debug("mqtt reconnecting"));
     });
   }
 
+  /**
+   * Resolves on the broker's acknowledgement (QoS 1); rejects at once while offline, and when the
+   * connection closes before the acknowledgement. Nothing is queued or resent here: a caller that
+   * must deliver (the outbox) sends again after the next connect.
+   */
   publish(topic: string, payload: string | Buffer, options: IClientPublishOptions): Promise<void> {
     const client = this.client;
-    if (!client) return Promise.reject(new Error("not connected"));
+    if (!client?.connected) return Promise.reject(new OfflineError(topic));
     return new Promise((resolve, reject) => {
       client.publish(topic, payload, options, (err) => (err ? reject(err) : resolve()));
     });
@@ -155,7 +173,8 @@ export class MqttConnection {
         client.publish(this.opts.availabilityTopic, "offline", { qos: 1, retain: true }, () => resolve()),
       );
     }
-    await client.endAsync();
+    // Offline, nothing can be acknowledged any more: end at once instead of waiting for it.
+    await client.endAsync(!client.connected);
   }
 }
 

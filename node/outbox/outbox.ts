@@ -108,10 +108,9 @@ export class Outbox {
   }
 
   /**
-   * Whatever was in flight is handed over again at the next connect: MQTT.js resends its own
-   * in-flight store too, but a message it loses across a reconnect would otherwise wait for the next
-   * run. The price is a possible duplicate (same content, same session and seq), which the
-   * at-least-once guarantee allows.
+   * Whatever was in flight is handed over again at the next connect. The outbox is the only one that
+   * resends (the MQTT client keeps no copy: mqtt/no-store.ts), so a message is delivered twice only
+   * when the broker had it and its acknowledgement was lost with the connection.
    */
   onDisconnect(): void {
     this.connected = false;
