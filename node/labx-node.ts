@@ -21,6 +21,7 @@ import type { RecordingResult } from "./recorder/recording-types.js";
 import { recoverSessions } from "./recorder/recovery.js";
 import type { Validators } from "./schemas.js";
 import { configSecrets, redactor, type Redact } from "./secrets.js";
+import { callSafely } from "./listeners.js";
 
 /** The outbox journal's folder in the data directory (a name no session can take). */
 export const OUTBOX_DIR = ".labx";
@@ -160,9 +161,10 @@ export class LabxNode {
     this.freeSpace = new FreeSpace({
       dir: config.data_dir,
       intervalMs: FREE_SPACE_INTERVAL_MS,
-      onChange: () => {
-        if (this.connection.connected) this.publishJson(topic("state"), this.state, true);
-      },
+      onChange: () =>
+        callSafely(this.log, "free space", () => {
+          if (this.connection.connected) this.publishJson(topic("state"), this.state, true);
+        }),
     });
     this.connection.onConnect(() => {
       this.publishJson(topic("state"), this.state, true);
@@ -189,8 +191,8 @@ export class LabxNode {
     return { ...state, groups: [...this.config.groups], ...(free === undefined ? {} : { free_mb: free }) };
   }
 
-  onSessionEnded(handler: (r: RecordingResult) => void): void {
-    this.controller.onSessionEnded(handler);
+  onSessionEnded(handler: (r: RecordingResult) => unknown): () => void {
+    return this.controller.onSessionEnded(handler);
   }
 
   async start(): Promise<void> {

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { BatchReady, ClockStatus, NodeEvent } from "../generated/payloads.js";
 import { assessClock, parseSources, parseTracking } from "./chrony-parse.js";
 import type { RunChronyc } from "./chronyc.js";
+import { callSafely } from "../listeners.js";
 
 export interface Timers {
   setTimeout: (fn: () => void, ms: number) => unknown;
@@ -75,22 +76,27 @@ export class ClockMonitor {
     if (!this.running) return status;
     const changed = this.last !== null && this.last.synced !== status.synced;
     this.last = status;
-    this.o.publishClock(status);
+    callSafely(this.o.log, "clock status", () => this.o.publishClock(status));
     if (changed) {
-      this.o.publishEvent(
-        status.synced
-          ? { type: "clock_synced", level: "info", message: `clock synced to ${status.source ?? "?"}` }
-          : {
-              type: "clock_unsynced",
-              level: "warning",
-              message: `clock not synced: ${status.reason}`,
-              reason: status.reason,
-            },
+      callSafely(this.o.log, "clock event", () =>
+        this.o.publishEvent(
+          status.synced
+            ? { type: "clock_synced", level: "info", message: `clock synced to ${status.source ?? "?"}` }
+            : {
+                type: "clock_unsynced",
+                level: "warning",
+                message: `clock not synced: ${status.reason}`,
+                reason: status.reason,
+              },
+        ),
       );
       this.o.log.warn({ synced: status.synced, reason: status.reason }, "clock sync changed");
     }
     if (this.timer !== null) this.timers.clearTimeout(this.timer);
-    this.timer = this.timers.setTimeout(() => void this.poll(), this.o.intervalMs);
+    this.timer = this.timers.setTimeout(
+      () => void this.poll().catch((err: unknown) => this.o.log.error({ err }, "clock poll failed")),
+      this.o.intervalMs,
+    );
     return status;
   }
 

@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import type { ClientSecurity } from "./client-security.js";
 import { redactUrl } from "../secrets.js";
 import { NoStore } from "./no-store.js";
+import { callSafely } from "../listeners.js";
 
 /** A publish while the connection is down: dropped, not queued. */
 export class OfflineError extends Error {
@@ -117,7 +118,7 @@ export class MqttConnection {
           void this.publish(opts.availabilityTopic, "online", { qos: 1, retain: true }).catch((e: unknown) =>
             opts.log.warn({ err: e }, "online not published"),
           );
-          for (const h of this.connectHandlers) safely(opts.log, h);
+          for (const h of this.connectHandlers) callSafely(opts.log, "mqtt connect", h);
           if (first) {
             first = false;
             resolve();
@@ -125,7 +126,8 @@ export class MqttConnection {
         });
       });
       client.on("message", (topic, payload, packet) => {
-        for (const h of this.messageHandlers) safely(opts.log, () => h(topic, payload, packet));
+        for (const h of this.messageHandlers)
+          callSafely(opts.log, "mqtt message", () => h(topic, payload, packet));
       });
       client.on("error", (err) => {
         // A broker that is not up yet (a Pi booting before the lab's server) is waited for; a refusal
@@ -144,7 +146,7 @@ export class MqttConnection {
         // With no store there is no resend: what awaited an acknowledgement fails now (its callback
         // gets "Message removed"), so the owner can send it again, and end() does not wait for it.
         for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
-        for (const h of this.closeHandlers) safely(opts.log, h);
+        for (const h of this.closeHandlers) callSafely(opts.log, "mqtt close", h);
       });
       client.on("reconnect", () => opts.log.debug("mqtt reconnecting"));
     });
@@ -188,12 +190,4 @@ function isProtocolRefusal(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   // 1: 3.1.1 "unacceptable protocol version"; 132: MQTT 5 "Unsupported Protocol Version".
   return code === 1 || code === 132;
-}
-
-function safely(log: Logger, fn: () => void): void {
-  try {
-    fn();
-  } catch (err) {
-    log.error({ err }, "handler failed");
-  }
 }

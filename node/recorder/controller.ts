@@ -9,6 +9,7 @@ import type { SpawnFn } from "./ffmpeg-process.js";
 import { DEFAULT_RESTART_POLICY } from "./restart-policy.js";
 import { DiskWatch, freeBytes } from "./disk-watch.js";
 import { Recording } from "./recording.js";
+import { callSafely, Listeners } from "../listeners.js";
 import { CameraUnavailableError, type RecordingResult } from "./recording-types.js";
 
 export interface ControllerDeps {
@@ -42,24 +43,25 @@ export class RecorderController {
   private lastError: string | null = null;
   /** An immediate start waiting for its first frame: a stop waits for it, so the start is not failed by it. */
   private starting: Promise<unknown> | null = null;
-  /** The scheduled session stop() cancelled, so its aborted ffmpeg is not reported as a failure. */
-  private cancelled: string | null = null;
+  /** The pending scheduled start; stop() marks it cancelled, so its aborted ffmpeg is no failure. */
+  private schedule: { cancelled: boolean } | null = null;
   private claimed = false;
-  private readonly endedHandlers: ((r: RecordingResult) => void)[] = [];
+  private readonly endedListeners: Listeners<[RecordingResult]>;
 
   constructor(
     private readonly config: Config,
     private readonly deps: ControllerDeps,
   ) {
     this.batchDuration = config.batch_duration;
+    this.endedListeners = new Listeners(deps.log, "session ended");
   }
 
   private now(): Date {
     return this.deps.now?.() ?? new Date();
   }
 
-  onSessionEnded(handler: (r: RecordingResult) => void): void {
-    this.endedHandlers.push(handler);
+  onSessionEnded(handler: (r: RecordingResult) => unknown): () => void {
+    return this.endedListeners.add(handler);
   }
 
   get state(): NodeState {
@@ -111,13 +113,14 @@ export class RecorderController {
     this.lastError = null;
     if (at) {
       this.scheduledAt = at;
+      const schedule = (this.schedule = { cancelled: false });
       this.set("scheduled");
       // ffmpeg starts a little early with its timeline anchored at `at` (ffmpeg-args.ts, alignToUs).
       this.scheduleTimer = setTimeout(
         () => {
           this.scheduleTimer = null;
           this.begin(session, dir, at.getTime() * 1000).catch((err: unknown) => {
-            if (this.cancelled === session) return;
+            if (schedule.cancelled) return;
             this.deps.log.error({ err }, "scheduled start failed");
             this.deps.publishEvent({
               type: "recorder_failed",
@@ -198,13 +201,15 @@ export class RecorderController {
       intervalMs: this.config.disk_check_interval * 1000,
       thresholdBytes: this.config.stop_free_mb * 1024 * 1024,
       freeBytes: this.deps.freeBytes,
-      onLow: (free) => this.diskLow(recording, free),
+      onLow: (free) => callSafely(this.deps.log, "disk low", () => this.diskLow(recording, free)),
     });
     watch.start();
-    void recording.done.then((result) => {
-      watch.stop();
-      this.ended(recording, result);
-    });
+    recording.done
+      .then((result) => {
+        watch.stop();
+        this.ended(recording, result);
+      })
+      .catch((err: unknown) => this.deps.log.error({ err }, "session end not handled"));
     return this.state;
   }
 
@@ -231,7 +236,7 @@ export class RecorderController {
       batches: result.batches,
     });
     this.set(result.reason === "failed" ? "error" : "idle");
-    for (const h of this.endedHandlers) h(result);
+    this.endedListeners.emit(result);
   }
 
   /** Free space fell below --stop-free-mb: end the session cleanly while the manifest can still be written. */
@@ -255,7 +260,8 @@ export class RecorderController {
     if (this.status === "scheduled") {
       if (this.scheduleTimer) clearTimeout(this.scheduleTimer);
       this.scheduleTimer = null;
-      this.cancelled = this.session;
+      if (this.schedule) this.schedule.cancelled = true;
+      this.schedule = null;
       // Inside the lead time ffmpeg already runs, waiting for `at`: end it (no frame was kept).
       await this.recording?.stop();
       this.recording = null;
