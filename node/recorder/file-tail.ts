@@ -11,6 +11,8 @@ export class FileTail {
   private position = 0;
   private partial = "";
   private timer: NodeJS.Timeout | null = null;
+  /** Once stopped, for good: a late start() (ffmpeg exited right after its first frame) opens nothing. */
+  private stopped = false;
   private readonly decoder = new StringDecoder("utf8");
   private readonly buffer = Buffer.alloc(64 * 1024);
 
@@ -19,8 +21,9 @@ export class FileTail {
     private readonly onLine: (line: string) => void,
   ) {}
 
-  /** (Re)starts polling every intervalMs; idempotent. */
+  /** (Re)starts polling every intervalMs; idempotent; does nothing after stop(). */
   start(intervalMs: number): void {
+    if (this.stopped) return;
     this.fd ??= openSync(this.file, "r");
     if (this.timer) clearInterval(this.timer);
     this.timer = setInterval(() => this.drain(), intervalMs);
@@ -41,6 +44,7 @@ export class FileTail {
 
   /** Reads the rest, including a last line without its newline, and closes. Idempotent. */
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.drain();
