@@ -22,6 +22,7 @@ import { recoverSessions } from "./recorder/recovery.js";
 import type { Validators } from "./schemas.js";
 import { configSecrets, redactor, type Redact } from "./secrets.js";
 import { callSafely } from "./listeners.js";
+import { isNoSpace } from "./recorder/recording-events.js";
 
 /** The outbox journal's folder in the data directory (a name no session can take). */
 export const OUTBOX_DIR = ".labx";
@@ -93,6 +94,10 @@ export class LabxNode {
     this.outbox = new Outbox({
       dir: path.join(config.data_dir, OUTBOX_DIR),
       log: deps.log.child({ module: "outbox" }),
+      onWriteError: (err) => {
+        if (isNoSpace(err))
+          this.controller.diskFull(`the outbox journal could not be written (${(err as Error).message})`);
+      },
       publish: (e) =>
         this.connection.publish(e.topic, e.payload, {
           qos: 1,

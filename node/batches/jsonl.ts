@@ -53,14 +53,23 @@ export function readJsonLines<T>(file: string, accept?: (v: unknown) => v is T):
  */
 export class JsonLinesFile {
   private handle: FileHandle | null = null;
+  /** The last append failed part-way (ENOSPC): the file may end in a torn line. */
+  private torn = false;
 
   constructor(readonly file: string) {}
 
   /** Appends already-serialized lines (each ending in "\n"). */
   async appendText(lines: string): Promise<void> {
     const h = (this.handle ??= await this.openForAppend());
-    await h.appendFile(lines);
-    await h.sync();
+    try {
+      if (this.torn) await endTornLine(h);
+      this.torn = false;
+      await h.appendFile(lines);
+      await h.sync();
+    } catch (err) {
+      this.torn = true;
+      throw err;
+    }
   }
 
   async append(...values: unknown[]): Promise<void> {
@@ -84,13 +93,7 @@ export class JsonLinesFile {
     const created = !existsSync(this.file);
     const h = await open(this.file, "a+");
     try {
-      const { size } = await h.stat();
-      if (size > 0) {
-        const last = Buffer.alloc(1);
-        await h.read(last, 0, 1, size - 1);
-        // A line torn by a crash: end it, so the next record starts on a line of its own.
-        if (last[0] !== 0x0a) await h.appendFile("\n");
-      }
+      await endTornLine(h);
       if (created) await syncDir(path.dirname(this.file));
       return h;
     } catch (err) {
@@ -108,6 +111,15 @@ export async function appendJsonLine(file: string, value: unknown): Promise<void
   } finally {
     await f.close();
   }
+}
+
+/** A line torn by a crash or a full disk: end it, so the next record starts on a line of its own. */
+async function endTornLine(h: FileHandle): Promise<void> {
+  const { size } = await h.stat();
+  if (size === 0) return;
+  const last = Buffer.alloc(1);
+  await h.read(last, 0, 1, size - 1);
+  if (last[0] !== 0x0a) await h.appendFile("\n");
 }
 
 async function syncDir(dir: string): Promise<void> {

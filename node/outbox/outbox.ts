@@ -16,6 +16,8 @@ export interface OutboxDeps {
   log: Logger;
   /** Compact the journal once it holds this many entries and none is pending. */
   compactAfter?: number;
+  /** The journal could not be written (a full disk): the message is still delivered, from memory. */
+  onWriteError?: (err: unknown) => void;
 }
 
 /**
@@ -70,7 +72,10 @@ export class Outbox {
       this.deps.log.info({ pending: pending.length }, "outbox: resending after restart");
   }
 
-  /** Resolves once the message is on disk; delivery follows whenever the broker is reachable. */
+  /**
+   * Resolves once the message is on disk (or, when the journal cannot be written, kept in memory);
+   * delivery follows whenever the broker is reachable.
+   */
   async add(msg: OutboxMessage): Promise<void> {
     const entry: JournalEntry = {
       id: this.nextId++,
@@ -82,7 +87,13 @@ export class Outbox {
     const slot = { entry, durable: false };
     this.pending.set(entry.id, slot);
     this.written++;
-    await this.journal.append(entry);
+    try {
+      await this.journal.append(entry);
+    } catch (err) {
+      // Not on disk, so not resent after a restart; but delivered while this process lives.
+      this.deps.log.error({ err, topic: entry.topic }, "outbox: journal not written, delivering from memory");
+      this.deps.onWriteError?.(err);
+    }
     slot.durable = true;
     // Never before it is on disk; and never twice, should a connect have come in meanwhile.
     if (this.connected && !this.inFlight.has(entry.id)) this.send(entry);

@@ -227,16 +227,27 @@ export class RecorderController {
         batches: result.batches,
       });
     }
+    // A disk that filled under the node's own writes ends the session in error, its cause kept.
+    if (result.reason === "disk_full" && result.error) this.lastError = result.error;
+    const inError = result.reason === "failed" || this.lastError !== null;
     this.deps.publishEvent({
       type: "session_ended",
-      level: result.reason === "failed" ? "error" : "info",
+      level: inError ? "error" : "info",
       session,
       message: `session ${session} ${result.reason} with ${result.batches} batches`,
       reason: result.reason,
       batches: result.batches,
     });
-    this.set(result.reason === "failed" ? "error" : "idle");
+    this.set(inError ? "error" : "idle");
     this.endedListeners.emit(result);
+  }
+
+  /** A write of the node's own files failed for lack of space: the running session ends in error. */
+  diskFull(what: string): void {
+    const recording = this.recording;
+    if (!recording || this.status !== "recording") return;
+    this.set("stopping");
+    recording.diskFull(what);
   }
 
   /** Free space fell below --stop-free-mb: end the session cleanly while the manifest can still be written. */

@@ -41,6 +41,8 @@ export class FfmpegRun {
   frames = 0;
   /** ffmpeg's first error line: the cause (later ones are consequences). */
   firstError: string | null = null;
+  /** ffmpeg said its disk is full: no restart can help. */
+  noSpace = false;
   private firstFrame!: () => void;
   private readonly firstFrameSeen = new Promise<void>((r) => (this.firstFrame = r));
 
@@ -100,6 +102,7 @@ export class FfmpegRun {
     // ffmpeg names its input in errors, password included: it never goes further than this line.
     const { level, text } = parseStderrLine(redactUrl(line));
     if (level === "error") this.firstError ??= text;
+    if (/No space left on device|Disk quota exceeded/i.test(text)) this.noSpace = true;
     this.o.log[level]({ ffmpeg: text }, "ffmpeg");
   }
 }

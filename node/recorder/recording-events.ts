@@ -17,6 +17,22 @@ export function gapEvent(fromUs: number, toUs: number, framesLost: number): Reco
   };
 }
 
+/** The node could not write its own files (or ffmpeg its batches): the session ends, kept as it is. */
+export function diskFullEvent(what: string): RecordingEvent {
+  return {
+    type: "disk_low",
+    level: "error",
+    message: `disk full: ${what}; the session is stopped, every batch already listed is kept`,
+    reason: "disk_full",
+  };
+}
+
+/** ENOSPC, or a quota: no room left for what must be written. */
+export function isNoSpace(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === "ENOSPC" || code === "EDQUOT";
+}
+
 export function restartedEvent(why: string, delayMs: number): RecordingEvent {
   return {
     type: "recorder_restarted",

@@ -14,7 +14,7 @@ import { buildFfmpegArgs, displayArgs } from "./ffmpeg-args.js";
 import type { Exit } from "./ffmpeg-process.js";
 import { FfmpegRun } from "./ffmpeg-run.js";
 import { redactUrl } from "../secrets.js";
-import { gapEvent, restartedEvent } from "./recording-events.js";
+import { diskFullEvent, gapEvent, isNoSpace, restartedEvent } from "./recording-events.js";
 import { DEFAULT_RESTART_POLICY, ranItsCourse, restartDelay } from "./restart-policy.js";
 import {
   CameraUnavailableError,
@@ -49,7 +49,11 @@ export class Recording {
   private lostSinceLastRun = 0;
   private lastExit: Exit = { code: 0, signal: null, forced: "none" };
   private lastError: string | null = null;
+  /** Set when a write failed for lack of space: the session ends with it, state error. */
+  private diskFullError: string | null = null;
   private resolveDone!: (r: RecordingResult) => void;
+  /** A batch ffmpeg wrote is not in the manifest: no session-end, so recovery lists it at the next start. */
+  private unlisted = false;
   private finished = false;
 
   constructor(
@@ -114,6 +118,19 @@ export class Recording {
     return this.done;
   }
 
+  /**
+   * A write failed for lack of space (the node's own files, or ffmpeg's): the session ends now as
+   * `disk_full`, with the error kept for the state. What is already on disk stays as it is; batches
+   * that could not be listed are finished by recovery at the next start (no session-end is written).
+   */
+  diskFull(what: string): void {
+    if (this.diskFullError) return;
+    this.diskFullError = `disk full: ${what}`;
+    this.deps.log.error({ session: this.opts.session, what }, "disk full: stopping the session");
+    this.deps.event?.(diskFullEvent(what));
+    void this.stop("disk_full");
+  }
+
   private spawn(index: number): FfmpegRun {
     const { opts, deps } = this;
     let remaining = opts.recorder.duration;
@@ -172,7 +189,9 @@ export class Recording {
       anchor_us: anchor,
       first_seq: this.nextSeq,
     };
-    this.chain = this.chain.then(() => appendAttempt(this.opts.sessionDir, record));
+    this.chain = this.chain
+      .then(() => appendAttempt(this.opts.sessionDir, record))
+      .catch((err: unknown) => this.writeFailed(err, "the session's attempts record"));
     if (run.index > 0) {
       const from = this.lastEndUs ?? firstUs;
       this.deps.event?.(gapEvent(from, firstUs, this.lostSinceLastRun));
@@ -189,6 +208,8 @@ export class Recording {
       run.anchorUs === null || endPts === null || this.startedUs === null
         ? 0
         : run.anchorUs + endPts - this.startedUs;
+    if (run.noSpace && !this.stopRequested)
+      this.diskFull(`ffmpeg could not write: ${run.firstError ?? "no space"}`);
     const crashed = !this.stopRequested && !ranItsCourse(this.opts.recorder.duration, exit.code, recordedUs);
     const why = run.firstError ?? `ffmpeg exited with ${exit.code ?? exit.signal}`;
     let delay: number | null = null;
@@ -238,18 +259,26 @@ export class Recording {
     if (this.finished) return;
     this.finished = true;
     this.chain = this.chain.then(async () => {
-      await this.finalizer.close();
       const failed = reason === "failed";
       const error = failed
         ? this.failures.length > 1
           ? `ffmpeg failed ${this.failures.length} times, giving up: ${this.lastError}`
           : (this.lastError ?? "ffmpeg failed")
-        : undefined;
-      await writeSessionEnd(this.opts.sessionDir, {
-        reason,
-        batches: this.finalizer.batches,
-        ended_at: new Date(this.now()).toISOString(),
-      }).catch((err: unknown) => this.deps.log.error({ err }, "session end not recorded"));
+        : (this.diskFullError ?? undefined);
+      await this.finalizer
+        .close()
+        .catch((err: unknown) => this.deps.log.error({ err }, "manifest not closed"));
+      if (this.unlisted)
+        this.deps.log.warn(
+          { session: this.opts.session },
+          "batches left unlisted: recovery lists them at the next start",
+        );
+      else
+        await writeSessionEnd(this.opts.sessionDir, {
+          reason,
+          batches: this.finalizer.batches,
+          ended_at: new Date(this.now()).toISOString(),
+        }).catch((err: unknown) => this.deps.log.error({ err }, "session end not recorded"));
       this.deps.log.info(
         {
           session: this.opts.session,
@@ -270,6 +299,11 @@ export class Recording {
     });
   }
 
+  private writeFailed(err: unknown, what: string): void {
+    this.deps.log.error({ err, session: this.opts.session }, what);
+    if (isNoSpace(err)) this.diskFull(`${what} (${(err as Error).message})`);
+  }
+
   private enqueue(run: FfmpegRun, batch: AssembledBatch, last: boolean): void {
     this.nextSeq = Math.max(this.nextSeq, batch.seq + 1);
     this.chain = this.chain
@@ -282,6 +316,9 @@ export class Recording {
         else if (batch.seq === this.nextSeq - 1) this.nextSeq = batch.seq;
         this.lostSinceLastRun += result.framesLost;
       })
-      .catch((err: unknown) => this.deps.log.error({ err, seq: batch.seq }, "batch could not be finalized"));
+      .catch((err: unknown) => {
+        this.unlisted = true;
+        this.writeFailed(err, `batch ${batch.seq} could not be finalized`);
+      });
   }
 }

@@ -43,8 +43,13 @@ export async function recoverSessions(deps: RecoveryDeps): Promise<string[]> {
     if (!statSync(dir).isDirectory() || sessionEnded(dir)) continue;
     if (!existsSync(path.join(dir, TIMELINE_FILE))) continue; // not a recording session folder
     await waitForOrphans(dir, deps.settleMs ?? 10_000);
-    await recoverSession(deps, name, dir);
-    done.push(name);
+    try {
+      await recoverSession(deps, name, dir);
+      done.push(name);
+    } catch (err) {
+      // e.g. the disk is still full: the node starts anyway, and the next start tries again.
+      deps.log.error({ err, session: name }, "interrupted session not recovered yet");
+    }
   }
   return done;
 }

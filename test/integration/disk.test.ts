@@ -1,19 +1,19 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { mkdirSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { readManifest } from "../../node/batches/manifest.js";
+import { readManifest, readManifestLines } from "../../node/batches/manifest.js";
 import type { BatchReady, NodeEvent, NodeState } from "../../node/generated/payloads.js";
 import { withNode } from "../helpers/harness.js";
-import { assertPlayable, countFrames } from "../helpers/media.js";
+import { assertPlayable, countFrames, sha256 } from "../helpers/media.js";
 import { tempDir } from "../helpers/node.js";
 
 /** A real small filesystem: a 24 MiB tmpfs (needs root, as in CI here); skipped with the reason otherwise. */
-function mountSmallFs(): { dir: string; unmount: () => void } | string {
+function mountSmallFs(options = "size=24m"): { dir: string; unmount: () => void } | string {
   const dir = tempDir("labx-smallfs-");
   try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=24m", "tmpfs", dir], { stdio: "pipe" });
+    execFileSync("mount", ["-t", "tmpfs", "-o", options, "tmpfs", dir], { stdio: "pipe" });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     return `cannot mount a tmpfs here: ${(err as Error).message.split("\n")[0]}`;
@@ -86,6 +86,87 @@ describe("a filesystem filling up during a recording", () => {
         );
       } finally {
         fs.unmount();
+      }
+    },
+  );
+
+  const inodes = mountSmallFs("size=64m,nr_inodes=64");
+  it(
+    "the disk fills under the node's own files (no inode left for a sidecar): the session ends disk_full in error, nothing is lost, the next start lists the rest",
+    { skip: typeof inodes === "string" ? inodes : false },
+    async () => {
+      if (typeof inodes === "string") return;
+      const cfg = {
+        sbc_id: "INODE",
+        data_dir: inodes.dir,
+        batch_duration: 1,
+        min_free_mb: 1,
+        stop_free_mb: 0,
+        disable_sync: true,
+      };
+      const session = path.join(inodes.dir, "full");
+      const filler = path.join(inodes.dir, "filler");
+      try {
+        await withNode(cfg, async ({ rec }) => {
+          assert.equal(
+            (await rec.command("labx", "INODE", "INODE", { cmd: "start", session: "full" })).ok,
+            true,
+          );
+          await rec.waitFor(() => rec.jsonOn<BatchReady>("labx/INODE/batch")[0], 30_000, "the first batch");
+          // One inode left: ffmpeg takes it for its next batch file, then the node's sidecar finds none.
+          mkdirSync(filler);
+          for (let i = 0; statfsSync(inodes.dir).ffree > 1; i++)
+            writeFileSync(path.join(filler, String(i)), "");
+          const ended = await rec.waitFor(
+            () => rec.jsonOn<NodeEvent>("labx/INODE/event").find((e) => e.type === "session_ended"),
+            30_000,
+            "session_ended",
+          );
+          assert.equal(ended.reason, "disk_full");
+          assert.equal(ended.level, "error");
+          const full = rec.jsonOn<NodeEvent>("labx/INODE/event").find((e) => e.type === "disk_low");
+          assert.ok(full, "a disk event");
+          assert.equal(full.level, "error");
+          assert.match(full.message, /disk full: batch 1 could not be finalized/);
+          const state = await rec.waitFor(
+            () => rec.jsonOn<NodeState>("labx/INODE/state").find((s) => s.state === "error"),
+            10_000,
+            "state error",
+          );
+          assert.match(String(state.error), /disk full/);
+          assert.equal(
+            rec.jsonOn<NodeEvent>("labx/INODE/event").filter((e) => e.type === "recorder_restarted").length,
+            0,
+          );
+          const listed = readManifestLines(path.join(session, "manifest.jsonl"));
+          assert.equal(listed.skipped, 0, "no line torn");
+          assert.deepEqual(
+            listed.items.map((b) => b.seq),
+            [0],
+          );
+          for (const b of listed.items) assert.equal(sha256(path.join(inodes.dir, b.file)), b.sha256);
+        });
+        // Room again: the next start lists what the full disk left unlisted, contiguous with the rest.
+        rmSync(filler, { recursive: true });
+        await withNode(cfg, async ({ rec }) => {
+          await rec.waitFor(
+            () => rec.jsonOn<NodeEvent>("labx/INODE/event").find((e) => e.type === "session_ended"),
+            30_000,
+            "recovery",
+          );
+          const batches = readManifest(path.join(session, "manifest.jsonl"));
+          assert.deepEqual(
+            batches.map((b) => b.seq),
+            [0, 1, 2],
+          );
+          for (let i = 1; i < batches.length; i++) assert.equal(batches[i]!.start, batches[i - 1]!.end);
+          for (const b of batches) {
+            assertPlayable(path.join(inodes.dir, b.file));
+            assert.equal(countFrames(path.join(inodes.dir, b.file)), b.frames);
+          }
+        });
+      } finally {
+        inodes.unmount();
       }
     },
   );
