@@ -46,6 +46,8 @@ export class MqttConnection {
   private readonly messageHandlers: MessageHandler[] = [];
   private readonly connectHandlers: (() => void)[] = [];
   private readonly closeHandlers: (() => void)[] = [];
+  /** The first connection attempt's outcome, until it is known. */
+  private firstOutcome: { resolve: () => void; reject: (err: unknown) => void } | null = null;
 
   constructor(private readonly opts: ConnectionOptions) {}
 
@@ -71,19 +73,30 @@ export class MqttConnection {
     this.closeHandlers.push(handler);
   }
 
-  /** Resolves at the first successful connection (in either protocol version). */
-  async start(): Promise<void> {
-    if (this.client) return;
-    try {
-      await this.connectWith(5);
-    } catch (err) {
-      if (!isProtocolRefusal(err)) throw err;
-      this.opts.log.info("broker refused MQTT 5, using 3.1.1");
-      await this.connectWith(4);
-    }
+  /**
+   * Starts connecting, and resolves at the first connection or as soon as the first attempt finds no
+   * broker: the node works offline (records, journals) and keeps trying every reconnect period. A
+   * broker that answers with a refusal (credentials, authorization) at the first attempt fails the
+   * start: that is a configuration to fix, not an outage. A refusal of MQTT 5 switches to 3.1.1,
+   * whenever it comes.
+   */
+  start(): Promise<void> {
+    if (this.client) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.firstOutcome = { resolve, reject };
+      this.connectWith(5);
+    });
   }
 
-  private connectWith(version: 4 | 5): Promise<void> {
+  private settle(err?: unknown): void {
+    const outcome = this.firstOutcome;
+    this.firstOutcome = null;
+    if (!outcome) return;
+    if (err) outcome.reject(err);
+    else outcome.resolve();
+  }
+
+  private connectWith(version: 4 | 5): void {
     const { opts } = this;
     this.version = version;
     const connect = opts.connect ?? mqtt.connect;
@@ -106,50 +119,53 @@ export class MqttConnection {
       ...opts.security,
     });
     this.client = client;
-    return new Promise((resolve, reject) => {
-      let first = true;
-      client.on("connect", () => {
-        opts.log.info({ url: redactUrl(opts.url), version }, "mqtt connected");
-        const subscriptions = Object.fromEntries(opts.subscriptions.map((t) => [t, { qos: 1 as const }]));
-        client.subscribe({ ...subscriptions, resubscribe: true } as ISubscriptionMap, (err) => {
-          if (err) opts.log.error({ err }, "subscribe failed");
-          // `online` only once the broker has confirmed our command subscriptions: a controller that
-          // waits for it knows its commands reach this node (a command before that would be dropped).
-          void this.publish(opts.availabilityTopic, "online", { qos: 1, retain: true }).catch((e: unknown) =>
-            opts.log.warn({ err: e }, "online not published"),
-          );
-          for (const h of this.connectHandlers) callSafely(opts.log, "mqtt connect", h);
-          if (first) {
-            first = false;
-            resolve();
-          }
-        });
+    client.on("connect", () => {
+      opts.log.info({ url: redactUrl(opts.url), version }, "mqtt connected");
+      const subscriptions = Object.fromEntries(opts.subscriptions.map((t) => [t, { qos: 1 as const }]));
+      client.subscribe({ ...subscriptions, resubscribe: true } as ISubscriptionMap, (err) => {
+        if (err) opts.log.error({ err }, "subscribe failed");
+        // `online` only once the broker has confirmed our command subscriptions: a controller that
+        // waits for it knows its commands reach this node (a command before that would be dropped).
+        void this.publish(opts.availabilityTopic, "online", { qos: 1, retain: true }).catch((e: unknown) =>
+          opts.log.warn({ err: e }, "online not published"),
+        );
+        for (const h of this.connectHandlers) callSafely(opts.log, "mqtt connect", h);
+        this.settle();
       });
-      client.on("message", (topic, payload, packet) => {
-        for (const h of this.messageHandlers)
-          callSafely(opts.log, "mqtt message", () => h(topic, payload, packet));
-      });
-      client.on("error", (err) => {
-        // A broker that is not up yet (a Pi booting before the lab's server) is waited for; a refusal
-        // of the protocol version or of our credentials is an answer, and fails the start.
-        if (first && isRefusal(err)) {
-          first = false;
-          this.client = null;
-          client.end(true);
-          reject(err);
-          return;
-        }
-        opts.log.warn({ err: err.message }, "mqtt error");
-      });
-      client.on("offline", () => opts.log.warn("mqtt offline"));
-      client.on("close", () => {
-        // With no store there is no resend: what awaited an acknowledgement fails now (its callback
-        // gets "Message removed"), so the owner can send it again, and end() does not wait for it.
-        for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
-        for (const h of this.closeHandlers) callSafely(opts.log, "mqtt close", h);
-      });
-      client.on("reconnect", () => opts.log.debug("mqtt reconnecting"));
     });
+    client.on("message", (topic, payload, packet) => {
+      for (const h of this.messageHandlers)
+        callSafely(opts.log, "mqtt message", () => h(topic, payload, packet));
+    });
+    client.on("error", (err) => {
+      if (version === 5 && isProtocolRefusal(err)) {
+        opts.log.info("broker refused MQTT 5, using 3.1.1");
+        client.end(true);
+        if (this.client === client) this.connectWith(4);
+        return;
+      }
+      if (isRefusal(err) && this.firstOutcome) {
+        // Refused at the very first answer: credentials or authorization to fix, not an outage.
+        this.client = null;
+        client.end(true);
+        this.settle(err);
+        return;
+      }
+      opts.log.warn({ err: err.message }, "mqtt error");
+    });
+    client.on("offline", () => opts.log.warn("mqtt offline"));
+    client.on("close", () => {
+      // With no store there is no resend: what awaited an acknowledgement fails now (its callback
+      // gets "Message removed"), so the owner can send it again, and end() does not wait for it.
+      for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
+      for (const h of this.closeHandlers) callSafely(opts.log, "mqtt close", h);
+      // The first attempt found no broker: go on offline, the client keeps trying.
+      if (this.client === client && this.firstOutcome) {
+        opts.log.warn({ url: redactUrl(opts.url) }, "broker not reachable: working offline, retrying");
+        this.settle();
+      }
+    });
+    client.on("reconnect", () => opts.log.debug("mqtt reconnecting"));
   }
 
   /**

@@ -16,9 +16,10 @@ export class TcpProxy {
     this.server = createServer((client) => this.accept(client));
   }
 
-  static async start(targetPort: number): Promise<TcpProxy> {
+  /** Listens on listenPort (a free one when absent). */
+  static async start(targetPort: number, listenPort = 0): Promise<TcpProxy> {
     const p = new TcpProxy(targetPort);
-    await new Promise<void>((r) => p.server.listen(0, "127.0.0.1", r));
+    await new Promise<void>((r) => p.server.listen(listenPort, "127.0.0.1", r));
     p.port = (p.server.address() as { port: number }).port;
     return p;
   }

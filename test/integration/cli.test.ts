@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { existsSync } from "node:fs";
 import { readManifest } from "../../node/batches/manifest.js";
 import type { BatchReady } from "../../node/generated/payloads.js";
 import { assertContract } from "../helpers/contract.js";
@@ -10,6 +11,7 @@ import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { freePort, waitForPort } from "../helpers/ports.js";
 import { runCli, tempDir } from "../helpers/node.js";
 import { processesIn } from "../helpers/processes.js";
+import { TcpProxy } from "../helpers/tcp-proxy.js";
 
 describe("labx node as a process", () => {
   let broker: Broker;
@@ -153,5 +155,66 @@ describe("embedded broker", () => {
     await a.close();
     cli.child.kill("SIGTERM");
     assert.deepEqual(await cli.exited, { code: 0, signal: null });
+  });
+});
+
+describe("offline first, like the old collector", () => {
+  it("--duration with no broker reachable records at once; every batch is announced when the broker appears", async () => {
+    const port = await freePort();
+    const dir = tempDir();
+    let broker: Broker | undefined;
+    let sub: MqttRecorder | undefined;
+    let proxy: TcpProxy | undefined;
+    const cli = runCli([
+      "node",
+      "--broker-url",
+      `mqtt://127.0.0.1:${port}`,
+      "--sbc-id",
+      "OFF1",
+      "--data-dir",
+      dir,
+      "--duration",
+      "6",
+      "--batch-duration",
+      "1",
+      "--session",
+      "off",
+      "--disable-sync",
+    ]);
+    try {
+      const manifestFile = path.join(dir, "off", "manifest.jsonl");
+      // Ground truth of "at once": batches are on disk while no broker exists at all.
+      const deadline = Date.now() + 30_000;
+      while (!(existsSync(manifestFile) && readManifest(manifestFile).length >= 2)) {
+        assert.ok(Date.now() < deadline, `no batch recorded without a broker: ${cli.stderr()}`);
+        assert.equal(cli.child.exitCode, null, `the node exited: ${cli.stderr()}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // The broker appears: a subscriber is on it before the node can reach it (through a proxy on
+      // the node's port), so it sees every announcement.
+      broker = await startMosquitto();
+      sub = await MqttRecorder.connect(broker.url, ["labx/OFF1/#"]);
+      const brokerUpAt = Date.now();
+      proxy = await TcpProxy.start(broker.port, port);
+      const exit = await cli.exited;
+      assert.deepEqual(exit, { code: 0, signal: null }, cli.stderr());
+      const batches = readManifest(manifestFile);
+      assert.ok(
+        Date.parse(batches[0]!.start) < brokerUpAt,
+        "the first batch began before any broker existed",
+      );
+      await sub.waitFor(
+        () => (sub!.jsonOn<BatchReady>("labx/OFF1/batch").length >= batches.length ? true : undefined),
+        30_000,
+        "every batch announced",
+      );
+      assert.deepEqual(sub.jsonOn<BatchReady>("labx/OFF1/batch"), batches, "announced once each, in order");
+      assert.ok(batches.at(-1)!.last);
+    } finally {
+      if (cli.child.exitCode === null) cli.child.kill("SIGKILL");
+      await sub?.close();
+      await proxy?.stop();
+      await broker?.stop();
+    }
   });
 });
