@@ -13,12 +13,19 @@ export function sessionDir(dataDir: string, session: string): string {
   return dir;
 }
 
+/**
+ * Digits of a batch number in its file name, zero-padded so that names sort in batch order. Fixed per
+ * session (ffmpeg's segment pattern is): 9 digits hold a billion batches, 31.7 years of the shortest
+ * batches allowed (1 s), so no session outgrows them; 5 digits overflowed after 27.8 hours.
+ */
+export const BATCH_DIGITS = 9;
+
 export function batchFilePattern(node: string, session: string): string {
-  return `${node}_${session}_%05d.mkv`;
+  return `${node}_${session}_%0${BATCH_DIGITS}d.mkv`;
 }
 
 export function batchFileName(node: string, session: string, seq: number): string {
-  return `${node}_${session}_${String(seq).padStart(5, "0")}.mkv`;
+  return `${node}_${session}_${String(seq).padStart(BATCH_DIGITS, "0")}.mkv`;
 }
 
 /** A session name from the start time, e.g. 20261125T100030Z. */

@@ -21,7 +21,7 @@ export interface RecorderArgs {
   codec: "auto" | Codec;
   batchDuration: number;
   duration: number | null;
-  /** Batch file name pattern relative to ffmpeg's cwd, e.g. SBC001_exp01_%05d.mkv; safe characters only. */
+  /** Batch file name pattern relative to ffmpeg's cwd, e.g. SBC001_exp01_%09d.mkv; safe characters only. */
   filePattern: string;
   /**
    * Synchronized start: epoch µs of `at`. Input timestamps (absolute wall-clock for every camera kind)

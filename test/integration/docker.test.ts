@@ -195,7 +195,7 @@ describe(
       assert.equal((await stop.exited).code, 0, stop.stdout() + stop.stderr());
       const ls = await run("docker", ["exec", `${project}_node_1`, "ls", "/data/compose"]);
       assert.match(ls.stdout, /manifest\.jsonl/);
-      assert.match(ls.stdout, /COMPOSE1_compose_00000\.mkv/);
+      assert.match(ls.stdout, /COMPOSE1_compose_000000000\.mkv/);
     });
   },
 );

@@ -12,7 +12,7 @@ describe("paths and topics", () => {
   });
 
   it("names batches and generated sessions", () => {
-    assert.equal(batchFileName("SBC001", "exp01", 3), "SBC001_exp01_00003.mkv");
+    assert.equal(batchFileName("SBC001", "exp01", 3), "SBC001_exp01_000000003.mkv");
     assert.equal(generatedSessionName(new Date("2026-11-25T10:00:30.123Z")), "20261125T100030Z");
   });
 
