@@ -22,6 +22,15 @@ export interface BrokerOptions {
   wsPort?: number | null;
 }
 
+/** Pure: MQTT 3.1.1 [MQTT-3.1.3-8]; MQTT 5 assigns an id instead, whatever Clean Start says. */
+export function refusesEmptyClientId(packet: {
+  clientId: string;
+  clean?: boolean;
+  protocolVersion?: number;
+}): boolean {
+  return packet.clientId === "" && packet.clean === false && (packet.protocolVersion ?? 4) < 5;
+}
+
 type ClientWithUser = Client & { labxUser?: Readonly<AuthUser> };
 
 /**
@@ -51,6 +60,7 @@ export class EmbeddedBroker {
     const { log } = this.opts;
     const broker = await Aedes.createBroker();
     if (this.opts.users) this.enforce(broker, this.opts.users);
+    this.conform(broker);
     broker.on("client", (c) => log.debug({ client: c.id }, "client connected"));
     broker.on("clientDisconnect", (c) => log.debug({ client: c.id }, "client disconnected"));
     broker.on("clientError", (c, err) => log.debug({ client: c.id, err: err.message }, "client error"));
@@ -99,6 +109,28 @@ export class EmbeddedBroker {
     this.servers.push(server);
     const addr = server.address();
     if (addr && typeof addr === "object") this.ports.set(name, addr.port);
+  }
+
+  /**
+   * What aedes 1.x lets through and MQTT 3.1.1 forbids: an empty client id with clean session 0
+   * must get CONNACK 0x02 (identifier rejected) and be closed [MQTT-3.1.3-8] (aedes#1095). aedes
+   * sends that CONNACK for an authenticate() error with returnCode 2; preConnect sees the packet.
+   */
+  private conform(broker: Aedes): void {
+    const refused = new WeakSet<Client>();
+    broker.preConnect = (client, packet, done) => {
+      if (refusesEmptyClientId(packet)) refused.add(client);
+      done(null, true);
+    };
+    const authenticate = broker.authenticate.bind(broker);
+    broker.authenticate = (client, username, password, done) => {
+      if (!refused.has(client)) return authenticate(client, username, password, done);
+      this.opts.log.warn("refused: empty client id with clean session 0 (MQTT-3.1.3-8)");
+      const err = Object.assign(new Error("identifier rejected: an empty client id needs clean session"), {
+        returnCode: 2,
+      }) as AuthenticateError;
+      done(err, false);
+    };
   }
 
   /** --auth-file: no anonymous client, a password per user, and each user's rules (acl.ts) on every publish and subscribe. */
