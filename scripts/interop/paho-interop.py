@@ -49,15 +49,19 @@ def main() -> int:
     for name in names:
         suite = unittest.TestSuite([mod.Test(name)])
         signal.alarm(a.timeout)
+        why = ""
         try:
             result = unittest.TextTestRunner(stream=open("/dev/null", "w"), verbosity=0).run(suite)
             ok = result.wasSuccessful()
-        except Timeout:
-            ok = False
+            problems = result.failures + result.errors
+            if problems:
+                why = problems[0][1].strip().splitlines()[-1]
+        except Timeout as e:
+            ok, why = False, str(e)
         finally:
             signal.alarm(0)
         (passed if ok else failed).append(name)
-        print(f"{'PASS' if ok else 'FAIL'} {name}", flush=True)
+        print(f"{'PASS' if ok else 'FAIL'} {name}" + (f"  ({why[:160]})" if why else ""), flush=True)
     for name in a.skip:
         print(f"SKIP {name}", flush=True)
     print(f"{len(passed)} passed, {len(failed)} failed, {len(a.skip)} skipped", flush=True)
