@@ -63,7 +63,7 @@ export class EmbeddedBroker {
     this.conform(broker);
     broker.on("client", (c) => log.debug({ client: c.id }, "client connected"));
     broker.on("clientDisconnect", (c) => log.debug({ client: c.id }, "client disconnected"));
-    broker.on("clientError", (c, err) => log.debug({ client: c.id, err: err.message }, "client error"));
+    broker.on("clientError", (c, err) => log.debug({ client: c.id, err }, "client error"));
     this.broker = broker;
     const track = (s: Socket): void => {
       this.sockets.add(s);

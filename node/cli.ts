@@ -75,7 +75,10 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const log = createLogger(config.log_level, undefined, configSecrets(config));
+  const log = createLogger(config.log_level, {
+    secrets: configSecrets(config),
+    ...(command === "node" ? { bindings: { node: config.sbc_id } } : {}),
+  });
   try {
     if (command === "monitor") return await runMonitor(config, log);
     return await (command === "broker" ? runBroker(config, log) : runNode(config, log));
@@ -175,7 +178,7 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
   }
   log.info({ ffmpeg: ffmpegPath }, "ffmpeg found");
   const launcher = resolveLauncher();
-  if (launcher.warning) log.warn(launcher.warning);
+  if (launcher.warning) log.warn({ reason: launcher.warning }, "ffmpeg may outlive the node");
 
   let broker: EmbeddedBroker | null = null;
   let effective = config;

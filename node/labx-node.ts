@@ -65,7 +65,7 @@ export class LabxNode {
     private readonly config: Config,
     deps: NodeDeps,
   ) {
-    this.log = deps.log.child({ module: "node", node: config.sbc_id });
+    this.log = deps.log.child({ module: "node" });
     this.ffmpegPath = deps.ffmpegPath;
     this.redact = redactor(configSecrets(config));
     const topic = (leaf: NodeLeaf): string => nodeTopic(config.base_topic, config.sbc_id, leaf);
@@ -225,7 +225,7 @@ export class LabxNode {
     await this.freeSpace.start();
     await this.connection.start();
     await this.clock?.start();
-    this.log.info({ groups: this.config.groups, dataDir: this.config.data_dir }, "node ready");
+    this.log.info({ groups: this.config.groups, data_dir: this.config.data_dir }, "node ready");
   }
 
   /** Starts a session directly (for --duration at launch), with the same checks as the command. */
@@ -281,7 +281,7 @@ export class LabxNode {
     this.connection
       .publish(t, this.redact(JSON.stringify(payload)), { qos: 1, retain })
       .catch((err: unknown) => {
-        this.log.warn({ err: (err as Error).message, topic: t }, "publish failed");
+        this.log.warn({ err, topic: t }, "publish failed");
       });
   }
 }

@@ -54,7 +54,7 @@ export class CommandRouter {
       return { id, cmd: command.cmd, node, ok: true, session: state.session, state };
     } catch (err) {
       if (err instanceof CommandError) {
-        this.opts.log.info({ code: err.code, id, cmd: command.cmd }, err.message);
+        this.opts.log.info({ code: err.code, id, cmd: command.cmd, reason: err.message }, "command refused");
         return { id, cmd: command.cmd, node, ok: false, code: err.code, message: err.message };
       }
       this.opts.log.error({ err, id, cmd: command.cmd }, "command failed");

@@ -44,7 +44,7 @@ export class HaDiscovery {
   private announce(): void {
     const payload = this.o.enabled ? JSON.stringify(discoveryPayload(this.o)) : "";
     this.o.publish(this.topic, payload, true).catch((err: unknown) => {
-      this.o.log.warn({ err: (err as Error).message, topic: this.topic }, "discovery not published");
+      this.o.log.warn({ err, topic: this.topic }, "discovery not published");
     });
   }
 }

@@ -151,7 +151,7 @@ export class MqttConnection {
         this.settle(err);
         return;
       }
-      opts.log.warn({ err: err.message }, "mqtt error");
+      opts.log.warn({ err }, "mqtt error");
     });
     client.on("offline", () => opts.log.warn("mqtt offline"));
     client.on("close", () => {

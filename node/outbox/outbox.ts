@@ -143,7 +143,7 @@ export class Outbox {
       (err: unknown) => {
         // The client dropped it (stopped, or gave up): it stays pending for the next connect or run.
         this.inFlight.delete(entry.id);
-        this.deps.log.debug({ err: (err as Error).message, id: entry.id }, "outbox: not delivered yet");
+        this.deps.log.debug({ err, id: entry.id }, "outbox: not delivered yet");
       },
     );
   }

@@ -254,7 +254,10 @@ export class RecorderController {
   private diskLow(recording: Recording, free: number): void {
     if (this.recording !== recording || this.status !== "recording") return;
     const freeMb = Math.floor(free / 1048576);
-    this.deps.log.error({ freeMb, threshold: this.config.stop_free_mb }, "disk low: stopping the session");
+    this.deps.log.error(
+      { free_mb: freeMb, stop_free_mb: this.config.stop_free_mb },
+      "disk low: stopping the session",
+    );
     this.deps.publishEvent({
       type: "disk_low",
       level: "error",

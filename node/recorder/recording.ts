@@ -126,7 +126,7 @@ export class Recording {
   diskFull(what: string): void {
     if (this.diskFullError) return;
     this.diskFullError = `disk full: ${what}`;
-    this.deps.log.error({ session: this.opts.session, what }, "disk full: stopping the session");
+    this.deps.log.error({ what }, "disk full: stopping the session");
     this.deps.event?.(diskFullEvent(what));
     void this.stop("disk_full");
   }
@@ -144,10 +144,7 @@ export class Recording {
       startNumber: this.nextSeq,
       filePattern: batchFilePattern(opts.node, opts.session),
     });
-    deps.log.info(
-      { session: opts.session, run: index, cmd: displayArgs([opts.ffmpegPath, ...args]) },
-      "ffmpeg spawn",
-    );
+    deps.log.info({ run: index, cmd: displayArgs([opts.ffmpegPath, ...args]) }, "ffmpeg spawn");
     const run = new FfmpegRun({
       index,
       ffmpegPath: opts.ffmpegPath,
@@ -164,7 +161,7 @@ export class Recording {
       onFirstFrame: () => this.onFirstFrame(run),
       onCoarseTimebase: (message) => {
         if (index > 0) return; // said once per session
-        deps.log.warn(message);
+        deps.log.warn({ reason: message }, "coarse camera time base");
         deps.event?.({ type: "coarse_timestamps", level: "warning", message });
       },
     });
@@ -227,10 +224,7 @@ export class Recording {
       return;
     }
     for (const batch of rest) this.enqueue(run, batch, false);
-    this.deps.log.warn(
-      { session: this.opts.session, exit, delayMs: delay, failures: this.failures.length },
-      "ffmpeg died, restarting",
-    );
+    this.deps.log.warn({ exit, delay_ms: delay, failures: this.failures.length }, "ffmpeg died, restarting");
     this.deps.event?.(restartedEvent(why, delay));
     this.chain = this.chain.then(() => {
       // A stop that came while the partial batch was being repaired ends the session here.
@@ -268,11 +262,7 @@ export class Recording {
       await this.finalizer
         .close()
         .catch((err: unknown) => this.deps.log.error({ err }, "manifest not closed"));
-      if (this.unlisted)
-        this.deps.log.warn(
-          { session: this.opts.session },
-          "batches left unlisted: recovery lists them at the next start",
-        );
+      if (this.unlisted) this.deps.log.warn("batches left unlisted: recovery lists them at the next start");
       else
         await writeSessionEnd(this.opts.sessionDir, {
           reason,
@@ -281,7 +271,6 @@ export class Recording {
         }).catch((err: unknown) => this.deps.log.error({ err }, "session end not recorded"));
       this.deps.log.info(
         {
-          session: this.opts.session,
           exit: this.lastExit,
           batches: this.finalizer.batches,
           frames: this.framesOfEndedRuns,
@@ -300,7 +289,7 @@ export class Recording {
   }
 
   private writeFailed(err: unknown, what: string): void {
-    this.deps.log.error({ err, session: this.opts.session }, what);
+    this.deps.log.error({ err, what }, "write failed");
     if (isNoSpace(err)) this.diskFull(`${what} (${(err as Error).message})`);
   }
 

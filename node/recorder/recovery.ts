@@ -86,7 +86,7 @@ async function recoverSession(deps: RecoveryDeps, session: string, dir: string):
   await finalizer.close();
   const batches = listed.length + finalizer.batches;
   await writeSessionEnd(dir, { reason: "interrupted", batches, ended_at: new Date().toISOString() });
-  log.warn({ recovered: finalizer.batches, batches, framesLost: lost }, "interrupted session recovered");
+  log.warn({ recovered: finalizer.batches, batches, frames_lost: lost }, "interrupted session recovered");
   deps.publishEvent({
     type: "session_ended",
     level: "warning",
