@@ -31,7 +31,12 @@ export async function startFakeCamera(
     ],
     { cwd: ROOT, stdio: "ignore" },
   );
-  await waitForPort(port, 20_000);
+  try {
+    await waitForPort(port, 20_000);
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw err;
+  }
   return {
     url: `tcp://127.0.0.1:${port}`,
     sent: () =>

@@ -108,33 +108,37 @@ describe("labx start|stop|status|watch against real nodes on mosquitto", () => {
 
   it("watch --json follows a timed session's progress live, and ends on SIGINT with status 0", async () => {
     const watch = runCli(["watch", "--json", "--broker-url", broker.url]);
-    const start = await ctl(["start", "--target", "CA", "--session", "ctl3", "--duration", "6"]);
-    assert.equal(start.code, 0, start.out + start.err);
-    type Snapshot = {
-      nodes: { node: string; state: { state: string; session: string } | null; progress: number | null }[];
-    };
-    const progressOf = (): number[] =>
-      watch
-        .stdout()
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Snapshot)
-        .map((s) => s.nodes.find((n) => n.node === "CA"))
-        .filter((n) => n?.state?.session === "ctl3" && n.progress !== null)
-        .map((n) => n!.progress!);
-    await rec.waitFor(
-      () => (progressOf().some((p) => p > 0) ? true : undefined),
-      30_000,
-      "progress in watch",
-    );
-    watch.child.kill("SIGINT");
-    assert.deepEqual(await watch.exited, { code: 0, signal: null }, watch.stderr());
-    const seen = progressOf();
-    assert.ok(
-      seen.every((p) => p >= 0 && p <= 1),
-      `progress ${seen.join(",")}`,
-    );
-    await ctl(["stop", "--target", "CA"]);
+    try {
+      const start = await ctl(["start", "--target", "CA", "--session", "ctl3", "--duration", "6"]);
+      assert.equal(start.code, 0, start.out + start.err);
+      type Snapshot = {
+        nodes: { node: string; state: { state: string; session: string } | null; progress: number | null }[];
+      };
+      const progressOf = (): number[] =>
+        watch
+          .stdout()
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Snapshot)
+          .map((s) => s.nodes.find((n) => n.node === "CA"))
+          .filter((n) => n?.state?.session === "ctl3" && n.progress !== null)
+          .map((n) => n!.progress!);
+      await rec.waitFor(
+        () => (progressOf().some((p) => p > 0) ? true : undefined),
+        30_000,
+        "progress in watch",
+      );
+      watch.child.kill("SIGINT");
+      assert.deepEqual(await watch.exited, { code: 0, signal: null }, watch.stderr());
+      const seen = progressOf();
+      assert.ok(
+        seen.every((p) => p >= 0 && p <= 1),
+        `progress ${seen.join(",")}`,
+      );
+    } finally {
+      if (watch.child.exitCode === null) watch.child.kill("SIGKILL");
+      await ctl(["stop", "--target", "CA"]);
+    }
   });
 
   it("an online node that never answers is NO_REPLY after --timeout; an unknown target is UNKNOWN", async () => {

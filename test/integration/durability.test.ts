@@ -3,12 +3,13 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { readManifest } from "../../node/batches/manifest.js";
-import type { BatchReady, NodeEvent } from "../../node/generated/payloads.js";
+import type { NodeEvent } from "../../node/generated/payloads.js";
 import { assertPlayable, countFrames } from "../helpers/media.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { runCli, tempDir, type CliProcess } from "../helpers/node.js";
 import { processesIn } from "../helpers/processes.js";
+import { uniqueBatches } from "../helpers/delivery.js";
 
 // Every test here runs the node as its own process (so kill -9 is real) against mosquitto with
 // persistence, and a subscriber with a persistent session (clean: false, QoS 1): what a lab's
@@ -53,22 +54,6 @@ function startNodeProcess(lab: Lab, id: string, dataDir: string): CliProcess {
     "--log-level",
     "warn",
   ]);
-}
-
-/** Batches as the subscriber saw them: duplicates (same session + seq) dropped, first arrival kept. */
-function uniqueBatches(sub: MqttRecorder, id: string): { batches: BatchReady[]; duplicates: number } {
-  const seen = new Set<string>();
-  const batches: BatchReady[] = [];
-  let duplicates = 0;
-  for (const b of sub.jsonOn<BatchReady>(`labx/${id}/batch`)) {
-    const key = `${b.session}/${b.seq}`;
-    if (seen.has(key)) duplicates++;
-    else {
-      seen.add(key);
-      batches.push(b);
-    }
-  }
-  return { batches, duplicates };
 }
 
 async function waitOnline(sub: MqttRecorder, id: string, count: number): Promise<void> {

@@ -137,15 +137,19 @@ for (const [name, startBroker] of [
 describe("recording while the CPU is saturated", () => {
   it("keeps every batch: no timestamp collisions, no dropped batch writer, contiguous batches", async () => {
     const { spawn } = await import("node:child_process");
-    const hogs = [1, 2].map(() => spawn("sh", ["-c", "while :; do :; done"], { stdio: "ignore" }));
-    const broker = await startAedes();
-    const rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
-    const run = await startNode({ broker_url: broker.url, sbc_id: "LOAD1", batch_duration: 2 });
+    const hogs: ReturnType<typeof spawn>[] = [];
+    let broker: Broker | undefined;
+    let rec: MqttRecorder | undefined;
+    let run: RunningNode | undefined;
     try {
+      for (let i = 0; i < 2; i++) hogs.push(spawn("sh", ["-c", "while :; do :; done"], { stdio: "ignore" }));
+      broker = await startAedes();
+      rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
+      run = await startNode({ broker_url: broker.url, sbc_id: "LOAD1", batch_duration: 2 });
       const r = await rec.command("labx", "LOAD1", "LOAD1", { cmd: "start", session: "busy", duration: 7 });
       assert.equal(r.ok, true);
       const ended = await rec.waitFor(
-        () => rec.jsonOn("labx/LOAD1/event").find((e) => e.type === "session_ended"),
+        () => rec!.jsonOn("labx/LOAD1/event").find((e) => e.type === "session_ended"),
         60_000,
         "session end",
       );
@@ -157,12 +161,12 @@ describe("recording while the CPU is saturated", () => {
         7 * FPS,
       );
       for (let i = 1; i < batches.length; i++) assert.equal(batches[i]!.start, batches[i - 1]!.end);
-      for (const b of batches) assert.equal(countFrames(path.join(run.dataDir, b.file)), b.frames);
+      for (const b of batches) assert.equal(countFrames(path.join(run!.dataDir, b.file)), b.frames);
     } finally {
       hogs.forEach((h) => h.kill("SIGKILL"));
-      await run.stop();
-      await rec.close();
-      await broker.stop();
+      await run?.stop();
+      await rec?.close();
+      await broker?.stop();
     }
   });
 });

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
+import { pino } from "pino";
+import { Retention } from "../../node/batches/retention.js";
 import { OUTBOX_DIR } from "../../node/labx-node.js";
 import { withNode } from "../helpers/harness.js";
 import { tempDir } from "../helpers/node.js";
@@ -53,8 +55,27 @@ describe("retention on a running node (--retention-days, --max-usage)", () => {
           20_000,
           "a batch",
         );
+        // A pass while "now" records, with a limit the data directory is far above: every finished,
+        // delivered session goes, the one being recorded (no session-end yet) must not.
+        const removed = await new Retention({
+          dataDir,
+          policy: { retentionDays: 0, maxUsageBytes: 1 },
+          undelivered: () => new Set(["unsent"]),
+          log: pino({ level: "silent" }),
+        }).apply();
+        assert.deepEqual(removed, ["recent"]);
+        assert.equal(
+          existsSync(path.join(dataDir, "now", "manifest.jsonl")),
+          true,
+          "the recording session is kept",
+        );
+        const before = rec.jsonOn("labx/RET/batch").length;
+        await rec.waitFor(
+          () => (rec.jsonOn("labx/RET/batch").length > before ? true : undefined),
+          20_000,
+          "recording goes on",
+        );
         assert.equal((await rec.command("labx", "RET", "RET", { cmd: "stop" })).ok, true);
-        assert.equal(existsSync(path.join(dataDir, "now")), true);
       },
     );
   });
