@@ -9,6 +9,7 @@ import type { SpawnFn } from "./ffmpeg-process.js";
 import { DEFAULT_RESTART_POLICY } from "./restart-policy.js";
 import { DiskWatch, freeBytes } from "./disk-watch.js";
 import { Recording } from "./recording.js";
+import { diskLowEvent } from "./recording-events.js";
 import { callSafely, Listeners } from "../listeners.js";
 import { CameraUnavailableError, type RecordingResult } from "./recording-types.js";
 
@@ -259,11 +260,8 @@ export class RecorderController {
       "disk low: stopping the session",
     );
     this.deps.publishEvent({
-      type: "disk_low",
-      level: "error",
+      ...diskLowEvent(freeMb, this.config.data_dir, this.config.stop_free_mb, this.session),
       session: this.session,
-      message: `${freeMb} MiB free in ${this.config.data_dir} (below ${this.config.stop_free_mb} MiB): session ${this.session} stopped`,
-      free_mb: freeMb,
     });
     this.set("stopping");
     void recording.stop("disk_full");

@@ -17,6 +17,21 @@ export function gapEvent(fromUs: number, toUs: number, framesLost: number): Reco
   };
 }
 
+/** Free space fell below --stop-free-mb: the session is stopped while its files can still be written. */
+export function diskLowEvent(
+  freeMb: number,
+  dataDir: string,
+  stopFreeMb: number,
+  session: string | null,
+): RecordingEvent {
+  return {
+    type: "disk_low",
+    level: "error",
+    message: `${freeMb} MiB free in ${dataDir} (below ${stopFreeMb} MiB): session ${session} stopped`,
+    free_mb: freeMb,
+  };
+}
+
 /** The node could not write its own files (or ffmpeg its batches): the session ends, kept as it is. */
 export function diskFullEvent(what: string): RecordingEvent {
   return {
@@ -31,6 +46,18 @@ export function diskFullEvent(what: string): RecordingEvent {
 export function isNoSpace(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === "ENOSPC" || code === "EDQUOT";
+}
+
+/** Pure: the error a session ends with, if any: why ffmpeg gave up, or the disk that filled. */
+export function endError(
+  reason: string,
+  failures: number,
+  lastError: string | null,
+  diskFullError: string | null,
+): string | undefined {
+  if (reason !== "failed") return diskFullError ?? undefined;
+  if (failures > 1) return `ffmpeg failed ${failures} times, giving up: ${lastError}`;
+  return lastError ?? "ffmpeg failed";
 }
 
 export function restartedEvent(why: string, delayMs: number): RecordingEvent {

@@ -14,7 +14,7 @@ import { buildFfmpegArgs, displayArgs } from "./ffmpeg-args.js";
 import type { Exit } from "./ffmpeg-process.js";
 import { FfmpegRun } from "./ffmpeg-run.js";
 import { redactUrl } from "../secrets.js";
-import { diskFullEvent, gapEvent, isNoSpace, restartedEvent } from "./recording-events.js";
+import { diskFullEvent, endError, gapEvent, isNoSpace, restartedEvent } from "./recording-events.js";
 import { DEFAULT_RESTART_POLICY, ranItsCourse, restartDelay } from "./restart-policy.js";
 import {
   CameraUnavailableError,
@@ -253,12 +253,7 @@ export class Recording {
     if (this.finished) return;
     this.finished = true;
     this.chain = this.chain.then(async () => {
-      const failed = reason === "failed";
-      const error = failed
-        ? this.failures.length > 1
-          ? `ffmpeg failed ${this.failures.length} times, giving up: ${this.lastError}`
-          : (this.lastError ?? "ffmpeg failed")
-        : (this.diskFullError ?? undefined);
+      const error = endError(reason, this.failures.length, this.lastError, this.diskFullError);
       await this.finalizer
         .close()
         .catch((err: unknown) => this.deps.log.error({ err }, "manifest not closed"));
