@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "node/generated/"] },
+  { ignores: ["dist/", "node_modules/", "contract/generated/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -16,4 +16,34 @@ export default tseslint.config(
     files: ["test/**", "bench/**", "scripts/**", "node/cli.ts"],
     rules: { "no-console": "off" },
   },
+  // Imports point one way: contract (the wire, no I/O) <- platform (config, log, MQTT, durable files)
+  // <- the apps (node, broker, ctl, monitor), which never import each other. node/cli.ts, the one
+  // entry point, wires them all. See docs/architecture.md.
+  ...layer("contract/**", ["platform", "node", "broker", "ctl", "monitor"]),
+  ...layer("platform/**", ["node", "broker", "ctl", "monitor"]),
+  ...layer("node/**", ["broker", "ctl", "monitor"], ["node/cli.ts"]),
+  ...layer("broker/**", ["node", "ctl", "monitor"]),
+  ...layer("ctl/**", ["node", "broker", "monitor"]),
+  ...layer("monitor/**", ["node", "broker", "ctl"]),
 );
+
+/** A folder that may not import from the named top-level folders (relative imports of any depth). */
+function layer(files, forbidden, ignores = []) {
+  return [
+    {
+      files: [files],
+      ignores,
+      rules: {
+        "no-restricted-imports": [
+          "error",
+          {
+            patterns: forbidden.map((dir) => ({
+              regex: `^(\\.\\./)+${dir}/`,
+              message: `${files.split("/")[0]}/ may not import from ${dir}/: imports point contract <- platform <- apps (docs/architecture.md)`,
+            })),
+          },
+        ],
+      },
+    },
+  ];
+}

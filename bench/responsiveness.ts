@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import mqtt from "mqtt";
-import type { NodeState, Reply } from "../node/generated/payloads.js";
+import type { NodeState, Reply } from "../contract/generated/payloads.js";
 import { writeSection } from "./doc.js";
 import { freePort, numArg, quantiles, sleep, labxNodeArgs } from "./util.js";
 

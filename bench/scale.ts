@@ -11,7 +11,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import mqtt from "mqtt";
-import { createValidators } from "../node/schemas.js";
+import { createValidators } from "../contract/schemas.js";
 import { writeSection } from "./doc.js";
 import { freePort, numArg, quantiles, sleep } from "./util.js";
 

@@ -9,7 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import mqtt from "mqtt";
 import { readManifest } from "../node/batches/manifest.js";
-import type { BatchReady } from "../node/generated/payloads.js";
+import type { BatchReady } from "../contract/generated/payloads.js";
 import { frameNumbers } from "../test/helpers/fake-camera.js";
 import { writeSection } from "./doc.js";
 

@@ -1,7 +1,7 @@
 // Pure: who may publish and subscribe to what on the embedded broker. Topic filters follow MQTT:
 // '+' one level, '#' the rest (at the end only); '$'-topics are never matched by a leading wildcard.
 
-import { FLEET } from "../node/names.js";
+import { FLEET } from "../contract/names.js";
 
 export type Role = "node" | "controller" | "monitor" | "admin";
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Ajv } from "ajv";
-import { isName, isReserved } from "../node/names.js";
+import { isName, isReserved } from "../contract/names.js";
 import type { AclUser } from "./acl.js";
 import { isPasswordHash } from "./password.js";
 

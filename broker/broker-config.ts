@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
-import type { Config } from "../node/config.js";
+import type { Config } from "../platform/config/config.js";
 import { loadAuthFile } from "./auth-file.js";
 import type { BrokerOptions } from "./embedded-broker.js";
 

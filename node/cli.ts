@@ -1,21 +1,21 @@
 #!/usr/bin/env node
 // Entry point and composition root: parses config once, wires real implementations, owns signals
 // and the exit code. Nothing else in labx calls process.exit.
-import { ConfigError, configSchema, loadConfig, type Config } from "./config.js";
-import { createLogger } from "./log.js";
+import { ConfigError, configSchema, loadConfig, type Config } from "../platform/config/config.js";
+import { createLogger } from "../platform/log.js";
 import { LabxNode } from "./labx-node.js";
 import { resolveFfmpeg, FfmpegNotFoundError } from "./recorder/ffmpeg-path.js";
 import { resolveLauncher } from "./recorder/launcher.js";
-import { createValidators } from "./schemas.js";
+import { createValidators } from "../contract/schemas.js";
 import { AuthFileError } from "../broker/auth-file.js";
 import { BrokerConfigError, brokerOptions } from "../broker/broker-config.js";
 import { EmbeddedBroker } from "../broker/embedded-broker.js";
 import { hashPassword } from "../broker/password.js";
-import { clientSecurity, SecurityConfigError } from "./mqtt/client-security.js";
-import { FleetMonitor } from "./fleet/fleet-monitor.js";
-import { CTL_COMMANDS, type CtlCommand } from "./ctl/ctl-args.js";
-import { labxVersion } from "./version.js";
-import { configSecrets, redactUrl } from "./secrets.js";
+import { clientSecurity, SecurityConfigError } from "../platform/mqtt/client-security.js";
+import { FleetMonitor } from "../monitor/fleet-monitor.js";
+import { CTL_COMMANDS, type CtlCommand } from "../ctl/ctl-args.js";
+import { labxVersion } from "../platform/version.js";
+import { configSecrets, redactUrl } from "../platform/secrets.js";
 
 const USAGE = `usage: labx <command> [options]
 
@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === "passwd") return runPasswd();
   if ((CTL_COMMANDS as readonly string[]).includes(command)) {
     // Loaded only here: a node never pays for the table, colour and progress libraries.
-    const { runCtl } = await import("./ctl/ctl.js");
+    const { runCtl } = await import("../ctl/ctl.js");
     return runCtl(command as CtlCommand, rest, {
       stdout: process.stdout,
       stderr: process.stderr,

@@ -3,8 +3,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import { ERROR_CODES } from "../node/commands/errors.js";
-import { configSchema } from "../node/config-schema.js";
+import { ERROR_CODES } from "../contract/reply-codes.js";
+import { configSchema } from "../platform/config/config-schema.js";
 import { renderApi } from "./render-api-doc.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -18,7 +18,7 @@ export function renderErrors(): string {
   return [
     "# Reply error codes",
     "",
-    "Generated from `node/commands/errors.ts` by `npm run gen:docs`; do not edit by hand.",
+    "Generated from `contract/reply-codes.ts` by `npm run gen:docs`; do not edit by hand.",
     'A refused command gets `{"id", "cmd", "node", "ok": false, "code", "message"}` on `labx/<node>/reply`.',
     "Codes are stable; messages are for people and may change.",
     "",
@@ -38,7 +38,7 @@ export function renderConfig(): string {
   return [
     "# Configuration reference",
     "",
-    "Generated from `node/config-schema.ts` and `node/config-schema-mqtt.ts` by `npm run gen:docs`; do not edit by hand.",
+    "Generated from `platform/config/config-schema.ts` and `platform/config/config-schema-mqtt.ts` by `npm run gen:docs`; do not edit by hand.",
     "Every option is a flag, an environment variable and a key of a `--config` JSON file; flags win over",
     "the environment, which wins over the file. Values are checked once at start: a bad one exits with",
     "code 2 and one line naming the key.",

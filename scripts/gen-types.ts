@@ -1,4 +1,4 @@
-// Generates node/generated/payloads.ts from schemas/*.schema.json so that the TypeScript types
+// Generates contract/generated/payloads.ts from schemas/*.schema.json so that the TypeScript types
 // can never drift from what ajv validates at run time. `--check` fails when the file is stale.
 import { readFile, writeFile, readdir, mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -7,7 +7,7 @@ import { compile } from "json-schema-to-typescript";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const schemasDir = path.join(root, "schemas");
-export const generatedFile = path.join(root, "node", "generated", "payloads.ts");
+export const generatedFile = path.join(root, "contract", "generated", "payloads.ts");
 
 export async function generateTypes(): Promise<string> {
   const files = (await readdir(schemasDir)).filter((f) => f.endsWith(".schema.json")).sort();

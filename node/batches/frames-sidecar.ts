@@ -1,4 +1,4 @@
-import { writeSynced } from "./durable-write.js";
+import { writeSynced } from "../../platform/durable/durable-write.js";
 import { isoMicros } from "./paths.js";
 
 export const SIDECAR_HEADER = "frame,batch_frame,pts_s,epoch_s,time_utc";

@@ -1,6 +1,6 @@
 import path from "node:path";
-import type { BatchReady } from "../generated/payloads.js";
-import { JsonLinesFile, readJsonLines, type JsonLines } from "./jsonl.js";
+import type { BatchReady } from "../../contract/generated/payloads.js";
+import { JsonLinesFile, readJsonLines, type JsonLines } from "../../platform/durable/jsonl.js";
 
 export const MANIFEST_NAME = "manifest.jsonl";
 

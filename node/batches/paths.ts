@@ -1,5 +1,5 @@
 import path from "node:path";
-import { isName } from "../names.js";
+import { isName } from "../../contract/names.js";
 
 /**
  * The session's folder, refusing anything that could resolve outside the data directory. The

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
-import { isName } from "../names.js";
+import { isName } from "../../contract/names.js";
 import { sessionDir } from "./paths.js";
 import { SESSION_END_FILE, type SessionEnd } from "./session-files.js";
 

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { writeSynced } from "./durable-write.js";
-import { appendJsonLine, readJsonLines } from "./jsonl.js";
+import { writeSynced } from "../../platform/durable/durable-write.js";
+import { appendJsonLine, readJsonLines } from "../../platform/durable/jsonl.js";
 
 /**
  * Small durable records beside a session's batches, so a node that died can finish the session on

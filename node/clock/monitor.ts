@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
-import type { BatchReady, ClockStatus, NodeEvent } from "../generated/payloads.js";
+import type { BatchReady, ClockStatus, NodeEvent } from "../../contract/generated/payloads.js";
 import { assessClock, parseSources, parseTracking } from "./chrony-parse.js";
 import type { RunChronyc } from "./chronyc.js";
-import { callSafely } from "../listeners.js";
+import { callSafely } from "../../platform/listeners.js";
 
 export interface Timers {
   setTimeout: (fn: () => void, ms: number) => unknown;

@@ -1,6 +1,6 @@
-import type { Command } from "../generated/payloads.js";
-import { describeErrors, type Validators } from "../schemas.js";
-import { CommandError } from "./errors.js";
+import type { Command } from "../../contract/generated/payloads.js";
+import { describeErrors, type Validators } from "../../contract/schemas.js";
+import { CommandError } from "../../contract/reply-codes.js";
 
 export const COMMAND_NAMES = ["start", "stop", "status"] as const;
 

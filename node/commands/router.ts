@@ -1,8 +1,8 @@
 import type { IPublishPacket } from "mqtt";
 import type { Logger } from "pino";
-import type { Command, NodeState, Reply } from "../generated/payloads.js";
-import type { Validators } from "../schemas.js";
-import { CommandError } from "./errors.js";
+import type { Command, NodeState, Reply } from "../../contract/generated/payloads.js";
+import type { Validators } from "../../contract/schemas.js";
+import { CommandError } from "../../contract/reply-codes.js";
 import { parseCommand } from "./parse.js";
 
 export type Handler<C extends Command = Command> = (command: C) => Promise<NodeState>;

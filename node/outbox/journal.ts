@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { JsonLinesFile, readJsonLines } from "../batches/jsonl.js";
+import { JsonLinesFile, readJsonLines } from "../../platform/durable/jsonl.js";
 
 /** One message the node owes the broker. `payload` is the exact text to publish. */
 export interface JournalEntry {

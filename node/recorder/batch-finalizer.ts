@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Logger } from "pino";
-import type { BatchReady } from "../generated/payloads.js";
+import type { BatchReady } from "../../contract/generated/payloads.js";
 import { hashFile } from "../batches/hash.js";
 import { renderSidecar, sidecarName, writeSidecar } from "../batches/frames-sidecar.js";
 import { Manifest } from "../batches/manifest.js";

@@ -1,16 +1,17 @@
 import type { Logger } from "pino";
-import type { Config } from "../config.js";
-import type { BatchReady, NodeEvent, NodeState, StartCommand } from "../generated/payloads.js";
+import type { Config } from "../../platform/config/config.js";
+import type { BatchReady, NodeEvent, NodeState, StartCommand } from "../../contract/generated/payloads.js";
 import { generatedSessionName, sessionDir } from "../batches/paths.js";
-import { CommandError } from "../commands/errors.js";
-import { redactUrl } from "../secrets.js";
+import { CommandError } from "../../contract/reply-codes.js";
+import { redactUrl } from "../../platform/secrets.js";
 import { checkCamera, checkDisk, checkSessionFree, scheduleFrom } from "./start-checks.js";
 import type { SpawnFn } from "./ffmpeg-process.js";
 import { DEFAULT_RESTART_POLICY } from "./restart-policy.js";
-import { DiskWatch, freeBytes } from "./disk-watch.js";
+import { DiskWatch } from "./disk-watch.js";
+import { freeBytes } from "../../platform/disk/free-bytes.js";
 import { Recording } from "./recording.js";
 import { diskLowEvent } from "./recording-events.js";
-import { callSafely, Listeners } from "../listeners.js";
+import { callSafely, Listeners } from "../../platform/listeners.js";
 import { CameraUnavailableError, type RecordingResult } from "./recording-types.js";
 
 export interface ControllerDeps {

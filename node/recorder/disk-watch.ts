@@ -1,9 +1,4 @@
-import { statfs } from "node:fs/promises";
-
-export async function freeBytes(dir: string): Promise<number> {
-  const s = await statfs(dir);
-  return s.bavail * s.bsize;
-}
+import { freeBytes } from "../../platform/disk/free-bytes.js";
 
 export interface DiskWatchOptions {
   dir: string;

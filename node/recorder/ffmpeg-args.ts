@@ -6,7 +6,7 @@
 // Sharing one pipe keeps ffmpeg's write order, so a batch's list entry always follows its last
 // frame and precedes the next batch's first frame; see batch-assembler.ts.
 
-import { redactUrl } from "../secrets.js";
+import { redactUrl } from "../../platform/secrets.js";
 
 export type CameraKind = "synthetic" | "v4l2" | "stream";
 export type Codec = "copy" | "mjpeg" | "h264";

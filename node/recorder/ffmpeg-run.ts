@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { BatchAssembler, type AssembledBatch } from "./batch-assembler.js";
 import { parseInputStart, parseStderrLine, parseStdoutLine } from "./ffmpeg-output.js";
 import { FfmpegProcess, type SpawnFn } from "./ffmpeg-process.js";
-import { redactUrl } from "../secrets.js";
+import { redactUrl } from "../../platform/secrets.js";
 
 export interface FfmpegRunOptions {
   /** 0 for the session's first ffmpeg, then 1, 2… after restarts. */

@@ -1,5 +1,5 @@
 import { isoMicros } from "../batches/paths.js";
-import type { NodeEvent } from "../generated/payloads.js";
+import type { NodeEvent } from "../../contract/generated/payloads.js";
 
 /** An event of a session, before the controller adds node, session and time. */
 export type RecordingEvent = Omit<NodeEvent, "node" | "at" | "session">;

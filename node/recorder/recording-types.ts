@@ -1,6 +1,6 @@
 // What a Recording (recording.ts) is given and what it ends with.
 import type { Logger } from "pino";
-import type { BatchReady } from "../generated/payloads.js";
+import type { BatchReady } from "../../contract/generated/payloads.js";
 import type { RecorderArgs } from "./ffmpeg-args.js";
 import type { Exit, SpawnFn } from "./ffmpeg-process.js";
 import type { RecordingEvent } from "./recording-events.js";

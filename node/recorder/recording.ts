@@ -13,7 +13,7 @@ import { BatchFinalizer } from "./batch-finalizer.js";
 import { buildFfmpegArgs, displayArgs } from "./ffmpeg-args.js";
 import type { Exit } from "./ffmpeg-process.js";
 import { FfmpegRun } from "./ffmpeg-run.js";
-import { redactUrl } from "../secrets.js";
+import { redactUrl } from "../../platform/secrets.js";
 import { diskFullEvent, endError, gapEvent, isNoSpace, restartedEvent } from "./recording-events.js";
 import { DEFAULT_RESTART_POLICY, ranItsCourse, restartDelay } from "./restart-policy.js";
 import {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
-import type { BatchReady, NodeEvent } from "../generated/payloads.js";
+import type { BatchReady, NodeEvent } from "../../contract/generated/payloads.js";
 import { MANIFEST_NAME, readManifest } from "../batches/manifest.js";
 import { batchFileName, sessionDir } from "../batches/paths.js";
 import {
@@ -11,7 +11,7 @@ import {
   writeSessionEnd,
   type AttemptRecord,
 } from "../batches/session-files.js";
-import { isName } from "../names.js";
+import { isName } from "../../contract/names.js";
 import { BatchAssembler, type AssembledBatch } from "./batch-assembler.js";
 import { BatchFinalizer } from "./batch-finalizer.js";
 import { parseStdoutLine } from "./ffmpeg-output.js";

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { MANIFEST_NAME } from "../batches/manifest.js";
-import { CommandError } from "../commands/errors.js";
+import { CommandError } from "../../contract/reply-codes.js";
 import { cameraKind } from "./ffmpeg-args.js";
 
 // What a start command must pass before anything is spawned: each check throws the CommandError its

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createValidators, describeErrors } from "../../node/schemas.js";
+import { createValidators, describeErrors } from "../../contract/schemas.js";
 import type { Message } from "./mqtt-recorder.js";
 
 const validators = createValidators();

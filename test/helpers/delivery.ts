@@ -1,4 +1,4 @@
-import type { BatchReady } from "../../node/generated/payloads.js";
+import type { BatchReady } from "../../contract/generated/payloads.js";
 import type { MqttRecorder } from "./mqtt-recorder.js";
 
 /**

@@ -1,4 +1,4 @@
-import type { Config } from "../../node/config.js";
+import type { Config } from "../../platform/config/config.js";
 import { startAedes } from "./aedes.js";
 import type { Broker } from "./mosquitto.js";
 import { MqttRecorder } from "./mqtt-recorder.js";

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
-import { loadConfig, type Config } from "../../node/config.js";
+import { loadConfig, type Config } from "../../platform/config/config.js";
 import { LabxNode, OUTBOX_DIR } from "../../node/labx-node.js";
 import { resolveLauncher } from "../../node/recorder/launcher.js";
-import { createValidators, type Validators } from "../../node/schemas.js";
+import { createValidators, type Validators } from "../../contract/schemas.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const CLI = path.join(ROOT, "node", "cli.ts");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import type { BatchReady, NodeEvent } from "../../node/generated/payloads.js";
+import type { BatchReady, NodeEvent } from "../../contract/generated/payloads.js";
 import { frameNumbers } from "../helpers/fake-camera.js";
 import { startFakeCamera } from "../helpers/fake-camera-process.js";
 import { withNode } from "../helpers/harness.js";

@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import type { BatchReady, NodeEvent } from "../../node/generated/payloads.js";
+import type { BatchReady, NodeEvent } from "../../contract/generated/payloads.js";
 import { startAedes } from "../helpers/aedes.js";
 import { frameNumbers } from "../helpers/fake-camera.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";

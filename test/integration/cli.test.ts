@@ -3,7 +3,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { existsSync } from "node:fs";
 import { readManifest } from "../../node/batches/manifest.js";
-import type { BatchReady } from "../../node/generated/payloads.js";
+import type { BatchReady } from "../../contract/generated/payloads.js";
 import { assertContract } from "../helpers/contract.js";
 import { assertPlayable, countFrames, mkvFiles } from "../helpers/media.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { BatchReady, ClockStatus } from "../../node/generated/payloads.js";
+import type { BatchReady, ClockStatus } from "../../contract/generated/payloads.js";
 import { startAedes } from "../helpers/aedes.js";
 import { startChronyClient, startChronyServer, type Chronyd } from "../helpers/chrony.js";
 import { assertContract } from "../helpers/contract.js";

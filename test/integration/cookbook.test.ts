@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { Reply } from "../../node/generated/payloads.js";
+import type { Reply } from "../../contract/generated/payloads.js";
 import { startChronyClient, startChronyServer, type Chronyd } from "../helpers/chrony.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";

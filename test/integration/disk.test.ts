@@ -4,7 +4,7 @@ import { mkdirSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { readManifest, readManifestLines } from "../../node/batches/manifest.js";
-import type { BatchReady, NodeEvent, NodeState } from "../../node/generated/payloads.js";
+import type { BatchReady, NodeEvent, NodeState } from "../../contract/generated/payloads.js";
 import { withNode } from "../helpers/harness.js";
 import { assertPlayable, countFrames, sha256 } from "../helpers/media.js";
 import { tempDir } from "../helpers/node.js";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
-import type { BatchReady } from "../../node/generated/payloads.js";
+import type { BatchReady } from "../../contract/generated/payloads.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { ROOT as ROOT_DIR, runCli } from "../helpers/node.js";
 import { freePort } from "../helpers/ports.js";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { readManifest } from "../../node/batches/manifest.js";
-import type { BatchReady, NodeEvent, NodeState } from "../../node/generated/payloads.js";
+import type { BatchReady, NodeEvent, NodeState } from "../../contract/generated/payloads.js";
 import { assertContract } from "../helpers/contract.js";
 import { frameNumbers } from "../helpers/fake-camera.js";
 import { startFakeCamera } from "../helpers/fake-camera-process.js";

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { ERROR_CODES } from "../../node/commands/errors.js";
-import type { Reply } from "../../node/generated/payloads.js";
-import { NAME_PATTERN } from "../../node/names.js";
-import { createValidators } from "../../node/schemas.js";
+import { ERROR_CODES } from "../../contract/reply-codes.js";
+import type { Reply } from "../../contract/generated/payloads.js";
+import { NAME_PATTERN } from "../../contract/names.js";
+import { createValidators } from "../../contract/schemas.js";
 import { withNode } from "../helpers/harness.js";
 import { dataDirEntries } from "../helpers/node.js";
 

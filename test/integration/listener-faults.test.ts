@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { NodeEvent } from "../../node/generated/payloads.js";
+import type { NodeEvent } from "../../contract/generated/payloads.js";
 import { withNode } from "../helpers/harness.js";
 import { freePort } from "../helpers/ports.js";
 

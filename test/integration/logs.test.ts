@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { hostname } from "node:os";
 import { describe, it } from "node:test";
-import type { BatchReady, NodeEvent } from "../../node/generated/payloads.js";
+import type { BatchReady, NodeEvent } from "../../contract/generated/payloads.js";
 import { startFakeCamera, type FakeCamera } from "../helpers/fake-camera-process.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { runCli, tempDir, type CliProcess } from "../helpers/node.js";

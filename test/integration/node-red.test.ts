@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { BatchReady, NodeState } from "../../node/generated/payloads.js";
+import type { BatchReady, NodeState } from "../../contract/generated/payloads.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { ROOT, startNode, tempDir, type RunningNode } from "../helpers/node.js";

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { readManifest } from "../../node/batches/manifest.js";
-import type { BatchReady } from "../../node/generated/payloads.js";
+import type { BatchReady } from "../../contract/generated/payloads.js";
 import { startAedes } from "../helpers/aedes.js";
 import { assertContract } from "../helpers/contract.js";
 import { assertPlayable, countFrames, mkvFiles, sha256 } from "../helpers/media.js";

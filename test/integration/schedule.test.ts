@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { BatchReady, NodeState } from "../../node/generated/payloads.js";
+import type { BatchReady, NodeState } from "../../contract/generated/payloads.js";
 import { startAedes } from "../helpers/aedes.js";
 import { assertContract } from "../helpers/contract.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { describe, it } from "node:test";
-import type { BatchReady, NodeEvent } from "../../node/generated/payloads.js";
+import type { BatchReady, NodeEvent } from "../../contract/generated/payloads.js";
 import { startAedes } from "../helpers/aedes.js";
 import { assertContract } from "../helpers/contract.js";
 import { assertPlayable, countFrames } from "../helpers/media.js";

@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { readManifest, readManifestLines } from "../../node/batches/manifest.js";
 import { SESSION_END_FILE } from "../../node/batches/session-files.js";
-import type { BatchReady, NodeEvent } from "../../node/generated/payloads.js";
+import type { BatchReady, NodeEvent } from "../../contract/generated/payloads.js";
 import { withNode } from "../helpers/harness.js";
 import { tempDir } from "../helpers/node.js";
 

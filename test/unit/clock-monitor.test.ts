@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { pino } from "pino";
 import { ClockMonitor, type Timers } from "../../node/clock/monitor.js";
-import type { ClockStatus } from "../../node/generated/payloads.js";
+import type { ClockStatus } from "../../contract/generated/payloads.js";
 
 const TRACKING =
   "7F000001,127.0.0.1,9,1795575132.1,-0.000000405,0.000000022,0.000000153,-0.234,0.002,0.295,0.000005608,0.000000633,0.1,Normal\n";

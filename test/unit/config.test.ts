@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { ConfigError, loadConfig } from "../../node/config.js";
+import { ConfigError, loadConfig } from "../../platform/config/config.js";
 import { tempDir } from "../helpers/node.js";
 
 describe("config", () => {

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseCtlArgs, UsageError } from "../../node/ctl/ctl-args.js";
-import { commandOf } from "../../node/ctl/ctl.js";
-import { addressedNodes, applyMessage, type FleetView } from "../../node/ctl/fleet-view.js";
-import { renderResult, renderWatch, sessionProgress } from "../../node/ctl/render.js";
-import type { NodeState } from "../../node/generated/payloads.js";
-import { createValidators } from "../../node/schemas.js";
+import { parseCtlArgs, UsageError } from "../../ctl/ctl-args.js";
+import { commandOf } from "../../ctl/ctl.js";
+import { addressedNodes, applyMessage, type FleetView } from "../../ctl/fleet-view.js";
+import { renderResult, renderWatch, sessionProgress } from "../../ctl/render.js";
+import type { NodeState } from "../../contract/generated/payloads.js";
+import { createValidators } from "../../contract/schemas.js";
 
 const validators = createValidators();
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { fleetCsvRow, fleetStats } from "../../node/fleet/fleet-stats.js";
-import type { ClockStatus } from "../../node/generated/payloads.js";
+import { fleetCsvRow, fleetStats } from "../../monitor/fleet-stats.js";
+import type { ClockStatus } from "../../contract/generated/payloads.js";
 
 const clock = (
   node: string,

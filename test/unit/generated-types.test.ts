@@ -3,13 +3,13 @@ import { copyFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import path from "node:path";
 import { describe, it } from "node:test";
 import { generateTypes, generatedFile } from "../../scripts/gen-types.js";
-import { ERROR_CODES } from "../../node/commands/errors.js";
+import { ERROR_CODES } from "../../contract/reply-codes.js";
 import { ROOT, tempDir } from "../helpers/node.js";
 
 const SCHEMAS_DIR = path.join(ROOT, "schemas");
 
 describe("schemas are the single source of truth", () => {
-  it("node/generated/payloads.ts is what the schemas generate (run npm run gen:types)", async () => {
+  it("contract/generated/payloads.ts is what the schemas generate (run npm run gen:types)", async () => {
     assert.equal(readFileSync(generatedFile, "utf8"), await generateTypes());
   });
 

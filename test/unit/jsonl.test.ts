@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { appendJsonLine, JsonLinesFile, parseJsonLines, readJsonLines } from "../../node/batches/jsonl.js";
+import {
+  appendJsonLine,
+  JsonLinesFile,
+  parseJsonLines,
+  readJsonLines,
+} from "../../platform/durable/jsonl.js";
 import { readManifestLines } from "../../node/batches/manifest.js";
 import { tempDir } from "../helpers/node.js";
 

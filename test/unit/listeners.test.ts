@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
 import { pino } from "pino";
-import { callSafely, Listeners } from "../../node/listeners.js";
+import { callSafely, Listeners } from "../../platform/listeners.js";
 
 function capture() {
   const lines: Record<string, unknown>[] = [];

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { hostname } from "node:os";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
-import { createLogger } from "../../node/log.js";
+import { createLogger } from "../../platform/log.js";
 
 describe("createLogger", () => {
   it("puts pid, hostname and the bindings on every line, serializes err with its stack, strips secrets", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseCommand } from "../../node/commands/parse.js";
-import { createValidators } from "../../node/schemas.js";
+import { createValidators } from "../../contract/schemas.js";
 
 const v = createValidators();
 const parse = (p: string | Buffer) => parseCommand(Buffer.isBuffer(p) ? p : Buffer.from(p), v, 1024);

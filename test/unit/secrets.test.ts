@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { configSecrets, redactor, redactUrl, urlSecrets } from "../../node/secrets.js";
+import { configSecrets, redactor, redactUrl, urlSecrets } from "../../platform/secrets.js";
 
 describe("secrets: pure redaction", () => {
   it("drops URL user info, keeps scheme, host, port and path", () => {

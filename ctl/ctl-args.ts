@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
-import type { SecuritySettings } from "../mqtt/client-security.js";
-import { isName, isTarget, RESERVED_NAMES } from "../names.js";
+import type { SecuritySettings } from "../platform/mqtt/client-security.js";
+import { isName, isTarget, RESERVED_NAMES } from "../contract/names.js";
 
 export type CtlCommand = "start" | "stop" | "status" | "watch";
 export const CTL_COMMANDS: readonly CtlCommand[] = ["start", "stop", "status", "watch"];

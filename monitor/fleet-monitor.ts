@@ -1,12 +1,12 @@
 import { appendFile, mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
-import type { ClientSecurity } from "../mqtt/client-security.js";
-import type { ClockStatus, NodeState } from "../generated/payloads.js";
-import { MqttConnection } from "../mqtt/connection.js";
-import { FLEET, isName, isReserved } from "../names.js";
-import { redactUrl } from "../secrets.js";
-import type { Validators } from "../schemas.js";
+import type { ClientSecurity } from "../platform/mqtt/client-security.js";
+import type { ClockStatus, NodeState } from "../contract/generated/payloads.js";
+import { MqttConnection } from "../platform/mqtt/connection.js";
+import { FLEET, isName, isReserved } from "../contract/names.js";
+import { redactUrl } from "../platform/secrets.js";
+import type { Validators } from "../contract/schemas.js";
 import { FLEET_CSV_HEADER, fleetCsvRow, fleetStats } from "./fleet-stats.js";
 
 export interface FleetMonitorOptions {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { MqttClient } from "mqtt";
-import type { Command, NodeState, Reply } from "../generated/payloads.js";
-import type { Validators } from "../schemas.js";
+import type { Command, NodeState, Reply } from "../contract/generated/payloads.js";
+import type { Validators } from "../contract/schemas.js";
 import { addressedNodes, applyMessage, fleetTopics, type Addressed, type FleetView } from "./fleet-view.js";
 
 /** One line of the answer table: a node's reply, or the reason it has none. */

@@ -1,6 +1,6 @@
 import convict from "convict";
 import { mqttSchema } from "./config-schema-mqtt.js";
-import { assertName as name } from "./names.js";
+import { assertName as name } from "../../contract/names.js";
 
 // The convict schema of every option (flag, LABX_* variable, config-file key) and its formats.
 // Loading, precedence and freezing are in config.ts.

@@ -1,5 +1,5 @@
 import type { MqttClient } from "mqtt";
-import type { Validators } from "../schemas.js";
+import type { Validators } from "../contract/schemas.js";
 import { applyMessage, fleetTopics, type FleetView } from "./fleet-view.js";
 import { renderWatch, watchJson } from "./render.js";
 

@@ -1,4 +1,4 @@
-import { freeBytes as statfsFree } from "./recorder/disk-watch.js";
+import { freeBytes as statfsFree } from "./free-bytes.js";
 
 export interface FreeSpaceOptions {
   dir: string;

@@ -1,13 +1,13 @@
 import { createLogUpdate } from "log-update";
-import type { Command } from "../generated/payloads.js";
-import { clientSecurity, SecurityConfigError } from "../mqtt/client-security.js";
-import type { Validators } from "../schemas.js";
+import type { Command } from "../contract/generated/payloads.js";
+import { clientSecurity, SecurityConfigError } from "../platform/mqtt/client-security.js";
+import type { Validators } from "../contract/schemas.js";
 import { CTL_USAGE, parseCtlArgs, UsageError, type CtlCommand, type CtlOptions } from "./ctl-args.js";
 import { BrokerUnreachableError, connectController } from "./ctl-client.js";
 import { renderResult } from "./render.js";
 import { sendCommand } from "./send-command.js";
 import { watch } from "./watch.js";
-import { redactUrl } from "../secrets.js";
+import { redactUrl } from "../platform/secrets.js";
 
 export interface CtlIo {
   stdout: NodeJS.WriteStream;

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { Config } from "../config.js";
+import type { Config } from "../config/config.js";
 
 /** What a client adds to its connection for an authenticating or TLS broker. */
 export interface ClientSecurity {

@@ -1,5 +1,5 @@
 // Pure topic builders; names are validated elsewhere, so they cannot carry '/', '+' or '#'.
-import { BROADCAST } from "../names.js";
+import { BROADCAST } from "./names.js";
 
 export type NodeLeaf = "reply" | "availability" | "state" | "clock" | "batch" | "event";
 

@@ -1,4 +1,4 @@
-import type { ErrorReply } from "../generated/payloads.js";
+import type { ErrorReply } from "./generated/payloads.js";
 
 export type ErrorCode = ErrorReply["code"];
 

@@ -1,4 +1,4 @@
-import { assertName as name } from "./names.js";
+import { assertName as name } from "../../contract/names.js";
 
 // The MQTT part of the convict schema (config-schema.ts): the broker the node talks to, the embedded
 // broker it can run, and the topics it publishes under. Formats are registered in config-schema.ts.

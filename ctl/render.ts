@@ -1,7 +1,7 @@
 import Table from "cli-table3";
 import cliProgress from "cli-progress";
 import { createColors } from "picocolors";
-import type { NodeState } from "../generated/payloads.js";
+import type { NodeState } from "../contract/generated/payloads.js";
 import type { FleetView, NodeView } from "./fleet-view.js";
 import type { CommandResult } from "./send-command.js";
 

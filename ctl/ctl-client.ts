@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from "mqtt";
-import type { ClientSecurity } from "../mqtt/client-security.js";
+import type { ClientSecurity } from "../platform/mqtt/client-security.js";
 
 export class BrokerUnreachableError extends Error {}
 

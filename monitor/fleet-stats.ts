@@ -1,4 +1,4 @@
-import type { ClockStatus, FleetClock } from "../generated/payloads.js";
+import type { ClockStatus, FleetClock } from "../contract/generated/payloads.js";
 
 /** Pure: the old central server's figures from the nodes' latest clock statuses. */
 export function fleetStats(clocks: readonly ClockStatus[], session: string | null, now: Date): FleetClock {
