@@ -43,8 +43,12 @@ describe("synchronized start with at", () => {
           `${n} end`,
         );
       for (const n of names) {
+        // Three 1 s batches; a frame that lands exactly on at + 3 s may open a fourth (ffmpeg's -t keeps
+        // it), so the count is not what the contract promises: aligned, contiguous starts are.
         const batches = rec.jsonOn<BatchReady>(`labx/${n}/batch`);
-        assert.equal(batches.length, 3, n);
+        assert.ok(batches.length >= 3, `${n}: ${batches.length} batches`);
+        for (let k = 1; k < batches.length; k++) assert.equal(batches[k]!.start, batches[k - 1]!.end, n);
+        assert.equal(batches.at(-1)!.last, true);
         const first = us(batches[0]!.start) - atMs * 1000;
         assert.ok(first >= 0 && first < PERIOD_US, `${n}: first frame ${first} µs after at`);
         batches.forEach((b, k) => {
