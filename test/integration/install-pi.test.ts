@@ -8,18 +8,17 @@ import { ROOT, tempDir } from "../helpers/node.js";
 
 const has = (cmd: string): boolean => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
 const install = (root: string, args: string[]) =>
-  spawnSync("bash", [path.join(ROOT, "scripts", "install-pi.sh"), "--root", root, ...args], {
+  spawnSync("bash", [path.join(ROOT, "deploy", "pi", "install-pi.sh"), "--root", root, ...args], {
     encoding: "utf8",
   });
 
 const shellScripts = [
   ".ci/run",
-  ...readdirSync(path.join(ROOT, "scripts"))
-    .filter((f) => f.endsWith(".sh"))
-    .map((f) => `scripts/${f}`),
-  ...readdirSync(path.join(ROOT, "docker"))
-    .filter((f) => f.endsWith(".sh"))
-    .map((f) => `docker/${f}`),
+  ...["scripts", "scripts/interop", "docker", "deploy/pi"].flatMap((dir) =>
+    readdirSync(path.join(ROOT, dir))
+      .filter((f) => f.endsWith(".sh"))
+      .map((f) => `${dir}/${f}`),
+  ),
 ];
 
 describe("on a Pi: systemd unit and install-pi.sh", () => {
@@ -27,7 +26,7 @@ describe("on a Pi: systemd unit and install-pi.sh", () => {
     "every shell script passes shellcheck",
     { skip: has("shellcheck") ? false : "shellcheck is not installed" },
     () => {
-      assert.ok(shellScripts.includes("scripts/install-pi.sh"));
+      assert.ok(shellScripts.includes("deploy/pi/install-pi.sh"));
       const r = spawnSync("shellcheck", shellScripts, { cwd: ROOT, encoding: "utf8" });
       assert.equal(r.status, 0, r.stdout + r.stderr);
     },
@@ -37,17 +36,13 @@ describe("on a Pi: systemd unit and install-pi.sh", () => {
     "the unit passes systemd-analyze verify without a warning",
     { skip: has("systemd-analyze") ? false : "systemd-analyze is not installed" },
     () => {
-      const r = spawnSync(
-        "systemd-analyze",
-        ["verify", path.join(ROOT, "scripts", "systemd", "labx.service")],
-        {
-          encoding: "utf8",
-        },
-      );
+      const r = spawnSync("systemd-analyze", ["verify", path.join(ROOT, "deploy", "pi", "labx.service")], {
+        encoding: "utf8",
+      });
       assert.equal(r.status, 0, r.stderr);
       // verify exits 0 on values it ignores (a misspelt Restart=), so its warnings count too.
       assert.equal(r.stderr.trim(), "");
-      const unit = readFileSync(path.join(ROOT, "scripts", "systemd", "labx.service"), "utf8");
+      const unit = readFileSync(path.join(ROOT, "deploy", "pi", "labx.service"), "utf8");
       for (const line of [
         "Restart=on-failure",
         "User=labx",

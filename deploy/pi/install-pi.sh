@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs labx on a Raspberry Pi (Raspberry Pi OS / Debian bookworm) as a systemd service.
 #
-#   sudo scripts/install-pi.sh --sbc-id SBC001 --broker-url mqtt://lab-server:1883 \
+#   sudo deploy/pi/install-pi.sh --sbc-id SBC001 --broker-url mqtt://lab-server:1883 \
 #        --local-ntp 192.168.68.126 --local-ntp 192.168.68.158
 #
 # What it does, in order: apt-get installs ffmpeg and chrony; writes a chrony sources file that
@@ -13,7 +13,7 @@ set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-usage: sudo scripts/install-pi.sh [options]
+usage: sudo deploy/pi/install-pi.sh [options]
   --sbc-id ID          this node's id (default: the hostname, if it is a valid id)
   --groups A,B         groups it also answers to
   --broker-url URL     the lab's MQTT broker (default mqtt://127.0.0.1:1883)
@@ -65,7 +65,7 @@ for g in "${group_list[@]}"; do is_name "$g" || die "--groups: \"$g\" is not a v
 for h in "${local_ntp[@]}" "${ntp[@]}"; do is_host "$h" || die "\"$h\" is not a host name or address"; done
 [ -n "$root" ] || [ "$(id -u)" = 0 ] || die "run as root (sudo), or give --root DIR"
 
-src="$(cd "$(dirname "$0")/.." && pwd)"
+src="$(cd "$(dirname "$0")/../.." && pwd)"
 etc="$root/etc"
 opt="$root/opt/labx"
 step() { echo "install-pi: $*"; }
@@ -84,7 +84,7 @@ major="$(node -p 'process.versions.node.split(".")[0]')"
 step "writing chrony sources ($(( ${#local_ntp[@]} )) local, ${#ntp[@]} fallback)"
 mkdir -p "$etc/chrony/sources.d"
 {
-  echo "# Written by labx scripts/install-pi.sh. Local GPS/PPS servers are preferred and polled every 16 s;"
+  echo "# Written by labx deploy/pi/install-pi.sh. Local GPS/PPS servers are preferred and polled every 16 s;"
   echo "# the public servers are the fallback. Check with: chronyc sources -v; chronyc tracking"
   for h in "${local_ntp[@]}"; do echo "server $h iburst prefer minpoll 4 maxpoll 4"; done
   for h in "${ntp[@]}"; do echo "server $h iburst minpoll 4 maxpoll 6"; done
@@ -128,7 +128,7 @@ fi
 
 # 5. The service. A data directory outside /var/lib/labx must be made writable to the sandboxed unit.
 mkdir -p "$etc/systemd/system"
-install -m 0644 "$src/scripts/systemd/labx.service" "$etc/systemd/system/labx.service"
+install -m 0644 "$src/deploy/pi/labx.service" "$etc/systemd/system/labx.service"
 if [[ "$data_dir" != /var/lib/labx/* ]]; then
   mkdir -p "$etc/systemd/system/labx.service.d"
   printf '[Service]\nReadWritePaths=%s\n' "$data_dir" >"$etc/systemd/system/labx.service.d/data-dir.conf"
