@@ -2,7 +2,18 @@ import type { IPublishPacket } from "mqtt";
 import type { Logger } from "pino";
 import type { Command, NodeState, Reply } from "../../contract/generated/payloads.js";
 import type { Validators } from "../../contract/schemas.js";
-import { CommandError } from "../../contract/reply-codes.js";
+import type { ErrorCode } from "../../contract/reply-codes.js";
+import { SessionError, type SessionRefusal } from "../recorder/session-errors.js";
+
+/** The recorder's refusals as the contract's reply codes (docs/errors.md). */
+const REPLY_CODE: Readonly<Record<SessionRefusal, ErrorCode>> = {
+  already_active: "ALREADY_RECORDING",
+  not_active: "NOT_RECORDING",
+  bad_schedule: "BAD_SCHEDULE",
+  session_exists: "SESSION_EXISTS",
+  disk_full: "DISK_FULL",
+  camera_unavailable: "CAMERA_UNAVAILABLE",
+};
 import { parseCommand } from "./parse.js";
 
 export type Handler<C extends Command = Command> = (command: C) => Promise<NodeState>;
@@ -53,9 +64,10 @@ export class CommandRouter {
       const state = await handler(command);
       return { id, cmd: command.cmd, node, ok: true, session: state.session, state };
     } catch (err) {
-      if (err instanceof CommandError) {
-        this.opts.log.info({ code: err.code, id, cmd: command.cmd, reason: err.message }, "command refused");
-        return { id, cmd: command.cmd, node, ok: false, code: err.code, message: err.message };
+      if (err instanceof SessionError) {
+        const code = REPLY_CODE[err.reason];
+        this.opts.log.info({ code, id, cmd: command.cmd, reason: err.message }, "command refused");
+        return { id, cmd: command.cmd, node, ok: false, code, message: err.message };
       }
       this.opts.log.error({ err, id, cmd: command.cmd }, "command failed");
       return {

@@ -2,7 +2,6 @@ import type { Logger } from "pino";
 import type { Config } from "../../platform/config/config.js";
 import type { BatchReady, NodeEvent, NodeState, StartCommand } from "../../contract/generated/payloads.js";
 import { generatedSessionName, sessionDir } from "../batches/paths.js";
-import { CommandError } from "../../contract/reply-codes.js";
 import { redactUrl } from "../../platform/secrets.js";
 import { checkCamera, checkDisk, checkSessionFree, scheduleFrom } from "./start-checks.js";
 import type { SpawnFn } from "./ffmpeg-process.js";
@@ -10,6 +9,7 @@ import { DEFAULT_RESTART_POLICY } from "./restart-policy.js";
 import { DiskWatch } from "./disk-watch.js";
 import { freeBytes } from "../../platform/disk/free-bytes.js";
 import { Recording } from "./recording.js";
+import { SessionError } from "./session-errors.js";
 import { diskLowEvent } from "./recording-events.js";
 import { callSafely, Listeners } from "../../platform/listeners.js";
 import { CameraUnavailableError, type RecordingResult } from "./recording-types.js";
@@ -90,9 +90,9 @@ export class RecorderController {
 
   async start(cmd: Omit<StartCommand, "cmd" | "id">): Promise<NodeState> {
     if (this.status === "scheduled" || this.status === "recording" || this.status === "stopping")
-      throw new CommandError("ALREADY_RECORDING", `already ${this.status} session ${this.session}`);
+      throw new SessionError("already_active", `already ${this.status} session ${this.session}`);
     // Claimed before the first await: a second start arriving during the disk check must not pass too.
-    if (this.claimed) throw new CommandError("ALREADY_RECORDING", "another start is being prepared");
+    if (this.claimed) throw new SessionError("already_active", "another start is being prepared");
     this.claimed = true;
     try {
       return await this.prepare(cmd);
@@ -187,7 +187,7 @@ export class RecorderController {
       this.session = null;
       this.scheduledAt = null;
       this.set("idle");
-      if (err instanceof CameraUnavailableError) throw new CommandError("CAMERA_UNAVAILABLE", err.message);
+      if (err instanceof CameraUnavailableError) throw new SessionError("camera_unavailable", err.message);
       throw err;
     }
     this.scheduledAt = null;
@@ -290,7 +290,7 @@ export class RecorderController {
     }
     const recording = this.recording;
     if (!recording || (this.status !== "recording" && this.status !== "stopping"))
-      throw new CommandError("NOT_RECORDING", "no session is recording");
+      throw new SessionError("not_active", "no session is recording");
     const session = this.session;
     this.set("stopping");
     await recording.stop();

@@ -1,11 +1,11 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { MANIFEST_NAME } from "../batches/manifest.js";
-import { CommandError } from "../../contract/reply-codes.js";
+import { SessionError } from "./session-errors.js";
 import { cameraKind } from "./ffmpeg-args.js";
 
-// What a start command must pass before anything is spawned: each check throws the CommandError its
-// reply carries.
+// What a start command must pass before anything is spawned: each check throws the SessionError that
+// says why not (the command layer turns it into a reply code).
 
 const MAX_SCHEDULE_AHEAD_MS = 24 * 3600 * 1000;
 
@@ -14,17 +14,17 @@ export function scheduleFrom(at: string | number | undefined, now: Date): Date |
   if (at === undefined) return null;
   const when = typeof at === "number" ? new Date(at * 1000) : new Date(at);
   const ahead = when.getTime() - now.getTime();
-  if (Number.isNaN(ahead)) throw new CommandError("BAD_SCHEDULE", `at ${String(at)} is not a time`);
-  if (ahead < 0) throw new CommandError("BAD_SCHEDULE", `at ${when.toISOString()} is in the past`);
+  if (Number.isNaN(ahead)) throw new SessionError("bad_schedule", `at ${String(at)} is not a time`);
+  if (ahead < 0) throw new SessionError("bad_schedule", `at ${when.toISOString()} is in the past`);
   if (ahead > MAX_SCHEDULE_AHEAD_MS)
-    throw new CommandError("BAD_SCHEDULE", `at ${when.toISOString()} is more than 24 h ahead`);
+    throw new SessionError("bad_schedule", `at ${when.toISOString()} is more than 24 h ahead`);
   return when;
 }
 
 /** A session name is used once per node: a folder with a manifest already holds its batches. */
 export function checkSessionFree(dir: string, session: string, node: string): void {
   if (existsSync(path.join(dir, MANIFEST_NAME)))
-    throw new CommandError("SESSION_EXISTS", `session ${session} already has batches on ${node}`);
+    throw new SessionError("session_exists", `session ${session} already has batches on ${node}`);
 }
 
 export async function checkDisk(
@@ -34,8 +34,8 @@ export async function checkDisk(
 ): Promise<void> {
   const free = await freeBytes(dataDir);
   if (free < minFreeMb * 1024 * 1024)
-    throw new CommandError(
-      "DISK_FULL",
+    throw new SessionError(
+      "disk_full",
       `${Math.floor(free / 1048576)} MiB free in ${dataDir}, need ${minFreeMb} MiB`,
     );
 }
@@ -48,5 +48,5 @@ export function checkCamera(camera: string): void {
   } catch {
     // fall through
   }
-  throw new CommandError("CAMERA_UNAVAILABLE", `${camera} is not a video device`);
+  throw new SessionError("camera_unavailable", `${camera} is not a video device`);
 }
