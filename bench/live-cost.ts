@@ -7,9 +7,9 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { hashFile } from "../node/batches/hash.js";
-import { readManifest } from "../node/batches/manifest.js";
-import { buildFfmpegArgs } from "../node/recorder/ffmpeg-args.js";
+import { hashFile } from "../node/store/hash.js";
+import { readManifest } from "../node/store/manifest.js";
+import { buildFfmpegArgs } from "../node/ffmpeg/ffmpeg-args.js";
 import { writeSection } from "./doc.js";
 import { freePort, sleep, labxNodeArgs } from "./util.js";
 

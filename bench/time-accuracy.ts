@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import mqtt from "mqtt";
-import { readManifest } from "../node/batches/manifest.js";
+import { readManifest } from "../node/store/manifest.js";
 import type { BatchReady } from "../contract/generated/payloads.js";
 import { frameNumbers } from "../test/helpers/fake-camera.js";
 import { writeSection } from "./doc.js";

@@ -4,8 +4,8 @@
 import { ConfigError, configSchema, loadConfig, type Config } from "../platform/config/config.js";
 import { createLogger } from "../platform/log.js";
 import { LabxNode } from "./labx-node.js";
-import { resolveFfmpeg, FfmpegNotFoundError } from "./recorder/ffmpeg-path.js";
-import { resolveLauncher } from "./recorder/launcher.js";
+import { resolveFfmpeg, FfmpegNotFoundError } from "./ffmpeg/ffmpeg-path.js";
+import { resolveLauncher } from "./ffmpeg/launcher.js";
 import { createValidators } from "../contract/schemas.js";
 import { AuthFileError } from "../broker/auth-file.js";
 import { BrokerConfigError, brokerOptions } from "../broker/broker-config.js";

@@ -11,18 +11,18 @@ import { MqttConnection } from "../platform/mqtt/connection.js";
 import { clientSecurity } from "../platform/mqtt/client-security.js";
 import { commandTopics, nodeTopic, type NodeLeaf } from "../contract/topics.js";
 import { Outbox } from "./outbox/outbox.js";
-import { Retention } from "./batches/retention.js";
+import { Retention } from "./store/retention.js";
 import { FreeSpace } from "../platform/disk/free-space.js";
 import { HaDiscovery } from "./homeassistant/ha-discovery.js";
 import { labxVersion } from "../platform/version.js";
-import { RecorderController } from "./recorder/controller.js";
-import type { SpawnFn } from "./recorder/ffmpeg-process.js";
-import type { RecordingResult } from "./recorder/recording-types.js";
-import { recoverSessions } from "./recorder/recovery.js";
+import { SessionController } from "./session/session-controller.js";
+import type { SpawnFn } from "./ffmpeg/ffmpeg-process.js";
+import type { RecordingResult } from "./session/recording-types.js";
+import { recoverSessions } from "./store/recovery.js";
 import type { Validators } from "../contract/schemas.js";
 import { configSecrets, redactor, type Redact } from "../platform/secrets.js";
 import { callSafely } from "../platform/listeners.js";
-import { isNoSpace } from "./recorder/recording-events.js";
+import { isNoSpace } from "./session/recording-events.js";
 
 /** The outbox journal's folder in the data directory (a name no session can take). */
 export const OUTBOX_DIR = ".labx";
@@ -45,7 +45,7 @@ export interface NodeDeps {
  */
 export class LabxNode {
   private readonly connection: MqttConnection;
-  private readonly controller: RecorderController;
+  private readonly controller: SessionController;
   private readonly router: CommandRouter;
   private readonly outbox: Outbox;
   private readonly retention: Retention;
@@ -132,7 +132,7 @@ export class LabxNode {
           publishEvent,
           now: deps.now,
         });
-    this.controller = new RecorderController(config, {
+    this.controller = new SessionController(config, {
       log: deps.log.child({ module: "recorder" }),
       ffmpegPath: deps.ffmpegPath,
       launcher: deps.launcher,

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { Command, NodeState, Reply } from "../../contract/generated/payloads.js";
 import type { Validators } from "../../contract/schemas.js";
 import type { ErrorCode } from "../../contract/reply-codes.js";
-import { SessionError, type SessionRefusal } from "../recorder/session-errors.js";
+import { SessionError, type SessionRefusal } from "../session/session-errors.js";
 
 /** The recorder's refusals as the contract's reply codes (docs/errors.md). */
 const REPLY_CODE: Readonly<Record<SessionRefusal, ErrorCode>> = {

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { loadConfig, type Config } from "../../platform/config/config.js";
 import { LabxNode, OUTBOX_DIR } from "../../node/labx-node.js";
-import { resolveLauncher } from "../../node/recorder/launcher.js";
+import { resolveLauncher } from "../../node/ffmpeg/launcher.js";
 import { createValidators, type Validators } from "../../contract/schemas.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");

@@ -3,11 +3,11 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { pino } from "pino";
-import { batchFileName, batchFilePattern } from "../../node/batches/paths.js";
-import type { AssembledBatch } from "../../node/recorder/batch-assembler.js";
-import { buildFfmpegArgs } from "../../node/recorder/ffmpeg-args.js";
-import { FfmpegRun } from "../../node/recorder/ffmpeg-run.js";
-import { resolveLauncher } from "../../node/recorder/launcher.js";
+import { batchFileName, batchFilePattern } from "../../node/store/paths.js";
+import type { AssembledBatch } from "../../node/ffmpeg/batch-assembler.js";
+import { buildFfmpegArgs } from "../../node/ffmpeg/ffmpeg-args.js";
+import { FfmpegRun } from "../../node/ffmpeg/ffmpeg-run.js";
+import { resolveLauncher } from "../../node/ffmpeg/launcher.js";
 import { FFMPEG, tempDir } from "../helpers/node.js";
 
 // A session 27.8 hours into 1 s batches: the real ffmpeg with the node's own arguments, started at

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { existsSync } from "node:fs";
-import { readManifest } from "../../node/batches/manifest.js";
+import { readManifest } from "../../node/store/manifest.js";
 import type { BatchReady } from "../../contract/generated/payloads.js";
 import { assertContract } from "../helpers/contract.js";
 import { assertPlayable, countFrames, mkvFiles } from "../helpers/media.js";

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { readManifest } from "../../node/batches/manifest.js";
+import { readManifest } from "../../node/store/manifest.js";
 import type { BatchReady, NodeEvent, NodeState } from "../../contract/generated/payloads.js";
 import { assertContract } from "../helpers/contract.js";
 import { frameNumbers } from "../helpers/fake-camera.js";
@@ -11,7 +11,7 @@ import { startFakeCamera } from "../helpers/fake-camera-process.js";
 import { withNode } from "../helpers/harness.js";
 import { assertPlayable, countFrames } from "../helpers/media.js";
 import { processesIn } from "../helpers/processes.js";
-import { resolveFfmpeg } from "../../node/recorder/ffmpeg-path.js";
+import { resolveFfmpeg } from "../../node/ffmpeg/ffmpeg-path.js";
 
 const FPS = 30;
 const isoUs = (s: string): number => {

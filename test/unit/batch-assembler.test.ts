@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { BatchAssembler } from "../../node/recorder/batch-assembler.js";
-import { parseStdoutLine } from "../../node/recorder/ffmpeg-output.js";
+import { BatchAssembler } from "../../node/ffmpeg/batch-assembler.js";
+import { parseStdoutLine } from "../../node/ffmpeg/ffmpeg-output.js";
 
 const frame = (pts: number) => parseStdoutLine(`0, ${pts}, ${pts}, 33333, 20000, 0x0, S=1, 8`);
 const seg = (n: number, s: number, e: number) =>

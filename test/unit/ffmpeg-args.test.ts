@@ -6,7 +6,7 @@ import {
   displayArgs,
   resolveCodec,
   type RecorderArgs,
-} from "../../node/recorder/ffmpeg-args.js";
+} from "../../node/ffmpeg/ffmpeg-args.js";
 
 const base: RecorderArgs = {
   camera: "synthetic",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseInputStart, parseStderrLine, parseStdoutLine } from "../../node/recorder/ffmpeg-output.js";
+import { parseInputStart, parseStderrLine, parseStdoutLine } from "../../node/ffmpeg/ffmpeg-output.js";
 
 describe("ffmpeg output parsers", () => {
   it("reads framecrc lines (pts in time-base ticks), segment list lines and the time base", () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { chmodSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { resolveFfmpeg } from "../../node/recorder/ffmpeg-path.js";
+import { resolveFfmpeg } from "../../node/ffmpeg/ffmpeg-path.js";
 import { tempDir } from "../helpers/node.js";
 
 describe("resolveFfmpeg", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { renderSidecar, sidecarName } from "../../node/batches/frames-sidecar.js";
+import { renderSidecar, sidecarName } from "../../node/store/frames-sidecar.js";
 
 describe("frames sidecar", () => {
   it("names it beside its batch", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { resolveLauncher } from "../../node/recorder/launcher.js";
+import { resolveLauncher } from "../../node/ffmpeg/launcher.js";
 
 describe("resolveLauncher", () => {
   it("uses setpriv --pdeathsig TERM where it works (it does on this machine)", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { countFrames, repairArgs } from "../../node/recorder/repair.js";
-import { DEFAULT_RESTART_POLICY, ranItsCourse, restartDelay } from "../../node/recorder/restart-policy.js";
+import { countFrames, repairArgs } from "../../node/store/repair.js";
+import { DEFAULT_RESTART_POLICY, ranItsCourse, restartDelay } from "../../node/session/restart-policy.js";
 
 describe("restart policy", () => {
   it("backs off 0.5, 1, 2, 4, 8 s and gives up after more than maxFailures within the window", () => {

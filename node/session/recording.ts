@@ -1,18 +1,18 @@
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import { batchFileName, batchFilePattern } from "../batches/paths.js";
+import { batchFileName, batchFilePattern } from "../store/paths.js";
 import {
   appendAttempt,
   ATTEMPTS_FILE,
   SESSION_END_FILE,
   timelineFile,
   writeSessionEnd,
-} from "../batches/session-files.js";
-import type { AssembledBatch } from "./batch-assembler.js";
-import { BatchFinalizer } from "./batch-finalizer.js";
-import { buildFfmpegArgs, displayArgs } from "./ffmpeg-args.js";
-import type { Exit } from "./ffmpeg-process.js";
-import { FfmpegRun } from "./ffmpeg-run.js";
+} from "../store/session-files.js";
+import type { AssembledBatch } from "../ffmpeg/batch-assembler.js";
+import { BatchFinalizer } from "../store/batch-finalizer.js";
+import { buildFfmpegArgs, displayArgs } from "../ffmpeg/ffmpeg-args.js";
+import type { Exit } from "../ffmpeg/ffmpeg-process.js";
+import { FfmpegRun } from "../ffmpeg/ffmpeg-run.js";
 import { redactUrl } from "../../platform/secrets.js";
 import { diskFullEvent, endError, gapEvent, isNoSpace, restartedEvent } from "./recording-events.js";
 import { DEFAULT_RESTART_POLICY, ranItsCourse, restartDelay } from "./restart-policy.js";

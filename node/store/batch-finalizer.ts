@@ -1,11 +1,11 @@
 import path from "node:path";
 import type { Logger } from "pino";
 import type { BatchReady } from "../../contract/generated/payloads.js";
-import { hashFile } from "../batches/hash.js";
-import { renderSidecar, sidecarName, writeSidecar } from "../batches/frames-sidecar.js";
-import { Manifest } from "../batches/manifest.js";
-import { isoMicros } from "../batches/paths.js";
-import type { AssembledBatch } from "./batch-assembler.js";
+import { hashFile } from "./hash.js";
+import { renderSidecar, sidecarName, writeSidecar } from "./frames-sidecar.js";
+import { Manifest } from "./manifest.js";
+import { isoMicros } from "./paths.js";
+import type { AssembledBatch } from "../ffmpeg/batch-assembler.js";
 import { repairBatch } from "./repair.js";
 
 export interface FinalizerOptions {

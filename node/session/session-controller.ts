@@ -1,10 +1,10 @@
 import type { Logger } from "pino";
 import type { Config } from "../../platform/config/config.js";
 import type { BatchReady, NodeEvent, NodeState, StartCommand } from "../../contract/generated/payloads.js";
-import { generatedSessionName, sessionDir } from "../batches/paths.js";
+import { generatedSessionName, sessionDir } from "../store/paths.js";
 import { redactUrl } from "../../platform/secrets.js";
 import { checkCamera, checkDisk, checkSessionFree, scheduleFrom } from "./start-checks.js";
-import type { SpawnFn } from "./ffmpeg-process.js";
+import type { SpawnFn } from "../ffmpeg/ffmpeg-process.js";
 import { DEFAULT_RESTART_POLICY } from "./restart-policy.js";
 import { DiskWatch } from "./disk-watch.js";
 import { freeBytes } from "../../platform/disk/free-bytes.js";
@@ -34,7 +34,7 @@ const SCHEDULE_LEAD_MS = 2000;
  * The node's recording state machine: idle → scheduled → recording → stopping → idle (or error).
  * One session at a time; every transition publishes the retained state.
  */
-export class RecorderController {
+export class SessionController {
   private status: NodeState["state"] = "idle";
   private session: string | null = null;
   private recording: Recording | null = null;

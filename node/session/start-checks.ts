@@ -1,8 +1,8 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
-import { MANIFEST_NAME } from "../batches/manifest.js";
+import { MANIFEST_NAME } from "../store/manifest.js";
 import { SessionError } from "./session-errors.js";
-import { cameraKind } from "./ffmpeg-args.js";
+import { cameraKind } from "../ffmpeg/ffmpeg-args.js";
 
 // What a start command must pass before anything is spawned: each check throws the SessionError that
 // says why not (the command layer turns it into a reply code).

@@ -2,19 +2,19 @@ import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from "n
 import path from "node:path";
 import type { Logger } from "pino";
 import type { BatchReady, NodeEvent } from "../../contract/generated/payloads.js";
-import { MANIFEST_NAME, readManifest } from "../batches/manifest.js";
-import { batchFileName, sessionDir } from "../batches/paths.js";
+import { MANIFEST_NAME, readManifest } from "./manifest.js";
+import { batchFileName, sessionDir } from "./paths.js";
 import {
   readAttempts,
   sessionEnded,
   TIMELINE_FILE,
   writeSessionEnd,
   type AttemptRecord,
-} from "../batches/session-files.js";
+} from "./session-files.js";
 import { isName } from "../../contract/names.js";
-import { BatchAssembler, type AssembledBatch } from "./batch-assembler.js";
+import { BatchAssembler, type AssembledBatch } from "../ffmpeg/batch-assembler.js";
 import { BatchFinalizer } from "./batch-finalizer.js";
-import { parseStdoutLine } from "./ffmpeg-output.js";
+import { parseStdoutLine } from "../ffmpeg/ffmpeg-output.js";
 
 export interface RecoveryDeps {
   dataDir: string;

@@ -1,8 +1,8 @@
 // What a Recording (recording.ts) is given and what it ends with.
 import type { Logger } from "pino";
 import type { BatchReady } from "../../contract/generated/payloads.js";
-import type { RecorderArgs } from "./ffmpeg-args.js";
-import type { Exit, SpawnFn } from "./ffmpeg-process.js";
+import type { RecorderArgs } from "../ffmpeg/ffmpeg-args.js";
+import type { Exit, SpawnFn } from "../ffmpeg/ffmpeg-process.js";
 import type { RecordingEvent } from "./recording-events.js";
 import type { RestartPolicy } from "./restart-policy.js";
 

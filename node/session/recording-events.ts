@@ -1,4 +1,4 @@
-import { isoMicros } from "../batches/paths.js";
+import { isoMicros } from "../store/paths.js";
 import type { NodeEvent } from "../../contract/generated/payloads.js";
 
 /** An event of a session, before the controller adds node, session and time. */
