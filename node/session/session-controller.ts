@@ -43,8 +43,11 @@ export class SessionController {
   private batchDuration: number;
   private duration: number | null = null;
   private lastError: string | null = null;
-  /** An immediate start waiting for its first frame: a stop waits for it, so the start is not failed by it. */
-  private starting: Promise<unknown> | null = null;
+  /**
+   * A start being prepared: its checks, then (immediate start) its first frame. A stop waits for it,
+   * so the start is answered first and is not failed by the stop, whichever step it is at.
+   */
+  private preparing: Promise<unknown> | null = null;
   /** The pending scheduled start; stop() marks it cancelled, so its aborted ffmpeg is no failure. */
   private schedule: { cancelled: boolean } | null = null;
   private claimed = false;
@@ -94,10 +97,13 @@ export class SessionController {
     // Claimed before the first await: a second start arriving during the disk check must not pass too.
     if (this.claimed) throw new SessionError("already_active", "another start is being prepared");
     this.claimed = true;
+    const prepared = this.prepare(cmd);
+    this.preparing = prepared.catch(() => undefined);
     try {
-      return await this.prepare(cmd);
+      return await prepared;
     } finally {
       this.claimed = false;
+      this.preparing = null;
     }
   }
 
@@ -178,10 +184,8 @@ export class SessionController {
     this.recording = recording;
     // A scheduled session stays `scheduled` until its first frame at or after `at`.
     if (!alignToUs) this.set("recording");
-    const started = recording.start();
-    if (!alignToUs) this.starting = started.catch(() => undefined);
     try {
-      await started.finally(() => (this.starting = null));
+      await recording.start();
     } catch (err) {
       this.recording = null;
       this.session = null;
@@ -270,6 +274,8 @@ export class SessionController {
 
   /** Cancels a scheduled start, or finalizes the running session; resolves when all batches are out. */
   async stop(): Promise<NodeState> {
+    // A stop during start-up takes effect once the start is answered: start ok, then stop ends it.
+    if (this.preparing) await this.preparing;
     if (this.status === "scheduled") {
       if (this.scheduleTimer) clearTimeout(this.scheduleTimer);
       this.scheduleTimer = null;
@@ -282,11 +288,6 @@ export class SessionController {
       this.session = null;
       this.set("idle");
       return this.state;
-    }
-    // A stop during start-up takes effect once the first frame is in: start answers ok, stop ends it.
-    if (this.starting) {
-      await this.starting;
-      this.starting = null;
     }
     const recording = this.recording;
     if (!recording || (this.status !== "recording" && this.status !== "stopping"))
