@@ -8,12 +8,12 @@ import { ROOT } from "../helpers/node.js";
 // into a file of the named folder, linted with the project's own eslint.config.js.
 const CASES: [string, string, boolean][] = [
   ["platform/x.ts", "../node/labx-node.js", false],
-  ["platform/mqtt/x.ts", "../../node/recorder/recording.js", false],
+  ["platform/mqtt/x.ts", "../../node/session/recording.js", false],
   ["contract/x.ts", "../platform/log.js", false],
   ["broker/x.ts", "../node/labx-node.js", false],
   ["ctl/x.ts", "../monitor/fleet-monitor.js", false],
   ["monitor/x.ts", "../ctl/ctl.js", false],
-  ["node/recorder/x.ts", "../../ctl/ctl.js", false],
+  ["node/session/x.ts", "../../ctl/ctl.js", false],
   ["node/x.ts", "../platform/log.js", true],
   ["broker/x.ts", "../contract/names.js", true],
   ["ctl/x.ts", "../platform/mqtt/connection.js", true],
