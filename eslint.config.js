@@ -13,18 +13,18 @@ export default tseslint.config(
     },
   },
   {
-    files: ["test/**", "bench/**", "scripts/**", "node/cli.ts"],
+    files: ["test/**", "bench/**", "scripts/**", "cli/**"],
     rules: { "no-console": "off" },
   },
   // Imports point one way: contract (the wire, no I/O) <- platform (config, log, MQTT, durable files)
-  // <- the apps (node, broker, ctl, monitor), which never import each other. node/cli.ts, the one
-  // entry point, wires them all. See docs/architecture.md.
-  ...layer("contract/**", ["platform", "node", "broker", "ctl", "monitor"]),
-  ...layer("platform/**", ["node", "broker", "ctl", "monitor"]),
-  ...layer("node/**", ["broker", "ctl", "monitor"], ["node/cli.ts"]),
-  ...layer("broker/**", ["node", "ctl", "monitor"]),
-  ...layer("ctl/**", ["node", "broker", "monitor"]),
-  ...layer("monitor/**", ["node", "broker", "ctl"]),
+  // <- the apps (node, broker, ctl, monitor), which never import each other <- cli/, the one entry
+  // point, which wires them all. See docs/architecture.md.
+  ...layer("contract/**", ["platform", "node", "broker", "ctl", "monitor", "cli"]),
+  ...layer("platform/**", ["node", "broker", "ctl", "monitor", "cli"]),
+  ...layer("node/**", ["broker", "ctl", "monitor", "cli"]),
+  ...layer("broker/**", ["node", "ctl", "monitor", "cli"]),
+  ...layer("ctl/**", ["node", "broker", "monitor", "cli"]),
+  ...layer("monitor/**", ["node", "broker", "ctl", "cli"]),
 );
 
 /** A folder that may not import from the named top-level folders (relative imports of any depth). */

@@ -128,7 +128,7 @@ results.push(
   await measure("aedes (labx broker)", (port) =>
     spawn(
       process.execPath,
-      [path.join(root, "dist/node/cli.js"), "broker", "--broker-port", String(port), "--log-level", "warn"],
+      [path.join(root, "dist/cli/labx.js"), "broker", "--broker-port", String(port), "--log-level", "warn"],
       {
         stdio: "inherit",
       },

@@ -18,7 +18,7 @@ const arg = (name: string, dflt: number) =>
   Number(process.argv[process.argv.indexOf(`--${name}`) + 1] || dflt) || dflt;
 const seconds = arg("seconds", 120);
 const nodeCount = arg("nodes", 10);
-const cli = path.join(root, "dist/node/cli.js");
+const cli = path.join(root, "dist/cli/labx.js");
 const work = mkdtempSync(path.join(tmpdir(), "labx-bench-time-"));
 
 const freePort = (): Promise<number> =>

@@ -22,10 +22,10 @@ export function quantiles(xs: number[]): { p50: number; p99: number; max: number
   return { p50: q(0.5), p99: q(0.99), max: s.at(-1)!, n: s.length };
 }
 
-/** `node dist/node/cli.js node` with its own embedded broker on `port`, quiet, clock reading and HA off. */
+/** `node dist/cli/labx.js node` with its own embedded broker on `port`, quiet, clock reading and HA off. */
 export function labxNodeArgs(root: string, port: number, extra: string[]): string[] {
   return [
-    `${root}/dist/node/cli.js`,
+    `${root}/dist/cli/labx.js`,
     "node",
     "--embedded-broker",
     "--broker-port",

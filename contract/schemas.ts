@@ -20,7 +20,7 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
 
 export const SCHEMAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "schemas");
 const schemasDir = (): string => {
-  // Running from source (node/) or from the build (dist/node/): schemas/ sits at the package root.
+  // Running from source (contract/) or from the build (dist/contract/): schemas/ sits at the package root.
   const fromSource = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "schemas");
   try {
     readdirSync(fromSource);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 
-/** labx's own version, from package.json beside node/ (source) or dist/node/ (build). */
+/** labx's own version, from package.json one folder up from platform/ (source) or two from dist/platform/ (build). */
 export function labxVersion(): string {
   for (const rel of ["../package.json", "../../package.json"]) {
     try {

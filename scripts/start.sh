@@ -37,4 +37,4 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
   broker_args=(--broker-url "mqtt://127.0.0.1:$port")
 fi
 echo "labx: node SBC001, camera $camera, MQTT on port $port. Try:  mosquitto_pub -p $port -t labx/SBC001/cmd -m start" >&2
-exec node dist/node/cli.js node "${broker_args[@]}" --camera "$camera" --data-dir "${LABX_DATA_DIR:-./data}" "$@"
+exec node dist/cli/labx.js node "${broker_args[@]}" --camera "$camera" --data-dir "${LABX_DATA_DIR:-./data}" "$@"

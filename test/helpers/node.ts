@@ -10,7 +10,7 @@ import { resolveLauncher } from "../../node/ffmpeg/launcher.js";
 import { createValidators, type Validators } from "../../contract/schemas.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const CLI = path.join(ROOT, "node", "cli.ts");
+export const CLI = path.join(ROOT, "cli", "labx.ts");
 export const FFMPEG = execFileSync("sh", ["-c", "command -v ffmpeg"]).toString().trim();
 
 export function tempDir(prefix = "labx-test-"): string {

@@ -108,7 +108,7 @@ describe("on a Pi: systemd unit and install-pi.sh", () => {
       readFileSync(path.join(root, "etc/systemd/system/labx.service.d/data-dir.conf"), "utf8"),
       "[Service]\nReadWritePaths=/mnt/ssd/labx\n",
     );
-    for (const f of ["package.json", "node/cli.ts", "schemas/state.schema.json"])
+    for (const f of ["package.json", "cli/labx.ts", "schemas/state.schema.json"])
       assert.ok(existsSync(path.join(root, "opt/labx", f)), f);
 
     const again = install(root, ["--sbc-id", "OTHER"]);

@@ -18,7 +18,8 @@ const CASES: [string, string, boolean][] = [
   ["broker/x.ts", "../contract/names.js", true],
   ["ctl/x.ts", "../platform/mqtt/connection.js", true],
   ["platform/x.ts", "../contract/names.js", true],
-  ["node/cli.ts", "../ctl/ctl.js", true],
+  ["cli/labx.ts", "../ctl/ctl.js", true],
+  ["node/x.ts", "../cli/labx.js", false],
 ];
 
 describe("import direction (eslint no-restricted-imports, the project's config)", () => {

@@ -3,9 +3,9 @@
 // and the exit code. Nothing else in labx calls process.exit.
 import { ConfigError, configSchema, loadConfig, type Config } from "../platform/config/config.js";
 import { createLogger } from "../platform/log.js";
-import { LabxNode } from "./labx-node.js";
-import { resolveFfmpeg, FfmpegNotFoundError } from "./ffmpeg/ffmpeg-path.js";
-import { resolveLauncher } from "./ffmpeg/launcher.js";
+import { LabxNode } from "../node/labx-node.js";
+import { resolveFfmpeg, FfmpegNotFoundError } from "../node/ffmpeg/ffmpeg-path.js";
+import { resolveLauncher } from "../node/ffmpeg/launcher.js";
 import { createValidators } from "../contract/schemas.js";
 import { AuthFileError } from "../broker/auth-file.js";
 import { BrokerConfigError, brokerOptions } from "../broker/broker-config.js";
