@@ -3,11 +3,10 @@ import type { BatchReady, ClockStatus, NodeEvent } from "../../contract/generate
 import { assessClock, parseSources, parseTracking } from "./chrony-parse.js";
 import type { RunChronyc } from "./chronyc.js";
 import { callSafely } from "../../platform/listeners.js";
+import { realTimers, type Timers as PlatformTimers } from "../../platform/timers.js";
 
-export interface Timers {
-  setTimeout: (fn: () => void, ms: number) => unknown;
-  clearTimeout: (handle: unknown) => void;
-}
+/** What the clock monitor needs of the timer port (platform/timers.ts). */
+export type Timers = Pick<PlatformTimers, "setTimeout" | "clearTimeout">;
 
 export interface ClockMonitorOptions {
   node: string;
@@ -33,10 +32,7 @@ export class ClockMonitor {
   private readonly timers: Timers;
 
   constructor(private readonly o: ClockMonitorOptions) {
-    this.timers = o.timers ?? {
-      setTimeout: (fn, ms) => setTimeout(fn, ms),
-      clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-    };
+    this.timers = o.timers ?? realTimers;
   }
 
   get status(): ClockStatus | null {

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { realTimers, type TimerHandle, type Timers } from "../../platform/timers.js";
 import { Journal, type JournalEntry } from "./journal.js";
 
 export interface OutboxMessage {
@@ -18,6 +19,7 @@ export interface OutboxDeps {
   compactAfter?: number;
   /** The journal could not be written (a full disk): the message is still delivered, from memory. */
   onWriteError?: (err: unknown) => void;
+  timers?: Timers;
 }
 
 /**
@@ -102,12 +104,13 @@ export class Outbox {
   /** Resolves when nothing is pending, or after timeoutMs (for a clean stop with the broker up). */
   async drain(timeoutMs: number): Promise<boolean> {
     if (this.pending.size === 0) return true;
-    let timer: NodeJS.Timeout | undefined;
+    const timers = this.deps.timers ?? realTimers;
+    let timer: TimerHandle | undefined;
     const done = await Promise.race([
       new Promise<true>((r) => this.drained.push(() => r(true))),
-      new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs))),
+      new Promise<false>((r) => (timer = timers.setTimeout(() => r(false), timeoutMs))),
     ]);
-    clearTimeout(timer);
+    timers.clearTimeout(timer);
     return done;
   }
 

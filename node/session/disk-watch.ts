@@ -1,4 +1,5 @@
 import { freeBytes } from "../../platform/disk/free-bytes.js";
+import { realTimers, type TimerHandle, type Timers } from "../../platform/timers.js";
 
 export interface DiskWatchOptions {
   dir: string;
@@ -7,25 +8,27 @@ export interface DiskWatchOptions {
   thresholdBytes: number;
   onLow: (free: number) => void;
   freeBytes?: (dir: string) => Promise<number>;
-  setInterval?: typeof setInterval;
-  clearInterval?: typeof clearInterval;
+  timers?: Timers;
 }
 
 /** Free space while recording: one call to onLow when it falls below the threshold. */
 export class DiskWatch {
-  private timer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
   private fired = false;
+  private readonly timers: Timers;
 
-  constructor(private readonly opts: DiskWatchOptions) {}
+  constructor(private readonly opts: DiskWatchOptions) {
+    this.timers = opts.timers ?? realTimers;
+  }
 
   start(): void {
     if (this.timer) return;
     this.fired = false;
-    this.timer = (this.opts.setInterval ?? setInterval)(() => void this.check(), this.opts.intervalMs);
+    this.timer = this.timers.setInterval(() => void this.check(), this.opts.intervalMs);
   }
 
   stop(): void {
-    if (this.timer) (this.opts.clearInterval ?? clearInterval)(this.timer);
+    if (this.timer) this.timers.clearInterval(this.timer);
     this.timer = null;
   }
 

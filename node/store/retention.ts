@@ -2,6 +2,7 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
+import { realTimers, type TimerHandle, type Timers } from "../../platform/timers.js";
 import { isName } from "../../contract/names.js";
 import { sessionDir } from "./paths.js";
 import { SESSION_END_FILE, type SessionEnd } from "./session-files.js";
@@ -85,14 +86,18 @@ export interface RetentionDeps {
   log: Logger;
   intervalMs?: number;
   now?: () => number;
+  timers?: Timers;
 }
 
 /** --retention-days / --max-usage: applied at start, after each session, and hourly. */
 export class Retention {
-  private timer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
   private running: Promise<string[]> | null = null;
+  private readonly timers: Timers;
 
-  constructor(private readonly deps: RetentionDeps) {}
+  constructor(private readonly deps: RetentionDeps) {
+    this.timers = deps.timers ?? realTimers;
+  }
 
   get enabled(): boolean {
     return this.deps.policy.retentionDays > 0 || this.deps.policy.maxUsageBytes > 0;
@@ -100,12 +105,13 @@ export class Retention {
 
   start(): void {
     if (this.timer || !this.enabled) return;
-    this.timer = setInterval(() => void this.apply(), this.deps.intervalMs ?? 3_600_000);
-    this.timer.unref();
+    this.timer = this.timers.setInterval(() => void this.apply(), this.deps.intervalMs ?? 3_600_000, {
+      unref: true,
+    });
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) this.timers.clearInterval(this.timer);
     this.timer = null;
   }
 

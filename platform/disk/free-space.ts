@@ -1,4 +1,5 @@
 import { freeBytes as statfsFree } from "./free-bytes.js";
+import { realTimers, type TimerHandle, type Timers } from "../timers.js";
 
 export interface FreeSpaceOptions {
   dir: string;
@@ -6,8 +7,7 @@ export interface FreeSpaceOptions {
   /** Called with the free MiB when it differs from the last reading (and after the first). */
   onChange: (freeMb: number) => void;
   freeBytes?: (dir: string) => Promise<number>;
-  setInterval?: typeof setInterval;
-  clearInterval?: typeof clearInterval;
+  timers?: Timers;
 }
 
 /**
@@ -15,10 +15,13 @@ export interface FreeSpaceOptions {
  * watch`), idle or recording. Separate from DiskWatch, which only guards a running session.
  */
 export class FreeSpace {
-  private timer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
   private last: number | undefined;
+  private readonly timers: Timers;
 
-  constructor(private readonly o: FreeSpaceOptions) {}
+  constructor(private readonly o: FreeSpaceOptions) {
+    this.timers = o.timers ?? realTimers;
+  }
 
   get mb(): number | undefined {
     return this.last;
@@ -26,13 +29,12 @@ export class FreeSpace {
 
   async start(): Promise<void> {
     if (this.timer) return;
-    this.timer = (this.o.setInterval ?? setInterval)(() => void this.read(), this.o.intervalMs);
-    this.timer.unref?.();
+    this.timer = this.timers.setInterval(() => void this.read(), this.o.intervalMs, { unref: true });
     await this.read();
   }
 
   stop(): void {
-    if (this.timer) (this.o.clearInterval ?? clearInterval)(this.timer);
+    if (this.timer) this.timers.clearInterval(this.timer);
     this.timer = null;
   }
 
