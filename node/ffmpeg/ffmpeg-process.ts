@@ -2,6 +2,7 @@ import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from "node:c
 import { closeSync, openSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { FileTail } from "./file-tail.js";
+import { realTimers, type Timers } from "../../platform/timers.js";
 
 export type SpawnFn = (file: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
 
@@ -19,6 +20,8 @@ export interface FfmpegIo {
   stderr: (line: string) => void;
   /** Exec'ed before ffmpeg (see launcher.ts); empty to spawn ffmpeg directly. */
   launcher?: readonly string[];
+  /** The stop ladder's waits and the output polling (platform/timers.ts). */
+  timers?: Timers;
 }
 
 /**
@@ -36,6 +39,7 @@ export class FfmpegProcess {
   };
 
   private readonly tail: FileTail;
+  private readonly timers: Timers;
 
   constructor(file: string, args: readonly string[], cwd: string, io: FfmpegIo, spawn: SpawnFn = nodeSpawn) {
     const out = openSync(io.stdoutFile, "w");
@@ -50,7 +54,8 @@ export class FfmpegProcess {
     } finally {
       closeSync(out);
     }
-    this.tail = new FileTail(io.stdoutFile, io.stdout);
+    this.timers = io.timers ?? realTimers;
+    this.tail = new FileTail(io.stdoutFile, io.stdout, this.timers);
     this.tail.start(20);
     createInterface({ input: this.child.stderr! }).on("line", io.stderr);
     // A closed stdin must not throw into the node (EPIPE when ffmpeg already left).
@@ -78,10 +83,10 @@ export class FfmpegProcess {
   stop(timeoutMs: number): Promise<Exit> {
     this.stopping ??= (async () => {
       const exitedWithin = async (ms: number): Promise<boolean> => {
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
+        let timer: unknown;
+        const timeout = new Promise<false>((r) => (timer = this.timers.setTimeout(() => r(false), ms)));
         const result = await Promise.race([this.exited.then(() => true), timeout]);
-        clearTimeout(timer);
+        this.timers.clearTimeout(timer);
         return result;
       };
       this.child.stdin!.end("q");

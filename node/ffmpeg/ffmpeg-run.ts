@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import { BatchAssembler, type AssembledBatch } from "./batch-assembler.js";
 import { parseInputStart, parseStderrLine, parseStdoutLine } from "./ffmpeg-output.js";
 import { FfmpegProcess, type SpawnFn } from "./ffmpeg-process.js";
+import { realTimers, type Timers } from "../../platform/timers.js";
 import { redactUrl } from "../../platform/secrets.js";
 
 export interface FfmpegRunOptions {
@@ -14,6 +15,8 @@ export interface FfmpegRunOptions {
   timelineFile: string;
   launcher: readonly string[];
   spawn?: SpawnFn;
+  /** The first-frame wait, the stop ladder and the output polling (platform/timers.ts). */
+  timers?: Timers;
   /** Number of this run's first batch, and the name of batch n. */
   firstSeq: number;
   fileForSeq: (seq: number) => string;
@@ -55,6 +58,7 @@ export class FfmpegRun {
       o.sessionDir,
       {
         launcher: o.launcher,
+        ...(o.timers ? { timers: o.timers } : {}),
         stdoutFile: o.timelineFile,
         stdout: (l) => this.onStdout(l),
         stderr: (l) => this.onStderr(l),
@@ -65,13 +69,14 @@ export class FfmpegRun {
 
   /** Waits for the first frame (then reads output every pollMs), ffmpeg's exit, or the timeout. */
   async firstFrameWithin(timeoutMs: number, pollMs: number): Promise<"frame" | "exit" | "timeout"> {
-    let timer: NodeJS.Timeout | undefined;
+    const timers = this.o.timers ?? realTimers;
+    let timer: unknown;
     const outcome = await Promise.race([
       this.firstFrameSeen.then(() => "frame" as const),
       this.ffmpeg.exited.then(() => "exit" as const),
-      new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), timeoutMs))),
+      new Promise<"timeout">((r) => (timer = timers.setTimeout(() => r("timeout"), timeoutMs))),
     ]);
-    clearTimeout(timer);
+    timers.clearTimeout(timer);
     if (outcome === "frame") this.ffmpeg.pollEvery(pollMs);
     return outcome;
   }

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
+import { realTimers, type TimerHandle, type Timers } from "../../platform/timers.js";
 
 /**
  * Reads complete lines appended to a file, on a timer rather than per write: ffmpeg's per-frame
@@ -10,7 +11,7 @@ export class FileTail {
   private fd: number | null = null;
   private position = 0;
   private partial = "";
-  private timer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
   /** Once stopped, for good: a late start() (ffmpeg exited right after its first frame) opens nothing. */
   private stopped = false;
   private readonly decoder = new StringDecoder("utf8");
@@ -19,14 +20,15 @@ export class FileTail {
   constructor(
     private readonly file: string,
     private readonly onLine: (line: string) => void,
+    private readonly timers: Timers = realTimers,
   ) {}
 
   /** (Re)starts polling every intervalMs; idempotent; does nothing after stop(). */
   start(intervalMs: number): void {
     if (this.stopped) return;
     this.fd ??= openSync(this.file, "r");
-    if (this.timer) clearInterval(this.timer);
-    this.timer = setInterval(() => this.drain(), intervalMs);
+    if (this.timer) this.timers.clearInterval(this.timer);
+    this.timer = this.timers.setInterval(() => this.drain(), intervalMs);
   }
 
   drain(): void {
@@ -45,7 +47,7 @@ export class FileTail {
   /** Reads the rest, including a last line without its newline, and closes. Idempotent. */
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) this.timers.clearInterval(this.timer);
     this.timer = null;
     this.drain();
     if (this.partial) this.onLine(this.partial);

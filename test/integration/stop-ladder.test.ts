@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { FfmpegProcess } from "../../node/ffmpeg/ffmpeg-process.js";
+import { FakeTimers, settle } from "../helpers/fake-timers.js";
+import { tempDir } from "../helpers/node.js";
+
+// The stop ladder ('q', then SIGTERM, then SIGKILL, each after the timeout) on real processes, with a
+// fake clock deciding when each step is due: no sleeping for the timeouts.
+function start(script: string, timers: FakeTimers): FfmpegProcess {
+  const dir = tempDir();
+  return new FfmpegProcess("sh", ["-c", script], dir, {
+    stdoutFile: path.join(dir, "out.txt"),
+    stdout: () => {},
+    stderr: () => {},
+    timers,
+  });
+}
+
+/**
+ * Advances the fake clock by ms, then says whether the process has exited. Its exit is real: a signal
+ * sent at this step is given time to land (up to 10 s of real time, a guard, not a measurement).
+ */
+async function exitedAfter(
+  p: FfmpegProcess,
+  timers: FakeTimers,
+  ms: number,
+  expect: boolean,
+): Promise<boolean> {
+  let done = false;
+  void p.exited.then(() => (done = true));
+  await timers.advance(ms);
+  if (expect) {
+    let guard: NodeJS.Timeout | undefined;
+    await Promise.race([p.exited, new Promise((r) => (guard = setTimeout(r, 10_000)))]);
+    clearTimeout(guard);
+  } else for (let i = 0; i < 20; i++) await settle();
+  return done;
+}
+
+describe("the stop ladder (real processes, fake clock)", () => {
+  it("a process that leaves on 'q' (end of input) is not signalled", async () => {
+    const timers = new FakeTimers();
+    const p = start("read x; exit 0", timers);
+    const stopped = p.stop(1000);
+    assert.equal(await exitedAfter(p, timers, 0, true), true);
+    assert.deepEqual(await stopped, { code: 0, signal: null, forced: "none" });
+  });
+
+  it("one that ignores 'q' and SIGTERM gets SIGTERM at the timeout and SIGKILL one timeout later", async () => {
+    const timers = new FakeTimers();
+    const p = start("trap '' TERM; while :; do :; done", timers);
+    try {
+      const stopped = p.stop(1000);
+      assert.equal(await exitedAfter(p, timers, 999, false), false, "still running before the first timeout");
+      assert.equal(await exitedAfter(p, timers, 1, false), false, "SIGTERM is ignored");
+      assert.equal(
+        await exitedAfter(p, timers, 999, false),
+        false,
+        "still running before the second timeout",
+      );
+      assert.equal(await exitedAfter(p, timers, 1, true), true, "SIGKILL at 2 × the timeout");
+      const exit = await stopped;
+      assert.deepEqual(exit, { code: null, signal: "SIGKILL", forced: "SIGKILL" });
+      assert.equal(timers.pending, 0, "no timer left behind");
+    } finally {
+      await p.stop(0);
+    }
+  });
+});
