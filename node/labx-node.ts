@@ -7,7 +7,7 @@ import type { BatchReady, NodeEvent, NodeState, Reply } from "../contract/genera
 import { chronycRunner } from "./clock/chronyc.js";
 import { ClockMonitor } from "./clock/monitor.js";
 import { CommandRouter } from "./commands/router.js";
-import { MqttConnection } from "../platform/mqtt/connection.js";
+import { MqttConnection, OfflineError } from "../platform/mqtt/connection.js";
 import { clientSecurity } from "../platform/mqtt/client-security.js";
 import { commandTopics, nodeTopic, type NodeLeaf } from "../contract/topics.js";
 import { Outbox } from "./outbox/outbox.js";
@@ -281,7 +281,9 @@ export class LabxNode {
     this.connection
       .publish(t, this.redact(JSON.stringify(payload)), { qos: 1, retain })
       .catch((err: unknown) => {
-        this.log.warn({ err, topic: t }, "publish failed");
+        // Offline, a latest-value message is dropped by design (it is sent afresh on connect).
+        if (err instanceof OfflineError) this.log.debug({ topic: t }, "offline: not published");
+        else this.log.warn({ err, topic: t }, "publish failed");
       });
   }
 }
