@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import type { ClientSecurity } from "./client-security.js";
 import { redactUrl } from "../secrets.js";
 import { NoStore } from "./no-store.js";
-import { callSafely } from "../listeners.js";
+import { Listeners } from "../listeners.js";
 
 /** A publish while the connection is down: dropped, not queued. */
 export class OfflineError extends Error {
@@ -43,13 +43,17 @@ export interface ConnectionOptions {
 export class MqttConnection {
   private client: MqttClient | null = null;
   private version: 4 | 5 = 5;
-  private readonly messageHandlers: MessageHandler[] = [];
-  private readonly connectHandlers: (() => void)[] = [];
-  private readonly closeHandlers: (() => void)[] = [];
+  private readonly messageListeners: Listeners<Parameters<MessageHandler>>;
+  private readonly connectListeners: Listeners<[]>;
+  private readonly closeListeners: Listeners<[]>;
   /** The first connection attempt's outcome, until it is known. */
   private firstOutcome: { resolve: () => void; reject: (err: unknown) => void } | null = null;
 
-  constructor(private readonly opts: ConnectionOptions) {}
+  constructor(private readonly opts: ConnectionOptions) {
+    this.messageListeners = new Listeners(opts.log, "mqtt message");
+    this.connectListeners = new Listeners(opts.log, "mqtt connect");
+    this.closeListeners = new Listeners(opts.log, "mqtt close");
+  }
 
   get connected(): boolean {
     return this.client?.connected ?? false;
@@ -60,17 +64,17 @@ export class MqttConnection {
   }
 
   onMessage(handler: MessageHandler): void {
-    this.messageHandlers.push(handler);
+    this.messageListeners.add(handler);
   }
 
   /** Runs after `online` on each (re)connect. */
   onConnect(handler: () => void): void {
-    this.connectHandlers.push(handler);
+    this.connectListeners.add(handler);
   }
 
   /** Runs each time the connection is lost (or closed). */
   onClose(handler: () => void): void {
-    this.closeHandlers.push(handler);
+    this.closeListeners.add(handler);
   }
 
   /**
@@ -129,13 +133,12 @@ export class MqttConnection {
         void this.publish(opts.availabilityTopic, "online", { qos: 1, retain: true }).catch((e: unknown) =>
           opts.log.warn({ err: e }, "online not published"),
         );
-        for (const h of this.connectHandlers) callSafely(opts.log, "mqtt connect", h);
+        this.connectListeners.emit();
         this.settle();
       });
     });
     client.on("message", (topic, payload, packet) => {
-      for (const h of this.messageHandlers)
-        callSafely(opts.log, "mqtt message", () => h(topic, payload, packet));
+      this.messageListeners.emit(topic, payload, packet);
     });
     client.on("error", (err) => {
       if (version === 5 && isProtocolRefusal(err)) {
@@ -158,7 +161,7 @@ export class MqttConnection {
       // With no store there is no resend: what awaited an acknowledgement fails now (its callback
       // gets "Message removed"), so the owner can send it again, and end() does not wait for it.
       for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
-      for (const h of this.closeHandlers) callSafely(opts.log, "mqtt close", h);
+      this.closeListeners.emit();
       // The first attempt found no broker: go on offline, the client keeps trying.
       if (this.client === client && this.firstOutcome) {
         opts.log.warn({ url: redactUrl(opts.url) }, "broker not reachable: working offline, retrying");
