@@ -1,3 +1,4 @@
+import { muxShiftTicks } from "./ffmpeg-args.js";
 import type { StdoutLine } from "./ffmpeg-output.js";
 
 // Pure state machine over ffmpeg's ordered stdout (see ffmpeg-args.ts): frame lines accumulate
@@ -21,15 +22,23 @@ export class BatchAssembler {
   private seq: number;
   /** µs per tick of framecrc's time base; µs until a "#tb" line says otherwise. */
   private usPerTick = 1;
+  /** Ticks ffmpeg moved every timestamp back before muxing (MUX_SHIFT_EXPR), added back here. */
+  private shiftTicks: number;
   private lastFrameEnd: number | null = null;
   private first: number | null = null;
 
-  /** `firstSeq`: a restarted ffmpeg continues the session's numbering. */
+  /**
+   * `firstSeq`: a restarted ffmpeg continues the session's numbering. `muxShifted`: the run's
+   * timestamps were moved back by MUX_SHIFT_EXPR (every run since it exists; a timeline recorded
+   * before it, replayed by recovery, was not).
+   */
   constructor(
     private readonly fileForSeq: (seq: number) => string,
     firstSeq = 0,
+    private readonly muxShifted = true,
   ) {
     this.seq = firstSeq;
+    this.shiftTicks = muxShifted ? muxShiftTicks(1, 1_000_000) : 0;
   }
 
   /** pts (µs) of the recording's first frame, once seen. */
@@ -48,9 +57,10 @@ export class BatchAssembler {
       case "timebase":
         // Encoded sources are µs (-enc_time_base -1 on a µs input); a copied stream keeps its demuxer's.
         this.usPerTick = (line.num * 1_000_000) / line.den;
+        this.shiftTicks = this.muxShifted ? muxShiftTicks(line.num, line.den) : 0;
         return [];
       case "frame": {
-        const pts = Math.round(line.pts * this.usPerTick);
+        const pts = Math.round((line.pts + this.shiftTicks) * this.usPerTick);
         const dur = Math.round(line.duration * this.usPerTick);
         const done: AssembledBatch[] = [];
         if (this.pending) {

@@ -90,6 +90,25 @@ function inputArgs(a: RecorderArgs, kind: CameraKind): string[] {
   }
 }
 
+/**
+ * Ticks (of the stream's time base) that every timestamp is moved back before it is muxed; ffmpeg's
+ * setts evaluates this expression and muxShiftTicks below the same one, in the same IEEE doubles.
+ *
+ * Why: the segment muxer decides where a batch ends on timestamps already rounded to Matroska's 1 ms,
+ * to the nearest ms, so a frame less than 0.5 ms before a boundary opened the next batch (the three-node
+ * schedule test once saw batch 1 start 492 µs before at + 1 s). Moved back by half a millisecond (or
+ * the largest whole number of ticks not above it), the rounding becomes "at or after the boundary" for
+ * every time base finer than 1 ms, and nothing for coarser ones. Only which file a frame lands in
+ * changes: the assembler adds the shift back (batch-assembler.ts), so every time we report is unmoved.
+ */
+export const MUX_SHIFT_EXPR = "floor(0.0005/TB+1e-9)";
+
+export function muxShiftTicks(num: number, den: number): number {
+  return Math.floor(0.0005 / (num / den) + 1e-9);
+}
+
+const shiftBack = ["-bsf:v", `setts=ts=TS-${MUX_SHIFT_EXPR}`];
+
 function codecArgs(codec: Codec, batchDuration: number): string[] {
   switch (codec) {
     case "copy":
@@ -104,13 +123,13 @@ function codecArgs(codec: Codec, batchDuration: number): string[] {
         // stamps µs apart; at Matroska's 1 ms resolution two of them collide, the segment muxer refuses
         // the equal timestamp and ffmpeg dies (the soak bench lost frames this way). Spacing each frame
         // at least 1 ms (or one tick of a coarser time base) after the one before keeps every frame,
-        // moved by at most a few ms.
+        // moved by at most a few ms. Shifted back as every codec is (MUX_SHIFT_EXPR).
         "-bsf:v",
-        "setts=ts=max(TS\\,PREV_OUTPTS+ceil(0.001/TB))",
+        `setts=ts=max(TS-${MUX_SHIFT_EXPR}\\,PREV_OUTPTS+ceil(0.001/TB))`,
       ];
     case "mjpeg":
       // Every MJPEG frame is a keyframe, so any frame can open a batch.
-      return ["-c:v", "mjpeg", "-q:v", "5", "-enc_time_base", "-1"];
+      return ["-c:v", "mjpeg", "-q:v", "5", "-enc_time_base", "-1", ...shiftBack];
     case "h264":
       return [
         "-c:v",
@@ -128,6 +147,7 @@ function codecArgs(codec: Codec, batchDuration: number): string[] {
         "+global_header",
         "-enc_time_base",
         "-1",
+        ...shiftBack,
       ];
   }
 }
@@ -142,6 +162,9 @@ export function buildFfmpegArgs(a: RecorderArgs): string[] {
     "f=segment",
     // A batch writer that fails must end the recording loudly, not leave framecrc running alone.
     "onfail=abort",
+    // The shifted first frame may fall before zero: made "non-negative", every timestamp the segmenter
+    // decides on would move forward again (a frame 0.8 ms before a boundary then opened the next batch).
+    "avoid_negative_ts=disabled",
     `segment_time=${a.batchDuration}`,
     ...(a.startNumber ? [`segment_start_number=${a.startNumber}`] : []),
     "reset_timestamps=1",

@@ -185,6 +185,7 @@ export class Recording {
       timeline: timelineFile(run.index),
       anchor_us: anchor,
       first_seq: this.nextSeq,
+      mux_shift: true,
     };
     this.chain = this.chain
       .then(() => appendAttempt(this.opts.sessionDir, record))

@@ -102,7 +102,11 @@ async function recoverSession(deps: RecoveryDeps, session: string, dir: string):
 function replay(node: string, session: string, dir: string, a: AttemptRecord): AssembledBatch[] {
   const file = path.join(dir, path.basename(a.timeline));
   if (!existsSync(file)) return [];
-  const assembler = new BatchAssembler((seq) => batchFileName(node, session, seq), a.first_seq);
+  const assembler = new BatchAssembler(
+    (seq) => batchFileName(node, session, seq),
+    a.first_seq,
+    a.mux_shift === true,
+  );
   const out: AssembledBatch[] = [];
   for (const line of readFileSync(file, "utf8").split("\n"))
     out.push(...assembler.push(parseStdoutLine(line)));

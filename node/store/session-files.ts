@@ -28,6 +28,8 @@ export interface AttemptRecord {
   anchor_us: number;
   /** Number of the run's first batch. */
   first_seq: number;
+  /** The timeline's pts are moved back by MUX_SHIFT_EXPR (absent in records older than the shift). */
+  mux_shift?: boolean;
 }
 
 export interface SessionEnd {

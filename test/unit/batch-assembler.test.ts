@@ -9,8 +9,9 @@ const seg = (n: number, s: number, e: number) =>
 const name = (seq: number) => `B_${String(seq).padStart(5, "0")}.mkv`;
 
 describe("BatchAssembler", () => {
+  // The first two read timelines as recorded before MUX_SHIFT_EXPR (muxShifted false): pts as they were.
   it("closes a batch at its list entry and ends it at the next batch's first frame", () => {
-    const a = new BatchAssembler(name);
+    const a = new BatchAssembler(name, 0, false);
     a.push(parseStdoutLine("#tb 0: 1/1000000"));
     for (const pts of [0, 33400, 66600]) assert.deepEqual(a.push(frame(pts)), []);
     assert.deepEqual(a.push(seg(0, 0, 0.1)), []);
@@ -31,7 +32,7 @@ describe("BatchAssembler", () => {
   });
 
   it("hands over frames of a file ffmpeg never closed, marked unfinalized", () => {
-    const a = new BatchAssembler(name);
+    const a = new BatchAssembler(name, 0, false);
     a.push(frame(0));
     a.push(seg(0, 0, 0.033));
     const [closed] = a.push(frame(40_000));
@@ -57,6 +58,27 @@ describe("BatchAssembler", () => {
     const [b] = a.finish();
     assert.deepEqual(b!.framePtsUs, [4_000_000, 4_040_000]);
     assert.equal(b!.endPtsUs, 4_080_000);
+  });
+
+  it("adds back the shift ffmpeg applied before muxing, in whole ticks of each time base", () => {
+    // µs: 500 ticks; 1/90000 (RTSP): 45 ticks = 500 µs; 1/1200000 (raw MJPEG): 600; 1/1000 and 1/25: none.
+    const cases: [string, number, number][] = [
+      ["1/1000000", -500, 0],
+      ["1/90000", 90_000 - 45, 1_000_000],
+      ["1/1200000", 1_200_000 - 600, 1_000_000],
+      ["1/1000", 1000, 1_000_000],
+      ["1/25", 25, 1_000_000],
+    ];
+    for (const [tb, printed, trueUs] of cases) {
+      const a = new BatchAssembler(name);
+      a.push(parseStdoutLine(`#tb 0: ${tb}`));
+      a.push(parseStdoutLine(`0, ${printed}, ${printed}, 1, 5000, 0x0`));
+      assert.equal(a.firstFramePtsUs, trueUs, tb);
+    }
+    // Recovery of a timeline older than the shift reads its pts as they are.
+    const old = new BatchAssembler(name, 0, false);
+    old.push(frame(-500));
+    assert.equal(old.firstFramePtsUs, -500);
   });
 
   it("emits nothing at finish when nothing was recorded", () => {

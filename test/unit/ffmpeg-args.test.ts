@@ -4,6 +4,8 @@ import {
   buildFfmpegArgs,
   cameraKind,
   displayArgs,
+  MUX_SHIFT_EXPR,
+  muxShiftTicks,
   resolveCodec,
   type RecorderArgs,
 } from "../../node/ffmpeg/ffmpeg-args.js";
@@ -60,8 +62,9 @@ describe("buildFfmpegArgs", () => {
     assert.equal(after(a, "-rtsp_transport"), "tcp");
     assert.equal(after(a, "-c:v"), "copy");
     assert.equal(after(a, "-i"), "rtsp://cam/stream");
-    // Burst frames are spaced ≥ 1 ms (Matroska's resolution); the comma is escaped from -bsf's list syntax.
-    assert.equal(after(a, "-bsf:v"), "setts=ts=max(TS\\,PREV_OUTPTS+ceil(0.001/TB))");
+    // Burst frames are spaced ≥ 1 ms (Matroska's resolution) after the shift back (see below); the comma
+    // is escaped from -bsf's list syntax.
+    assert.equal(after(a, "-bsf:v"), "setts=ts=max(TS-floor(0.0005/TB+1e-9)\\,PREV_OUTPTS+ceil(0.001/TB))");
   });
 
   it("H.264 forces a keyframe at every batch boundary", () => {
@@ -78,7 +81,7 @@ describe("buildFfmpegArgs", () => {
     assert.equal(after(a, "-f") === "lavfi" ? a[a.lastIndexOf("-f") + 1] : "", "tee");
     assert.match(
       tee,
-      /^\[f=segment:onfail=abort:segment_time=2\.5:reset_timestamps=1:.*segment_list=pipe\\\\:1\]SBC001_exp01_%05d\.mkv\|\[f=framecrc:flush_packets=1\]pipe\\:1$/,
+      /^\[f=segment:onfail=abort:avoid_negative_ts=disabled:segment_time=2\.5:reset_timestamps=1:.*segment_list=pipe\\\\:1\]SBC001_exp01_%05d\.mkv\|\[f=framecrc:flush_packets=1\]pipe\\:1$/,
     );
   });
 
@@ -89,6 +92,16 @@ describe("buildFfmpegArgs", () => {
     assert.ok(a.includes("-copyts"));
     assert.equal(after(a, "-ss"), "0");
     assert.ok(!buildFfmpegArgs(base).includes("-copyts"));
+  });
+
+  it("every codec moves timestamps back half a millisecond before muxing, as many ticks as ffmpeg does", () => {
+    for (const codec of ["mjpeg", "h264"] as const)
+      assert.equal(after(buildFfmpegArgs({ ...base, codec }), "-bsf:v"), `setts=ts=TS-${MUX_SHIFT_EXPR}`);
+    assert.equal(muxShiftTicks(1, 1_000_000), 500);
+    assert.equal(muxShiftTicks(1, 90_000), 45);
+    assert.equal(muxShiftTicks(1, 1_200_000), 600);
+    assert.equal(muxShiftTicks(1, 1000), 0);
+    assert.equal(muxShiftTicks(1, 3000), 1);
   });
 
   it("refuses a file pattern that could escape or inject into the tee spec", () => {
