@@ -1,7 +1,13 @@
 // Pure: who may publish and subscribe to what on the embedded broker. Topic filters follow MQTT:
 // '+' one level, '#' the rest (at the end only); '$'-topics are never matched by a leading wildcard.
 
-import { FLEET } from "../contract/names.js";
+import {
+  commandTopics,
+  everyCommandTopic,
+  everyFleetTopic,
+  NODE_LEAVES,
+  nodeTopic,
+} from "../contract/topics.js";
 
 export type Role = "node" | "controller" | "monitor" | "admin";
 
@@ -13,21 +19,19 @@ export interface AclUser {
   groups?: readonly string[];
 }
 
-const NODE_LEAVES = ["reply", "state", "availability", "clock", "batch", "event"];
-
 /** Topics (filters) the user may publish to. */
 export function publishPatterns(user: AclUser, base: string): string[] {
   switch (user.role) {
     case "node": {
       const id = user.node ?? user.username;
       // Its own Home Assistant device discovery, under whatever discovery prefix HA uses.
-      return [...NODE_LEAVES.map((leaf) => `${base}/${id}/${leaf}`), `+/device/${id}/config`];
+      return [...NODE_LEAVES.map((leaf) => nodeTopic(base, id, leaf)), `+/device/${id}/config`];
     }
     case "controller":
       // Commands, and Home Assistant's birth message when HA connects as a controller.
-      return [`${base}/+/cmd`, "+/status"];
+      return [everyCommandTopic(base), "+/status"];
     case "monitor":
-      return [`${base}/${FLEET}/#`];
+      return [everyFleetTopic(base)];
     case "admin":
       return ["#"];
   }
@@ -37,7 +41,7 @@ export function publishPatterns(user: AclUser, base: string): string[] {
 export function subscribePatterns(user: AclUser, base: string): string[] {
   if (user.role !== "node") return ["#"];
   const id = user.node ?? user.username;
-  return [...[id, "all", ...(user.groups ?? [])].map((name) => `${base}/${name}/cmd`), "+/status"];
+  return [...commandTopics(base, id, user.groups ?? []), "+/status"];
 }
 
 export function topicMatches(filter: string, topic: string): boolean {

@@ -1,5 +1,5 @@
 import type { BatchReady, ClockStatus, NodeState, Reply } from "../contract/generated/payloads.js";
-import { isName, isReserved } from "../contract/names.js";
+import { everyNode, parseNodeTopic, type NodeLeaf } from "../contract/topics.js";
 import type { Validators } from "../contract/schemas.js";
 
 /** What a controller knows of one node, from the retained and live messages it has seen. */
@@ -18,7 +18,9 @@ export type FleetMessage =
 
 /** The topics a controller subscribes to. */
 export function fleetTopics(base: string): string[] {
-  return ["availability", "state", "clock", "batch", "reply"].map((leaf) => `${base}/+/${leaf}`);
+  return (["availability", "state", "clock", "batch", "reply"] as NodeLeaf[]).map((leaf) =>
+    everyNode(base, leaf),
+  );
 }
 
 function entry(view: FleetView, node: string): NodeView {
@@ -49,10 +51,9 @@ export function applyMessage(
   payload: Buffer,
   validators: Validators,
 ): FleetMessage {
-  const parts = topic.split("/");
-  if (parts.length !== 3 || parts[0] !== base) return { kind: "ignored" };
-  const [, node, leaf] = parts as [string, string, string];
-  if (!isName(node) || isReserved(node)) return { kind: "ignored" };
+  const parsed = parseNodeTopic(base, topic);
+  if (!parsed) return { kind: "ignored" };
+  const { node, leaf } = parsed;
   if (leaf === "availability") {
     const text = payload.toString("utf8");
     if (text !== "online" && text !== "offline" && text !== "") return { kind: "ignored" };

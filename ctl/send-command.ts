@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { MqttClient } from "mqtt";
+import { commandTopic } from "../contract/topics.js";
 import type { Command, NodeState, Reply } from "../contract/generated/payloads.js";
 import type { Validators } from "../contract/schemas.js";
 import { addressedNodes, applyMessage, fleetTopics, type Addressed, type FleetView } from "./fleet-view.js";
@@ -58,7 +59,7 @@ export async function sendCommand(client: MqttClient, o: SendOptions): Promise<C
     await client.subscribeAsync(fleetTopics(o.baseTopic), { qos: 1 });
     await sleep(o.settleMs); // retained availability and state arrive right after the SUBACK
     const addressed = addressedNodes(view, o.target);
-    await client.publishAsync(`${o.baseTopic}/${o.target}/cmd`, JSON.stringify(command), { qos: 1 });
+    await client.publishAsync(commandTopic(o.baseTopic, o.target), JSON.stringify(command), { qos: 1 });
     const deadline = Date.now() + o.timeoutMs;
     const allIn = (): boolean => addressed.online.every((n) => replies.has(n)) && replies.size > 0;
     while (!allIn() && Date.now() < deadline) {

@@ -4,7 +4,8 @@ import type { Logger } from "pino";
 import type { ClientSecurity } from "../platform/mqtt/client-security.js";
 import type { ClockStatus, NodeState } from "../contract/generated/payloads.js";
 import { MqttConnection } from "../platform/mqtt/connection.js";
-import { FLEET, isName, isReserved } from "../contract/names.js";
+import { isName } from "../contract/names.js";
+import { everyNode, fleetTopic, parseNodeTopic } from "../contract/topics.js";
 import { redactUrl } from "../platform/secrets.js";
 import type { Validators } from "../contract/schemas.js";
 import { FLEET_CSV_HEADER, fleetCsvRow, fleetStats } from "./fleet-stats.js";
@@ -36,8 +37,8 @@ export class FleetMonitor {
     this.connection = new MqttConnection({
       url: o.brokerUrl,
       clientId: `labx-monitor-${process.pid}`,
-      availabilityTopic: `${o.baseTopic}/${FLEET}/availability`,
-      subscriptions: [`${o.baseTopic}/+/clock`, `${o.baseTopic}/+/state`],
+      availabilityTopic: fleetTopic(o.baseTopic, "availability"),
+      subscriptions: [everyNode(o.baseTopic, "clock"), everyNode(o.baseTopic, "state")],
       log: o.log.child({ module: "mqtt" }),
       ...(o.security ? { security: o.security } : {}),
     });
@@ -55,8 +56,9 @@ export class FleetMonitor {
   }
 
   private onMessage(topic: string, payload: Buffer): void {
-    const [, node, leaf] = topic.split("/");
-    if (!node || isReserved(node) || payload.length === 0) return;
+    const parsed = parseNodeTopic(this.o.baseTopic, topic);
+    if (!parsed || payload.length === 0) return;
+    const { node, leaf } = parsed;
     let value: unknown;
     try {
       value = JSON.parse(payload.toString("utf8"));
@@ -86,7 +88,7 @@ export class FleetMonitor {
     );
     const stats = fleetStats(fresh, this.currentSession(), now);
     this.connection
-      .publish(`${this.o.baseTopic}/${FLEET}/clock`, JSON.stringify(stats), { qos: 1, retain: true })
+      .publish(fleetTopic(this.o.baseTopic, "clock"), JSON.stringify(stats), { qos: 1, retain: true })
       .catch((err: unknown) => this.o.log.warn({ err }, "fleet clock not published"));
     const name = stats.session && isName(stats.session) ? stats.session : "no-session";
     const file = path.join(this.o.dataDir, "fleet", `${name}.csv`);

@@ -1,5 +1,6 @@
 // Pure: the Home Assistant MQTT device-discovery message for one node. HA reads it from
 // <prefix>/device/<node>/config; options at the top level (availability, qos) apply to every component.
+import { commandTopic, nodeTopic, type NodeLeaf } from "../../contract/topics.js";
 
 export interface DiscoveryInput {
   base: string;
@@ -20,7 +21,7 @@ export function discoveryPayload(i: DiscoveryInput): {
   cmps: Record<string, Component>;
   [key: string]: unknown;
 } {
-  const t = (leaf: string): string => `${i.base}/${i.node}/${leaf}`;
+  const t = (leaf: NodeLeaf): string => nodeTopic(i.base, i.node, leaf);
   const uid = (key: string): string => `labx_${i.node}_${key}`;
   const ms = (field: string): string =>
     `{{ (value_json.${field} * 1000) | round(3) if value_json.${field} is not none else None }}`;
@@ -45,7 +46,7 @@ export function discoveryPayload(i: DiscoveryInput): {
         unique_id: uid("recording"),
         name: "Recording",
         icon: "mdi:record-rec",
-        command_topic: t("cmd"),
+        command_topic: commandTopic(i.base, i.node),
         payload_on: "start",
         payload_off: "stop",
         state_topic: t("state"),

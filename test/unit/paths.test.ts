@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { batchFileName, generatedSessionName, isoMicros, sessionDir } from "../../node/store/paths.js";
-import { commandTopics, nodeTopic } from "../../contract/topics.js";
+import { commandTopics, fleetTopic, nodeTopic, parseNodeTopic } from "../../contract/topics.js";
 
 describe("paths and topics", () => {
   it("keeps sessions inside the data directory", () => {
@@ -24,5 +24,21 @@ describe("paths and topics", () => {
   it("builds topics", () => {
     assert.equal(nodeTopic("labx", "SBC001", "batch"), "labx/SBC001/batch");
     assert.deepEqual(commandTopics("labx", "A", ["g1"]), ["labx/A/cmd", "labx/g1/cmd", "labx/all/cmd"]);
+    assert.equal(fleetTopic("labx", "clock"), "labx/fleet/clock");
+  });
+
+  it("parses a node's topics and nothing else", () => {
+    assert.deepEqual(parseNodeTopic("labx", "labx/SBC001/state"), { node: "SBC001", leaf: "state" });
+    assert.deepEqual(parseNodeTopic("labx", "labx/SBC001/event"), { node: "SBC001", leaf: "event" });
+    for (const t of [
+      "other/SBC001/state", // another base
+      "labx/fleet/clock", // the monitor, not a node
+      "labx/all/cmd", // a command target
+      "labx/SBC001/cmd", // not something a node publishes
+      "labx/SBC001/state/x",
+      "labx/SBC 1/state",
+      "labx/SBC001",
+    ])
+      assert.equal(parseNodeTopic("labx", t), null, t);
   });
 });
