@@ -1,4 +1,5 @@
-import { parseArgs } from "node:util";
+import { ConfigError, loadOptions } from "../platform/config/config.js";
+import { ctlSchema, type CtlSettings } from "./ctl-schema.js";
 import type { SecuritySettings } from "../platform/mqtt/client-security.js";
 import { isName, isTarget, RESERVED_NAMES } from "../contract/names.js";
 
@@ -45,89 +46,75 @@ options:
   --once                  watch: print the current table once and exit
   --broker-url URL        [LABX_BROKER_URL, default mqtt://127.0.0.1:1883]
   --base-topic NAME       [LABX_BASE_TOPIC, default labx]
-  --broker-username U     [LABX_BROKER_USERNAME; the password only from LABX_BROKER_PASSWORD]
+  --broker-username U     [LABX_BROKER_USERNAME]
+  --broker-password P     [LABX_BROKER_PASSWORD; prefer the variable, which ps does not show]
   --broker-ca FILE, --broker-cert FILE, --broker-key FILE   TLS material
 
 exit status: 0 every addressed node answered ok; 1 a node answered an error or did not answer;
 2 a usage error; 3 the broker could not be reached.`;
 
-function positive(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
+function positive(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0)
     throw new UsageError(`--${name}: expected a positive number of seconds, got "${value}"`);
   return n;
 }
 
+const START_ONLY = { session: "session", duration: "duration", batch_duration: "batch-duration", at: "at" };
+
 /** Pure: argv (after the command word) and the environment to options, or a UsageError. */
 export function parseCtlArgs(command: CtlCommand, argv: string[], env: NodeJS.ProcessEnv): CtlOptions {
-  let values;
+  let v: CtlSettings;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        target: { type: "string" },
-        session: { type: "string" },
-        duration: { type: "string" },
-        "batch-duration": { type: "string" },
-        at: { type: "string" },
-        timeout: { type: "string" },
-        settle: { type: "string" },
-        json: { type: "boolean" },
-        once: { type: "boolean" },
-        "broker-url": { type: "string" },
-        "base-topic": { type: "string" },
-        "broker-username": { type: "string" },
-        "broker-ca": { type: "string" },
-        "broker-cert": { type: "string" },
-        "broker-key": { type: "string" },
-      },
-    }));
+    v = loadOptions<CtlSettings>(ctlSchema, argv, env);
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    if (!(err instanceof ConfigError)) throw err;
+    // convict names keys (batch_duration: …); the user typed flags (--batch-duration).
+    throw new UsageError(
+      err.message.replace(/(^|; )(\w+):/g, (_, sep: string, key: string) => `${sep}--${flagOf(key)}:`),
+    );
   }
-  const startOnly = (["session", "duration", "batch-duration", "at"] as const).filter(
-    (k) => values[k] !== undefined,
-  );
+  const given = (flag: string): boolean => argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`));
+  const startOnly = Object.values(START_ONLY).filter(given);
   if (command !== "start" && startOnly.length)
     throw new UsageError(`--${startOnly[0]} applies to labx start only`);
-  if (command !== "watch" && values.once) throw new UsageError("--once applies to labx watch only");
-  const target = values.target ?? "all";
+  if (command !== "watch" && v.once) throw new UsageError("--once applies to labx watch only");
+  const target = v.target;
   if (!isName(target))
     throw new UsageError(`--target: "${target}" is not a node id or group ([A-Za-z0-9_-]{1,64})`);
   if (!isTarget(target))
     throw new UsageError(
       `--target: "${target}" is reserved (${RESERVED_NAMES.join(", ")}): no node or group has it`,
     );
-  if (values.session !== undefined && !isName(values.session))
-    throw new UsageError(`--session: "${values.session}" is not a valid name ([A-Za-z0-9_-]{1,64})`);
-  const baseTopic = values["base-topic"] ?? env.LABX_BASE_TOPIC ?? "labx";
-  if (!isName(baseTopic)) throw new UsageError(`--base-topic: "${baseTopic}" is not a valid name`);
-  const at =
-    values.at === undefined ? undefined : /^\d+(\.\d+)?$/.test(values.at) ? Number(values.at) : values.at;
-  const duration = positive("duration", values.duration);
-  const batchDuration = positive("batch-duration", values["batch-duration"]);
+  if (given("session") && !isName(v.session))
+    throw new UsageError(`--session: "${v.session}" is not a valid name ([A-Za-z0-9_-]{1,64})`);
+  if (!isName(v.base_topic)) throw new UsageError(`--base-topic: "${v.base_topic}" is not a valid name`);
+  const at = !given("at") ? undefined : /^\d+(\.\d+)?$/.test(v.at) ? Number(v.at) : v.at;
+  const duration = given("duration") ? positive("duration", v.duration) : undefined;
+  const batchDuration = given("batch-duration") ? positive("batch-duration", v.batch_duration) : undefined;
   return {
     command,
-    brokerUrl: values["broker-url"] ?? env.LABX_BROKER_URL ?? "mqtt://127.0.0.1:1883",
-    baseTopic,
+    brokerUrl: v.broker_url,
+    baseTopic: v.base_topic,
     target,
-    timeoutMs: (positive("timeout", values.timeout) ?? 10) * 1000,
-    settleMs: (positive("settle", values.settle) ?? 0.5) * 1000,
-    json: values.json ?? false,
-    once: values.once ?? false,
-    ...(values.session !== undefined ? { session: values.session } : {}),
+    timeoutMs: positive("timeout", v.timeout) * 1000,
+    settleMs: positive("settle", v.settle) * 1000,
+    json: v.json,
+    once: v.once,
+    ...(given("session") ? { session: v.session } : {}),
     ...(duration !== undefined ? { duration } : {}),
     ...(batchDuration !== undefined ? { batchDuration } : {}),
     ...(at !== undefined ? { at } : {}),
     security: {
-      broker_username: values["broker-username"] ?? env.LABX_BROKER_USERNAME ?? "",
-      broker_password: env.LABX_BROKER_PASSWORD ?? "",
-      broker_ca: values["broker-ca"] ?? env.LABX_BROKER_CA ?? "",
-      broker_cert: values["broker-cert"] ?? env.LABX_BROKER_CERT ?? "",
-      broker_key: values["broker-key"] ?? env.LABX_BROKER_KEY ?? "",
+      broker_username: v.broker_username,
+      broker_password: v.broker_password,
+      broker_ca: v.broker_ca,
+      broker_cert: v.broker_cert,
+      broker_key: v.broker_key,
     },
   };
+}
+
+function flagOf(key: string): string {
+  return (ctlSchema as Record<string, { arg?: string }>)[key]?.arg ?? key;
 }

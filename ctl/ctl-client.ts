@@ -1,55 +1,49 @@
-import mqtt, { type MqttClient } from "mqtt";
+import type { Logger } from "pino";
 import type { ClientSecurity } from "../platform/mqtt/client-security.js";
+import { MqttConnection } from "../platform/mqtt/connection.js";
+import { realTimers, type Timers } from "../platform/timers.js";
 
 export class BrokerUnreachableError extends Error {}
 
+/** What the controller's commands use of their connection (platform/mqtt/connection.ts). */
+export type ControllerLink = Pick<MqttConnection, "onMessage" | "subscribe" | "publish" | "stop">;
+
 /**
- * A controller's connection: MQTT 5, or 3.1.1 where the broker refuses 5 (aedes). No will and a
- * clean session: a controller is a visitor, not a device.
+ * A controller's connection: the platform's one MQTT connect (MQTT 5, or 3.1.1 where the broker
+ * refuses 5), as a visitor: no will, no availability, a clean session. Waits for the broker up to
+ * `timeoutMs`, retrying a refused socket; a CONNACK refusal (credentials, authorization) is final.
  */
 export async function connectController(
   url: string,
   security: ClientSecurity,
   timeoutMs: number,
-): Promise<MqttClient> {
-  const attempt = (protocolVersion: 4 | 5): Promise<MqttClient> => {
-    const client = mqtt.connect(url, {
-      protocolVersion,
-      clientId: `labx-ctl-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
-      clean: true,
-      reconnectPeriod: 1000,
-      connectTimeout: timeoutMs,
-      ...security,
-    });
-    return new Promise((resolve, reject) => {
-      const fail = (err: Error): void => {
-        clearTimeout(timer);
-        client.removeAllListeners("connect");
-        client.end(true);
-        reject(err);
-      };
-      const timer = setTimeout(
-        () => fail(new BrokerUnreachableError(`no answer from ${url} within ${timeoutMs / 1000} s`)),
-        timeoutMs,
-      );
-      client.once("connect", () => {
-        clearTimeout(timer);
-        client.removeListener("error", onError);
-        resolve(client);
-      });
-      const onError = (err: Error & { code?: unknown }): void => {
-        // A CONNACK refusal is final; a refused or reset socket is retried until the timeout.
-        if (typeof err.code === "number")
-          fail(Object.assign(new BrokerUnreachableError(err.message), { code: err.code }));
-      };
-      client.on("error", onError);
-    });
-  };
+  log: Logger,
+  timers: Timers = realTimers,
+): Promise<MqttConnection> {
+  const connection = new MqttConnection({
+    url,
+    clientId: `labx-ctl-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+    subscriptions: [],
+    log,
+    reconnectPeriodMs: 1000,
+    security,
+    workOffline: false,
+  });
+  let timer: unknown;
+  const timedOut = new Promise<"timeout">((r) => (timer = timers.setTimeout(() => r("timeout"), timeoutMs)));
   try {
-    return await attempt(5);
+    const outcome = await Promise.race([connection.start().then(() => "connected" as const), timedOut]);
+    if (outcome === "timeout")
+      throw new BrokerUnreachableError(`no answer from ${url} within ${timeoutMs / 1000} s`);
+    return connection;
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (code === 1 || code === 132) return attempt(4);
-    throw err;
+    await connection.stop().catch(() => undefined);
+    if (err instanceof BrokerUnreachableError) throw err;
+    // A refusal: the broker answered no.
+    throw Object.assign(new BrokerUnreachableError((err as Error).message), {
+      code: (err as { code?: unknown }).code,
+    });
+  } finally {
+    timers.clearTimeout(timer);
   }
 }

@@ -1,4 +1,5 @@
 import { createLogUpdate } from "log-update";
+import { pino, type Logger } from "pino";
 import type { Command } from "../contract/generated/payloads.js";
 import { clientSecurity, SecurityConfigError } from "../platform/mqtt/client-security.js";
 import type { Validators } from "../contract/schemas.js";
@@ -16,6 +17,8 @@ export interface CtlIo {
   validators: Validators;
   /** Resolves on Ctrl+C / SIGTERM: ends `watch`. */
   until: Promise<unknown>;
+  /** The connection's log; silent by default (the controller speaks through stdout and stderr). */
+  log?: Logger;
 }
 
 /** The command a controller sends, from its options; pure. */
@@ -56,7 +59,12 @@ export async function runCtl(command: CtlCommand, argv: string[], io: CtlIo): Pr
   }
   let client;
   try {
-    client = await connectController(o.brokerUrl, security, Math.min(o.timeoutMs, 10_000));
+    client = await connectController(
+      o.brokerUrl,
+      security,
+      Math.min(o.timeoutMs, 10_000),
+      io.log ?? pino({ level: "silent" }),
+    );
   } catch (err) {
     if (err instanceof BrokerUnreachableError) {
       io.stderr.write(
@@ -96,6 +104,6 @@ export async function runCtl(command: CtlCommand, argv: string[], io: CtlIo): Pr
     io.stdout.write((o.json ? JSON.stringify(result, null, 2) : renderResult(result, color)) + "\n");
     return result.ok ? 0 : 1;
   } finally {
-    await client.endAsync();
+    await client.stop();
   }
 }

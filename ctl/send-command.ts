@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { MqttClient } from "mqtt";
+import type { ControllerLink } from "./ctl-client.js";
 import { commandTopic } from "../contract/topics.js";
+import { realTimers, sleep, type Timers } from "../platform/timers.js";
 import type { Command, NodeState, Reply } from "../contract/generated/payloads.js";
 import type { Validators } from "../contract/schemas.js";
 import { addressedNodes, applyMessage, fleetTopics, type Addressed, type FleetView } from "./fleet-view.js";
@@ -32,20 +33,20 @@ export interface SendOptions {
   settleMs: number;
   validators: Validators;
   id?: string;
+  timers?: Timers;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Learns the fleet from retained availability and state, sends one command with a fresh id, and
  * collects the replies that carry that id until every addressed online node has answered or the
  * timeout passes. Replies from nodes it did not expect (one that came online meanwhile) are kept.
  */
-export async function sendCommand(client: MqttClient, o: SendOptions): Promise<CommandResult> {
+export async function sendCommand(client: ControllerLink, o: SendOptions): Promise<CommandResult> {
   const id = o.id ?? `labx-ctl-${randomUUID()}`;
   const command = { ...o.command, id } as Command;
   const view: FleetView = new Map();
   const replies = new Map<string, Reply>();
+  const timers = o.timers ?? realTimers;
   let wake: (() => void) | null = null;
   const onMessage = (topic: string, payload: Buffer): void => {
     const m = applyMessage(view, o.baseTopic, topic, payload, o.validators);
@@ -54,27 +55,27 @@ export async function sendCommand(client: MqttClient, o: SendOptions): Promise<C
       wake?.();
     }
   };
-  client.on("message", onMessage);
+  const off = client.onMessage(onMessage);
   try {
-    await client.subscribeAsync(fleetTopics(o.baseTopic), { qos: 1 });
-    await sleep(o.settleMs); // retained availability and state arrive right after the SUBACK
+    await client.subscribe(fleetTopics(o.baseTopic));
+    await sleep(timers, o.settleMs); // retained availability and state arrive right after the SUBACK
     const addressed = addressedNodes(view, o.target);
-    await client.publishAsync(commandTopic(o.baseTopic, o.target), JSON.stringify(command), { qos: 1 });
-    const deadline = Date.now() + o.timeoutMs;
+    await client.publish(commandTopic(o.baseTopic, o.target), JSON.stringify(command), { qos: 1 });
+    let timedOut = false;
+    const timer = timers.setTimeout(() => {
+      timedOut = true;
+      wake?.();
+    }, o.timeoutMs);
     const allIn = (): boolean => addressed.online.every((n) => replies.has(n)) && replies.size > 0;
-    while (!allIn() && Date.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, Math.min(250, Math.max(0, deadline - Date.now())));
-      });
-      wake = null;
-    }
+    while (!allIn() && !timedOut) await new Promise<void>((resolve) => (wake = resolve));
+    wake = null;
+    timers.clearTimeout(timer);
     const rows = rowsOf(addressed, replies);
     const strict = o.target !== "all";
     const ok = rows.length > 0 && rows.every((r) => r.ok || (!strict && r.outcome === "offline"));
     return { id, target: o.target, command, ok, rows };
   } finally {
-    client.removeListener("message", onMessage);
+    off();
   }
 }
 

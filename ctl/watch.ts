@@ -1,4 +1,5 @@
-import type { MqttClient } from "mqtt";
+import type { ControllerLink } from "./ctl-client.js";
+import { realTimers, sleep, type TimerHandle, type Timers } from "../platform/timers.js";
 import type { Validators } from "../contract/schemas.js";
 import { applyMessage, fleetTopics, type FleetView } from "./fleet-view.js";
 import { renderWatch, watchJson } from "./render.js";
@@ -19,6 +20,7 @@ export interface WatchOptions {
   tick: boolean;
   now?: () => Date;
   refreshMs?: number;
+  timers?: Timers;
 }
 
 /**
@@ -26,18 +28,19 @@ export interface WatchOptions {
  * change and each second (ages and progress move on their own); --json prints one snapshot per
  * change instead, for a script reading lines.
  */
-export async function watch(client: MqttClient, o: WatchOptions): Promise<void> {
+export async function watch(client: ControllerLink, o: WatchOptions): Promise<void> {
   const now = o.now ?? (() => new Date());
   const view: FleetView = new Map();
   let changed = false;
   const onMessage = (topic: string, payload: Buffer): void => {
     if (applyMessage(view, o.baseTopic, topic, payload, o.validators).kind === "view") changed = true;
   };
-  client.on("message", onMessage);
-  let timer: NodeJS.Timeout | null = null;
+  const off = client.onMessage(onMessage);
+  const timers = o.timers ?? realTimers;
+  let timer: TimerHandle | null = null;
   try {
-    await client.subscribeAsync(fleetTopics(o.baseTopic), { qos: 1 });
-    await new Promise((r) => setTimeout(r, o.settleMs));
+    await client.subscribe(fleetTopics(o.baseTopic));
+    await sleep(timers, o.settleMs);
     const frame = (): void => {
       if (o.json) o.print(JSON.stringify(watchJson(view, now())));
       else o.draw(renderWatch(view, now(), o.color));
@@ -51,13 +54,13 @@ export async function watch(client: MqttClient, o: WatchOptions): Promise<void> 
     frame();
     let ticks = 0;
     const period = o.refreshMs ?? 250;
-    timer = setInterval(() => {
+    timer = timers.setInterval(() => {
       ticks += 1;
       if (changed || (o.tick && !o.json && ticks % Math.max(1, Math.round(1000 / period)) === 0)) frame();
     }, period);
     await o.until;
   } finally {
-    if (timer) clearInterval(timer);
-    client.removeListener("message", onMessage);
+    if (timer) timers.clearInterval(timer);
+    off();
   }
 }

@@ -12,6 +12,11 @@ export interface Timers {
   clearInterval(handle: TimerHandle): void;
 }
 
+/** Resolves after ms on the given timers. */
+export function sleep(timers: Timers, ms: number): Promise<void> {
+  return new Promise((resolve) => timers.setTimeout(resolve, ms));
+}
+
 export const realTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),

@@ -15,6 +15,7 @@ import { isName } from "../../contract/names.js";
 import { BatchAssembler, type AssembledBatch } from "../ffmpeg/batch-assembler.js";
 import { BatchFinalizer } from "./batch-finalizer.js";
 import { parseStdoutLine } from "../ffmpeg/ffmpeg-output.js";
+import { realTimers, sleep, type Timers } from "../../platform/timers.js";
 
 export interface RecoveryDeps {
   dataDir: string;
@@ -26,6 +27,7 @@ export interface RecoveryDeps {
   clock: () => BatchReady["clock"];
   /** How long an ffmpeg left from the previous run may take to finish its files (it got SIGTERM). */
   settleMs?: number;
+  timers?: Timers;
 }
 
 /**
@@ -42,7 +44,7 @@ export async function recoverSessions(deps: RecoveryDeps): Promise<string[]> {
     const dir = sessionDir(deps.dataDir, name);
     if (!statSync(dir).isDirectory() || sessionEnded(dir)) continue;
     if (!existsSync(path.join(dir, TIMELINE_FILE))) continue; // not a recording session folder
-    await waitForOrphans(dir, deps.settleMs ?? 10_000);
+    await waitForOrphans(dir, deps.settleMs ?? 10_000, deps.timers ?? realTimers);
     try {
       await recoverSession(deps, name, dir);
       done.push(name);
@@ -114,9 +116,9 @@ function replay(node: string, session: string, dir: string, a: AttemptRecord): A
 }
 
 /** An ffmpeg of the dead node may still be finishing its files (the parent-death SIGTERM): wait for it. */
-async function waitForOrphans(dir: string, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (processesIn(dir).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+async function waitForOrphans(dir: string, timeoutMs: number, timers: Timers): Promise<void> {
+  for (let waited = 0; processesIn(dir).length > 0 && waited < timeoutMs; waited += 100)
+    await sleep(timers, 100);
 }
 
 function processesIn(dir: string): number[] {

@@ -132,3 +132,14 @@ export const mqttSchema = {
     env: "LABX_BROKER_HOST",
   },
 };
+
+/** What any MQTT client of labx needs (the controller's part of the schema): broker, topics, credentials. */
+export const clientSchema = {
+  broker_url: mqttSchema.broker_url,
+  base_topic: mqttSchema.base_topic,
+  broker_username: mqttSchema.broker_username,
+  broker_password: mqttSchema.broker_password,
+  broker_ca: mqttSchema.broker_ca,
+  broker_cert: mqttSchema.broker_cert,
+  broker_key: mqttSchema.broker_key,
+};

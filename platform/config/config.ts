@@ -66,16 +66,29 @@ const ALIASES: Record<string, string> = {
   "--disable_data_sync": "--disable-sync",
 };
 
-const KNOWN_FLAGS = new Set(["config", ...Object.values(schema).map((s) => s.arg)]);
+export interface LoadOptions {
+  /** Other spellings of flags, mapped before parsing. */
+  aliases?: Readonly<Record<string, string>>;
+  /** Whether --config FILE / LABX_CONFIG (a JSON object of the schema's keys) is read. */
+  configFile?: boolean;
+}
 
-/** Parses argv (without the subcommand) and env once; throws ConfigError with one line per problem. */
-export function loadConfig(
+type Schema = Record<string, { arg?: string }>;
+
+/**
+ * The one loader of every command's options: a convict schema's flags, LABX_* variables and (for the
+ * node) a JSON config file, flags first. Throws ConfigError with one line per problem.
+ */
+export function loadOptions<T>(
+  schema: Schema,
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
-): Config {
+  o: LoadOptions = {},
+): T {
+  const known = new Set([...(o.configFile ? ["config"] : []), ...Object.values(schema).map((s) => s.arg)]);
   const args = argv.map((a) => {
     const [flag, ...rest] = a.split("=");
-    const mapped = flag !== undefined ? ALIASES[flag] : undefined;
+    const mapped = flag !== undefined ? o.aliases?.[flag] : undefined;
     return mapped ? [mapped, ...rest].join("=") : a;
   });
   const problems: string[] = [];
@@ -88,13 +101,13 @@ export function loadConfig(
       continue;
     }
     const flag = a.slice(2).split("=")[0]!.replace(/^no-/, "");
-    if (!KNOWN_FLAGS.has(flag)) problems.push(`unknown option --${flag}`);
+    if (!known.has(flag)) problems.push(`unknown option --${flag}`);
     if (flag === "config") configFile = a.includes("=") ? a.split("=").slice(1).join("=") : args[i + 1];
   }
-  configFile ??= env.LABX_CONFIG;
+  if (o.configFile) configFile ??= env.LABX_CONFIG;
   if (problems.length) throw new ConfigError(problems.join("; "));
 
-  const conf = convict(schema, {
+  const conf = convict(schema as convict.Schema<T>, {
     args: args.filter((a) => a !== "--config" && !a.startsWith("--config=") && a !== configFile),
     env: env as NodeJS.ProcessEnv,
   });
@@ -115,7 +128,18 @@ export function loadConfig(
   } catch (err) {
     throw new ConfigError((err as Error).message.split("\n").filter(Boolean).join("; "));
   }
-  const raw = conf.getProperties() as unknown as Config & { groups: string | string[] };
+  return conf.getProperties() as T;
+}
+
+/** The node's, broker's and monitor's configuration (argv without the subcommand, and env). */
+export function loadConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Config {
+  const raw = loadOptions<Config & { groups: string | string[] }>(schema, argv, env, {
+    aliases: ALIASES,
+    configFile: true,
+  });
   const props: Config = {
     ...raw,
     groups: typeof raw.groups === "string" ? splitList(raw.groups) : raw.groups,

@@ -23,7 +23,9 @@ export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPa
 export interface ConnectionOptions {
   url: string;
   clientId: string;
-  availabilityTopic: string;
+  /** Retained `online`/`offline` here, and the will; absent for a visitor (a controller): neither. */
+  availabilityTopic?: string;
+  /** Subscribed on every (re)connect, with those added by subscribe(). */
   subscriptions: string[];
   log: Logger;
   reconnectPeriodMs?: number;
@@ -32,6 +34,11 @@ export interface ConnectionOptions {
   /** Credentials and TLS material (see client-security.ts). */
   security?: ClientSecurity;
   connect?: (url: string, opts: IClientOptions) => MqttClient;
+  /**
+   * True (the node, the monitor): start() resolves when the first attempt finds no broker, and the
+   * owner works offline. False (a controller, with a timeout of its own): start() waits for the broker.
+   */
+  workOffline?: boolean;
 }
 
 /**
@@ -48,8 +55,10 @@ export class MqttConnection {
   private readonly closeListeners: Listeners<[]>;
   /** The first connection attempt's outcome, until it is known. */
   private firstOutcome: { resolve: () => void; reject: (err: unknown) => void } | null = null;
+  private readonly subscriptions: Set<string>;
 
   constructor(private readonly opts: ConnectionOptions) {
+    this.subscriptions = new Set(opts.subscriptions);
     this.messageListeners = new Listeners(opts.log, "mqtt message");
     this.connectListeners = new Listeners(opts.log, "mqtt connect");
     this.closeListeners = new Listeners(opts.log, "mqtt close");
@@ -63,8 +72,17 @@ export class MqttConnection {
     return this.version;
   }
 
-  onMessage(handler: MessageHandler): void {
-    this.messageListeners.add(handler);
+  /** Returns a function that removes the handler. */
+  onMessage(handler: MessageHandler): () => void {
+    return this.messageListeners.add(handler);
+  }
+
+  /** Subscribes now (resolves on the broker's acknowledgement) and again on every reconnect. */
+  subscribe(topics: readonly string[]): Promise<void> {
+    topics.forEach((t) => this.subscriptions.add(t));
+    const client = this.client;
+    if (!client?.connected) return Promise.reject(new OfflineError(topics.join(", ")));
+    return client.subscribeAsync([...topics], { qos: 1 }).then(() => undefined);
   }
 
   /** Runs after `online` on each (re)connect. */
@@ -119,23 +137,28 @@ export class MqttConnection {
       // survive a disconnect is the outbox's to resend, and latest-value messages are sent afresh.
       queueQoSZero: false,
       outgoingStore: new NoStore(),
-      will: { topic: opts.availabilityTopic, payload: Buffer.from("offline"), qos: 1, retain: true },
+      ...(opts.availabilityTopic
+        ? { will: { topic: opts.availabilityTopic, payload: Buffer.from("offline"), qos: 1, retain: true } }
+        : {}),
       ...opts.security,
     });
     this.client = client;
     client.on("connect", () => {
       opts.log.info({ url: redactUrl(opts.url), version }, "mqtt connected");
-      const subscriptions = Object.fromEntries(opts.subscriptions.map((t) => [t, { qos: 1 as const }]));
-      client.subscribe({ ...subscriptions, resubscribe: true } as ISubscriptionMap, (err) => {
+      const subscribed = (err?: Error | null): void => {
         if (err) opts.log.error({ err }, "subscribe failed");
         // `online` only once the broker has confirmed our command subscriptions: a controller that
         // waits for it knows its commands reach this node (a command before that would be dropped).
-        void this.publish(opts.availabilityTopic, "online", { qos: 1, retain: true }).catch((e: unknown) =>
-          opts.log.warn({ err: e }, "online not published"),
-        );
+        if (opts.availabilityTopic)
+          void this.publish(opts.availabilityTopic, "online", { qos: 1, retain: true }).catch((e: unknown) =>
+            opts.log.warn({ err: e }, "online not published"),
+          );
         this.connectListeners.emit();
         this.settle();
-      });
+      };
+      if (this.subscriptions.size === 0) return subscribed();
+      const subscriptions = Object.fromEntries([...this.subscriptions].map((t) => [t, { qos: 1 as const }]));
+      client.subscribe({ ...subscriptions, resubscribe: true } as ISubscriptionMap, subscribed);
     });
     client.on("message", (topic, payload, packet) => {
       this.messageListeners.emit(topic, payload, packet);
@@ -163,7 +186,7 @@ export class MqttConnection {
       for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
       this.closeListeners.emit();
       // The first attempt found no broker: go on offline, the client keeps trying.
-      if (this.client === client && this.firstOutcome) {
+      if (this.client === client && this.firstOutcome && opts.workOffline !== false) {
         opts.log.warn({ url: redactUrl(opts.url) }, "broker not reachable: working offline, retrying");
         this.settle();
       }
@@ -189,9 +212,13 @@ export class MqttConnection {
     const client = this.client;
     if (!client) return;
     this.client = null;
-    if (client.connected) {
+    // A start still waiting for its broker (workOffline false) ends here.
+    if (this.opts.workOffline === false)
+      this.settle(new OfflineError("connection stopped before the broker answered"));
+    const availability = this.opts.availabilityTopic;
+    if (client.connected && availability) {
       await new Promise<void>((resolve) =>
-        client.publish(this.opts.availabilityTopic, "offline", { qos: 1, retain: true }, () => resolve()),
+        client.publish(availability, "offline", { qos: 1, retain: true }, () => resolve()),
       );
     }
     // Offline, nothing can be acknowledged any more: end at once instead of waiting for it.

@@ -6,6 +6,9 @@ import { addressedNodes, applyMessage, type FleetView } from "../../ctl/fleet-vi
 import { renderResult, renderWatch, sessionProgress } from "../../ctl/render.js";
 import type { NodeState } from "../../contract/generated/payloads.js";
 import { createValidators } from "../../contract/schemas.js";
+import type { ControllerLink } from "../../ctl/ctl-client.js";
+import { sendCommand } from "../../ctl/send-command.js";
+import { FakeTimers, settle } from "../helpers/fake-timers.js";
 
 const validators = createValidators();
 
@@ -229,5 +232,65 @@ describe("controller output", () => {
     assert.match(text, /0\.123 ms/);
     assert.match(text, /2\.0 GiB/);
     assert.match(text, /1 nodes, 1 online, 1 recording/);
+  });
+});
+
+describe("sendCommand on the timer port (fake clock, a stand-in link)", () => {
+  it("waits the settle time, sends once, and gives a silent online node exactly the timeout", async () => {
+    const timers = new FakeTimers();
+    let deliver: (topic: string, payload: string) => void = () => {};
+    const sent: string[] = [];
+    const link: ControllerLink = {
+      onMessage: (handler) => {
+        deliver = (topic, payload) => handler(topic, Buffer.from(payload), {} as never);
+        return () => (deliver = () => {});
+      },
+      subscribe: async () => {
+        // The broker's retained messages: A and B online and idle.
+        for (const n of ["A", "B"]) {
+          deliver(`labx/${n}/availability`, "online");
+          deliver(`labx/${n}/state`, JSON.stringify(state(n)));
+        }
+      },
+      publish: async (_topic, payload) => {
+        const id = (JSON.parse(payload.toString()) as { id: string }).id;
+        sent.push(id);
+        deliver(
+          "labx/A/reply",
+          JSON.stringify({ id, cmd: "status", node: "A", ok: true, state: state("A") }),
+        );
+      },
+      stop: async () => {},
+    };
+    let result: Awaited<ReturnType<typeof sendCommand>> | null = null;
+    void sendCommand(link, {
+      baseTopic: "labx",
+      target: "all",
+      command: { cmd: "status" },
+      timeoutMs: 10_000,
+      settleMs: 500,
+      validators,
+      timers,
+    }).then((r) => (result = r));
+    await settle(); // subscribed: the settle wait starts at 0
+    await timers.advance(499);
+    assert.equal(sent.length, 0, "nothing sent before retained messages settle");
+    await timers.advance(1);
+    assert.equal(sent.length, 1);
+    await timers.advance(9_999);
+    assert.equal(result, null, "B still has time");
+    await timers.advance(1);
+    await settle();
+    assert.ok(result);
+    const r = result as Awaited<ReturnType<typeof sendCommand>>;
+    assert.deepEqual(
+      r.rows.map((row) => [row.node, row.outcome]),
+      [
+        ["A", "replied"],
+        ["B", "no_reply"],
+      ],
+    );
+    assert.equal(r.ok, false);
+    assert.equal(timers.pending, 0, "no timer left behind");
   });
 });
