@@ -1,18 +1,17 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import type { IPublishPacket } from "mqtt";
 import type { Logger } from "pino";
 import type { Config } from "../platform/config/config.js";
-import type { BatchReady, NodeEvent, NodeState, Reply } from "../contract/generated/payloads.js";
+import type { BatchReady, NodeEvent, NodeState } from "../contract/generated/payloads.js";
 import { chronycRunner } from "./clock/chronyc.js";
 import { ClockMonitor } from "./clock/monitor.js";
 import { CommandRouter } from "./commands/router.js";
-import { MqttConnection, OfflineError } from "../platform/mqtt/connection.js";
+import { MqttConnection } from "../platform/mqtt/connection.js";
 import { clientSecurity } from "../platform/mqtt/client-security.js";
 import { commandTopics, nodeTopic, type NodeLeaf } from "../contract/topics.js";
 import { Outbox } from "./outbox/outbox.js";
 import { Retention } from "./store/retention.js";
-import { FreeSpace } from "../platform/disk/free-space.js";
+import { FreeSpace, wholeMb } from "../platform/disk/free-space.js";
 import { HaDiscovery } from "./homeassistant/ha-discovery.js";
 import { labxVersion } from "../platform/version.js";
 import { SessionController } from "./session/session-controller.js";
@@ -20,8 +19,10 @@ import type { SpawnFn } from "./ffmpeg/ffmpeg-process.js";
 import type { RecordingResult } from "./session/recording-types.js";
 import { recoverSessions } from "./store/recovery.js";
 import type { Validators } from "../contract/schemas.js";
-import { configSecrets, redactor, type Redact } from "../platform/secrets.js";
+import { configSecrets, redactor } from "../platform/secrets.js";
+import { NodeMessages } from "./outbox/node-messages.js";
 import { callSafely } from "../platform/listeners.js";
+import { unit, Units } from "../platform/units.js";
 import { isNoSpace } from "./session/recording-events.js";
 
 /** The outbox journal's folder in the data directory (a name no session can take). */
@@ -50,15 +51,17 @@ export class LabxNode {
   private readonly outbox: Outbox;
   private readonly retention: Retention;
   private readonly freeSpace: FreeSpace;
+  private freeMbPublished: number | undefined;
   private readonly ha: HaDiscovery;
   /** Absent with --disable-sync. */
   private readonly clock: ClockMonitor | null;
   private readonly log: Logger;
   private readonly publishEvent: (event: Omit<NodeEvent, "node" | "at">) => void;
   private readonly ffmpegPath: string;
-  /** The last wall before MQTT and the journal: no configured secret leaves in a payload. */
-  private readonly redact: Redact;
-  private started = false;
+  private readonly messages: NodeMessages;
+  /** Every part, in start order (platform/units.ts). */
+  private readonly units: Units;
+  private ready: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
 
   constructor(
@@ -67,7 +70,6 @@ export class LabxNode {
   ) {
     this.log = deps.log.child({ module: "node" });
     this.ffmpegPath = deps.ffmpegPath;
-    this.redact = redactor(configSecrets(config));
     const topic = (leaf: NodeLeaf): string => nodeTopic(config.base_topic, config.sbc_id, leaf);
     this.ha = new HaDiscovery({
       enabled: config.ha_discovery,
@@ -107,13 +109,19 @@ export class LabxNode {
             : {}),
         }),
     });
+    this.messages = new NodeMessages({
+      outbox: this.outbox,
+      publish: (t, payload, options) => this.connection.publish(t, payload, options),
+      redact: redactor(configSecrets(config)),
+      log: this.log,
+    });
     const publishEvent = (this.publishEvent = (event: Omit<NodeEvent, "node" | "at">): void => {
       const body: NodeEvent = {
         node: config.sbc_id,
         at: (deps.now?.() ?? new Date()).toISOString(),
         ...event,
       };
-      this.durably(topic("event"), body);
+      this.messages.oweJson(topic("event"), body);
     });
     this.clock = config.disable_sync
       ? null
@@ -128,7 +136,7 @@ export class LabxNode {
             timeoutMs: 5000,
           }),
           log: deps.log.child({ module: "clock" }),
-          publishClock: (status) => this.publishJson(topic("clock"), status, true),
+          publishClock: (status) => this.messages.latest(topic("clock"), status),
           publishEvent,
           now: deps.now,
         });
@@ -139,10 +147,10 @@ export class LabxNode {
       spawn: deps.spawn,
       now: deps.now,
       clock: () => this.clock?.snapshot() ?? { synced: false, reason: "sync disabled" },
-      publishState: (state) => this.publishJson(topic("state"), this.decorate(state), true),
+      publishState: (state) => this.messages.latest(topic("state"), this.decorate(state)),
       publishEvent,
       // Resolves once journaled, never waiting for the broker: the outbox delivers when it can.
-      announce: (batch: BatchReady) => this.owe(topic("batch"), JSON.stringify(batch)),
+      announce: (batch: BatchReady) => this.messages.owe(topic("batch"), JSON.stringify(batch)),
     });
     this.retention = new Retention({
       dataDir: config.data_dir,
@@ -161,21 +169,25 @@ export class LabxNode {
         stop: async () => this.decorate(await this.controller.stop()),
         status: async () => this.state,
       },
-      reply: (reply, packet) => this.reply(topic("reply"), reply, packet),
+      reply: (reply, packet) => this.messages.reply(topic("reply"), reply, packet),
     });
     this.freeSpace = new FreeSpace({
       dir: config.data_dir,
       intervalMs: FREE_SPACE_INTERVAL_MS,
-      onChange: () =>
+      unref: true,
+      // The state says free space in whole MiB: published again only when that changes.
+      onReading: (free) =>
         callSafely(this.log, "free space", () => {
-          if (this.connection.connected) this.publishJson(topic("state"), this.state, true);
+          if (wholeMb(free) === this.freeMbPublished) return;
+          this.freeMbPublished = wholeMb(free);
+          if (this.connection.connected) this.messages.latest(topic("state"), this.state);
         }),
     });
     this.connection.onConnect(() => {
-      this.publishJson(topic("state"), this.state, true);
+      this.messages.latest(topic("state"), this.state);
       // Retained messages do not survive a broker restart without persistence: say it again.
       const clock = this.clock?.status;
-      if (clock) this.publishJson(topic("clock"), clock, true);
+      if (clock) this.messages.latest(topic("clock"), clock);
       this.outbox.onConnect();
       this.ha.onConnect();
     });
@@ -184,6 +196,51 @@ export class LabxNode {
       if (this.ha.onMessage(t, payload)) return;
       void this.router.handle(payload, packet);
     });
+    this.units = new Units(
+      [
+        unit("data dir", async () => void (await mkdir(config.data_dir, { recursive: true }))),
+        unit(
+          "outbox",
+          () => this.outbox.start(),
+          () => this.outbox.stop(),
+        ),
+        unit("recovery", () => this.recover()),
+        unit(
+          "retention",
+          async () => {
+            await this.retention.apply();
+            this.retention.start();
+          },
+          () => this.retention.stop(),
+        ),
+        unit(
+          "free space",
+          () => this.freeSpace.start(),
+          () => this.freeSpace.stop(),
+        ),
+        unit(
+          "mqtt",
+          () => this.connection.start(),
+          () => this.connection.stop(),
+        ),
+        unit(
+          "delivery",
+          () => {},
+          () => this.drain(),
+        ),
+        unit(
+          "clock",
+          () => this.clock?.start(),
+          () => this.clock?.stop(),
+        ),
+        unit(
+          "sessions",
+          () => {},
+          () => this.controller.shutdown(),
+        ),
+      ],
+      this.log,
+    );
   }
 
   get state(): NodeState {
@@ -192,7 +249,8 @@ export class LabxNode {
 
   /** What the node adds to the recorder's state: its groups (for controllers) and free space. */
   private decorate(state: NodeState): NodeState {
-    const free = this.freeSpace.mb;
+    const bytes = this.freeSpace.bytes;
+    const free = bytes === undefined ? undefined : wholeMb(bytes);
     return { ...state, groups: [...this.config.groups], ...(free === undefined ? {} : { free_mb: free }) };
   }
 
@@ -200,32 +258,42 @@ export class LabxNode {
     return this.controller.onSessionEnded(handler);
   }
 
-  async start(): Promise<void> {
-    if (this.started) return;
-    this.started = true;
-    await mkdir(this.config.data_dir, { recursive: true });
-    this.outbox.start();
-    // Before the first connect: what a killed predecessor left is journaled, then sent in order.
-    await recoverSessions({
+  /** Starts every part in order (units below); resolves when the node is ready. Idempotent. */
+  start(): Promise<void> {
+    this.ready ??= this.units.start().then(() => {
+      this.log.info({ groups: this.config.groups, data_dir: this.config.data_dir }, "node ready");
+    });
+    return this.ready;
+  }
+
+  /** Recovers what a killed predecessor left: journaled before the first connect, then sent in order. */
+  private recover(): Promise<void> {
+    return recoverSessions({
       dataDir: this.config.data_dir,
       node: this.config.sbc_id,
       ffmpegPath: this.ffmpegPath,
       log: this.log.child({ module: "recovery" }),
       announce: (batch) =>
-        this.owe(nodeTopic(this.config.base_topic, this.config.sbc_id, "batch"), JSON.stringify(batch)),
+        this.messages.owe(
+          nodeTopic(this.config.base_topic, this.config.sbc_id, "batch"),
+          JSON.stringify(batch),
+        ),
       publishEvent: this.publishEvent,
       clock: () => ({
         synced: false,
         reason: "recovered after a restart: the clock's state while recording is unknown",
       }),
       settleMs: this.config.stop_timeout * 1000,
-    });
-    await this.retention.apply();
-    this.retention.start();
-    await this.freeSpace.start();
-    await this.connection.start();
-    await this.clock?.start();
-    this.log.info({ groups: this.config.groups, data_dir: this.config.data_dir }, "node ready");
+    }).then(() => undefined);
+  }
+
+  /** With the broker up, what is owed goes out now; otherwise it waits in the journal for the next run. */
+  private async drain(): Promise<void> {
+    if (!(await this.outbox.drain(DRAIN_TIMEOUT_MS)))
+      this.log.warn(
+        { pending: this.outbox.pendingCount },
+        "stopping with undelivered messages (kept for the next start)",
+      );
   }
 
   /** Starts a session directly (for --duration at launch), with the same checks as the command. */
@@ -233,57 +301,12 @@ export class LabxNode {
     return this.controller.start(opts);
   }
 
-  /** Finalizes and announces any recording, publishes offline, disconnects. Idempotent. */
+  /**
+   * Stops in reverse: sessions end (the last batch finalized and journaled), the clock stops, what is
+   * owed is delivered while the broker is there, then `offline` and the disconnect. Idempotent.
+   */
   stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      await this.controller.shutdown();
-      this.clock?.stop();
-      this.retention.stop();
-      this.freeSpace.stop();
-      // With the broker up, what is owed goes out now; otherwise it waits in the journal for the next run.
-      if (!(await this.outbox.drain(DRAIN_TIMEOUT_MS)))
-        this.log.warn(
-          { pending: this.outbox.pendingCount },
-          "stopping with undelivered messages (kept for the next start)",
-        );
-      await this.connection.stop();
-      await this.outbox.stop();
-      this.log.info("node stopped");
-    })();
+    this.stopping ??= this.units.stop().then(() => this.log.info("node stopped"));
     return this.stopping;
-  }
-
-  private async reply(replyTopic: string, reply: Reply, packet: IPublishPacket): Promise<void> {
-    const payload = JSON.stringify(reply);
-    const sends = [this.owe(replyTopic, payload)];
-    const props = packet.properties;
-    if (props?.responseTopic) sends.push(this.owe(props.responseTopic, payload, props.correlationData));
-    await Promise.all(sends);
-  }
-
-  /** Events and replies: journaled, then delivered at least once (see outbox.ts). */
-  private durably(t: string, payload: object): void {
-    this.owe(t, JSON.stringify(payload)).catch((err: unknown) => {
-      this.log.error({ err, topic: t }, "could not journal a message");
-    });
-  }
-
-  /** Journaled, then delivered at least once; secrets stripped before either. */
-  private owe(t: string, payload: string, correlation?: Buffer): Promise<void> {
-    return this.outbox.add({
-      topic: t,
-      payload: this.redact(payload),
-      ...(correlation ? { correlation } : {}),
-    });
-  }
-
-  private publishJson(t: string, payload: object, retain: boolean): void {
-    this.connection
-      .publish(t, this.redact(JSON.stringify(payload)), { qos: 1, retain })
-      .catch((err: unknown) => {
-        // Offline, a latest-value message is dropped by design (it is sent afresh on connect).
-        if (err instanceof OfflineError) this.log.debug({ topic: t }, "offline: not published");
-        else this.log.warn({ err, topic: t }, "publish failed");
-      });
   }
 }

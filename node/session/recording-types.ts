@@ -5,6 +5,7 @@ import type { RecorderArgs } from "../ffmpeg/ffmpeg-args.js";
 import type { Exit, SpawnFn } from "../ffmpeg/ffmpeg-process.js";
 import type { RecordingEvent } from "./recording-events.js";
 import type { RestartPolicy } from "./restart-policy.js";
+import type { Timers } from "../../platform/timers.js";
 
 export interface RecordingOptions {
   node: string;
@@ -29,6 +30,8 @@ export interface RecordingDeps {
   event?: (e: RecordingEvent) => void;
   spawn?: SpawnFn;
   now?: () => number;
+  /** The restart backoff, and ffmpeg's first-frame wait, stop ladder and polling (platform/timers.ts). */
+  timers?: Timers;
 }
 
 export interface RecordingResult {

@@ -1,6 +1,6 @@
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import { batchFileName, batchFilePattern } from "../store/paths.js";
+import { batchFileName } from "../store/paths.js";
 import {
   appendAttempt,
   ATTEMPTS_FILE,
@@ -10,10 +10,12 @@ import {
 } from "../store/session-files.js";
 import type { AssembledBatch } from "../ffmpeg/batch-assembler.js";
 import { BatchFinalizer } from "../store/batch-finalizer.js";
-import { buildFfmpegArgs, displayArgs } from "../ffmpeg/ffmpeg-args.js";
+import { displayArgs } from "../ffmpeg/ffmpeg-args.js";
+import { runArgs } from "./recording-options.js";
 import type { Exit } from "../ffmpeg/ffmpeg-process.js";
 import { FfmpegRun } from "../ffmpeg/ffmpeg-run.js";
 import { redactUrl } from "../../platform/secrets.js";
+import { realTimers, type TimerHandle } from "../../platform/timers.js";
 import { diskFullEvent, endError, gapEvent, isNoSpace, restartedEvent } from "./recording-events.js";
 import { DEFAULT_RESTART_POLICY, ranItsCourse, restartDelay } from "./restart-policy.js";
 import {
@@ -42,7 +44,7 @@ export class Recording {
   private stopRequested = false;
   private stopReason: "stopped" | "disk_full" | null = null;
   private failures: number[] = [];
-  private restartTimer: NodeJS.Timeout | null = null;
+  private restartTimer: TimerHandle | null = null;
   private startedUs: number | null = null;
   /** Where the last batch on disk ends (wall-clock µs): a gap starts here. */
   private lastEndUs: number | null = null;
@@ -110,7 +112,7 @@ export class Recording {
     this.stopRequested = true;
     if (this.restartTimer) {
       // Between two runs: nothing is recording, end the session here.
-      clearTimeout(this.restartTimer);
+      (this.deps.timers ?? realTimers).clearTimeout(this.restartTimer);
       this.restartTimer = null;
       this.end(this.stopReason);
     }
@@ -133,17 +135,8 @@ export class Recording {
 
   private spawn(index: number): FfmpegRun {
     const { opts, deps } = this;
-    let remaining = opts.recorder.duration;
-    // Wall-clock: a session's duration counts from its first frame, gaps included.
-    if (remaining !== null && index > 0) remaining -= (this.now() * 1000 - (this.startedUs ?? 0)) / 1e6;
-    const args = buildFfmpegArgs({
-      ...opts.recorder,
-      ...(index > 0
-        ? { alignToUs: null, duration: remaining === null ? null : Math.max(0.1, remaining) }
-        : {}),
-      startNumber: this.nextSeq,
-      filePattern: batchFilePattern(opts.node, opts.session),
-    });
+    const elapsedS = index > 0 ? (this.now() * 1000 - (this.startedUs ?? 0)) / 1e6 : 0;
+    const args = runArgs(opts, index, elapsedS, this.nextSeq);
     deps.log.info({ run: index, cmd: displayArgs([opts.ffmpegPath, ...args]) }, "ffmpeg spawn");
     const run = new FfmpegRun({
       index,
@@ -153,6 +146,7 @@ export class Recording {
       timelineFile: path.join(opts.sessionDir, timelineFile(index)),
       launcher: opts.launcher,
       ...(deps.spawn ? { spawn: deps.spawn } : {}),
+      ...(deps.timers ? { timers: deps.timers } : {}),
       firstSeq: this.nextSeq,
       fileForSeq: (seq) => batchFileName(opts.node, opts.session, seq),
       alignToUs: index === 0 ? (opts.recorder.alignToUs ?? null) : null,
@@ -230,7 +224,7 @@ export class Recording {
     this.chain = this.chain.then(() => {
       // A stop that came while the partial batch was being repaired ends the session here.
       if (this.stopRequested) return this.end(this.stopReason ?? "stopped");
-      this.restartTimer = setTimeout(() => {
+      this.restartTimer = (this.deps.timers ?? realTimers).setTimeout(() => {
         this.restartTimer = null;
         let next: FfmpegRun;
         try {

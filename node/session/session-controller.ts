@@ -5,13 +5,14 @@ import { generatedSessionName, sessionDir } from "../store/paths.js";
 import { redactUrl } from "../../platform/secrets.js";
 import { checkCamera, checkDisk, checkSessionFree, scheduleFrom } from "./start-checks.js";
 import type { SpawnFn } from "../ffmpeg/ffmpeg-process.js";
-import { DEFAULT_RESTART_POLICY } from "./restart-policy.js";
-import { DiskWatch } from "./disk-watch.js";
+import { recordingOptions, SCHEDULE_LEAD_MS } from "./recording-options.js";
+import { belowOnce, FreeSpace } from "../../platform/disk/free-space.js";
 import { freeBytes } from "../../platform/disk/free-bytes.js";
 import { Recording } from "./recording.js";
 import { SessionError } from "./session-errors.js";
 import { diskLowEvent } from "./recording-events.js";
 import { callSafely, Listeners } from "../../platform/listeners.js";
+import { realTimers, type TimerHandle, type Timers } from "../../platform/timers.js";
 import { CameraUnavailableError, type RecordingResult } from "./recording-types.js";
 
 export interface ControllerDeps {
@@ -25,10 +26,9 @@ export interface ControllerDeps {
   now?: () => Date;
   spawn?: SpawnFn;
   freeBytes?: (dir: string) => Promise<number>;
+  /** The scheduled start, the session's disk guard and its recording's timers (platform/timers.ts). */
+  timers?: Timers;
 }
-
-/** ffmpeg starts this long before `at`, so the camera delivers frames by then; earlier ones are dropped. */
-const SCHEDULE_LEAD_MS = 2000;
 
 /**
  * The node's recording state machine: idle → scheduled → recording → stopping → idle (or error).
@@ -39,7 +39,7 @@ export class SessionController {
   private session: string | null = null;
   private recording: Recording | null = null;
   private scheduledAt: Date | null = null;
-  private scheduleTimer: NodeJS.Timeout | null = null;
+  private scheduleTimer: TimerHandle | null = null;
   private batchDuration: number;
   private duration: number | null = null;
   private lastError: string | null = null;
@@ -52,6 +52,7 @@ export class SessionController {
   private schedule: { cancelled: boolean } | null = null;
   private claimed = false;
   private readonly endedListeners: Listeners<[RecordingResult]>;
+  private readonly timers: Timers;
 
   constructor(
     private readonly config: Config,
@@ -59,6 +60,7 @@ export class SessionController {
   ) {
     this.batchDuration = config.batch_duration;
     this.endedListeners = new Listeners(deps.log, "session ended");
+    this.timers = deps.timers ?? realTimers;
   }
 
   private now(): Date {
@@ -124,7 +126,7 @@ export class SessionController {
       const schedule = (this.schedule = { cancelled: false });
       this.set("scheduled");
       // ffmpeg starts a little early with its timeline anchored at `at` (ffmpeg-args.ts, alignToUs).
-      this.scheduleTimer = setTimeout(
+      this.scheduleTimer = this.timers.setTimeout(
         () => {
           this.scheduleTimer = null;
           this.begin(session, dir, at.getTime() * 1000).catch((err: unknown) => {
@@ -148,32 +150,16 @@ export class SessionController {
 
   private async begin(session: string, dir: string, alignToUs: number | null = null): Promise<NodeState> {
     const recording = new Recording(
-      {
-        node: this.config.sbc_id,
-        session,
-        sessionDir: dir,
-        ffmpegPath: this.deps.ffmpegPath,
-        launcher: this.deps.launcher,
-        recorder: {
-          camera: this.config.camera,
-          videoSize: this.config.video_size,
-          framerate: this.config.framerate,
-          inputFormat: this.config.input_format,
-          streamFormat: this.config.stream_format || null,
-          codec: this.config.codec,
-          batchDuration: this.batchDuration,
-          duration: this.duration,
-          alignToUs,
-        },
-        // A scheduled start waits for its first frame at or after `at`, up to the lead time later.
-        startTimeoutMs: this.config.start_timeout * 1000 + (alignToUs ? SCHEDULE_LEAD_MS : 0),
-        stopTimeoutMs: this.config.stop_timeout * 1000,
-        restartPolicy: { ...DEFAULT_RESTART_POLICY, maxFailures: this.config.restart_attempts },
-      },
+      recordingOptions(
+        this.config,
+        { session, dir, batchDuration: this.batchDuration, duration: this.duration, alignToUs },
+        { path: this.deps.ffmpegPath, launcher: this.deps.launcher },
+      ),
       {
         log: this.deps.log.child({ session }),
         clock: this.deps.clock,
         spawn: this.deps.spawn,
+        timers: this.timers,
         event: (e) => this.deps.publishEvent({ ...e, session }),
         announce: async (batch) => {
           await this.deps.announce(batch);
@@ -202,14 +188,16 @@ export class SessionController {
       session,
       message: `recording ${session}`,
     });
-    const watch = new DiskWatch({
+    const watch = new FreeSpace({
       dir: this.config.data_dir,
       intervalMs: this.config.disk_check_interval * 1000,
-      thresholdBytes: this.config.stop_free_mb * 1024 * 1024,
       freeBytes: this.deps.freeBytes,
-      onLow: (free) => callSafely(this.deps.log, "disk low", () => this.diskLow(recording, free)),
+      timers: this.timers,
+      onReading: belowOnce(this.config.stop_free_mb * 1024 * 1024, (free) =>
+        callSafely(this.deps.log, "disk low", () => this.diskLow(recording, free)),
+      ),
     });
-    watch.start();
+    void watch.start();
     recording.done
       .then((result) => {
         watch.stop();
@@ -277,7 +265,7 @@ export class SessionController {
     // A stop during start-up takes effect once the start is answered: start ok, then stop ends it.
     if (this.preparing) await this.preparing;
     if (this.status === "scheduled") {
-      if (this.scheduleTimer) clearTimeout(this.scheduleTimer);
+      if (this.scheduleTimer) this.timers.clearTimeout(this.scheduleTimer);
       this.scheduleTimer = null;
       if (this.schedule) this.schedule.cancelled = true;
       this.schedule = null;

@@ -4,15 +4,17 @@ import { realTimers, type TimerHandle, type Timers } from "../timers.js";
 export interface FreeSpaceOptions {
   dir: string;
   intervalMs: number;
-  /** Called with the free MiB when it differs from the last reading (and after the first). */
-  onChange: (freeMb: number) => void;
+  /** Every reading, in bytes: at start and then every interval, never after stop. */
+  onReading: (freeBytes: number) => void;
   freeBytes?: (dir: string) => Promise<number>;
   timers?: Timers;
+  /** Let the process exit while it polls (the node's idle poller; a session's guard keeps it alive). */
+  unref?: boolean;
 }
 
 /**
- * The data directory's free space for the retained state (Home Assistant's free-disk sensor, `labx
- * watch`), idle or recording. Separate from DiskWatch, which only guards a running session.
+ * The one free-space poller. The node keeps one for its retained state (Home Assistant's free-disk
+ * sensor, `labx watch`), idle or recording; each session runs one as its low-space guard (belowOnce).
  */
 export class FreeSpace {
   private timer: TimerHandle | null = null;
@@ -23,13 +25,17 @@ export class FreeSpace {
     this.timers = o.timers ?? realTimers;
   }
 
-  get mb(): number | undefined {
+  /** The last reading in bytes, once there is one. */
+  get bytes(): number | undefined {
     return this.last;
   }
 
+  /** Takes the first reading (resolves after it) and polls every interval. Idempotent. */
   async start(): Promise<void> {
     if (this.timer) return;
-    this.timer = this.timers.setInterval(() => void this.read(), this.o.intervalMs, { unref: true });
+    this.timer = this.timers.setInterval(() => void this.read(), this.o.intervalMs, {
+      unref: this.o.unref ?? false,
+    });
     await this.read();
   }
 
@@ -38,12 +44,28 @@ export class FreeSpace {
     this.timer = null;
   }
 
-  async read(): Promise<void> {
+  private async read(): Promise<void> {
     const free = await (this.o.freeBytes ?? statfsFree)(this.o.dir).catch(() => null);
-    if (free === null) return;
-    const mb = Math.floor(free / 1048576);
-    if (mb === this.last) return;
-    this.last = mb;
-    if (this.timer) this.o.onChange(mb);
+    if (free === null || !this.timer) return;
+    this.last = free;
+    this.o.onReading(free);
   }
+}
+
+/** A reading handler that calls onLow once, at the first reading below `thresholdBytes`. */
+export function belowOnce(
+  thresholdBytes: number,
+  onLow: (freeBytes: number) => void,
+): (free: number) => void {
+  let fired = false;
+  return (free) => {
+    if (fired || free >= thresholdBytes) return;
+    fired = true;
+    onLow(free);
+  };
+}
+
+/** Whole MiB, as the node's state reports free space. */
+export function wholeMb(bytes: number): number {
+  return Math.floor(bytes / 1048576);
 }

@@ -3,9 +3,8 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { pino } from "pino";
 import { Outbox } from "../../node/outbox/outbox.js";
-import { DiskWatch } from "../../node/session/disk-watch.js";
 import { Retention } from "../../node/store/retention.js";
-import { FreeSpace } from "../../platform/disk/free-space.js";
+import { belowOnce, FreeSpace, wholeMb } from "../../platform/disk/free-space.js";
 import { FakeTimers } from "../helpers/fake-timers.js";
 import { tempDir } from "../helpers/node.js";
 
@@ -14,24 +13,23 @@ const silent = pino({ level: "silent" });
 const MB = 1048576;
 
 describe("units on the timer port (fake clock)", () => {
-  it("DiskWatch: checks every interval, calls onLow once when free space falls below the threshold, nothing after stop", async () => {
+  it("FreeSpace as a session's guard (belowOnce): reads at start and every interval, onLow once below the threshold, nothing after stop", async () => {
     const timers = new FakeTimers();
     const readings = [50 * MB, 40 * MB, 9 * MB, 5 * MB];
     let reads = 0;
     const low: number[] = [];
-    const watch = new DiskWatch({
+    const watch = new FreeSpace({
       dir: "/",
       intervalMs: 500,
-      thresholdBytes: 10 * MB,
-      onLow: (free) => low.push(free),
+      onReading: belowOnce(10 * MB, (free) => low.push(free)),
       freeBytes: async () => readings[Math.min(reads++, readings.length - 1)]!,
       timers,
     });
-    watch.start();
+    await watch.start();
+    assert.equal(reads, 1, "one reading at start");
     await timers.advance(499);
-    assert.equal(reads, 0, "nothing before the first interval");
+    assert.equal(reads, 1, "the next after one interval");
     await timers.advance(1);
-    await timers.advance(500);
     assert.deepEqual(low, []);
     await timers.advance(500);
     assert.deepEqual(low, [9 * MB], "the third reading is below 10 MiB");
@@ -44,23 +42,24 @@ describe("units on the timer port (fake clock)", () => {
     assert.equal(reads, before);
   });
 
-  it("FreeSpace: reads at start and every interval, reports only changes (in whole MiB)", async () => {
+  it("FreeSpace for the node's state: every reading in bytes, the last one kept", async () => {
     const timers = new FakeTimers();
     const readings = [100 * MB, 100 * MB + 5, 99 * MB, 99 * MB];
     let reads = 0;
-    const changes: number[] = [];
+    const seen: number[] = [];
     const space = new FreeSpace({
       dir: "/",
       intervalMs: 30_000,
-      onChange: (mb) => changes.push(mb),
+      onReading: (free) => seen.push(free),
       freeBytes: async () => readings[Math.min(reads++, readings.length - 1)]!,
       timers,
     });
     await space.start();
-    assert.equal(space.mb, 100);
+    assert.equal(space.bytes, 100 * MB);
     await timers.advance(90_000);
     assert.equal(reads, 4);
-    assert.deepEqual(changes, [100, 99]);
+    assert.deepEqual(seen, readings);
+    assert.deepEqual(seen.map(wholeMb), [100, 100, 99, 99]);
     space.stop();
     assert.equal(timers.pending, 0);
   });
