@@ -30,23 +30,41 @@ export interface FfmpegIo {
  * hard, the launcher's parent-death signal ends ffmpeg: no orphan holds the camera.
  */
 export class FfmpegProcess {
+  /** Resolves when the process has ended (at once for one stopped before it started). */
   readonly exited: Promise<Exit>;
-  private readonly child: ChildProcess;
+  private child: ChildProcess | null = null;
   private forced: Exit["forced"] = "none";
   private stopping: Promise<Exit> | null = null;
+  private resolveExit!: (exit: Exit) => void;
   private readonly killOnExit = (): void => {
-    this.child.kill("SIGKILL");
+    this.child?.kill("SIGKILL");
   };
 
   private readonly tail: FileTail;
   private readonly timers: Timers;
 
-  constructor(file: string, args: readonly string[], cwd: string, io: FfmpegIo, spawn: SpawnFn = nodeSpawn) {
-    const out = openSync(io.stdoutFile, "w");
+  /** Spawns nothing: start() does. */
+  constructor(
+    private readonly file: string,
+    private readonly args: readonly string[],
+    private readonly cwd: string,
+    private readonly io: FfmpegIo,
+    private readonly spawn: SpawnFn = nodeSpawn,
+  ) {
+    this.timers = io.timers ?? realTimers;
+    this.tail = new FileTail(io.stdoutFile, io.stdout, this.timers);
+    this.exited = new Promise((resolve) => (this.resolveExit = resolve));
+  }
+
+  /** Spawns ffmpeg, its stdout into the timeline file. Idempotent; throws if the file cannot be made. */
+  start(): void {
+    if (this.child || this.stopping) return;
+    const out = openSync(this.io.stdoutFile, "w");
+    let child: ChildProcess;
     try {
-      const [launch, ...launchArgs] = [...(io.launcher ?? []), file];
-      this.child = spawn(launch!, [...launchArgs, ...args], {
-        cwd,
+      const [launch, ...launchArgs] = [...(this.io.launcher ?? []), this.file];
+      child = this.spawn(launch!, [...launchArgs, ...this.args], {
+        cwd: this.cwd,
         stdio: ["pipe", out, "pipe"],
         detached: true,
         shell: false,
@@ -54,24 +72,24 @@ export class FfmpegProcess {
     } finally {
       closeSync(out);
     }
-    this.timers = io.timers ?? realTimers;
-    this.tail = new FileTail(io.stdoutFile, io.stdout, this.timers);
+    this.child = child;
     this.tail.start(20);
-    createInterface({ input: this.child.stderr! }).on("line", io.stderr);
+    createInterface({ input: child.stderr! }).on("line", this.io.stderr);
     // A closed stdin must not throw into the node (EPIPE when ffmpeg already left).
-    this.child.stdin!.on("error", () => {});
+    child.stdin!.on("error", () => {});
     process.on("exit", this.killOnExit);
-    this.exited = new Promise((resolve) => {
-      const done = (code: number | null, signal: NodeJS.Signals | null): void => {
-        process.off("exit", this.killOnExit);
-        // Every line ffmpeg wrote is in the file now: read the rest before anyone hears of the exit.
-        this.tail.stop();
-        resolve({ code, signal, forced: this.forced });
-      };
-      // 'close' comes after 'exit' once stderr is drained too; 'error' alone when spawn failed.
-      this.child.on("close", done);
-      this.child.on("error", () => done(null, null));
-    });
+    let ended = false;
+    const done = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (ended) return;
+      ended = true;
+      process.off("exit", this.killOnExit);
+      // Every line ffmpeg wrote is in the file now: read the rest before anyone hears of the exit.
+      this.tail.stop();
+      this.resolveExit({ code, signal, forced: this.forced });
+    };
+    // 'close' comes after 'exit' once stderr is drained too; 'error' alone when spawn failed.
+    child.on("close", done);
+    child.on("error", () => done(null, null));
   }
 
   /** How often new ffmpeg output is read; fast while waiting for the first frame, slow after. */
@@ -81,6 +99,13 @@ export class FfmpegProcess {
 
   /** 'q' lets ffmpeg write its trailers; then SIGTERM, then SIGKILL, each after timeoutMs. Idempotent. */
   stop(timeoutMs: number): Promise<Exit> {
+    const child = this.child;
+    if (!child) {
+      // Never started: nothing to stop, and it will not start any more.
+      this.stopping ??= Promise.resolve({ code: null, signal: null, forced: "none" as const });
+      void this.stopping.then((exit) => this.resolveExit(exit));
+      return this.stopping;
+    }
     this.stopping ??= (async () => {
       const exitedWithin = async (ms: number): Promise<boolean> => {
         let timer: unknown;
@@ -89,13 +114,13 @@ export class FfmpegProcess {
         this.timers.clearTimeout(timer);
         return result;
       };
-      this.child.stdin!.end("q");
+      child.stdin!.end("q");
       if (await exitedWithin(timeoutMs)) return this.exited;
       this.forced = "SIGTERM";
-      this.child.kill("SIGTERM");
+      child.kill("SIGTERM");
       if (await exitedWithin(timeoutMs)) return this.exited;
       this.forced = "SIGKILL";
-      this.child.kill("SIGKILL");
+      child.kill("SIGKILL");
       return this.exited;
     })();
     return this.stopping;

@@ -67,6 +67,11 @@ export class FfmpegRun {
     );
   }
 
+  /** Spawns this run's ffmpeg (see FfmpegProcess.start). */
+  start(): void {
+    this.ffmpeg.start();
+  }
+
   /** Waits for the first frame (then reads output every pollMs), ffmpeg's exit, or the timeout. */
   async firstFrameWithin(timeoutMs: number, pollMs: number): Promise<"frame" | "exit" | "timeout"> {
     const timers = this.o.timers ?? realTimers;

@@ -159,6 +159,7 @@ export class Recording {
         deps.event?.({ type: "coarse_timestamps", level: "warning", message });
       },
     });
+    run.start();
     this.run = run;
     void run.ffmpeg.exited.then((exit) => this.onExit(run, exit));
     return run;

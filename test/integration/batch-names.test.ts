@@ -43,6 +43,7 @@ describe("batch names past 99 999 (real ffmpeg, the node's arguments)", () => {
       onCoarseTimebase: () => {},
     });
     try {
+      run.start();
       assert.equal(await run.firstFrameWithin(15_000, 100), "frame");
       const exit = await run.ffmpeg.exited;
       assert.equal(exit.code, 0);

@@ -9,12 +9,14 @@ import { tempDir } from "../helpers/node.js";
 // fake clock deciding when each step is due: no sleeping for the timeouts.
 function start(script: string, timers: FakeTimers): FfmpegProcess {
   const dir = tempDir();
-  return new FfmpegProcess("sh", ["-c", script], dir, {
+  const p = new FfmpegProcess("sh", ["-c", script], dir, {
     stdoutFile: path.join(dir, "out.txt"),
     stdout: () => {},
     stderr: () => {},
     timers,
   });
+  p.start();
+  return p;
 }
 
 /**
@@ -66,5 +68,25 @@ describe("the stop ladder (real processes, fake clock)", () => {
     } finally {
       await p.stop(0);
     }
+  });
+
+  it("nothing is spawned before start(); a stop before it ends the process unstarted", async () => {
+    const dir = tempDir();
+    let spawned = 0;
+    const p = new FfmpegProcess(
+      "sh",
+      ["-c", "exit 0"],
+      dir,
+      { stdoutFile: path.join(dir, "out.txt"), stdout: () => {}, stderr: () => {} },
+      () => {
+        spawned++;
+        throw new Error("not to be called");
+      },
+    );
+    assert.equal(spawned, 0);
+    assert.deepEqual(await p.stop(1000), { code: null, signal: null, forced: "none" });
+    assert.deepEqual(await p.exited, { code: null, signal: null, forced: "none" });
+    p.start();
+    assert.equal(spawned, 0, "a stopped process does not start");
   });
 });
