@@ -11,7 +11,7 @@ import { clientSecurity } from "../platform/mqtt/client-security.js";
 import { commandTopics, nodeTopic, type NodeLeaf } from "../contract/topics.js";
 import { Outbox } from "./outbox/outbox.js";
 import { Retention } from "./store/retention.js";
-import { FreeSpace, wholeMb } from "../platform/disk/free-space.js";
+import { NodeStateExtras } from "./node-state.js";
 import { HaDiscovery } from "./homeassistant/ha-discovery.js";
 import { labxVersion } from "../platform/version.js";
 import { SessionController } from "./session/session-controller.js";
@@ -21,14 +21,12 @@ import { recoverSessions } from "./store/recovery.js";
 import type { Validators } from "../contract/schemas.js";
 import { configSecrets, redactor } from "../platform/secrets.js";
 import { NodeMessages } from "./outbox/node-messages.js";
-import { callSafely } from "../platform/listeners.js";
 import { unit, Units } from "../platform/units.js";
 import { isNoSpace } from "./session/recording-events.js";
 
 /** The outbox journal's folder in the data directory (a name no session can take). */
 export const OUTBOX_DIR = ".labx";
 const DRAIN_TIMEOUT_MS = 5000;
-const FREE_SPACE_INTERVAL_MS = 30_000;
 
 export interface NodeDeps {
   log: Logger;
@@ -50,8 +48,8 @@ export class LabxNode {
   private readonly router: CommandRouter;
   private readonly outbox: Outbox;
   private readonly retention: Retention;
-  private readonly freeSpace: FreeSpace;
-  private freeMbPublished: number | undefined;
+  /** Groups and free space in the state (node-state.ts). */
+  private readonly extras: NodeStateExtras;
   private readonly ha: HaDiscovery;
   /** Absent with --disable-sync. */
   private readonly clock: ClockMonitor | null;
@@ -147,7 +145,7 @@ export class LabxNode {
       spawn: deps.spawn,
       now: deps.now,
       clock: () => this.clock?.snapshot() ?? { synced: false, reason: "sync disabled" },
-      publishState: (state) => this.messages.latest(topic("state"), this.decorate(state)),
+      publishState: (state) => this.messages.latest(topic("state"), this.extras.decorate(state)),
       publishEvent,
       // Resolves once journaled, never waiting for the broker: the outbox delivers when it can.
       announce: (batch: BatchReady) => this.messages.owe(topic("batch"), JSON.stringify(batch)),
@@ -165,23 +163,19 @@ export class LabxNode {
       maxPayloadBytes: config.max_payload_bytes,
       log: deps.log.child({ module: "commands" }),
       handlers: {
-        start: async (c) => this.decorate(await this.controller.start(c)),
-        stop: async () => this.decorate(await this.controller.stop()),
+        start: async (c) => this.extras.decorate(await this.controller.start(c)),
+        stop: async () => this.extras.decorate(await this.controller.stop()),
         status: async () => this.state,
       },
       reply: (reply, packet) => this.messages.reply(topic("reply"), reply, packet),
     });
-    this.freeSpace = new FreeSpace({
-      dir: config.data_dir,
-      intervalMs: FREE_SPACE_INTERVAL_MS,
-      unref: true,
-      // The state says free space in whole MiB: published again only when that changes.
-      onReading: (free) =>
-        callSafely(this.log, "free space", () => {
-          if (wholeMb(free) === this.freeMbPublished) return;
-          this.freeMbPublished = wholeMb(free);
-          if (this.connection.connected) this.messages.latest(topic("state"), this.state);
-        }),
+    this.extras = new NodeStateExtras({
+      dataDir: config.data_dir,
+      groups: config.groups,
+      log: this.log,
+      onChange: () => {
+        if (this.connection.connected) this.messages.latest(topic("state"), this.state);
+      },
     });
     this.connection.onConnect(() => {
       this.messages.latest(topic("state"), this.state);
@@ -213,11 +207,7 @@ export class LabxNode {
           },
           () => this.retention.stop(),
         ),
-        unit(
-          "free space",
-          () => this.freeSpace.start(),
-          () => this.freeSpace.stop(),
-        ),
+        this.extras,
         unit(
           "mqtt",
           () => this.connection.start(),
@@ -244,14 +234,7 @@ export class LabxNode {
   }
 
   get state(): NodeState {
-    return this.decorate(this.controller.state);
-  }
-
-  /** What the node adds to the recorder's state: its groups (for controllers) and free space. */
-  private decorate(state: NodeState): NodeState {
-    const bytes = this.freeSpace.bytes;
-    const free = bytes === undefined ? undefined : wholeMb(bytes);
-    return { ...state, groups: [...this.config.groups], ...(free === undefined ? {} : { free_mb: free }) };
+    return this.extras.decorate(this.controller.state);
   }
 
   onSessionEnded(handler: (r: RecordingResult) => unknown): () => void {

@@ -15,9 +15,9 @@ import { runArgs } from "./recording-options.js";
 import type { Exit } from "../ffmpeg/ffmpeg-process.js";
 import { FfmpegRun } from "../ffmpeg/ffmpeg-run.js";
 import { redactUrl } from "../../platform/secrets.js";
-import { realTimers, type TimerHandle } from "../../platform/timers.js";
 import { diskFullEvent, endError, gapEvent, isNoSpace, restartedEvent } from "./recording-events.js";
-import { DEFAULT_RESTART_POLICY, ranItsCourse, restartDelay } from "./restart-policy.js";
+import { ranItsCourse } from "./restart-policy.js";
+import { Restarts } from "./restarts.js";
 import {
   CameraUnavailableError,
   type RecordingDeps,
@@ -43,8 +43,7 @@ export class Recording {
   private nextSeq = 0;
   private stopRequested = false;
   private stopReason: "stopped" | "disk_full" | null = null;
-  private failures: number[] = [];
-  private restartTimer: TimerHandle | null = null;
+  private readonly restarts: Restarts;
   private startedUs: number | null = null;
   /** Where the last batch on disk ends (wall-clock µs): a gap starts here. */
   private lastEndUs: number | null = null;
@@ -71,6 +70,7 @@ export class Recording {
       announce: deps.announce,
       clock: deps.clock,
     });
+    this.restarts = new Restarts(opts.restartPolicy, deps.timers);
     this.done = new Promise((r) => (this.resolveDone = r));
   }
 
@@ -110,12 +110,8 @@ export class Recording {
   async stop(reason: "stopped" | "disk_full" = "stopped"): Promise<RecordingResult> {
     this.stopReason ??= reason;
     this.stopRequested = true;
-    if (this.restartTimer) {
-      // Between two runs: nothing is recording, end the session here.
-      (this.deps.timers ?? realTimers).clearTimeout(this.restartTimer);
-      this.restartTimer = null;
-      this.end(this.stopReason);
-    }
+    // Between two runs: nothing is recording, end the session here.
+    if (this.restarts.cancel()) this.end(this.stopReason);
     await this.run?.ffmpeg.stop(this.opts.stopTimeoutMs);
     return this.done;
   }
@@ -208,10 +204,9 @@ export class Recording {
     let delay: number | null = null;
     if (crashed) {
       this.lastError = why;
-      this.failures.push(this.now());
+      this.restarts.failed(this.now());
       // A first run that never delivered a frame is a camera that is not there: start() reports it.
-      if (this.startedUs !== null)
-        delay = restartDelay(this.failures, this.now(), this.opts.restartPolicy ?? DEFAULT_RESTART_POLICY);
+      if (this.startedUs !== null) delay = this.restarts.delay(this.now());
     }
     const rest = run.assembler.finish();
     if (delay === null) {
@@ -220,13 +215,12 @@ export class Recording {
       return;
     }
     for (const batch of rest) this.enqueue(run, batch, false);
-    this.deps.log.warn({ exit, delay_ms: delay, failures: this.failures.length }, "ffmpeg died, restarting");
+    this.deps.log.warn({ exit, delay_ms: delay, failures: this.restarts.count }, "ffmpeg died, restarting");
     this.deps.event?.(restartedEvent(why, delay));
     this.chain = this.chain.then(() => {
       // A stop that came while the partial batch was being repaired ends the session here.
       if (this.stopRequested) return this.end(this.stopReason ?? "stopped");
-      this.restartTimer = (this.deps.timers ?? realTimers).setTimeout(() => {
-        this.restartTimer = null;
+      this.restarts.schedule(delay, () => {
         let next: FfmpegRun;
         try {
           next = this.spawn(run.index + 1);
@@ -241,7 +235,7 @@ export class Recording {
             // A run that hangs without frames counts as a failure: its exit takes the same path.
             if (outcome === "timeout") await next.ffmpeg.stop(this.opts.stopTimeoutMs);
           });
-      }, delay);
+      });
     });
   }
 
@@ -249,7 +243,7 @@ export class Recording {
     if (this.finished) return;
     this.finished = true;
     this.chain = this.chain.then(async () => {
-      const error = endError(reason, this.failures.length, this.lastError, this.diskFullError);
+      const error = endError(reason, this.restarts.count, this.lastError, this.diskFullError);
       await this.finalizer
         .close()
         .catch((err: unknown) => this.deps.log.error({ err }, "manifest not closed"));

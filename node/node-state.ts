@@ -1,0 +1,61 @@
+import type { Logger } from "pino";
+import type { NodeState } from "../contract/generated/payloads.js";
+import { FreeSpace, wholeMb } from "../platform/disk/free-space.js";
+import { callSafely } from "../platform/listeners.js";
+import type { Timers } from "../platform/timers.js";
+import type { Unit } from "../platform/units.js";
+
+const FREE_SPACE_INTERVAL_MS = 30_000;
+
+export interface NodeStateOptions {
+  dataDir: string;
+  groups: readonly string[];
+  log: Logger;
+  /** Free space changed by a whole MiB: the state is worth publishing again. */
+  onChange: () => void;
+  freeBytes?: (dir: string) => Promise<number>;
+  timers?: Timers;
+}
+
+/**
+ * What the node adds to the session's state (session-controller.ts): its groups, for controllers that
+ * address groups, and the data directory's free space in whole MiB, polled idle or recording.
+ */
+export class NodeStateExtras implements Unit {
+  readonly name = "free space";
+  private readonly freeSpace: FreeSpace;
+  private published: number | undefined;
+
+  constructor(private readonly o: NodeStateOptions) {
+    this.freeSpace = new FreeSpace({
+      dir: o.dataDir,
+      intervalMs: FREE_SPACE_INTERVAL_MS,
+      unref: true,
+      onReading: (free) =>
+        callSafely(o.log, "free space", () => {
+          if (wholeMb(free) === this.published) return;
+          this.published = wholeMb(free);
+          o.onChange();
+        }),
+      ...(o.freeBytes ? { freeBytes: o.freeBytes } : {}),
+      ...(o.timers ? { timers: o.timers } : {}),
+    });
+  }
+
+  decorate(state: NodeState): NodeState {
+    const bytes = this.freeSpace.bytes;
+    return {
+      ...state,
+      groups: [...this.o.groups],
+      ...(bytes === undefined ? {} : { free_mb: wholeMb(bytes) }),
+    };
+  }
+
+  start(): Promise<void> {
+    return this.freeSpace.start();
+  }
+
+  stop(): void {
+    this.freeSpace.stop();
+  }
+}
