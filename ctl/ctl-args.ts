@@ -60,7 +60,7 @@ function positive(name: string, value: string): number {
   return n;
 }
 
-const START_ONLY = { session: "session", duration: "duration", batch_duration: "batch-duration", at: "at" };
+const START_ONLY = ["session", "duration", "batch-duration", "at"];
 
 /** Pure: argv (after the command word) and the environment to options, or a UsageError. */
 export function parseCtlArgs(command: CtlCommand, argv: string[], env: NodeJS.ProcessEnv): CtlOptions {
@@ -75,7 +75,7 @@ export function parseCtlArgs(command: CtlCommand, argv: string[], env: NodeJS.Pr
     );
   }
   const given = (flag: string): boolean => argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`));
-  const startOnly = Object.values(START_ONLY).filter(given);
+  const startOnly = START_ONLY.filter(given);
   if (command !== "start" && startOnly.length)
     throw new UsageError(`--${startOnly[0]} applies to labx start only`);
   if (command !== "watch" && v.once) throw new UsageError("--once applies to labx watch only");
@@ -88,7 +88,6 @@ export function parseCtlArgs(command: CtlCommand, argv: string[], env: NodeJS.Pr
     );
   if (given("session") && !isName(v.session))
     throw new UsageError(`--session: "${v.session}" is not a valid name ([A-Za-z0-9_-]{1,64})`);
-  if (!isName(v.base_topic)) throw new UsageError(`--base-topic: "${v.base_topic}" is not a valid name`);
   const at = !given("at") ? undefined : /^\d+(\.\d+)?$/.test(v.at) ? Number(v.at) : v.at;
   const duration = given("duration") ? positive("duration", v.duration) : undefined;
   const batchDuration = given("batch-duration") ? positive("batch-duration", v.batch_duration) : undefined;

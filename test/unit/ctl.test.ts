@@ -96,6 +96,7 @@ describe("labx controller arguments", () => {
       ["stop", ["--session", "x"], /labx start only/],
       ["status", ["--once"], /watch only/],
       ["status", ["--bogus"], /bogus/],
+      ["status", ["--base-topic", "a/b"], /--base-topic: must be/],
       ["status", ["extra"], /positional|extra/i],
     ];
     for (const [cmd, argv, message] of bad)
