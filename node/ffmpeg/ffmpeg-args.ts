@@ -24,7 +24,8 @@ export interface RecorderArgs {
   /** Batch file name pattern relative to ffmpeg's cwd, e.g. SBC001_exp01_%09d.mkv; safe characters only. */
   filePattern: string;
   /**
-   * Synchronized start: epoch µs of `at`. Input timestamps (absolute wall-clock for every camera kind)
+   * Synchronized start: epoch µs of `at` (a restarted run: the session's last boundary before it, see
+   * recording-options.ts). Input timestamps (absolute wall-clock for every camera kind)
    * are shifted by -at and kept (-copyts), so the timeline's zero is `at`: frames before it are
    * dropped (-ss 0) and the segment muxer cuts at at + k × batchDuration on every node.
    */

@@ -48,16 +48,42 @@ export function recordingOptions(
 }
 
 /**
- * ffmpeg's arguments for run `index` of a session. A restarted run is not aligned (its `at` is past)
- * and records what is left of the duration, which counts wall-clock time from the first frame, gaps
- * included (`elapsedS`); it continues the numbering at `startNumber`.
+ * Where a restarted run's timeline starts: the session's last boundary at or before `nowUs`. The
+ * session's boundaries are `zeroUs + k × batch_duration`, zero being `at` or the first frame; a
+ * restarted ffmpeg anchored there cuts on the same grid instead of starting one of its own.
  */
-export function runArgs(o: RecordingOptions, index: number, elapsedS: number, startNumber: number): string[] {
+export function restartGrid(zeroUs: number, nowUs: number, batchDurationS: number): number {
+  const d = Math.round(batchDurationS * 1e6);
+  return zeroUs + Math.max(0, Math.floor((nowUs - zeroUs) / d)) * d;
+}
+
+/** A restarted run: the session's zero and the boundary its timeline starts at (restartGrid). */
+export interface RestartAnchor {
+  zeroUs: number;
+  gridUs: number;
+}
+
+/** A restarted run keeps the session's grid: zero is `at`, or the session's first frame (`startedUs`). */
+export function restartAnchor(o: RecordingOptions, startedUs: number | null, nowUs: number): RestartAnchor {
+  const zeroUs = o.recorder.alignToUs ?? startedUs ?? nowUs;
+  return { zeroUs, gridUs: restartGrid(zeroUs, nowUs, o.recorder.batchDuration) };
+}
+
+/**
+ * ffmpeg's arguments for one run of a session, numbering from `startNumber`. A restarted run is
+ * anchored at its grid point and records until the session's own end (zero + duration), gaps included.
+ */
+export function runArgs(o: RecordingOptions, startNumber: number, restart: RestartAnchor | null): string[] {
   const total = o.recorder.duration;
-  const remaining = total === null ? null : Math.max(0.1, total - elapsedS);
   return buildFfmpegArgs({
     ...o.recorder,
-    ...(index > 0 ? { alignToUs: null, duration: remaining } : {}),
+    ...(restart
+      ? {
+          alignToUs: restart.gridUs,
+          duration:
+            total === null ? null : Math.max(0.1, (restart.zeroUs + total * 1e6 - restart.gridUs) / 1e6),
+        }
+      : {}),
     startNumber,
     filePattern: batchFilePattern(o.node, o.session),
   });

@@ -11,7 +11,7 @@ import {
 import type { AssembledBatch } from "../ffmpeg/batch-assembler.js";
 import { BatchFinalizer } from "../store/batch-finalizer.js";
 import { displayArgs } from "../ffmpeg/ffmpeg-args.js";
-import { runArgs } from "./recording-options.js";
+import { restartAnchor, runArgs } from "./recording-options.js";
 import type { Exit } from "../ffmpeg/ffmpeg-process.js";
 import { FfmpegRun } from "../ffmpeg/ffmpeg-run.js";
 import { redactUrl } from "../../platform/secrets.js";
@@ -130,9 +130,9 @@ export class Recording {
   }
 
   private spawn(index: number): FfmpegRun {
+    const restart = index > 0 ? restartAnchor(this.opts, this.startedUs, this.now() * 1000) : null;
     const { opts, deps } = this;
-    const elapsedS = index > 0 ? (this.now() * 1000 - (this.startedUs ?? 0)) / 1e6 : 0;
-    const args = runArgs(opts, index, elapsedS, this.nextSeq);
+    const args = runArgs(opts, this.nextSeq, restart);
     deps.log.info({ run: index, cmd: displayArgs([opts.ffmpegPath, ...args]) }, "ffmpeg spawn");
     const run = new FfmpegRun({
       index,
@@ -145,7 +145,7 @@ export class Recording {
       ...(deps.timers ? { timers: deps.timers } : {}),
       firstSeq: this.nextSeq,
       fileForSeq: (seq) => batchFileName(opts.node, opts.session, seq),
-      alignToUs: index === 0 ? (opts.recorder.alignToUs ?? null) : null,
+      alignToUs: restart?.gridUs ?? opts.recorder.alignToUs ?? null,
       log: deps.log,
       onBatches: (batches) => batches.forEach((b) => this.enqueue(run, b, false)),
       onFirstFrame: () => this.onFirstFrame(run),

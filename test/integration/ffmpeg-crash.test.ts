@@ -102,6 +102,25 @@ describe("ffmpeg killed -9 mid-session (a real kill of the real process)", () =>
               assert.equal(gap.gap_end, batches[i]!.start, "and ends at the next batch's first frame");
             } else assert.equal(batches[i]!.start, batches[i - 1]!.end, `batch ${i} follows on`);
           }
+          // The restarted ffmpeg keeps the session's grid: every batch but the one the restart opened
+          // starts at the first frame at or after a boundary first start + k × 2 s, which the batch
+          // before it (its frame times from the sidecar) stays below.
+          const zero = isoUs(batches[0]!.start);
+          const lastFrameUs = (b: BatchReady): number => {
+            const rows = readFileSync(path.join(run.dataDir, b.file.replace(/\.mkv$/, ".frames.csv")), "utf8")
+              .trim()
+              .split("\n");
+            const [sec, frac] = rows.at(-1)!.split(",")[3]!.split(".") as [string, string];
+            return Number(sec) * 1e6 + Number(frac);
+          };
+          for (const [i, b] of batches.entries()) {
+            if (i === 0 || i === r + 1) continue;
+            const boundary = zero + Math.floor((isoUs(b.start) - zero) / 2_000_000) * 2_000_000;
+            assert.ok(
+              lastFrameUs(batches[i - 1]!) < boundary,
+              `batch ${i} starts at the first frame after the session's boundary ${boundary - zero} µs`,
+            );
+          }
           // Ground truth: the camera frames missing from the files are exactly those sent inside the window.
           const sent = camera.sent();
           const inFiles = new Set(
