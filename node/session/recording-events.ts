@@ -68,3 +68,30 @@ export function restartedEvent(why: string, delayMs: number): RecordingEvent {
     reason: why,
   };
 }
+
+/** Pure: the session failed for good (ffmpeg gave up): why, and how many batches it kept. */
+export function failedEvent(session: string | null, batches: number, reason: string): RecordingEvent {
+  return {
+    type: "recorder_failed",
+    level: "error",
+    message: `recording ${session} failed after ${batches} batches`,
+    reason,
+    batches,
+  };
+}
+
+/** Pure: the session is over, how and with how many batches; an error when it ended in one. */
+export function sessionEndedEvent(
+  session: string | null,
+  reason: string,
+  batches: number,
+  inError: boolean,
+): RecordingEvent {
+  return {
+    type: "session_ended",
+    level: inError ? "error" : "info",
+    message: `session ${session} ${reason} with ${batches} batches`,
+    reason,
+    batches,
+  };
+}

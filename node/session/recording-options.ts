@@ -16,6 +16,8 @@ export interface SessionPlan {
   duration: number | null;
   /** Epoch µs of a synchronized start (`at`), or null to start now. */
   alignToUs: number | null;
+  /** The demuxer forced on a network camera (start-checks.ts, streamFormatFor), or null. */
+  streamFormat: string | null;
 }
 
 export function recordingOptions(
@@ -34,7 +36,7 @@ export function recordingOptions(
       videoSize: config.video_size,
       framerate: config.framerate,
       inputFormat: config.input_format,
-      streamFormat: config.stream_format || null,
+      streamFormat: plan.streamFormat,
       codec: config.codec,
       batchDuration: plan.batchDuration,
       duration: plan.duration,

@@ -3,16 +3,24 @@ import type { Config } from "../../platform/config/config.js";
 import type { BatchReady, NodeEvent, NodeState, StartCommand } from "../../contract/generated/payloads.js";
 import { generatedSessionName, sessionDir } from "../store/paths.js";
 import { redactUrl } from "../../platform/secrets.js";
-import { checkCamera, checkDisk, checkSessionFree, scheduleFrom } from "./start-checks.js";
+import {
+  checkCamera,
+  checkDisk,
+  checkSessionFree,
+  probeHint,
+  scheduleFrom,
+  streamFormatFor,
+} from "./start-checks.js";
 import type { SpawnFn } from "../ffmpeg/ffmpeg-process.js";
 import { recordingOptions, SCHEDULE_LEAD_MS } from "./recording-options.js";
 import { belowOnce, FreeSpace } from "../../platform/disk/free-space.js";
 import { freeBytes } from "../../platform/disk/free-bytes.js";
 import { Recording } from "./recording.js";
 import { SessionError } from "./session-errors.js";
-import { diskLowEvent } from "./recording-events.js";
+import { diskLowEvent, failedEvent, sessionEndedEvent } from "./recording-events.js";
 import { callSafely, Listeners } from "../../platform/listeners.js";
-import { realTimers, type TimerHandle, type Timers } from "../../platform/timers.js";
+import { realTimers, type Timers } from "../../platform/timers.js";
+import { ScheduledStart } from "./scheduled-start.js";
 import { CameraUnavailableError, type RecordingResult } from "./recording-types.js";
 
 export interface ControllerDeps {
@@ -26,6 +34,8 @@ export interface ControllerDeps {
   now?: () => Date;
   spawn?: SpawnFn;
   freeBytes?: (dir: string) => Promise<number>;
+  /** What a network camera serves (node/camera/stream-format.ts). */
+  detectStreamFormat?: (url: string) => Promise<string | null>;
   /** The scheduled start, the session's disk guard and its recording's timers (platform/timers.ts). */
   timers?: Timers;
 }
@@ -39,17 +49,18 @@ export class SessionController {
   private session: string | null = null;
   private recording: Recording | null = null;
   private scheduledAt: Date | null = null;
-  private scheduleTimer: TimerHandle | null = null;
   private batchDuration: number;
   private duration: number | null = null;
+  /** The demuxer for this session's camera (start-checks.ts, streamFormatFor). */
+  private streamFormat: string | null = null;
   private lastError: string | null = null;
   /**
    * A start being prepared: its checks, then (immediate start) its first frame. A stop waits for it,
    * so the start is answered first and is not failed by the stop, whichever step it is at.
    */
   private preparing: Promise<unknown> | null = null;
-  /** The pending scheduled start; stop() marks it cancelled, so its aborted ffmpeg is no failure. */
-  private schedule: { cancelled: boolean } | null = null;
+  /** The pending scheduled start; stop() cancels it, so its aborted ffmpeg is no failure. */
+  private schedule: ScheduledStart | null = null;
   private claimed = false;
   private readonly endedListeners: Listeners<[RecordingResult]>;
   private readonly timers: Timers;
@@ -116,6 +127,8 @@ export class SessionController {
     checkSessionFree(dir, session, this.config.sbc_id);
     await checkDisk(this.config.data_dir, this.config.min_free_mb, this.deps.freeBytes ?? freeBytes);
     checkCamera(this.config.camera);
+    const { log, detectStreamFormat } = this.deps;
+    this.streamFormat = await streamFormatFor(this.config, log, this.timers, detectStreamFormat);
 
     this.session = session;
     this.batchDuration = cmd.batch_duration ?? this.config.batch_duration;
@@ -123,26 +136,21 @@ export class SessionController {
     this.lastError = null;
     if (at) {
       this.scheduledAt = at;
-      const schedule = (this.schedule = { cancelled: false });
+      const schedule = (this.schedule = new ScheduledStart(at, this.timers));
       this.set("scheduled");
-      // ffmpeg starts a little early with its timeline anchored at `at` (ffmpeg-args.ts, alignToUs).
-      this.scheduleTimer = this.timers.setTimeout(
-        () => {
-          this.scheduleTimer = null;
-          this.begin(session, dir, at.getTime() * 1000).catch((err: unknown) => {
-            if (schedule.cancelled) return;
-            this.deps.log.error({ err }, "scheduled start failed");
-            this.deps.publishEvent({
-              type: "recorder_failed",
-              level: "error",
-              session,
-              message: `scheduled session ${session} could not start`,
-              reason: (err as Error).message,
-            });
+      schedule.arm(this.now().getTime(), SCHEDULE_LEAD_MS, () => {
+        this.begin(session, dir, at.getTime() * 1000).catch((err: unknown) => {
+          if (schedule.cancelled) return;
+          this.deps.log.error({ err }, "scheduled start failed");
+          this.deps.publishEvent({
+            type: "recorder_failed",
+            level: "error",
+            session,
+            message: `scheduled session ${session} could not start`,
+            reason: (err as Error).message,
           });
-        },
-        Math.max(0, at.getTime() - this.now().getTime() - SCHEDULE_LEAD_MS),
-      );
+        });
+      });
       return this.state;
     }
     return this.begin(session, dir);
@@ -152,7 +160,14 @@ export class SessionController {
     const recording = new Recording(
       recordingOptions(
         this.config,
-        { session, dir, batchDuration: this.batchDuration, duration: this.duration, alignToUs },
+        {
+          session,
+          dir,
+          batchDuration: this.batchDuration,
+          duration: this.duration,
+          alignToUs,
+          streamFormat: this.streamFormat,
+        },
         { path: this.deps.ffmpegPath, launcher: this.deps.launcher },
       ),
       {
@@ -177,7 +192,8 @@ export class SessionController {
       this.session = null;
       this.scheduledAt = null;
       this.set("idle");
-      if (err instanceof CameraUnavailableError) throw new SessionError("camera_unavailable", err.message);
+      if (err instanceof CameraUnavailableError)
+        throw new SessionError("camera_unavailable", err.message + probeHint(this.config));
       throw err;
     }
     this.scheduledAt = null;
@@ -212,25 +228,14 @@ export class SessionController {
     const session = this.session;
     if (result.reason === "failed") {
       this.lastError = result.error ?? "ffmpeg failed";
-      this.deps.publishEvent({
-        type: "recorder_failed",
-        level: "error",
-        session,
-        message: `recording ${session} failed after ${result.batches} batches`,
-        reason: this.lastError,
-        batches: result.batches,
-      });
+      this.deps.publishEvent({ ...failedEvent(session, result.batches, this.lastError), session });
     }
     // A disk that filled under the node's own writes ends the session in error, its cause kept.
     if (result.reason === "disk_full" && result.error) this.lastError = result.error;
     const inError = result.reason === "failed" || this.lastError !== null;
     this.deps.publishEvent({
-      type: "session_ended",
-      level: inError ? "error" : "info",
+      ...sessionEndedEvent(session, result.reason, result.batches, inError),
       session,
-      message: `session ${session} ${result.reason} with ${result.batches} batches`,
-      reason: result.reason,
-      batches: result.batches,
     });
     this.set(inError ? "error" : "idle");
     this.endedListeners.emit(result);
@@ -265,9 +270,7 @@ export class SessionController {
     // A stop during start-up takes effect once the start is answered: start ok, then stop ends it.
     if (this.preparing) await this.preparing;
     if (this.status === "scheduled") {
-      if (this.scheduleTimer) this.timers.clearTimeout(this.scheduleTimer);
-      this.scheduleTimer = null;
-      if (this.schedule) this.schedule.cancelled = true;
+      this.schedule?.cancel();
       this.schedule = null;
       // Inside the lead time ffmpeg already runs, waiting for `at`: end it (no frame was kept).
       await this.recording?.stop();

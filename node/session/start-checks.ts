@@ -2,7 +2,11 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { MANIFEST_NAME } from "../store/manifest.js";
 import { SessionError } from "./session-errors.js";
+import type { Logger } from "pino";
 import { cameraKind } from "../ffmpeg/ffmpeg-args.js";
+import { detectStreamFormat } from "../camera/stream-format.js";
+import { redactUrl } from "../../platform/secrets.js";
+import type { Timers } from "../../platform/timers.js";
 
 // What a start command must pass before anything is spawned: each check throws the SessionError that
 // says why not (the command layer turns it into a reply code).
@@ -49,4 +53,29 @@ export function checkCamera(camera: string): void {
     // fall through
   }
   throw new SessionError("camera_unavailable", `${camera} is not a video device`);
+}
+
+/** Said with a network camera's failure when labx connected first to learn its format. */
+export function probeHint(config: { camera: string; stream_format: string }): string {
+  if (config.stream_format || cameraKind(config.camera) !== "stream") return "";
+  return " (labx connected once before ffmpeg to learn the camera's format: a camera that serves a single connection needs --stream-format, e.g. mjpeg)";
+}
+
+/**
+ * The demuxer ffmpeg reads the camera with: `--stream-format` when given; for a network camera, what
+ * it serves (node/camera/stream-format.ts), so its frames keep µs arrival times; else ffmpeg's choice.
+ */
+export async function streamFormatFor(
+  config: { camera: string; stream_format: string },
+  log: Logger,
+  timers: Timers,
+  detect: (url: string) => Promise<string | null> = (url) => detectStreamFormat(url, 1000, timers),
+): Promise<string | null> {
+  if (config.stream_format || cameraKind(config.camera) !== "stream") return config.stream_format || null;
+  const format = await detect(config.camera);
+  log.info(
+    { camera: redactUrl(config.camera), format },
+    format ? "camera format found" : "camera format left to ffmpeg",
+  );
+  return format;
 }

@@ -133,7 +133,7 @@ export const schema = {
     env: "LABX_INPUT_FORMAT",
   },
   stream_format: {
-    doc: "Demuxer for a stream URL (ffmpeg -f), e.g. mjpeg for raw MJPEG over TCP: µs-fine arrival times instead of the 1/25 s of auto-detection.",
+    doc: "Demuxer for a stream URL (ffmpeg -f), e.g. mjpeg. Empty: the node finds it (an HTTP camera's Content-Type, a TCP camera's first bytes) so MJPEG keeps µs-fine arrival times; set it for a camera that serves a single connection.",
     format: (v: unknown) => {
       if (typeof v !== "string" || !/^[a-z0-9_]{0,32}$/.test(v))
         throw new Error("must be an ffmpeg format name such as mjpeg");

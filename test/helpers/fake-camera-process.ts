@@ -15,6 +15,7 @@ export interface FakeCamera {
 export async function startFakeCamera(
   fps: number,
   stall?: { atFrame: number; ms: number },
+  protocol: "tcp" | "http" = "tcp",
 ): Promise<FakeCamera> {
   const port = await freePort();
   const log = path.join(tempDir(), "sent.csv");
@@ -27,7 +28,8 @@ export async function startFakeCamera(
       String(port),
       String(fps),
       log,
-      ...(stall ? [`${stall.atFrame}:${stall.ms}`] : []),
+      stall ? `${stall.atFrame}:${stall.ms}` : "",
+      protocol,
     ],
     { cwd: ROOT, stdio: "ignore" },
   );
@@ -38,7 +40,7 @@ export async function startFakeCamera(
     throw err;
   }
   return {
-    url: `tcp://127.0.0.1:${port}`,
+    url: protocol === "http" ? `http://127.0.0.1:${port}/cam` : `tcp://127.0.0.1:${port}`,
     sent: () =>
       new Map(
         readFileSync(log, "utf8")

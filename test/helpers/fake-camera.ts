@@ -1,7 +1,8 @@
-// A fake IP camera with ground truth: serves raw MJPEG over TCP, frame n due at t0 + n/fps, each
-// JPEG carrying "labx-frame:<n>" in a COM segment (decoders ignore it; stream copy keeps it), and
-// logs "n,send_epoch_us" for every frame. Run as its own process so the test's event loop cannot
-// disturb its timing:  node --import tsx test/helpers/fake-camera.ts PORT FPS LOGFILE
+// A fake IP camera with ground truth: serves MJPEG, raw over TCP or as HTTP multipart
+// (multipart/x-mixed-replace, what mjpg-streamer, Motion and ESP32-CAM serve), frame n due at
+// t0 + n/fps, each JPEG carrying "labx-frame:<n>" in a COM segment (decoders ignore it; stream copy
+// keeps it), and logs "n,send_epoch_us" for every frame. Run as its own process so the test's event
+// loop cannot disturb its timing:  node --import tsx test/helpers/fake-camera.ts PORT FPS LOGFILE [STALL] [tcp|http]
 import { execFileSync } from "node:child_process";
 import { appendFileSync, writeFileSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
@@ -59,7 +60,17 @@ async function main(): Promise<void> {
   const [port, fps, log] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4]!];
   // Optional "<frame>:<ms>": from that frame on, hold the frames due for ms, then send them in one
   // write (a camera or network that stalls and catches up); each is logged with that one send time.
-  const [stallAt, stallMs] = (process.argv[5] ?? "-1:0").split(":").map(Number) as [number, number];
+  const [stallAt, stallMs] = (process.argv[5] || "-1:0").split(":").map(Number) as [number, number];
+  const http = process.argv[6] === "http";
+  // HTTP multipart: each JPEG is a part with its own headers, as real cameras send them.
+  const part = (jpeg: Buffer): Buffer =>
+    http
+      ? Buffer.concat([
+          Buffer.from(`--labxframe\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg.length}\r\n\r\n`),
+          jpeg,
+          Buffer.from("\r\n"),
+        ])
+      : jpeg;
   const held: Buffer[] = [];
   const heldNumbers: number[] = [];
   const frames = baseFrames(30);
@@ -81,7 +92,7 @@ async function main(): Promise<void> {
       // spin the last ~1.5 ms for an exact send time
     }
     if (client) {
-      const frame = tagFrame(frames[n % frames.length]!, n);
+      const frame = part(tagFrame(frames[n % frames.length]!, n));
       if (stallAt >= 0 && n >= stallAt && nowUs() < t0 + (stallAt * 1e6) / fps + stallMs * 1000) {
         held.push(frame);
         heldNumbers.push(n);
@@ -98,13 +109,28 @@ async function main(): Promise<void> {
   };
   const server = createServer((socket) => {
     socket.setNoDelay(true);
-    client?.destroy();
-    client = socket;
     const gone = (): void => {
       if (client === socket) client = null;
     };
     socket.on("close", gone);
     socket.on("error", gone);
+    const take = (): void => {
+      client?.destroy();
+      client = socket;
+    };
+    if (!http) return take();
+    // Answer the request once its headers are in, then stream parts.
+    let head = "";
+    const onData = (chunk: Buffer): void => {
+      head += chunk.toString("latin1");
+      if (!head.includes("\r\n\r\n")) return;
+      socket.off("data", onData);
+      socket.write(
+        "HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=labxframe\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
+      );
+      take();
+    };
+    socket.on("data", onData);
   });
   server.listen(port, "127.0.0.1", () => {
     process.stdout.write("listening\n");

@@ -12,7 +12,7 @@ import { freePort, waitForListener } from "../helpers/ports.js";
 import { startNode, type RunningNode } from "../helpers/node.js";
 
 describe("a stream URL camera", () => {
-  it("copies an MJPEG-over-TCP stream into contiguous batches, warning that its times are coarse", async () => {
+  it("copies an MJPEG-over-TCP stream read with a coarse demuxer (--stream-format jpeg_pipe) into contiguous batches, warning that its times are coarse", async () => {
     const port = await freePort();
     let camera: ChildProcess | undefined;
     let broker: Broker | undefined;
@@ -47,6 +47,9 @@ describe("a stream URL camera", () => {
         sbc_id: "IPCAM",
         batch_duration: 2,
         camera: `tcp://127.0.0.1:${port}`,
+        // ffmpeg's own pick for raw MJPEG (1/25 s stamps); also no look before ffmpeg, which this
+        // one-connection camera (ffmpeg ?listen=1) would not survive.
+        stream_format: "jpeg_pipe",
       });
       const r = await rec.command("labx", "IPCAM", "IPCAM", { cmd: "start", session: "ip", duration: 5 });
       assert.equal(r.ok, true, JSON.stringify(r));
@@ -94,6 +97,50 @@ describe("a stream URL camera", () => {
         assert.equal(info, "mjpeg,320");
       }
       assert.ok(assertContract(rec.messages, "labx", "IPCAM") > 5);
+    } finally {
+      camera?.kill("SIGKILL");
+      await run?.stop();
+      await rec?.close();
+      await broker?.stop();
+    }
+  });
+
+  it("a one-connection camera and no --stream-format: refused with the reason and the flag that helps, nothing recorded", async () => {
+    const port = await freePort();
+    let camera: ChildProcess | undefined;
+    let broker: Broker | undefined;
+    let rec: MqttRecorder | undefined;
+    let run: RunningNode | undefined;
+    try {
+      // ffmpeg's ?listen=1 serves one client, once: the node's look at its format is that client.
+      camera = spawn(
+        "ffmpeg",
+        [
+          "-hide_banner",
+          "-loglevel",
+          "error",
+          "-re",
+          "-f",
+          "lavfi",
+          "-i",
+          "testsrc2=size=160x120:rate=25",
+          "-c:v",
+          "mjpeg",
+          "-f",
+          "mjpeg",
+          `tcp://127.0.0.1:${port}?listen=1`,
+        ],
+        { stdio: "ignore" },
+      );
+      broker = await startAedes();
+      rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
+      await waitForListener(port, 20_000);
+      run = await startNode({ broker_url: broker.url, sbc_id: "ONECON", camera: `tcp://127.0.0.1:${port}` });
+      const r = await rec.command("labx", "ONECON", "ONECON", { cmd: "start", session: "one" });
+      assert.equal(r.ok, false, JSON.stringify(r));
+      assert.equal(r.code, "CAMERA_UNAVAILABLE");
+      assert.match(String(r.message), /single connection needs --stream-format/);
+      assert.equal(rec.jsonOn("labx/ONECON/batch").length, 0);
     } finally {
       camera?.kill("SIGKILL");
       await run?.stop();
