@@ -33,6 +33,14 @@ export interface BatchReady {
   bytes: number;
   sha256: string;
   /**
+   * Where the frame times come from: capture (the kernel's or the camera's clock at capture: V4L2), arrival (when each frame reached the node: network cameras), synthetic (the generator's exact schedule). See docs/time.md. Absent in batches recorded before labx said it.
+   */
+  time_source?: "capture" | "arrival" | "synthetic";
+  /**
+   * The resolution of the frame times in µs: one tick of the camera's time base (1 for µs stamps, 0.833 for raw MJPEG's 1/1200000 s, 40000 for a 1/25 s demuxer). Absent in batches recorded before labx said it.
+   */
+  time_resolution_us?: number;
+  /**
    * True on the session's final batch.
    */
   last?: boolean;

@@ -14,6 +14,8 @@ export interface AssembledBatch {
   endPtsUs: number;
   /** False when ffmpeg died before closing the file (no list entry). */
   finalized: boolean;
+  /** The resolution of its frame times: µs per tick of the stream's time base. */
+  tickUs: number;
 }
 
 export class BatchAssembler {
@@ -79,6 +81,7 @@ export class BatchAssembler {
           file: line.file,
           framePtsUs: this.frames.map((f) => f.pts),
           finalized: true,
+          tickUs: this.usPerTick,
         };
         this.frames = [];
         this.seq++;
@@ -99,6 +102,7 @@ export class BatchAssembler {
         framePtsUs: this.frames.map((f) => f.pts),
         endPtsUs: this.lastFrameEnd!,
         finalized: false,
+        tickUs: this.usPerTick,
       });
       this.frames = [];
       this.seq++;

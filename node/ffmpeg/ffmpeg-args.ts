@@ -40,6 +40,11 @@ export function cameraKind(camera: string): CameraKind {
   return "stream";
 }
 
+/** Where a camera kind's frame times come from (docs/time.md): the batch event's `time_source`. */
+export function timeSourceOf(kind: CameraKind): "capture" | "arrival" | "synthetic" {
+  return kind === "v4l2" ? "capture" : kind === "stream" ? "arrival" : "synthetic";
+}
+
 export function resolveCodec(
   kind: CameraKind,
   inputFormat: RecorderArgs["inputFormat"],

@@ -10,7 +10,7 @@ import {
 } from "../store/session-files.js";
 import type { AssembledBatch } from "../ffmpeg/batch-assembler.js";
 import { BatchFinalizer } from "../store/batch-finalizer.js";
-import { displayArgs } from "../ffmpeg/ffmpeg-args.js";
+import { cameraKind, displayArgs, timeSourceOf } from "../ffmpeg/ffmpeg-args.js";
 import { restartAnchor, runArgs } from "./recording-options.js";
 import type { Exit } from "../ffmpeg/ffmpeg-process.js";
 import { FfmpegRun } from "../ffmpeg/ffmpeg-run.js";
@@ -69,6 +69,7 @@ export class Recording {
       log: deps.log,
       announce: deps.announce,
       clock: deps.clock,
+      timeSource: timeSourceOf(cameraKind(opts.recorder.camera)),
     });
     this.restarts = new Restarts(opts.restartPolicy, deps.timers);
     this.done = new Promise((r) => (this.resolveDone = r));
@@ -177,6 +178,7 @@ export class Recording {
       anchor_us: anchor,
       first_seq: this.nextSeq,
       mux_shift: true,
+      time_source: timeSourceOf(cameraKind(this.opts.recorder.camera)),
     };
     this.chain = this.chain
       .then(() => appendAttempt(this.opts.sessionDir, record))

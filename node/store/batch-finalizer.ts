@@ -21,6 +21,8 @@ export interface FinalizerOptions {
   /** Called in order, after the batch's manifest line is on disk. */
   announce: (batch: BatchReady) => Promise<void>;
   clock: () => BatchReady["clock"];
+  /** Where the frame times come from (ffmpeg-args.ts, timeSourceOf); unknown for old recoveries. */
+  timeSource?: BatchReady["time_source"];
 }
 
 export interface Finalized {
@@ -85,6 +87,8 @@ export class BatchFinalizer {
       frames_file: `${opts.session}/${framesFile}`,
       bytes,
       sha256,
+      ...(opts.timeSource ? { time_source: opts.timeSource } : {}),
+      time_resolution_us: Math.round(b.tickUs * 1000) / 1000,
       ...(last ? { last: true } : {}),
       ...(!b.finalized || opts.recovering ? { recovered: true } : {}),
       clock: opts.clock(),

@@ -61,7 +61,8 @@ async function recoverSession(deps: RecoveryDeps, session: string, dir: string):
   const manifestFile = path.join(dir, MANIFEST_NAME);
   const listed = existsSync(manifestFile) ? readManifest(manifestFile) : [];
   const lastSeq = Math.max(-1, ...listed.map((b) => b.seq));
-  const missing = readAttempts(dir).flatMap((a) =>
+  const attempts = readAttempts(dir);
+  const missing = attempts.flatMap((a) =>
     replay(deps.node, session, dir, a)
       .filter((b) => b.seq > lastSeq)
       .map((batch) => ({ batch, anchorUs: a.anchor_us })),
@@ -80,6 +81,7 @@ async function recoverSession(deps: RecoveryDeps, session: string, dir: string):
     log,
     announce: deps.announce,
     clock: deps.clock,
+    ...(attempts[0]?.time_source ? { timeSource: attempts[0].time_source } : {}),
   });
   let lost = 0;
   for (const [i, { batch, anchorUs }] of missing.entries()) {

@@ -30,6 +30,8 @@ export interface AttemptRecord {
   first_seq: number;
   /** The timeline's pts are moved back by MUX_SHIFT_EXPR (absent in records older than the shift). */
   mux_shift?: boolean;
+  /** Where the run's frame times come from (absent in older records). */
+  time_source?: "capture" | "arrival" | "synthetic";
 }
 
 export interface SessionEnd {

@@ -62,6 +62,11 @@ describe("batch times come from capture (fake camera with ground truth)", () => 
         );
         for (let i = 1; i < batches.length; i++) assert.equal(batches[i]!.start, batches[i - 1]!.end);
         assert.equal(batches.at(-1)!.last, true);
+        for (const b of batches) {
+          // Arrival stamps of the raw MJPEG demuxer: 1/1200000 s.
+          assert.equal(b.time_source, "arrival");
+          assert.equal(b.time_resolution_us, 0.833);
+        }
         const errors: number[] = [];
         let previous: number | null = null;
         let firstNumber: number | null = null;

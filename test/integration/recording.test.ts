@@ -56,6 +56,11 @@ for (const [name, startBroker] of [
       assert.ok(batches.length >= 4, `at least 3 full batches and the last: ${batches.length}`);
       assert.equal(batches.at(-1)!.last, true);
       assert.equal(batches.filter((b) => b.last).length, 1);
+      for (const b of batches) {
+        // The synthetic camera's exact schedule, in µs.
+        assert.equal(b.time_source, "synthetic");
+        assert.equal(b.time_resolution_us, 1);
+      }
       assert.equal((stopReply.state as { state: string }).state, "idle");
     });
 

@@ -76,6 +76,8 @@ describe("a stream URL camera", () => {
       );
       for (let i = 1; i < batches.length; i++) assert.equal(batches[i]!.start, batches[i - 1]!.end);
       assert.equal(batches.at(-1)!.last, true);
+      // The batches say how coarse their times are.
+      for (const b of batches) assert.deepEqual([b.time_source, b.time_resolution_us], ["arrival", 40_000]);
       const span = (Date.parse(batches.at(-1)!.end) - Date.parse(batches[0]!.start)) / 1000;
       assert.ok(span >= 5 - 0.5, `the batches cover ${span} s of a 5 s session`);
       for (const b of batches) {

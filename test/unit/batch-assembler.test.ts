@@ -22,12 +22,20 @@ describe("BatchAssembler", () => {
       framePtsUs: [0, 33400, 66600],
       endPtsUs: 99_800,
       finalized: true,
+      tickUs: 1,
     });
     a.push(frame(133_300));
     a.push(seg(1, 0.1, 0.166));
     const rest = a.finish();
     assert.deepEqual(rest, [
-      { seq: 1, file: "B_00001.mkv", framePtsUs: [99_800, 133_300], endPtsUs: 166_633, finalized: true },
+      {
+        seq: 1,
+        file: "B_00001.mkv",
+        framePtsUs: [99_800, 133_300],
+        endPtsUs: 166_633,
+        finalized: true,
+        tickUs: 1,
+      },
     ]);
   });
 
@@ -46,6 +54,7 @@ describe("BatchAssembler", () => {
       framePtsUs: [40_000, 73_000],
       endPtsUs: 106_333,
       finalized: false,
+      tickUs: 1,
     });
   });
 
@@ -57,6 +66,7 @@ describe("BatchAssembler", () => {
     a.push(seg(0, 4, 4.08));
     const [b] = a.finish();
     assert.deepEqual(b!.framePtsUs, [4_000_000, 4_040_000]);
+    assert.equal(b!.tickUs, 40_000, "the batch knows its times are 40 ms coarse");
     assert.equal(b!.endPtsUs, 4_080_000);
   });
 
