@@ -14,6 +14,8 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = {
   SESSION_EXISTS: "start with a session name whose folder already holds batches on this node.",
   BAD_SCHEDULE: "at is in the past or more than 24 h ahead.",
   CAMERA_UNAVAILABLE: "The camera could not be opened, or gave no frame within --start-timeout.",
+  CLOCK_UNSYNCED:
+    "start with require_sync (or a node run with --require-sync) while the node's clock is not synchronized; the message says why.",
   DISK_FULL: "Less than --min-free-mb free in the data directory.",
   INTERNAL: "An unexpected failure on the node; the message says what, the node's log says more.",
 };

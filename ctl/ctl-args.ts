@@ -23,6 +23,7 @@ export interface CtlOptions {
   duration?: number;
   batchDuration?: number;
   at?: string | number;
+  requireSync?: boolean;
   security: SecuritySettings;
 }
 
@@ -41,6 +42,7 @@ options:
   --duration S            start: seconds to record (default: until stop)
   --batch-duration S      start: seconds per batch (default: each node's own)
   --at TIME               start: ISO-8601 or epoch seconds, a synchronized start
+  --require-sync          start: each node refuses (CLOCK_UNSYNCED) unless its clock is synchronized
   --timeout S             seconds to wait for replies (default 10)
   --json                  machine-readable output (one JSON document; watch: one JSON line per change)
   --once                  watch: print the current table once and exit
@@ -60,7 +62,7 @@ function positive(name: string, value: string): number {
   return n;
 }
 
-const START_ONLY = ["session", "duration", "batch-duration", "at"];
+const START_ONLY = ["session", "duration", "batch-duration", "at", "require-sync", "no-require-sync"];
 
 /** Pure: argv (after the command word) and the environment to options, or a UsageError. */
 export function parseCtlArgs(command: CtlCommand, argv: string[], env: NodeJS.ProcessEnv): CtlOptions {
@@ -104,6 +106,8 @@ export function parseCtlArgs(command: CtlCommand, argv: string[], env: NodeJS.Pr
     ...(duration !== undefined ? { duration } : {}),
     ...(batchDuration !== undefined ? { batchDuration } : {}),
     ...(at !== undefined ? { at } : {}),
+    // Sent only when given: a node's own --require-sync stands otherwise.
+    ...(given("require-sync") || given("no-require-sync") ? { requireSync: v.require_sync } : {}),
     security: {
       broker_username: v.broker_username,
       broker_password: v.broker_password,

@@ -16,6 +16,12 @@ export const ctlSchema = {
   duration: { doc: "start: seconds to record.", format: String, default: "", arg: "duration" },
   batch_duration: { doc: "start: seconds per batch.", format: String, default: "", arg: "batch-duration" },
   at: { doc: "start: ISO-8601 or epoch seconds.", format: String, default: "", arg: "at" },
+  require_sync: {
+    doc: "start: refuse unless each node's clock is synchronized (--no-require-sync: record regardless).",
+    format: Boolean,
+    default: false,
+    arg: "require-sync",
+  },
   timeout: { doc: "Seconds to wait for replies.", format: String, default: "10", arg: "timeout" },
   settle: { doc: "Seconds for retained messages to arrive.", format: String, default: "0.5", arg: "settle" },
   json: { doc: "Machine-readable output.", format: Boolean, default: false, arg: "json" },

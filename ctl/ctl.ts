@@ -30,6 +30,7 @@ export function commandOf(o: CtlOptions): Command {
     ...(o.duration !== undefined ? { duration: o.duration } : {}),
     ...(o.batchDuration !== undefined ? { batch_duration: o.batchDuration } : {}),
     ...(o.at !== undefined ? { at: o.at } : {}),
+    ...(o.requireSync !== undefined ? { require_sync: o.requireSync } : {}),
   } as Command;
 }
 

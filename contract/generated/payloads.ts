@@ -129,6 +129,10 @@ export interface StartCommand {
    * Synchronized start: ISO-8601 date-time or epoch seconds.
    */
   at?: string | number;
+  /**
+   * Refuse to record (CLOCK_UNSYNCED) unless the node's clock is synchronized now; the node's --require-sync when absent.
+   */
+  require_sync?: boolean;
 }
 export interface StopCommand {
   cmd: "stop";
@@ -243,6 +247,7 @@ export interface ErrorReply {
     | "SESSION_EXISTS"
     | "BAD_SCHEDULE"
     | "CAMERA_UNAVAILABLE"
+    | "CLOCK_UNSYNCED"
     | "DISK_FULL"
     | "INTERNAL";
   message: string;

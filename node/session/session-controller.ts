@@ -3,18 +3,10 @@ import type { Config } from "../../platform/config/config.js";
 import type { BatchReady, NodeEvent, NodeState, StartCommand } from "../../contract/generated/payloads.js";
 import { generatedSessionName, sessionDir } from "../store/paths.js";
 import { redactUrl } from "../../platform/secrets.js";
-import {
-  checkCamera,
-  checkDisk,
-  checkSessionFree,
-  probeHint,
-  scheduleFrom,
-  streamFormatFor,
-} from "./start-checks.js";
+import { preflight, probeHint, scheduleFrom } from "./start-checks.js";
 import type { SpawnFn } from "../ffmpeg/ffmpeg-process.js";
 import { recordingOptions, SCHEDULE_LEAD_MS } from "./recording-options.js";
 import { belowOnce, FreeSpace } from "../../platform/disk/free-space.js";
-import { freeBytes } from "../../platform/disk/free-bytes.js";
 import { Recording } from "./recording.js";
 import { SessionError } from "./session-errors.js";
 import { diskLowEvent, failedEvent, sessionEndedEvent } from "./recording-events.js";
@@ -124,11 +116,15 @@ export class SessionController {
     const at = scheduleFrom(cmd.at, this.now());
     const session = cmd.session ?? generatedSessionName(at ?? this.now());
     const dir = sessionDir(this.config.data_dir, session);
-    checkSessionFree(dir, session, this.config.sbc_id);
-    await checkDisk(this.config.data_dir, this.config.min_free_mb, this.deps.freeBytes ?? freeBytes);
-    checkCamera(this.config.camera);
-    const { log, detectStreamFormat } = this.deps;
-    this.streamFormat = await streamFormatFor(this.config, log, this.timers, detectStreamFormat);
+    this.streamFormat = await preflight(
+      this.config,
+      { ...this.deps, timers: this.timers },
+      {
+        dir,
+        session,
+        requireSync: cmd.require_sync,
+      },
+    );
 
     this.session = session;
     this.batchDuration = cmd.batch_duration ?? this.config.batch_duration;

@@ -3,7 +3,13 @@
  * (node/commands/router.ts) maps each reason to the reply code of the public contract.
  */
 export type SessionRefusal =
-  "already_active" | "not_active" | "bad_schedule" | "session_exists" | "disk_full" | "camera_unavailable";
+  | "already_active"
+  | "not_active"
+  | "bad_schedule"
+  | "session_exists"
+  | "disk_full"
+  | "camera_unavailable"
+  | "clock_unsynced";
 
 export class SessionError extends Error {
   constructor(

@@ -3,6 +3,8 @@ import path from "node:path";
 import { MANIFEST_NAME } from "../store/manifest.js";
 import { SessionError } from "./session-errors.js";
 import type { Logger } from "pino";
+import type { Config } from "../../platform/config/config.js";
+import { freeBytes } from "../../platform/disk/free-bytes.js";
 import { cameraKind } from "../ffmpeg/ffmpeg-args.js";
 import { detectStreamFormat } from "../camera/stream-format.js";
 import { redactUrl } from "../../platform/secrets.js";
@@ -53,6 +55,37 @@ export function checkCamera(camera: string): void {
     // fall through
   }
   throw new SessionError("camera_unavailable", `${camera} is not a video device`);
+}
+
+/** A start that demands a synchronized clock gets one, or a refusal that says why not. */
+export function checkClock(required: boolean, clock: { synced: boolean; reason?: string | undefined }): void {
+  if (!required || clock.synced) return;
+  throw new SessionError(
+    "clock_unsynced",
+    `the clock is not synchronized (${clock.reason ?? "no reason given"}): not recording, as require_sync asks`,
+  );
+}
+
+/**
+ * Every check of a start, in order (session name free, disk, camera device, clock), then the
+ * camera's format: what ffmpeg will read it with. Throws the first SessionError that applies.
+ */
+export async function preflight(
+  config: Config,
+  deps: {
+    log: Logger;
+    timers: Timers;
+    clock: () => { synced: boolean; reason?: string | undefined };
+    freeBytes?: ((dir: string) => Promise<number>) | undefined;
+    detectStreamFormat?: ((url: string) => Promise<string | null>) | undefined;
+  },
+  start: { dir: string; session: string; requireSync: boolean | undefined },
+): Promise<string | null> {
+  checkSessionFree(start.dir, start.session, config.sbc_id);
+  await checkDisk(config.data_dir, config.min_free_mb, deps.freeBytes ?? freeBytes);
+  checkCamera(config.camera);
+  checkClock(start.requireSync ?? config.require_sync, deps.clock());
+  return streamFormatFor(config, deps.log, deps.timers, deps.detectStreamFormat);
 }
 
 /** Said with a network camera's failure when labx connected first to learn its format. */

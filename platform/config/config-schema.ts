@@ -164,6 +164,13 @@ export const schema = {
     arg: "disable-sync",
     env: "LABX_DISABLE_SYNC",
   },
+  require_sync: {
+    doc: "Refuse every start (CLOCK_UNSYNCED) while the clock is not synchronized; a start command's require_sync overrides it.",
+    format: Boolean,
+    default: false,
+    arg: "require-sync",
+    env: "LABX_REQUIRE_SYNC",
+  },
   sync_interval: {
     doc: "Seconds between chrony readings published on labx/<id>/clock.",
     format: "seconds",

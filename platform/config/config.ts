@@ -37,6 +37,7 @@ export type Config = Readonly<{
   broker_key: string;
   monitor: boolean;
   disable_sync: boolean;
+  require_sync: boolean;
   sync_interval: number;
   max_root_distance_ms: number;
   chronyc_path: string;

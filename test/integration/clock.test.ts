@@ -72,13 +72,22 @@ describe("clock monitor against real chronyd", () => {
     }
   });
 
-  it("server lost → synced: false and a clock_unsynced event; back → synced and clock_synced", async () => {
+  it("server lost → synced: false and a clock_unsynced event, require_sync refused; back → synced, clock_synced, require_sync records", async () => {
     const port = server.port;
     await server.stop();
     const lost = await rec.waitFor(() => clocks().find((s) => !s.synced), 20_000, "unsynced clock");
     assert.match(lost.reason!, /no selected time source|unreachable|root distance/);
     const ev = await rec.waitFor(() => events("clock_unsynced")[0], 5000, "clock_unsynced event");
     assert.equal(ev.level, "warning");
+    const refused = await rec.command("labx", "CLK1", "CLK1", {
+      cmd: "start",
+      session: "strict",
+      require_sync: true,
+    });
+    assert.equal(refused.ok, false);
+    assert.equal(refused.code, "CLOCK_UNSYNCED");
+    assert.match(String(refused.message), /not synchronized \(.+\)/);
+    assert.equal((refused.state as { state?: string } | undefined)?.state, undefined, "no state: refused");
     server = await startChronyServer(port);
     const n = clocks().length;
     await rec.waitFor(
@@ -90,6 +99,20 @@ describe("clock monitor against real chronyd", () => {
       "synced again",
     );
     await rec.waitFor(() => events("clock_synced")[0], 5000, "clock_synced event");
+    const strict = await rec.command("labx", "CLK1", "CLK1", {
+      cmd: "start",
+      session: "strict",
+      require_sync: true,
+      duration: 1,
+    });
+    assert.equal(strict.ok, true, JSON.stringify(strict));
+    await rec.waitFor(
+      () => rec.jsonOn("labx/CLK1/event").find((e) => e.type === "session_ended" && e.session === "strict"),
+      20_000,
+      "strict session ended",
+    );
+    for (const b of rec.jsonOn<BatchReady>("labx/CLK1/batch").filter((x) => x.session === "strict"))
+      assert.equal(b.clock.synced, true);
   });
 
   it("everything published matches the schemas", () => {

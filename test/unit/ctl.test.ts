@@ -65,6 +65,14 @@ describe("labx controller arguments", () => {
       batch_duration: 5,
       at: 1795000000,
     });
+    assert.deepEqual(commandOf(parseCtlArgs("start", ["--require-sync"], {})), {
+      cmd: "start",
+      require_sync: true,
+    });
+    assert.deepEqual(commandOf(parseCtlArgs("start", ["--no-require-sync"], {})), {
+      cmd: "start",
+      require_sync: false,
+    });
     const iso = parseCtlArgs("start", ["--at", "2026-11-25T10:00:00Z"], {});
     assert.equal(iso.at, "2026-11-25T10:00:00Z");
     assert.equal(iso.target, "all");
@@ -94,6 +102,7 @@ describe("labx controller arguments", () => {
       ["start", ["--duration", "ten"], /--duration/],
       ["start", ["--timeout", "-1"], /--timeout/],
       ["stop", ["--session", "x"], /labx start only/],
+      ["stop", ["--require-sync"], /labx start only/],
       ["status", ["--once"], /watch only/],
       ["status", ["--bogus"], /bogus/],
       ["status", ["--base-topic", "a/b"], /--base-topic: must be/],
