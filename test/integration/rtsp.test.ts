@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, it } from "node:test";
+import type { BatchReady, NodeEvent } from "../../contract/generated/payloads.js";
+import { startAedes } from "../helpers/aedes.js";
+import { assertContract } from "../helpers/contract.js";
+import { assertPlayable, countFrames } from "../helpers/media.js";
+import type { Broker } from "../helpers/mosquitto.js";
+import { MqttRecorder } from "../helpers/mqtt-recorder.js";
+import { ROOT, startNode, tempDir, type RunningNode } from "../helpers/node.js";
+import { freePort, waitForListener } from "../helpers/ports.js";
+
+// A real RTSP camera: GStreamer's RTSP server (test/helpers/rtsp-server.py) with a live 30 fps
+// pattern, H.264 or MJPEG over RTP (interleaved in the RTSP TCP connection), its send log the ground
+// truth: frame n entered the RTP payloader at epoch_us.
+const PERIOD_US = 1e6 / 30;
+
+const epochUs = (text: string): number => {
+  const [sec, frac = "0"] = text.split(".") as [string, string?];
+  return Number(sec) * 1e6 + Number(frac.padEnd(6, "0"));
+};
+
+async function startRtspServer(
+  codec: "h264" | "mjpeg",
+  credentials?: string,
+): Promise<{ url: string; sent: () => number[]; stop: () => void }> {
+  const port = await freePort();
+  const log = path.join(tempDir(), "sent.csv");
+  const child: ChildProcess = spawn(
+    "/usr/bin/python3",
+    [
+      path.join(ROOT, "test/helpers/rtsp-server.py"),
+      String(port),
+      codec,
+      log,
+      ...(credentials ? [credentials] : []),
+    ],
+    { stdio: "ignore" },
+  );
+  try {
+    await waitForListener(port, 20_000);
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw err;
+  }
+  return {
+    url: `rtsp://${credentials ? `${credentials}@` : ""}127.0.0.1:${port}/cam`,
+    sent: () =>
+      readFileSync(log, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => Number(l.split(",")[1])),
+    stop: () => child.kill("SIGTERM"),
+  };
+}
+
+describe("an RTSP camera (GStreamer's RTSP server)", () => {
+  for (const [codec, credentials] of [
+    ["h264", undefined],
+    ["mjpeg", "lab:s3cret"],
+  ] as const)
+    it(`${codec}${credentials ? ", with credentials" : ""}: every frame kept, stamped within a frame period of its sending, batches contiguous`, async () => {
+      let camera: Awaited<ReturnType<typeof startRtspServer>> | undefined;
+      let broker: Broker | undefined;
+      let rec: MqttRecorder | undefined;
+      let run: RunningNode | undefined;
+      const node = `RTSP_${codec.toUpperCase()}`;
+      try {
+        camera = await startRtspServer(codec, credentials);
+        broker = await startAedes();
+        rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
+        run = await startNode({
+          broker_url: broker.url,
+          sbc_id: node,
+          camera: camera.url,
+          batch_duration: 1,
+          disable_sync: true,
+        });
+        const r = await rec.command("labx", node, node, { cmd: "start", session: "rtsp", duration: 4 });
+        assert.equal(r.ok, true, JSON.stringify(r));
+        const ended = await rec.waitFor(
+          () => rec!.jsonOn<NodeEvent>(`labx/${node}/event`).find((e) => e.type === "session_ended"),
+          30_000,
+          "end",
+        );
+        const events = rec.jsonOn<NodeEvent>(`labx/${node}/event`);
+        assert.equal(ended.reason, "completed", JSON.stringify(events));
+        assert.deepEqual(
+          events.filter((e) => ["recorder_restarted", "gap", "coarse_timestamps"].includes(e.type)),
+          [],
+        );
+        const batches = rec.jsonOn<BatchReady>(`labx/${node}/batch`);
+        assert.ok(batches.length >= 3, `${batches.length} batches`);
+        assert.deepEqual(
+          batches.map((b) => b.seq),
+          batches.map((_, i) => i),
+        );
+        for (let i = 1; i < batches.length; i++) assert.equal(batches[i]!.start, batches[i - 1]!.end);
+        assert.equal(batches.at(-1)!.last, true);
+        const recorded: number[] = [];
+        for (const b of batches) {
+          assert.equal(b.time_source, "arrival");
+          assert.equal(b.time_resolution_us, 11.111, "RTP's 1/90000 s");
+          const file = path.join(run.dataDir, b.file);
+          assert.equal(countFrames(file), b.frames);
+          assertPlayable(file);
+          if (codec === "h264") {
+            // Stream copy: a batch can only begin at one of the camera's keyframes.
+            const flags = execFileSync("ffprobe", [
+              ...["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags", "-of", "csv=p=0"],
+              ...["-read_intervals", "%+#1", file],
+            ]).toString();
+            assert.match(flags.trim(), /^K/, `${b.file} opens with a keyframe`);
+          }
+          const rows = readFileSync(path.join(run.dataDir, b.frames_file), "utf8")
+            .trim()
+            .split("\n")
+            .slice(1);
+          recorded.push(...rows.map((row) => epochUs(row.split(",")[3]!)));
+        }
+        // Ground truth. The server encodes a frame or two while it prepares the stream (before PLAY)
+        // that never reach the client, and the first frames come in one burst at PLAY; align on the
+        // last frame sent at or before the first recorded time. From there every recorded frame is the
+        // camera's next one: a lost frame, or a drift, would step the offsets below by a frame period.
+        const sent = camera.sent();
+        const k = sent.findLastIndex((t) => t <= recorded[0]!);
+        assert.ok(k >= 0 && k <= 5, `the stream began at the camera's frame ${k}`);
+        assert.ok(sent.length >= k + recorded.length, `${sent.length} sent, ${recorded.length} recorded`);
+        const offsets = recorded.map((t, i) => t - sent[k + i]!).slice(3);
+        const spread = Math.max(...offsets) - Math.min(...offsets);
+        assert.ok(spread < PERIOD_US, `the offsets from the send log spread over ${spread} µs`);
+        const sorted = [...offsets].sort((x, y) => x - y);
+        const span = recorded.at(-1)! - recorded[0]! + PERIOD_US;
+        assert.ok(span >= 3.5e6, `the frames span ${span} µs of a 4 s session`);
+        console.log(
+          `rtsp ${codec}: ${recorded.length} frames from the camera's frame ${k}; offset from the send log p50 ${sorted[Math.floor(sorted.length / 2)]} µs, spread ${spread} µs`,
+        );
+        assert.ok(assertContract(rec.messages, "labx", node) > 5);
+      } finally {
+        camera?.stop();
+        await run?.stop();
+        await rec?.close();
+        await broker?.stop();
+      }
+    });
+});
