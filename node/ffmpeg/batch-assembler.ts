@@ -27,6 +27,9 @@ export class BatchAssembler {
   /** Ticks ffmpeg moved every timestamp back before muxing (MUX_SHIFT_EXPR), added back here. */
   private shiftTicks: number;
   private lastFrameEnd: number | null = null;
+  private lastPts: number | null = null;
+  /** The interval between the last two frames (µs): a frame's length when ffmpeg does not know it. */
+  private lastIntervalUs: number | null = null;
   private first: number | null = null;
 
   /**
@@ -63,7 +66,14 @@ export class BatchAssembler {
         return [];
       case "frame": {
         const pts = Math.round((line.pts + this.shiftTicks) * this.usPerTick);
-        const dur = Math.round(line.duration * this.usPerTick);
+        if (this.lastPts !== null && pts > this.lastPts) this.lastIntervalUs = pts - this.lastPts;
+        this.lastPts = pts;
+        // ffmpeg says 1 tick when it has not measured the frame rate (the synthetic camera skips that
+        // probe, ffmpeg-args.ts): a frame then lasts as long as the interval before it.
+        const dur =
+          line.duration <= 1 && this.lastIntervalUs !== null
+            ? this.lastIntervalUs
+            : Math.round(line.duration * this.usPerTick);
         const done: AssembledBatch[] = [];
         if (this.pending) {
           done.push({ ...this.pending, endPtsUs: pts });

@@ -63,6 +63,11 @@ function inputArgs(a: RecorderArgs, kind: CameraKind): string[] {
       // frame grid, and realtime releases it at that pace. Stamping arrival time instead lets a busy
       // machine release frames in bursts whose stamps collide at the container's 1 ms resolution.
       return [
+        // The frame rate is the graph's own: measuring it would hold the first frame back ~0.7 s
+        // (the start reply waits for it). Frames then report 1 tick of duration; the assembler
+        // measures it instead.
+        "-fpsprobesize",
+        "0",
         "-f",
         "lavfi",
         "-i",

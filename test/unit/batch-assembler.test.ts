@@ -91,6 +91,14 @@ describe("BatchAssembler", () => {
     assert.equal(old.firstFramePtsUs, -500);
   });
 
+  it("a frame whose length ffmpeg does not know (1 tick) lasts as long as the interval before it", () => {
+    const a = new BatchAssembler(name, 0, false);
+    a.push(parseStdoutLine("#tb 0: 1/1000000"));
+    for (const pts of [0, 33_333, 66_667]) a.push(parseStdoutLine(`0, ${pts}, ${pts}, 1, 5000, 0x0`));
+    const [b] = a.finish();
+    assert.equal(b!.endPtsUs, 66_667 + 33_334, "the last frame ends one interval after it began");
+  });
+
   it("emits nothing at finish when nothing was recorded", () => {
     assert.deepEqual(new BatchAssembler(name).finish(), []);
   });
