@@ -158,7 +158,8 @@ export interface NodeEvent {
     | "clock_unsynced"
     | "clock_synced"
     | "coarse_timestamps"
-    | "recorder_restarted";
+    | "recorder_restarted"
+    | "keyframe_interval";
   level: "info" | "warning" | "error";
   at: string;
   session?: string | null;
@@ -185,6 +186,10 @@ export interface NodeEvent {
    * disk_low: MiB free in the data directory.
    */
   free_mb?: number;
+  /**
+   * keyframe_interval: the longest interval between the camera's keyframes seen so far, in seconds.
+   */
+  keyframe_interval_s?: number;
 }
 
 // from schemas/fleet-clock.schema.json

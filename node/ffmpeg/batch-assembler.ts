@@ -28,6 +28,8 @@ export class BatchAssembler {
   private shiftTicks: number;
   private lastFrameEnd: number | null = null;
   private lastPts: number | null = null;
+  private lastKeyPts: number | null = null;
+  private maxKeyInterval = 0;
   /** The interval between the last two frames (µs): a frame's length when ffmpeg does not know it. */
   private lastIntervalUs: number | null = null;
   private first: number | null = null;
@@ -51,6 +53,11 @@ export class BatchAssembler {
     return this.first;
   }
 
+  /** The longest interval between two keyframes seen (µs): where a copied stream can be cut. */
+  get maxKeyframeIntervalUs(): number {
+    return this.maxKeyInterval;
+  }
+
   /** Where the last frame seen ends (µs, same scale), once any was seen. */
   get lastFrameEndPtsUs(): number | null {
     return this.lastFrameEnd;
@@ -68,6 +75,11 @@ export class BatchAssembler {
         const pts = Math.round((line.pts + this.shiftTicks) * this.usPerTick);
         if (this.lastPts !== null && pts > this.lastPts) this.lastIntervalUs = pts - this.lastPts;
         this.lastPts = pts;
+        if (line.key) {
+          if (this.lastKeyPts !== null)
+            this.maxKeyInterval = Math.max(this.maxKeyInterval, pts - this.lastKeyPts);
+          this.lastKeyPts = pts;
+        }
         // ffmpeg says 1 tick when it has not measured the frame rate (the synthetic camera skips that
         // probe, ffmpeg-args.ts): a frame then lasts as long as the interval before it.
         const dur =

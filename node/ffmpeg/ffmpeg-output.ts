@@ -2,7 +2,7 @@
 
 export type StdoutLine =
   /** pts and duration in ticks of the stream's time base (the "#tb" line before the frames). */
-  | { kind: "frame"; pts: number; duration: number; bytes: number }
+  | { kind: "frame"; pts: number; duration: number; bytes: number; key: boolean }
   | { kind: "segment"; file: string; start: number; end: number }
   | { kind: "timebase"; num: number; den: number }
   | { kind: "other" };
@@ -14,7 +14,12 @@ const TIMEBASE = /^#tb 0: (\d+)\/(\d+)$/;
 export function parseStdoutLine(line: string): StdoutLine {
   const trimmed = line.trim();
   let m = FRAME.exec(trimmed);
-  if (m) return { kind: "frame", pts: Number(m[3]), duration: Number(m[4]), bytes: Number(m[5]) };
+  if (m) {
+    // framecrc prints the flags only when they are not "keyframe" alone (F=0x0: not a keyframe).
+    const flags = /, F=0x([0-9A-Fa-f]+)/.exec(trimmed);
+    const key = flags ? (parseInt(flags[1]!, 16) & 1) === 1 : true;
+    return { kind: "frame", pts: Number(m[3]), duration: Number(m[4]), bytes: Number(m[5]), key };
+  }
   m = SEGMENT.exec(trimmed);
   if (m) return { kind: "segment", file: m[1]!, start: Number(m[2]), end: Number(m[3]) };
   m = TIMEBASE.exec(trimmed);

@@ -1,3 +1,4 @@
+import type { Logger } from "pino";
 import { isoMicros } from "../store/paths.js";
 import type { NodeEvent } from "../../contract/generated/payloads.js";
 
@@ -60,6 +61,17 @@ export function endError(
   return lastError ?? "ffmpeg failed";
 }
 
+/** Pure: a copied stream's keyframes are further apart than a batch, so its batches are longer. */
+export function keyframeIntervalEvent(intervalUs: number, batchDurationS: number): RecordingEvent {
+  const s = Math.round(intervalUs / 1000) / 1000;
+  return {
+    type: "keyframe_interval",
+    level: "warning",
+    message: `the camera's keyframes come ${s} s apart, more than a batch (${batchDurationS} s): a copied stream is cut only at keyframes, so batches last up to ${s} s; --codec h264 re-encodes with a keyframe at every boundary`,
+    keyframe_interval_s: s,
+  };
+}
+
 export function restartedEvent(why: string, delayMs: number): RecordingEvent {
   return {
     type: "recorder_restarted",
@@ -94,4 +106,31 @@ export function sessionEndedEvent(
     reason,
     batches,
   };
+}
+
+/** What the camera's stream deserves a warning for, each said once per session (log and event). */
+export class StreamWarnings {
+  private readonly said = new Set<string>();
+
+  constructor(
+    private readonly emit: (e: RecordingEvent) => void,
+    private readonly log: Logger,
+  ) {}
+
+  /** ffmpeg's time base for the camera is coarser than 1 ms. */
+  coarseTimebase(message: string): void {
+    this.once({ type: "coarse_timestamps", level: "warning", message });
+  }
+
+  /** Checked after each batch: keyframes further apart than a batch (a copied stream's cut points). */
+  keyframes(maxIntervalUs: number, batchDurationS: number): void {
+    if (maxIntervalUs > batchDurationS * 1e6) this.once(keyframeIntervalEvent(maxIntervalUs, batchDurationS));
+  }
+
+  private once(e: RecordingEvent): void {
+    if (this.said.has(e.type)) return;
+    this.said.add(e.type);
+    this.log.warn({ reason: e.message, event: e.type }, "camera stream warning");
+    this.emit(e);
+  }
 }

@@ -4,9 +4,9 @@ import { batchFileName } from "../store/paths.js";
 import {
   appendAttempt,
   ATTEMPTS_FILE,
+  closeSession,
   SESSION_END_FILE,
   timelineFile,
-  writeSessionEnd,
 } from "../store/session-files.js";
 import type { AssembledBatch } from "../ffmpeg/batch-assembler.js";
 import { BatchFinalizer } from "../store/batch-finalizer.js";
@@ -15,7 +15,14 @@ import { restartAnchor, runArgs } from "./recording-options.js";
 import type { Exit } from "../ffmpeg/ffmpeg-process.js";
 import { FfmpegRun } from "../ffmpeg/ffmpeg-run.js";
 import { redactUrl } from "../../platform/secrets.js";
-import { diskFullEvent, endError, gapEvent, isNoSpace, restartedEvent } from "./recording-events.js";
+import {
+  diskFullEvent,
+  endError,
+  gapEvent,
+  isNoSpace,
+  restartedEvent,
+  StreamWarnings,
+} from "./recording-events.js";
 import { ranItsCourse } from "./restart-policy.js";
 import { Restarts } from "./restarts.js";
 import {
@@ -44,6 +51,7 @@ export class Recording {
   private stopRequested = false;
   private stopReason: "stopped" | "disk_full" | null = null;
   private readonly restarts: Restarts;
+  private readonly warnings: StreamWarnings;
   private startedUs: number | null = null;
   /** Where the last batch on disk ends (wall-clock µs): a gap starts here. */
   private lastEndUs: number | null = null;
@@ -72,6 +80,7 @@ export class Recording {
       timeSource: timeSourceOf(cameraKind(opts.recorder.camera)),
     });
     this.restarts = new Restarts(opts.restartPolicy, deps.timers);
+    this.warnings = new StreamWarnings((e) => deps.event?.(e), deps.log);
     this.done = new Promise((r) => (this.resolveDone = r));
   }
 
@@ -148,13 +157,12 @@ export class Recording {
       fileForSeq: (seq) => batchFileName(opts.node, opts.session, seq),
       alignToUs: restart?.gridUs ?? opts.recorder.alignToUs ?? null,
       log: deps.log,
-      onBatches: (batches) => batches.forEach((b) => this.enqueue(run, b, false)),
-      onFirstFrame: () => this.onFirstFrame(run),
-      onCoarseTimebase: (message) => {
-        if (index > 0) return; // said once per session
-        deps.log.warn({ reason: message }, "coarse camera time base");
-        deps.event?.({ type: "coarse_timestamps", level: "warning", message });
+      onBatches: (batches) => {
+        batches.forEach((b) => this.enqueue(run, b, false));
+        this.warnings.keyframes(run.assembler.maxKeyframeIntervalUs, opts.recorder.batchDuration);
       },
+      onFirstFrame: () => this.onFirstFrame(run),
+      onCoarseTimebase: (message) => this.warnings.coarseTimebase(message),
     });
     run.start();
     this.run = run;
@@ -246,32 +254,16 @@ export class Recording {
     this.finished = true;
     this.chain = this.chain.then(async () => {
       const error = endError(reason, this.restarts.count, this.lastError, this.diskFullError);
-      await this.finalizer
-        .close()
-        .catch((err: unknown) => this.deps.log.error({ err }, "manifest not closed"));
-      if (this.unlisted) this.deps.log.warn("batches left unlisted: recovery lists them at the next start");
-      else
-        await writeSessionEnd(this.opts.sessionDir, {
-          reason,
-          batches: this.finalizer.batches,
-          ended_at: new Date(this.now()).toISOString(),
-        }).catch((err: unknown) => this.deps.log.error({ err }, "session end not recorded"));
-      this.deps.log.info(
-        {
-          exit: this.lastExit,
-          batches: this.finalizer.batches,
-          frames: this.framesOfEndedRuns,
-          reason,
-        },
-        "recording ended",
-      );
-      this.resolveDone({
-        batches: this.finalizer.batches,
-        frames: this.framesOfEndedRuns,
-        exit: this.lastExit,
+      const { batches } = this.finalizer;
+      await closeSession(this.finalizer, this.opts.sessionDir, this.deps.log, {
         reason,
-        ...(error ? { error } : {}),
+        batches,
+        endedAt: new Date(this.now()),
+        unlisted: this.unlisted,
       });
+      const result = { batches, frames: this.framesOfEndedRuns, exit: this.lastExit, reason };
+      this.deps.log.info(result, "recording ended");
+      this.resolveDone({ ...result, ...(error ? { error } : {}) });
     });
   }
 

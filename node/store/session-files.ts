@@ -1,3 +1,4 @@
+import type { Logger } from "pino";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { writeSynced } from "../../platform/durable/durable-write.js";
@@ -59,6 +60,28 @@ function isAttempt(v: unknown): v is AttemptRecord {
 /** Every run's record; a line torn by a crash mid-write is skipped. */
 export function readAttempts(sessionDir: string): AttemptRecord[] {
   return readJsonLines(path.join(sessionDir, ATTEMPTS_FILE), isAttempt).items;
+}
+
+/**
+ * A session's files closed: the manifest, then `session-end.json`, unless a batch is still unlisted
+ * (recovery then lists it at the next start). Failures are logged: what is on disk stays as it is.
+ */
+export async function closeSession(
+  manifest: { close(): Promise<void> },
+  sessionDir: string,
+  log: Logger,
+  end: { reason: string; batches: number; endedAt: Date; unlisted: boolean },
+): Promise<void> {
+  await manifest.close().catch((err: unknown) => log.error({ err }, "manifest not closed"));
+  if (end.unlisted) {
+    log.warn("batches left unlisted: recovery lists them at the next start");
+    return;
+  }
+  await writeSessionEnd(sessionDir, {
+    reason: end.reason,
+    batches: end.batches,
+    ended_at: end.endedAt.toISOString(),
+  }).catch((err: unknown) => log.error({ err }, "session end not recorded"));
 }
 
 export function writeSessionEnd(sessionDir: string, end: SessionEnd): Promise<void> {

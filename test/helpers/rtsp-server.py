@@ -3,7 +3,7 @@
 30 fps test pattern as H.264 or MJPEG over RTP, with ground truth: every encoded frame's wall-clock
 time as it enters the RTP payloader is logged as "n,epoch_us" (n from 0 for each client's stream).
 
-usage: /usr/bin/python3 rtsp-server.py PORT h264|mjpeg LOGFILE [USER:PASSWORD]
+usage: /usr/bin/python3 rtsp-server.py PORT h264|h264-gop3s|mjpeg LOGFILE [USER:PASSWORD]
 The stream is rtsp://127.0.0.1:PORT/cam; with USER:PASSWORD, Basic authentication is required.
 """
 import sys
@@ -19,6 +19,9 @@ PIPELINES = {
     # No B-frames (zerolatency), a keyframe every 15 frames (0.5 s): batches can be cut twice a second.
     "h264": "videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 "
     "! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 ! rtph264pay name=pay0 pt=96",
+    # A camera whose keyframes are 3 s apart (many IP cameras default to a GOP of seconds).
+    "h264-gop3s": "videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 "
+    "! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=90 ! rtph264pay name=pay0 pt=96",
     # ffmpeg accepts RTP/JPEG only from I420 (4:2:0).
     "mjpeg": "videotestsrc is-live=true pattern=ball ! video/x-raw,format=I420,width=320,height=240,"
     "framerate=30/1 ! jpegenc ! rtpjpegpay name=pay0 pt=26",

@@ -23,7 +23,7 @@ const epochUs = (text: string): number => {
 };
 
 async function startRtspServer(
-  codec: "h264" | "mjpeg",
+  codec: "h264" | "h264-gop3s" | "mjpeg",
   credentials?: string,
 ): Promise<{ url: string; sent: () => number[]; stop: () => void }> {
   const port = await freePort();
@@ -145,4 +145,49 @@ describe("an RTSP camera (GStreamer's RTSP server)", () => {
         await broker?.stop();
       }
     });
+
+  it("H.264 copied from a camera whose keyframes are 3 s apart: batches last as long, and a keyframe_interval warning says why and what helps", async () => {
+    let camera: Awaited<ReturnType<typeof startRtspServer>> | undefined;
+    let broker: Broker | undefined;
+    let rec: MqttRecorder | undefined;
+    let run: RunningNode | undefined;
+    try {
+      camera = await startRtspServer("h264-gop3s");
+      broker = await startAedes();
+      rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
+      run = await startNode({
+        broker_url: broker.url,
+        sbc_id: "GOP",
+        camera: camera.url,
+        batch_duration: 1,
+        disable_sync: true,
+      });
+      const r = await rec.command("labx", "GOP", "GOP", { cmd: "start", session: "gop", duration: 7 });
+      assert.equal(r.ok, true, JSON.stringify(r));
+      await rec.waitFor(
+        () => rec!.jsonOn<NodeEvent>("labx/GOP/event").find((e) => e.type === "session_ended"),
+        30_000,
+        "end",
+      );
+      const warnings = rec.jsonOn<NodeEvent>("labx/GOP/event").filter((e) => e.type === "keyframe_interval");
+      assert.equal(warnings.length, 1, "said once");
+      assert.equal(warnings[0]!.level, "warning");
+      // x264's key-int-max=90 at 30 fps: keyframes 3 s apart by the frames' own arrival times.
+      assert.ok(
+        Math.abs(warnings[0]!.keyframe_interval_s! - 3) < 0.1,
+        String(warnings[0]!.keyframe_interval_s),
+      );
+      assert.match(warnings[0]!.message, /--codec h264/);
+      const batches = rec.jsonOn<BatchReady>("labx/GOP/batch");
+      for (const b of batches.slice(0, -1))
+        assert.ok(b.duration_s > 2.5, `${b.file}: ${b.duration_s} s, from one keyframe to the next`);
+      for (let i = 1; i < batches.length; i++) assert.equal(batches[i]!.start, batches[i - 1]!.end);
+      assert.ok(assertContract(rec.messages, "labx", "GOP") > 3);
+    } finally {
+      camera?.stop();
+      await run?.stop();
+      await rec?.close();
+      await broker?.stop();
+    }
+  });
 });

@@ -99,6 +99,16 @@ describe("BatchAssembler", () => {
     assert.equal(b!.endPtsUs, 66_667 + 33_334, "the last frame ends one interval after it began");
   });
 
+  it("knows the longest interval between keyframes: where a copied stream can be cut", () => {
+    const a = new BatchAssembler(name, 0, false);
+    a.push(parseStdoutLine("#tb 0: 1/1000000"));
+    const line = (pts: number, key: boolean) => `0, ${pts}, ${pts}, 33333, 500, 0x0${key ? "" : ", F=0x0"}`;
+    [0, 1, 2, 3, 4, 5, 6].forEach((i) =>
+      a.push(parseStdoutLine(line(i * 100_000, i === 0 || i === 4 || i === 6))),
+    );
+    assert.equal(a.maxKeyframeIntervalUs, 400_000);
+  });
+
   it("emits nothing at finish when nothing was recorded", () => {
     assert.deepEqual(new BatchAssembler(name).finish(), []);
   });

@@ -11,7 +11,21 @@ describe("ffmpeg output parsers", () => {
         pts: 2032188,
         duration: 33333,
         bytes: 20957,
+        key: true,
       },
+    );
+    // framecrc prints flags only when they are not "keyframe" alone.
+    assert.equal(
+      (
+        parseStdoutLine("0,       3022,       3022,     3000,      650, 0xcf51fa1c, F=0x0") as {
+          key: boolean;
+        }
+      ).key,
+      false,
+    );
+    assert.equal(
+      (parseStdoutLine("0,          0,          0,     3000,     1980, 0xca22db15") as { key: boolean }).key,
+      true,
     );
     assert.deepEqual(parseStdoutLine("SBC001_exp01_00000.mkv,0.000000,2.032000"), {
       kind: "segment",
