@@ -24,6 +24,7 @@ commands:
   broker   run the embedded MQTT broker alone (--monitor: with the fleet clock monitor)
   monitor  publish fleet clock figures (labx/fleet/clock) from every node's clock, and a CSV per session
   passwd   read a password on stdin, print its salted hash for an --auth-file user
+  cameras  list the V4L2 cameras, their formats, sizes and rates, and what a node would record (--json)
   start    start recording on a node, a group or all, and wait for every reply (labx start --help)
   stop     stop a node, a group or all
   status   each node's state, as a table (--json for scripts)
@@ -46,6 +47,16 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === "passwd") return runPasswd();
+  if (command === "cameras") {
+    const { runCameras } = await import("../node/camera/cameras-command.js");
+    try {
+      return await runCameras(rest, process.env, process.stdout);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      console.error(`labx cameras: ${err.message}`);
+      return 2;
+    }
+  }
   if ((CTL_COMMANDS as readonly string[]).includes(command)) {
     // Loaded only here: a node never pays for the table, colour and progress libraries.
     const { runCtl } = await import("../ctl/ctl.js");
