@@ -5,6 +5,7 @@ import { buildFfmpegArgs } from "../ffmpeg/ffmpeg-args.js";
 import { batchFilePattern } from "../store/paths.js";
 import { DEFAULT_RESTART_POLICY } from "./restart-policy.js";
 import type { RecordingOptions } from "./recording-types.js";
+import type { CameraPlan } from "./camera-plan.js";
 
 /** ffmpeg starts this long before `at`, so the camera delivers frames by then; earlier ones are dropped. */
 export const SCHEDULE_LEAD_MS = 2000;
@@ -16,8 +17,8 @@ export interface SessionPlan {
   duration: number | null;
   /** Epoch µs of a synchronized start (`at`), or null to start now. */
   alignToUs: number | null;
-  /** The demuxer forced on a network camera (start-checks.ts, streamFormatFor), or null. */
-  streamFormat: string | null;
+  /** The camera it records, as settled at its start (camera-plan.ts). */
+  camera: CameraPlan;
 }
 
 export function recordingOptions(
@@ -32,11 +33,11 @@ export function recordingOptions(
     ffmpegPath: ffmpeg.path,
     launcher: ffmpeg.launcher,
     recorder: {
-      camera: config.camera,
-      videoSize: config.video_size,
-      framerate: config.framerate,
-      inputFormat: config.input_format,
-      streamFormat: plan.streamFormat,
+      camera: plan.camera.camera,
+      videoSize: plan.camera.videoSize,
+      framerate: plan.camera.framerate,
+      inputFormat: plan.camera.inputFormat,
+      streamFormat: plan.camera.streamFormat,
       codec: config.codec,
       batchDuration: plan.batchDuration,
       duration: plan.duration,

@@ -3,7 +3,8 @@ import type { Config } from "../../platform/config/config.js";
 import type { BatchReady, NodeEvent, NodeState, StartCommand } from "../../contract/generated/payloads.js";
 import { generatedSessionName, sessionDir } from "../store/paths.js";
 import { redactUrl } from "../../platform/secrets.js";
-import { preflight, probeHint, scheduleFrom } from "./start-checks.js";
+import { preflight, scheduleFrom } from "./start-checks.js";
+import { probeHint, type CameraPlan, type ListCameras } from "./camera-plan.js";
 import type { SpawnFn } from "../ffmpeg/ffmpeg-process.js";
 import { recordingOptions, SCHEDULE_LEAD_MS } from "./recording-options.js";
 import { belowOnce, FreeSpace } from "../../platform/disk/free-space.js";
@@ -28,6 +29,8 @@ export interface ControllerDeps {
   freeBytes?: (dir: string) => Promise<number>;
   /** What a network camera serves (node/camera/stream-format.ts). */
   detectStreamFormat?: (url: string) => Promise<string | null>;
+  /** The V4L2 cameras, for --camera auto (node/camera/cameras-command.ts). */
+  listCameras?: ListCameras;
   /** The scheduled start, the session's disk guard and its recording's timers (platform/timers.ts). */
   timers?: Timers;
 }
@@ -43,8 +46,8 @@ export class SessionController {
   private scheduledAt: Date | null = null;
   private batchDuration: number;
   private duration: number | null = null;
-  /** The demuxer for this session's camera (start-checks.ts, streamFormatFor). */
-  private streamFormat: string | null = null;
+  /** The camera of the session being started or recorded (camera-plan.ts). */
+  private camera: CameraPlan | null = null;
   private lastError: string | null = null;
   /**
    * A start being prepared: its checks, then (immediate start) its first frame. A stop waits for it,
@@ -85,7 +88,7 @@ export class SessionController {
       batches: this.recording?.batchCount ?? 0,
       batch_duration: this.batchDuration,
       duration: this.duration,
-      camera: redactUrl(this.config.camera),
+      camera: redactUrl(this.camera?.camera ?? this.config.camera),
       ...(this.status === "error" && this.lastError ? { error: this.lastError } : {}),
       updated_at: this.now().toISOString(),
     };
@@ -116,7 +119,7 @@ export class SessionController {
     const at = scheduleFrom(cmd.at, this.now());
     const session = cmd.session ?? generatedSessionName(at ?? this.now());
     const dir = sessionDir(this.config.data_dir, session);
-    this.streamFormat = await preflight(
+    this.camera = await preflight(
       this.config,
       { ...this.deps, timers: this.timers },
       {
@@ -162,7 +165,7 @@ export class SessionController {
           batchDuration: this.batchDuration,
           duration: this.duration,
           alignToUs,
-          streamFormat: this.streamFormat,
+          camera: this.camera!,
         },
         { path: this.deps.ffmpegPath, launcher: this.deps.launcher },
       ),
@@ -189,7 +192,7 @@ export class SessionController {
       this.scheduledAt = null;
       this.set("idle");
       if (err instanceof CameraUnavailableError)
-        throw new SessionError("camera_unavailable", err.message + probeHint(this.config));
+        throw new SessionError("camera_unavailable", err.message + probeHint(this.camera));
       throw err;
     }
     this.scheduledAt = null;

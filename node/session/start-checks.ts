@@ -6,8 +6,7 @@ import type { Logger } from "pino";
 import type { Config } from "../../platform/config/config.js";
 import { freeBytes } from "../../platform/disk/free-bytes.js";
 import { cameraKind } from "../ffmpeg/ffmpeg-args.js";
-import { detectStreamFormat } from "../camera/stream-format.js";
-import { redactUrl } from "../../platform/secrets.js";
+import { resolveCamera, streamFormatFor, type CameraPlan, type ListCameras } from "./camera-plan.js";
 import type { Timers } from "../../platform/timers.js";
 
 // What a start command must pass before anything is spawned: each check throws the SessionError that
@@ -67,8 +66,9 @@ export function checkClock(required: boolean, clock: { synced: boolean; reason?:
 }
 
 /**
- * Every check of a start, in order (session name free, disk, camera device, clock), then the
- * camera's format: what ffmpeg will read it with. Throws the first SessionError that applies.
+ * Every check of a start, in order (session name free, disk, camera device, clock), and the camera
+ * it records: `--camera auto` resolved, and the format ffmpeg reads a network camera with.
+ * Throws the first SessionError that applies.
  */
 export async function preflight(
   config: Config,
@@ -78,37 +78,24 @@ export async function preflight(
     clock: () => { synced: boolean; reason?: string | undefined };
     freeBytes?: ((dir: string) => Promise<number>) | undefined;
     detectStreamFormat?: ((url: string) => Promise<string | null>) | undefined;
+    listCameras?: ListCameras | undefined;
   },
   start: { dir: string; session: string; requireSync: boolean | undefined },
-): Promise<string | null> {
+): Promise<CameraPlan> {
   checkSessionFree(start.dir, start.session, config.sbc_id);
   await checkDisk(config.data_dir, config.min_free_mb, deps.freeBytes ?? freeBytes);
-  checkCamera(config.camera);
+  const camera = await resolveCamera(config, deps.log, deps.listCameras);
+  checkCamera(camera.camera);
   checkClock(start.requireSync ?? config.require_sync, deps.clock());
-  return streamFormatFor(config, deps.log, deps.timers, deps.detectStreamFormat);
-}
-
-/** Said with a network camera's failure when labx connected first to learn its format. */
-export function probeHint(config: { camera: string; stream_format: string }): string {
-  if (config.stream_format || cameraKind(config.camera) !== "stream") return "";
-  return " (labx connected once before ffmpeg to learn the camera's format: a camera that serves a single connection needs --stream-format, e.g. mjpeg)";
-}
-
-/**
- * The demuxer ffmpeg reads the camera with: `--stream-format` when given; for a network camera, what
- * it serves (node/camera/stream-format.ts), so its frames keep µs arrival times; else ffmpeg's choice.
- */
-export async function streamFormatFor(
-  config: { camera: string; stream_format: string },
-  log: Logger,
-  timers: Timers,
-  detect: (url: string) => Promise<string | null> = (url) => detectStreamFormat(url, 1000, timers),
-): Promise<string | null> {
-  if (config.stream_format || cameraKind(config.camera) !== "stream") return config.stream_format || null;
-  const format = await detect(config.camera);
-  log.info(
-    { camera: redactUrl(config.camera), format },
-    format ? "camera format found" : "camera format left to ffmpeg",
+  const format = await streamFormatFor(
+    { camera: camera.camera, stream_format: config.stream_format },
+    deps.log,
+    deps.timers,
+    deps.detectStreamFormat,
   );
-  return format;
+  return {
+    ...camera,
+    streamFormat: format,
+    probed: !config.stream_format && cameraKind(camera.camera) === "stream",
+  };
 }

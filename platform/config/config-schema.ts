@@ -96,13 +96,13 @@ export const schema = {
     env: "LABX_SESSION",
   },
   camera: {
-    doc: "A V4L2 device (/dev/video0), 'synthetic', or a stream URL (rtsp, http, udp, tcp).",
+    doc: "A V4L2 device (/dev/video0), 'auto' (the first V4L2 camera, as labx cameras lists it, else synthetic), 'synthetic', or a stream URL (rtsp, http, udp, tcp).",
     format: (v: unknown) => {
       if (
         typeof v !== "string" ||
-        !/^(synthetic|\/dev\/\S+|(rtsp|rtsps|http|https|udp|tcp|srt):\/\/\S+)$/.test(v)
+        !/^(auto|synthetic|\/dev\/\S+|(rtsp|rtsps|http|https|udp|tcp|srt):\/\/\S+)$/.test(v)
       )
-        throw new Error("must be /dev/videoN, synthetic, or an rtsp/http/udp/tcp URL");
+        throw new Error("must be /dev/videoN, auto, synthetic, or an rtsp/http/udp/tcp URL");
     },
     default: "synthetic",
     arg: "camera",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { chmodSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { ROOT, runCli, tempDir } from "../helpers/node.js";
@@ -63,5 +63,60 @@ describe("labx cameras", () => {
     const run = runCli(["cameras", "--bogus"]);
     assert.equal((await run.exited).code, 2);
     assert.match(run.stderr(), /unknown option --bogus/);
+  });
+
+  it("--camera auto with a camera listed: the node opens that device (here it cannot exist, and says so)", async () => {
+    const bin = standInV4l2Ctl();
+    const run = runCli(
+      [
+        "node",
+        "--camera",
+        "auto",
+        "--duration",
+        "2",
+        "--disable-sync",
+        "--data-dir",
+        tempDir(),
+        "--broker-url",
+        "mqtt://127.0.0.1:1",
+      ],
+      { PATH: `${bin}:${process.env.PATH}` },
+    );
+    const { code } = await run.exited;
+    assert.equal(code, 1);
+    assert.match(run.stderr(), /recording could not start: \/dev\/video0 is not a video device/);
+    assert.match(run.stdout(), /camera auto: chosen/);
+  });
+
+  it("--camera auto with no V4L2 camera: records the synthetic camera and says so (a real run, no stand-in)", async () => {
+    const dataDir = tempDir();
+    const run = runCli(
+      [
+        "node",
+        "--camera",
+        "auto",
+        "--duration",
+        "2",
+        "--batch-duration",
+        "1",
+        "--session",
+        "auto1",
+        "--disable-sync",
+        "--data-dir",
+        dataDir,
+        "--broker-url",
+        "mqtt://127.0.0.1:1",
+      ],
+      { PATH: `${tempDir()}:${path.dirname(process.execPath)}:/usr/bin:/bin` },
+    );
+    const { code } = await run.exited;
+    assert.equal(code, 0, run.stderr());
+    assert.match(run.stdout(), /camera auto: no V4L2 camera found, recording the synthetic camera/);
+    const manifest = readFileSync(path.join(dataDir, "auto1", "manifest.jsonl"), "utf8")
+      .trim()
+      .split("\n");
+    assert.ok(manifest.length >= 2, `${manifest.length} batches`);
+    for (const line of manifest)
+      assert.equal((JSON.parse(line) as { time_source: string }).time_source, "synthetic");
   });
 });
