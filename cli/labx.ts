@@ -25,6 +25,8 @@ commands:
   monitor  publish fleet clock figures (labx/fleet/clock) from every node's clock, and a CSV per session
   passwd   read a password on stdin, print its salted hash for an --auth-file user
   cameras  list the V4L2 cameras, their formats, sizes and rates, and what a node would record (--json)
+  doctor   check this Pi before an experiment: ffmpeg, cameras, a 5 s test capture, clock, disk, broker
+           (node options; --json; exit 1 when a check fails)
   start    start recording on a node, a group or all, and wait for every reply (labx start --help)
   stop     stop a node, a group or all
   status   each node's state, as a table (--json for scripts)
@@ -68,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
       until: untilSignal(),
     });
   }
-  if (command !== "node" && command !== "broker" && command !== "monitor") {
+  if (command !== "node" && command !== "broker" && command !== "monitor" && command !== "doctor") {
     console.error(`labx: unknown command "${command}"\n${USAGE}`);
     return 2;
   }
@@ -76,9 +78,14 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  // --json is how doctor prints, not configuration.
+  const json = command === "doctor" && rest.includes("--json");
   let config: Config;
   try {
-    config = loadConfig(rest, process.env);
+    config = loadConfig(
+      rest.filter((a) => !(json && a === "--json")),
+      process.env,
+    );
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`labx: invalid configuration: ${err.message}`);
@@ -91,6 +98,7 @@ async function main(argv: string[]): Promise<number> {
     ...(command === "node" ? { bindings: { node: config.sbc_id } } : {}),
   });
   try {
+    if (command === "doctor") return await runDoctorCli(config, json);
     if (command === "monitor") return await runMonitor(config, log);
     return await (command === "broker" ? runBroker(config, log) : runNode(config, log));
   } catch (err) {
@@ -132,6 +140,20 @@ function untilSignal(): Promise<NodeJS.Signals> {
     process.on("SIGINT", on);
     process.on("SIGTERM", on);
   });
+}
+
+async function runDoctorCli(config: Config, json: boolean): Promise<number> {
+  const { runDoctor, renderDoctor } = await import("../node/doctor/doctor-command.js");
+  let ffmpegPath = config.ffmpeg_path ?? "ffmpeg";
+  try {
+    ffmpegPath = resolveFfmpeg({ configured: config.ffmpeg_path, envPath: process.env.PATH });
+  } catch {
+    // the ffmpeg check says so
+  }
+  // The checks' own logging stays quiet: the table (or the JSON) is the output.
+  const results = await runDoctor(config, { ffmpegPath, log: createLogger("silent") });
+  process.stdout.write(json ? JSON.stringify(results, null, 2) + "\n" : renderDoctor(results));
+  return results.some((r) => r.verdict === "fail") ? 1 : 0;
 }
 
 async function runBroker(config: Config, log: ReturnType<typeof createLogger>): Promise<number> {

@@ -1,0 +1,77 @@
+import type { Logger } from "pino";
+import type { Config } from "../../platform/config/config.js";
+import { clientSecurity } from "../../platform/mqtt/client-security.js";
+import { connectVisitor } from "../../platform/mqtt/visitor.js";
+import { redactUrl } from "../../platform/secrets.js";
+import { realTimers, type Timers } from "../../platform/timers.js";
+import { listCameras } from "../camera/cameras-command.js";
+import { chronycRunner } from "../clock/chronyc.js";
+import { resolveCamera, streamFormatFor } from "../session/camera-plan.js";
+import { cameraKind } from "../ffmpeg/ffmpeg-args.js";
+import { checkCapture, checkClock, checkDisk, checkFfmpeg, type CheckResult } from "./doctor-checks.js";
+
+// `labx doctor`: what a lab runs on each Pi before an experiment. Every check runs, each answers
+// ok, warn, fail or skipped; the exit status is 1 when any failed.
+
+export const CAPTURE_SECONDS = 5;
+
+async function checkBroker(config: Config, log: Logger, timers: Timers): Promise<CheckResult> {
+  const url = redactUrl(config.broker_url);
+  try {
+    const connection = await connectVisitor({
+      url: config.broker_url,
+      clientId: `labx-doctor-${process.pid}`,
+      security: clientSecurity(config),
+      timeoutMs: 5000,
+      log,
+      timers,
+    });
+    const version = connection.protocolVersion === 5 ? "5" : "3.1.1";
+    await connection.stop();
+    return { check: "broker", verdict: "ok", detail: `${url}: connected (MQTT ${version})` };
+  } catch (err) {
+    return { check: "broker", verdict: "fail", detail: `${url}: ${redactUrl((err as Error).message)}` };
+  }
+}
+
+export async function runDoctor(
+  config: Config,
+  deps: { ffmpegPath: string; log: Logger; timers?: Timers },
+): Promise<CheckResult[]> {
+  const timers = deps.timers ?? realTimers;
+  const results: CheckResult[] = [await checkFfmpeg(deps.ffmpegPath)];
+  const v4l2 = await listCameras({ videoSize: config.video_size, framerate: config.framerate });
+  results.push({
+    check: "cameras",
+    verdict: "ok",
+    detail: v4l2.length
+      ? v4l2.map((c) => `${c.device} (${c.name})`).join(", ")
+      : "no V4L2 camera (labx cameras lists what v4l2-ctl sees)",
+  });
+  const resolved = await resolveCamera(config, deps.log);
+  const streamFormat = await streamFormatFor({ ...config, camera: resolved.camera }, deps.log, timers);
+  const camera = { ...resolved, streamFormat, probed: false };
+  const capture = await checkCapture(deps.ffmpegPath, camera, CAPTURE_SECONDS);
+  capture.result.detail = `${redactUrl(camera.camera)}${cameraKind(camera.camera) === "stream" && streamFormat ? ` (${streamFormat})` : ""}: ${capture.result.detail}`;
+  results.push(capture.result);
+  const chronyc = chronycRunner({
+    path: config.chronyc_path,
+    host: config.chrony_host || null,
+    port: config.chrony_port || null,
+    timeoutMs: 5000,
+  });
+  results.push(await checkClock(config, chronyc));
+  results.push(await checkDisk(config, capture.analysis?.bytesPerSecond ?? null));
+  results.push(await checkBroker(config, deps.log, timers));
+  return results;
+}
+
+/** Pure: the verdict table. */
+export function renderDoctor(results: readonly CheckResult[]): string {
+  const width = Math.max(...results.map((r) => r.check.length));
+  const lines = results.map(
+    (r) => `${r.verdict.toUpperCase().padEnd(7)} ${r.check.padEnd(width)}  ${r.detail}`,
+  );
+  const failed = results.filter((r) => r.verdict === "fail").length;
+  return `${lines.join("\n")}\n${failed ? `${failed} check(s) failed` : "ready to record"}\n`;
+}
