@@ -11,6 +11,28 @@ import { performance } from "node:perf_hooks";
 /** Wall-clock µs: realtime at process start (µs) plus monotonic elapsed time. */
 export const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
+/**
+ * A camera's frame clock: frame n is due at t0 + n/fps and `send(n)` runs then, to within a few µs
+ * (a timer to ~1.5 ms before, then a spin). Runs for the process's life.
+ */
+export function pace(fps: number, t0: number, send: (n: number) => void): void {
+  let n = 0;
+  const tick = (): void => {
+    const target = t0 + Math.round((n * 1e6) / fps);
+    const wait = target - nowUs();
+    if (wait > 2000) {
+      setTimeout(tick, (wait - 1500) / 1000);
+      return;
+    }
+    while (nowUs() < target) {
+      // spin the last ~1.5 ms for an exact send time
+    }
+    send(n++);
+    setImmediate(tick);
+  };
+  tick();
+}
+
 export function tagFrame(jpeg: Buffer, n: number): Buffer {
   const text = Buffer.from(`labx-frame:${n}`);
   const com = Buffer.alloc(4);
@@ -80,17 +102,7 @@ async function main(): Promise<void> {
   // frames due meanwhile; they are absent from the log, so the log's holes are the ground truth of a gap.
   const t0 = nowUs() + 200_000;
   let client: Socket | null = null;
-  let n = 0;
-  const tick = (): void => {
-    const target = t0 + Math.round((n * 1e6) / fps);
-    const wait = target - nowUs();
-    if (wait > 2000) {
-      setTimeout(tick, (wait - 1500) / 1000);
-      return;
-    }
-    while (nowUs() < target) {
-      // spin the last ~1.5 ms for an exact send time
-    }
+  const send = (n: number): void => {
     if (client) {
       const frame = part(tagFrame(frames[n % frames.length]!, n));
       if (stallAt >= 0 && n >= stallAt && nowUs() < t0 + (stallAt * 1e6) / fps + stallMs * 1000) {
@@ -104,8 +116,6 @@ async function main(): Promise<void> {
         heldNumbers.length = 0;
       }
     }
-    n++;
-    setImmediate(tick);
   };
   const server = createServer((socket) => {
     socket.setNoDelay(true);
@@ -134,7 +144,7 @@ async function main(): Promise<void> {
   });
   server.listen(port, "127.0.0.1", () => {
     process.stdout.write("listening\n");
-    tick();
+    pace(fps, t0, send);
   });
   process.on("SIGTERM", () => process.exit(0));
 }

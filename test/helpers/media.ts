@@ -27,6 +27,15 @@ export function assertPlayable(file: string): void {
   if (out.toString().trim()) throw new Error(`ffmpeg complained about ${file}: ${out.toString()}`);
 }
 
+/** Whether the file's first video packet is a keyframe (ffprobe's flags): where a copied stream can begin. */
+export function opensWithKeyframe(file: string): boolean {
+  const flags = execFileSync("ffprobe", [
+    ...["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags", "-of", "csv=p=0"],
+    ...["-read_intervals", "%+#1", file],
+  ]).toString();
+  return flags.trim().startsWith("K");
+}
+
 export function sha256(file: string): string {
   return createHash("sha256").update(readFileSync(file)).digest("hex");
 }

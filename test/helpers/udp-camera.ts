@@ -4,7 +4,7 @@
 //   node --import tsx test/helpers/udp-camera.ts PORT FPS TSFILE LOGFILE
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { createSocket } from "node:dgram";
-import { nowUs } from "./fake-camera.js";
+import { nowUs, pace } from "./fake-camera.js";
 
 const PACKET = 188;
 
@@ -36,28 +36,14 @@ function main(): void {
   const frames = framesOf(readFileSync(file));
   const socket = createSocket("udp4");
   writeFileSync(log, "");
-  const t0 = nowUs() + 300_000;
-  let n = 0;
-  const tick = (): void => {
-    const target = t0 + Math.round((n * 1e6) / fps);
-    const wait = target - nowUs();
-    if (wait > 2000) {
-      setTimeout(tick, (wait - 1500) / 1000);
-      return;
-    }
-    while (nowUs() < target) {
-      // spin the last ~1.5 ms for an exact send time
-    }
+  process.stdout.write("sending\n");
+  pace(fps, nowUs() + 300_000, (n) => {
     const packets = frames[n % frames.length]!;
     const sent = nowUs();
     for (let i = 0; i < packets.length; i += 7)
       socket.send(Buffer.concat(packets.slice(i, i + 7)), port, "127.0.0.1");
     appendFileSync(log, `${n},${sent}\n`);
-    n++;
-    setImmediate(tick);
-  };
-  process.stdout.write("sending\n");
-  tick();
+  });
   process.on("SIGTERM", () => process.exit(0));
 }
 

@@ -11,6 +11,18 @@ import type { Broker } from "../helpers/mosquitto.js";
 import { freePort, waitForListener } from "../helpers/ports.js";
 import { startNode, type RunningNode } from "../helpers/node.js";
 
+/** An IP camera played by ffmpeg: raw MJPEG at 25 fps over TCP, to one client, once (?listen=1). */
+function oneConnectionCamera(port: number, size: string): ChildProcess {
+  return spawn(
+    "ffmpeg",
+    [
+      ...["-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi", "-i", `testsrc2=size=${size}:rate=25`],
+      ...["-c:v", "mjpeg", "-f", "mjpeg", `tcp://127.0.0.1:${port}?listen=1`],
+    ],
+    { stdio: "ignore" },
+  );
+}
+
 describe("a stream URL camera", () => {
   it("copies an MJPEG-over-TCP stream read with a coarse demuxer (--stream-format jpeg_pipe) into contiguous batches, warning that its times are coarse", async () => {
     const port = await freePort();
@@ -20,25 +32,7 @@ describe("a stream URL camera", () => {
     let run: RunningNode | undefined;
     try {
       // A separate ffmpeg plays an IP camera serving raw MJPEG at 25 fps.
-      camera = spawn(
-        "ffmpeg",
-        [
-          "-hide_banner",
-          "-loglevel",
-          "error",
-          "-re",
-          "-f",
-          "lavfi",
-          "-i",
-          "testsrc2=size=320x240:rate=25",
-          "-c:v",
-          "mjpeg",
-          "-f",
-          "mjpeg",
-          `tcp://127.0.0.1:${port}?listen=1`,
-        ],
-        { stdio: "ignore" },
-      );
+      camera = oneConnectionCamera(port, "320x240");
       broker = await startAedes();
       rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
       await waitForListener(port, 20_000);
@@ -115,25 +109,7 @@ describe("a stream URL camera", () => {
     let run: RunningNode | undefined;
     try {
       // ffmpeg's ?listen=1 serves one client, once: the node's look at its format is that client.
-      camera = spawn(
-        "ffmpeg",
-        [
-          "-hide_banner",
-          "-loglevel",
-          "error",
-          "-re",
-          "-f",
-          "lavfi",
-          "-i",
-          "testsrc2=size=160x120:rate=25",
-          "-c:v",
-          "mjpeg",
-          "-f",
-          "mjpeg",
-          `tcp://127.0.0.1:${port}?listen=1`,
-        ],
-        { stdio: "ignore" },
-      );
+      camera = oneConnectionCamera(port, "160x120");
       broker = await startAedes();
       rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
       await waitForListener(port, 20_000);
