@@ -43,10 +43,28 @@ export class BatchFinalizer {
   private readonly manifest: Manifest;
   private frames: number;
   private count = 0;
+  /** Frames a repaired file holds, by file: a batch repaired ahead (keptFrames) is not repaired twice. */
+  private readonly repaired = new Map<string, number>();
 
   constructor(private readonly opts: FinalizerOptions) {
     this.manifest = Manifest.inDir(opts.sessionDir);
     this.frames = opts.framesBefore ?? 0;
+  }
+
+  /**
+   * How many frames a batch ffmpeg never closed really holds, repairing it now (finalize then uses
+   * the result): whether the session's last batch has any frame is known before the one before it is
+   * listed. A closed batch holds all its frames.
+   */
+  async keptFrames(b: AssembledBatch): Promise<number> {
+    if (b.finalized) return b.framePtsUs.length;
+    const file = path.join(this.opts.sessionDir, b.file);
+    let kept = this.repaired.get(file);
+    if (kept === undefined) {
+      kept = Math.min(await repairBatch(this.opts.ffmpegPath, file), b.framePtsUs.length);
+      this.repaired.set(file, kept);
+    }
+    return kept;
   }
 
   /** Batches added to the manifest by this finalizer. */
@@ -60,7 +78,7 @@ export class BatchFinalizer {
     let pts = b.framePtsUs;
     let endPts = b.endPtsUs;
     if (!b.finalized) {
-      const kept = Math.min(await repairBatch(opts.ffmpegPath, file), pts.length);
+      const kept = await this.keptFrames(b);
       opts.log.warn({ file: b.file, kept, reported: pts.length }, "partial batch repaired");
       // The batch ends where the first frame it lost would have started.
       if (kept < pts.length) endPts = pts[kept]!;

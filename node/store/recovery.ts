@@ -83,9 +83,13 @@ async function recoverSession(deps: RecoveryDeps, session: string, dir: string):
     clock: deps.clock,
     ...(attempts[0]?.time_source ? { timeSource: attempts[0].time_source } : {}),
   });
+  // The last batch with a frame on disk is the session's last: a final partial batch the kill left
+  // empty is dropped, and the one before it is marked instead.
+  let lastIndex = missing.length - 1;
+  while (lastIndex >= 0 && (await finalizer.keptFrames(missing[lastIndex]!.batch)) === 0) lastIndex--;
   let lost = 0;
   for (const [i, { batch, anchorUs }] of missing.entries()) {
-    lost += (await finalizer.finalize(batch, anchorUs, i === missing.length - 1)).framesLost;
+    lost += (await finalizer.finalize(batch, anchorUs, i === lastIndex)).framesLost;
   }
   await finalizer.close();
   const batches = listed.length + finalizer.batches;
