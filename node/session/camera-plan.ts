@@ -45,7 +45,11 @@ export async function resolveCamera(
     log.warn("camera auto: no V4L2 camera found, recording the synthetic camera");
     return { ...configured, camera: "synthetic" };
   }
-  log.info({ camera: found.device, name: found.name, ...found.choice }, "camera auto: chosen");
+  const { inputFormat, videoSize, framerate } = found.choice;
+  log.info(
+    { camera: found.device, name: found.name, input_format: inputFormat, video_size: videoSize, framerate },
+    "camera auto: chosen",
+  );
   return { camera: found.device, ...found.choice };
 }
 
