@@ -52,6 +52,8 @@ export class Recording {
   private stopReason: "stopped" | "disk_full" | null = null;
   private readonly restarts: Restarts;
   private readonly warnings: StreamWarnings;
+  /** Where the session's frame times come from: its camera's kind decides, once. */
+  private readonly timeSource: ReturnType<typeof timeSourceOf>;
   private startedUs: number | null = null;
   /** Where the last batch on disk ends (wall-clock µs): a gap starts here. */
   private lastEndUs: number | null = null;
@@ -69,6 +71,7 @@ export class Recording {
     private readonly opts: RecordingOptions,
     private readonly deps: RecordingDeps,
   ) {
+    this.timeSource = timeSourceOf(cameraKind(opts.recorder.camera));
     this.finalizer = new BatchFinalizer({
       node: opts.node,
       session: opts.session,
@@ -77,7 +80,7 @@ export class Recording {
       log: deps.log,
       announce: deps.announce,
       clock: deps.clock,
-      timeSource: timeSourceOf(cameraKind(opts.recorder.camera)),
+      timeSource: this.timeSource,
     });
     this.restarts = new Restarts(opts.restartPolicy, deps.timers);
     this.warnings = new StreamWarnings((e) => deps.event?.(e), deps.log);
@@ -186,7 +189,7 @@ export class Recording {
       anchor_us: anchor,
       first_seq: this.nextSeq,
       mux_shift: true,
-      time_source: timeSourceOf(cameraKind(this.opts.recorder.camera)),
+      time_source: this.timeSource,
     };
     this.chain = this.chain
       .then(() => appendAttempt(this.opts.sessionDir, record))

@@ -36,6 +36,12 @@ export function opensWithKeyframe(file: string): boolean {
   return flags.trim().startsWith("K");
 }
 
+/** A sidecar's epoch_s text ("1796170957.874588") as epoch µs, without float rounding. */
+export function epochUs(text: string): number {
+  const [sec, frac = "0"] = text.split(".") as [string, string?];
+  return Number(sec) * 1e6 + Number(frac.padEnd(6, "0"));
+}
+
 export function sha256(file: string): string {
   return createHash("sha256").update(readFileSync(file)).digest("hex");
 }

@@ -9,7 +9,7 @@ import { assertContract } from "../helpers/contract.js";
 import { frameNumbers } from "../helpers/fake-camera.js";
 import { startFakeCamera } from "../helpers/fake-camera-process.js";
 import { withNode } from "../helpers/harness.js";
-import { assertPlayable, countFrames } from "../helpers/media.js";
+import { assertPlayable, countFrames, epochUs } from "../helpers/media.js";
 import { processesIn } from "../helpers/processes.js";
 import { resolveFfmpeg } from "../../node/ffmpeg/ffmpeg-path.js";
 
@@ -110,8 +110,7 @@ describe("ffmpeg killed -9 mid-session (a real kill of the real process)", () =>
             const rows = readFileSync(path.join(run.dataDir, b.file.replace(/\.mkv$/, ".frames.csv")), "utf8")
               .trim()
               .split("\n");
-            const [sec, frac] = rows.at(-1)!.split(",")[3]!.split(".") as [string, string];
-            return Number(sec) * 1e6 + Number(frac);
+            return epochUs(rows.at(-1)!.split(",")[3]!);
           };
           for (const [i, b] of batches.entries()) {
             if (i === 0 || i === r + 1) continue;

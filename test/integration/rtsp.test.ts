@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import type { BatchReady, NodeEvent } from "../../contract/generated/payloads.js";
 import { startAedes } from "../helpers/aedes.js";
 import { assertContract } from "../helpers/contract.js";
-import { assertPlayable, countFrames, opensWithKeyframe } from "../helpers/media.js";
+import { assertPlayable, countFrames, epochUs, opensWithKeyframe } from "../helpers/media.js";
 import type { Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { ROOT, startNode, tempDir, type RunningNode } from "../helpers/node.js";
@@ -16,11 +16,6 @@ import { freePort, waitForListener } from "../helpers/ports.js";
 // pattern, H.264 or MJPEG over RTP (interleaved in the RTSP TCP connection), its send log the ground
 // truth: frame n entered the RTP payloader at epoch_us.
 const PERIOD_US = 1e6 / 30;
-
-const epochUs = (text: string): number => {
-  const [sec, frac = "0"] = text.split(".") as [string, string?];
-  return Number(sec) * 1e6 + Number(frac.padEnd(6, "0"));
-};
 
 async function startRtspServer(
   codec: "h264" | "h264-gop3s" | "mjpeg",

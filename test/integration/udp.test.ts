@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import type { BatchReady, NodeEvent } from "../../contract/generated/payloads.js";
 import { startAedes } from "../helpers/aedes.js";
 import { assertContract } from "../helpers/contract.js";
-import { countFrames, opensWithKeyframe } from "../helpers/media.js";
+import { countFrames, epochUs, opensWithKeyframe } from "../helpers/media.js";
 import type { Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { ROOT, startNode, tempDir, type RunningNode } from "../helpers/node.js";
@@ -15,10 +15,6 @@ import { freePort } from "../helpers/ports.js";
 // A UDP camera: MPEG-TS (H.264, 30 fps, a keyframe every 15 frames) sent frame by frame at the camera's
 // pace by test/helpers/udp-camera.ts, which logs each frame's send time: the ground truth.
 const PERIOD_US = 1e6 / 30;
-const epochUs = (text: string): number => {
-  const [sec, frac = "0"] = text.split(".") as [string, string?];
-  return Number(sec) * 1e6 + Number(frac.padEnd(6, "0"));
-};
 
 describe("a UDP MPEG-TS camera", () => {
   it("copied into contiguous batches opening on keyframes; every frame received kept, in order, at the camera's pace", async () => {
