@@ -49,6 +49,7 @@ export async function checkCapture(
       framerate: camera.framerate,
       inputFormat: camera.inputFormat,
       streamFormat: camera.streamFormat,
+      lateHandover: camera.lateHandover,
       codec: "auto",
       batchDuration: 3600,
       duration: seconds,

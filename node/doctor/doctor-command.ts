@@ -49,8 +49,9 @@ export async function runDoctor(
       : "no V4L2 camera (labx cameras lists what v4l2-ctl sees)",
   });
   const resolved = await resolveCamera(config, deps.log);
-  const streamFormat = await streamFormatFor({ ...config, camera: resolved.camera }, deps.log, timers);
-  const camera = { ...resolved, streamFormat, probed: false };
+  const stream = await streamFormatFor({ ...config, camera: resolved.camera }, deps.log, timers);
+  const { streamFormat } = stream;
+  const camera = { ...resolved, ...stream, probed: false };
   const capture = await checkCapture(deps.ffmpegPath, camera, CAPTURE_SECONDS);
   capture.result.detail = `${redactUrl(camera.camera)}${cameraKind(camera.camera) === "stream" && streamFormat ? ` (${streamFormat})` : ""}: ${capture.result.detail}`;
   results.push(capture.result);

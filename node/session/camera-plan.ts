@@ -3,7 +3,7 @@ import type { Config } from "../../platform/config/config.js";
 import { redactUrl } from "../../platform/secrets.js";
 import type { Timers } from "../../platform/timers.js";
 import { listCameras, type CameraListing } from "../camera/cameras-command.js";
-import { detectStreamFormat } from "../camera/stream-format.js";
+import { detectStreamFormat, type StreamLook } from "../camera/stream-format.js";
 import { cameraKind } from "../ffmpeg/ffmpeg-args.js";
 
 // The camera a session records, settled at its start: `--camera auto` resolved to a V4L2 device (or
@@ -16,6 +16,8 @@ export interface CameraPlan {
   framerate: number;
   /** The demuxer forced on a network camera (streamFormatFor), or null. */
   streamFormat: string | null;
+  /** ffmpeg hands each frame over when the next begins (StreamLook.lateHandover). */
+  lateHandover: boolean;
   /** labx connected to the camera before ffmpeg to learn its format (no --stream-format). */
   probed: boolean;
 }
@@ -30,7 +32,7 @@ export async function resolveCamera(
   config: Config,
   log: Logger,
   list: ListCameras = (want) => listCameras(want),
-): Promise<Omit<CameraPlan, "streamFormat" | "probed">> {
+): Promise<Omit<CameraPlan, "streamFormat" | "lateHandover" | "probed">> {
   const configured = {
     camera: config.camera,
     inputFormat: config.input_format,
@@ -62,18 +64,26 @@ export function probeHint(plan: CameraPlan | null): string {
 /**
  * The demuxer ffmpeg reads the camera with: `--stream-format` when given; for a network camera, what
  * it serves (node/camera/stream-format.ts), so its frames keep µs arrival times; else ffmpeg's choice.
+ * MPEG-TS forced by the flag is taken to have unbounded video PES, as ffmpeg's and GStreamer's are.
  */
 export async function streamFormatFor(
   config: { camera: string; stream_format: string },
   log: Logger,
   timers: Timers,
-  detect: (url: string) => Promise<string | null> = (url) => detectStreamFormat(url, 1000, timers),
-): Promise<string | null> {
-  if (config.stream_format || cameraKind(config.camera) !== "stream") return config.stream_format || null;
-  const format = await detect(config.camera);
+  detect: DetectStreamFormat = (url) => detectStreamFormat(url, 1000, timers),
+): Promise<{ streamFormat: string | null; lateHandover: boolean }> {
+  if (config.stream_format || cameraKind(config.camera) !== "stream")
+    return { streamFormat: config.stream_format || null, lateHandover: config.stream_format === "mpegts" };
+  const look = await detect(config.camera);
   log.info(
-    { camera: redactUrl(config.camera), format },
-    format ? "camera format found" : "camera format left to ffmpeg",
+    {
+      camera: redactUrl(config.camera),
+      format: look?.format ?? null,
+      late_handover: look?.lateHandover ?? false,
+    },
+    look ? "camera format found" : "camera format left to ffmpeg",
   );
-  return format;
+  return { streamFormat: look?.format ?? null, lateHandover: look?.lateHandover ?? false };
 }
+
+export type DetectStreamFormat = (url: string) => Promise<StreamLook | null>;

@@ -38,6 +38,7 @@ export function recordingOptions(
       framerate: plan.camera.framerate,
       inputFormat: plan.camera.inputFormat,
       streamFormat: plan.camera.streamFormat,
+      lateHandover: plan.camera.lateHandover,
       codec: config.codec,
       batchDuration: plan.batchDuration,
       duration: plan.duration,

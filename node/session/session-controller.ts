@@ -4,7 +4,7 @@ import type { BatchReady, NodeEvent, NodeState, StartCommand } from "../../contr
 import { generatedSessionName, sessionDir } from "../store/paths.js";
 import { redactUrl } from "../../platform/secrets.js";
 import { preflight, scheduleFrom } from "./start-checks.js";
-import { probeHint, type CameraPlan, type ListCameras } from "./camera-plan.js";
+import { probeHint, type CameraPlan, type DetectStreamFormat, type ListCameras } from "./camera-plan.js";
 import type { SpawnFn } from "../ffmpeg/ffmpeg-process.js";
 import { recordingOptions, SCHEDULE_LEAD_MS } from "./recording-options.js";
 import { belowOnce, FreeSpace } from "../../platform/disk/free-space.js";
@@ -28,7 +28,7 @@ export interface ControllerDeps {
   spawn?: SpawnFn;
   freeBytes?: (dir: string) => Promise<number>;
   /** What a network camera serves (node/camera/stream-format.ts). */
-  detectStreamFormat?: (url: string) => Promise<string | null>;
+  detectStreamFormat?: DetectStreamFormat;
   /** The V4L2 cameras, for --camera auto (node/camera/cameras-command.ts). */
   listCameras?: ListCameras;
   /** The scheduled start, the session's disk guard and its recording's timers (platform/timers.ts). */

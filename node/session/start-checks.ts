@@ -6,7 +6,13 @@ import type { Logger } from "pino";
 import type { Config } from "../../platform/config/config.js";
 import { freeBytes } from "../../platform/disk/free-bytes.js";
 import { cameraKind } from "../ffmpeg/ffmpeg-args.js";
-import { resolveCamera, streamFormatFor, type CameraPlan, type ListCameras } from "./camera-plan.js";
+import {
+  resolveCamera,
+  streamFormatFor,
+  type CameraPlan,
+  type DetectStreamFormat,
+  type ListCameras,
+} from "./camera-plan.js";
 import type { Timers } from "../../platform/timers.js";
 
 // What a start command must pass before anything is spawned: each check throws the SessionError that
@@ -77,7 +83,7 @@ export async function preflight(
     timers: Timers;
     clock: () => { synced: boolean; reason?: string | undefined };
     freeBytes?: ((dir: string) => Promise<number>) | undefined;
-    detectStreamFormat?: ((url: string) => Promise<string | null>) | undefined;
+    detectStreamFormat?: DetectStreamFormat | undefined;
     listCameras?: ListCameras | undefined;
   },
   start: { dir: string; session: string; requireSync: boolean | undefined },
@@ -87,7 +93,7 @@ export async function preflight(
   const camera = await resolveCamera(config, deps.log, deps.listCameras);
   checkCamera(camera.camera);
   checkClock(start.requireSync ?? config.require_sync, deps.clock());
-  const format = await streamFormatFor(
+  const stream = await streamFormatFor(
     { camera: camera.camera, stream_format: config.stream_format },
     deps.log,
     deps.timers,
@@ -95,7 +101,7 @@ export async function preflight(
   );
   return {
     ...camera,
-    streamFormat: format,
-    probed: !config.stream_format && cameraKind(camera.camera) === "stream",
+    ...stream,
+    probed: !config.stream_format && /^(https?|tcp):/.test(camera.camera),
   };
 }

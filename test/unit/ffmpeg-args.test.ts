@@ -67,6 +67,32 @@ describe("buildFfmpegArgs", () => {
     assert.equal(after(a, "-bsf:v"), "setts=ts=max(TS-floor(0.0005/TB+1e-9)\\,PREV_OUTPTS+ceil(0.001/TB))");
   });
 
+  it("a stream handed over late (unbounded MPEG-TS) takes the previous frame's stamp, copied or re-encoded", () => {
+    const copy = buildFfmpegArgs({
+      ...base,
+      camera: "udp://0.0.0.0:5000",
+      streamFormat: "mpegts",
+      lateHandover: true,
+    });
+    assert.equal(after(copy, "-f"), "mpegts");
+    assert.equal(
+      after(copy, "-bsf:v"),
+      "setts=ts=if(eq(PREV_INPTS\\,NOPTS)\\,TS-DURATION\\,PREV_INPTS)," +
+        "setts=ts=max(TS-floor(0.0005/TB+1e-9)\\,PREV_OUTPTS+ceil(0.001/TB))",
+    );
+    assert.ok(!copy.includes("-vf"));
+    const encoded = buildFfmpegArgs({
+      ...base,
+      camera: "udp://0.0.0.0:5000",
+      codec: "h264",
+      lateHandover: true,
+    });
+    assert.equal(after(encoded, "-vf"), "setpts=if(isnan(PREV_INPTS)\\,PTS\\,PREV_INPTS),select=gte(n\\,1)");
+    assert.ok(encoded.indexOf("-vf") < encoded.indexOf("-c:v"));
+    const bounded = buildFfmpegArgs({ ...base, camera: "udp://0.0.0.0:5000", streamFormat: "mpegts" });
+    assert.ok(!after(bounded, "-bsf:v")!.includes("PREV_INPTS"));
+  });
+
   it("H.264 forces a keyframe at every batch boundary", () => {
     const a = buildFfmpegArgs({ ...base, codec: "h264", batchDuration: 4 });
     assert.equal(after(a, "-c:v"), "libx264");

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatFromBytes, formatFromContentType } from "../../node/camera/stream-format.js";
+import {
+  formatFromBytes,
+  formatFromContentType,
+  lookFromBytes,
+  videoPesUnbounded,
+} from "../../node/camera/stream-format.js";
 
 describe("a network camera's format (pure)", () => {
   it("from an HTTP Content-Type: multipart MJPEG and MPEG-TS; anything else is ffmpeg's to decide", () => {
@@ -23,5 +28,54 @@ describe("a network camera's format (pure)", () => {
     assert.equal(formatFromBytes(Buffer.from([0, 0, 1, 0x67])), "h264");
     assert.equal(formatFromBytes(Buffer.from("RIFF....")), null);
     assert.equal(formatFromBytes(Buffer.alloc(0)), null);
+  });
+});
+
+describe("whether ffmpeg hands an MPEG-TS camera's frames over late (pure)", () => {
+  // Transport packets as ffmpeg's muxer writes them: PAT, PMT, then a video PES (stream id 0xE0) whose
+  // length field is 0 (unbounded, the default) or the PES's size (-omit_video_pes_length 0).
+  const packet = (pid: number, start: boolean, payload: number[], adaptation = 0): Buffer => {
+    const p = Buffer.alloc(188, 0xff);
+    p[0] = 0x47;
+    p[1] = (start ? 0x40 : 0) | (pid >> 8);
+    p[2] = pid & 0xff;
+    p[3] = adaptation ? 0x30 : 0x10;
+    let o = 4;
+    if (adaptation) {
+      p[4] = adaptation;
+      o = 5 + adaptation;
+    }
+    Buffer.from(payload).copy(p, o);
+    return p;
+  };
+  const pes = (length: number) => [0, 0, 1, 0xe0, length >> 8, length & 0xff, 0x80, 0x80, 5];
+  const psi = [packet(0, true, [0]), packet(0x1000, true, [0])];
+
+  it("finds the first video PES, past tables and an adaptation field, and reads its length", () => {
+    assert.equal(videoPesUnbounded(Buffer.concat([...psi, packet(0x100, true, pes(0))])), true);
+    assert.equal(videoPesUnbounded(Buffer.concat([...psi, packet(0x100, true, pes(0), 7)])), true);
+    assert.equal(videoPesUnbounded(Buffer.concat([...psi, packet(0x100, true, pes(2400))])), false);
+    assert.equal(videoPesUnbounded(Buffer.concat(psi)), null, "no video PES yet");
+    const audio = [0, 0, 1, 0xc0, 0, 0, 0x80, 0x80, 5];
+    assert.equal(
+      videoPesUnbounded(Buffer.concat([...psi, packet(0x101, true, audio)])),
+      null,
+      "audio is not video",
+    );
+  });
+
+  it("reads on until it can tell; at the end of its time, unbounded is assumed (the muxers' default)", () => {
+    assert.equal(lookFromBytes(Buffer.concat(psi), false), "more");
+    assert.deepEqual(lookFromBytes(Buffer.concat(psi), true), { format: "mpegts", lateHandover: true });
+    assert.deepEqual(lookFromBytes(Buffer.concat([...psi, packet(0x100, true, pes(900))]), false), {
+      format: "mpegts",
+      lateHandover: false,
+    });
+    assert.deepEqual(lookFromBytes(Buffer.from([0xff, 0xd8, 0xff, 0xe0]), false), {
+      format: "mjpeg",
+      lateHandover: false,
+    });
+    assert.equal(lookFromBytes(Buffer.from([0xff]), false), "more");
+    assert.equal(lookFromBytes(Buffer.from([0xff]), true), null);
   });
 });
