@@ -133,6 +133,14 @@ const shiftBack = ["-bsf:v", `setts=ts=TS-${MUX_SHIFT_EXPR}`];
  */
 const PREVIOUS_ARRIVAL = "setts=ts=if(eq(PREV_INPTS\\,NOPTS)\\,TS-DURATION\\,PREV_INPTS)";
 /**
+ * A frame that reaches ffmpeg's parser without a timestamp (an RTSP H.264 camera's first, read while
+ * ffmpeg probes the stream: the timestamp is lost with the probe's buffer, and ffmpeg would give the
+ * frame the next one's) is stamped one frame duration before the next, its dts being ffmpeg's
+ * prediction of the next. Measured against the wire (rtsp.test.ts): 33 ms late without this.
+ */
+const UNSTAMPED_FIRST =
+  "setts=pts=if(eq(PTS\\,NOPTS)\\,DTS-DURATION\\,PTS):dts=if(eq(PTS\\,NOPTS)\\,DTS-DURATION\\,DTS)";
+/**
  * The same for a decoded stream (re-encoded codecs) with the setpts filter's PREV_INPTS; the first
  * frame, whose own arrival is unknown (a filter has no DURATION to subtract), is dropped.
  */
@@ -156,6 +164,7 @@ function codecArgs(codec: Codec, batchDuration: number, lateHandover: boolean): 
         // moved by at most a few ms. Shifted back as every codec is (MUX_SHIFT_EXPR).
         "-bsf:v",
         [
+          UNSTAMPED_FIRST,
           ...(lateHandover ? [PREVIOUS_ARRIVAL] : []),
           `setts=ts=max(TS-${MUX_SHIFT_EXPR}\\,PREV_OUTPTS+ceil(0.001/TB))`,
         ].join(","),

@@ -150,7 +150,6 @@ describe("an RTSP camera (GStreamer's RTSP server)", () => {
           `${wire.length} on the wire, ${recorded.length} recorded`,
         );
         const offsets = recorded.map((t, i) => t - wire[k + i]!);
-        console.log("DEBUG", k, recorded.slice(0, 5), camera.wire().slice(0, 8));
         for (const [i, o] of offsets.entries())
           assert.ok(Math.abs(o) < PERIOD_US / 2, `frame ${i} recorded ${o} µs from its packet on the wire`);
         const spread = Math.max(...offsets) - Math.min(...offsets);

@@ -64,7 +64,11 @@ describe("buildFfmpegArgs", () => {
     assert.equal(after(a, "-i"), "rtsp://cam/stream");
     // Burst frames are spaced ≥ 1 ms (Matroska's resolution) after the shift back (see below); the comma
     // is escaped from -bsf's list syntax.
-    assert.equal(after(a, "-bsf:v"), "setts=ts=max(TS-floor(0.0005/TB+1e-9)\\,PREV_OUTPTS+ceil(0.001/TB))");
+    assert.equal(
+      after(a, "-bsf:v"),
+      "setts=pts=if(eq(PTS\\,NOPTS)\\,DTS-DURATION\\,PTS):dts=if(eq(PTS\\,NOPTS)\\,DTS-DURATION\\,DTS)," +
+        "setts=ts=max(TS-floor(0.0005/TB+1e-9)\\,PREV_OUTPTS+ceil(0.001/TB))",
+    );
   });
 
   it("a stream handed over late (unbounded MPEG-TS) takes the previous frame's stamp, copied or re-encoded", () => {
@@ -77,7 +81,8 @@ describe("buildFfmpegArgs", () => {
     assert.equal(after(copy, "-f"), "mpegts");
     assert.equal(
       after(copy, "-bsf:v"),
-      "setts=ts=if(eq(PREV_INPTS\\,NOPTS)\\,TS-DURATION\\,PREV_INPTS)," +
+      "setts=pts=if(eq(PTS\\,NOPTS)\\,DTS-DURATION\\,PTS):dts=if(eq(PTS\\,NOPTS)\\,DTS-DURATION\\,DTS)," +
+        "setts=ts=if(eq(PREV_INPTS\\,NOPTS)\\,TS-DURATION\\,PREV_INPTS)," +
         "setts=ts=max(TS-floor(0.0005/TB+1e-9)\\,PREV_OUTPTS+ceil(0.001/TB))",
     );
     assert.ok(!copy.includes("-vf"));
