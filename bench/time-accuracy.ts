@@ -1,22 +1,24 @@
-// Exactness of labx times, side by side with ground truth: (1) batch-start and per-frame error against
-// the fake camera's send log; (2) first-frame offset and batch-start spread of N nodes given one `at`.
-// Usage: npm run bench (or: tsx bench/time-accuracy.ts [--seconds 120] [--nodes 10]).
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+// Exactness of labx times, side by side with ground truth: (1) every camera kind (synthetic, TCP and
+// HTTP MJPEG, RTSP MJPEG and H.264, UDP MPEG-TS) recorded for N s against what the camera sent, with
+// start latency; (2) first-frame offset and batch-start spread of N nodes given one `at`.
+// Usage: npm run bench (or: tsx bench/time-accuracy.ts [--seconds 60] [--starts 10] [--nodes 10]).
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import mqtt from "mqtt";
-import { readManifest } from "../node/store/manifest.js";
 import type { BatchReady } from "../contract/generated/payloads.js";
-import { frameNumbers } from "../test/helpers/fake-camera.js";
+import { startCamera, type KindName } from "./camera-kinds.js";
+import { runKind, type KindResult } from "./kind-run.js";
 import { writeSection } from "./doc.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const arg = (name: string, dflt: number) =>
   Number(process.argv[process.argv.indexOf(`--${name}`) + 1] || dflt) || dflt;
-const seconds = arg("seconds", 120);
+const seconds = arg("seconds", 60);
+const startCount = arg("starts", 10);
 const nodeCount = arg("nodes", 10);
 const cli = path.join(root, "dist/cli/labx.js");
 const work = mkdtempSync(path.join(tmpdir(), "labx-bench-time-"));
@@ -39,76 +41,46 @@ function quantiles(xs: number[]): { p50: number; p99: number; max: number; n: nu
 }
 const fmt = (q: ReturnType<typeof quantiles>) => `${q.p50} | ${q.p99} | ${q.max} | ${q.n}`;
 
-// (1) Fake camera ground truth.
-console.log(`(1) ${seconds} s from the fake camera (raw MJPEG over TCP, 30 fps), 1 s batches…`);
-const camPort = await freePort();
-const log = path.join(work, "sent.csv");
-const camera = spawn(
-  process.execPath,
-  ["--import", "tsx", path.join(root, "test/helpers/fake-camera.ts"), String(camPort), "30", log],
-  { cwd: root, stdio: "ignore" },
-);
-await sleep(1500);
-const node = spawn(
-  process.execPath,
-  [
-    cli,
-    "node",
-    "--embedded-broker",
-    "--broker-host",
-    "127.0.0.1",
-    "--broker-port",
-    String(await freePort()),
-    "--camera",
-    `tcp://127.0.0.1:${camPort}`,
-    "--stream-format",
-    "mjpeg",
-    "--duration",
-    String(seconds),
-    "--batch-duration",
-    "1",
-    "--disable-sync",
-    "--session",
-    "gt",
-    "--data-dir",
-    path.join(work, "gt"),
-    "--log-level",
-    "warn",
-  ],
-  { stdio: "ignore" },
-);
-await exited(node);
-camera.kill("SIGTERM");
-const sent = new Map(
-  readFileSync(log, "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => l.split(",").map(Number) as [number, number]),
-);
-const startErrors: number[] = [];
-const frameErrors: number[] = [];
-for (const b of readManifest(path.join(work, "gt", "gt", "manifest.jsonl"))) {
-  const bytes = execFileSync(
-    "ffmpeg",
-    ["-v", "error", "-i", path.join(work, "gt", b.file), "-map", "0:v", "-c", "copy", "-f", "mjpeg", "-"],
-    { maxBuffer: 256 << 20 },
-  );
-  const numbers = frameNumbers(bytes);
-  const rows = readFileSync(path.join(work, "gt", b.frames_file), "utf8")
-    .trim()
-    .split("\n")
-    .slice(1);
-  rows.forEach((r, i) =>
-    frameErrors.push(Math.round(Number(r.split(",")[3]) * 1e6) - sent.get(numbers[i]!)!),
-  );
-  startErrors.push(isoUs(b.start) - sent.get(numbers[0]!)!);
+// (1) Every camera kind against its ground truth.
+const KINDS: KindName[] = ["synthetic", "tcp-mjpeg", "http-mjpeg", "rtsp-mjpeg", "rtsp-h264", "udp-mpegts"];
+const rows: string[] = [];
+const floors: string[] = [];
+const ms = (x: number) => x.toFixed(0);
+for (const kind of KINDS) {
+  console.log(`(1) ${kind}: ${seconds} s in 1 s batches, then ${startCount} short sessions…`);
+  const camera = await startCamera(kind, root, work, seconds);
+  let r: KindResult;
+  try {
+    r = await runKind(root, camera, path.join(work, kind), seconds, startCount);
+  } finally {
+    await camera.stop();
+  }
+  const f = r.frameErrors.length ? quantiles(r.frameErrors) : null;
+  const st = r.startErrors.length ? quantiles(r.startErrors) : null;
+  const len = quantiles(r.lengthErrors);
+  const reply = quantiles(r.replyMs);
+  const first = quantiles(r.firstFrameMs);
+  const line = [
+    camera.describe,
+    `${r.timeSource} (${r.resolutionUs} µs)`,
+    `${r.recorded} / ${r.lost}`,
+    f ? `${f.p50} / ${f.p99} / ${f.max}` : "— (the schedule is the truth)",
+    f ? r.meanSigned.toFixed(0) : "—",
+    st ? `${st.p50} / ${st.max}` : "—",
+    `${r.misplaced} of ${r.batches}`,
+    `${len.p50} / ${len.max}`,
+    `${ms(reply.p50)} / ${ms(reply.p99)}`,
+    `${ms(first.p50)} / ${ms(first.p99)}`,
+  ];
+  rows.push(`| ${line.join(" | ")} |`);
+  console.log(line.join(" | "));
+  if (f && f.p99 > 1000 && kind.includes("mjpeg")) floors.push(`${kind}: per-frame p99 ${f.p99} µs > 1 ms`);
+  if (r.lost > 0) floors.push(`${kind}: ${r.lost} frames lost`);
+  if (r.misplaced > 0) floors.push(`${kind}: ${r.misplaced} batches misplaced`);
+  if (!camera.keyframesOnly && len.max >= 1e6 / 30) floors.push(`${kind}: batch length off by ${len.max} µs`);
+  if (reply.p50 > 300) floors.push(`${kind}: start reply p50 ${ms(reply.p50)} ms > 300 ms`);
+  if (first.p50 > 300) floors.push(`${kind}: first frame p50 ${ms(first.p50)} ms > 300 ms`);
 }
-const startQ = quantiles(startErrors);
-const frameQ = quantiles(frameErrors);
-const signed = frameErrors.reduce((a, b) => a + b, 0) / frameErrors.length;
-console.log(
-  `batch start error µs p50/p99/max/n: ${fmt(startQ)}; per frame: ${fmt(frameQ)}; mean signed ${signed.toFixed(0)} µs`,
-);
 
 // (2) N nodes given one `at`.
 console.log(`(2) ${nodeCount} nodes (synthetic camera 320x240@30) given one start with at…`);
@@ -190,19 +162,22 @@ writeSection(
   "time-accuracy",
   `## Exactness of times — bench/time-accuracy.ts
 
-**Against ground truth.** A fake camera (test/helpers/fake-camera.ts, its own process) serves raw MJPEG
-over TCP at 30 fps, stamps each JPEG with its frame number (a COM segment) and logs the wall-clock time
-it wrote each frame. A node records it for ${seconds} s in 1 s batches (\`--stream-format mjpeg\`); the
-frame numbers are read back out of the batch files, and each recorded time is compared with the log.
-Errors are |recorded − sent| in µs (loopback TCP plus ffmpeg's read loop; the recorded time is when
-ffmpeg received the frame's first bytes).
+**Every camera kind against its ground truth** (issue 15). Each camera is one of the tests' own
+(test/helpers/), in its own process, at 30 fps; a \`labx node\` (embedded broker, format found by the
+node, no flags but \`--camera\`) records it for ${seconds} s in 1 s batches, then makes ${startCount} short sessions.
+The truth: the fake MJPEG camera's send log, matched by the frame number each JPEG carries; for RTSP,
+when each frame's first (H.264) or last (MJPEG) RTP packet passed to ffmpeg, taken on the wire by a
+proxy (test/helpers/rtsp-wire-tap.ts); for UDP, the camera's send log; recorded frames matched to the
+nearest sent frame in time where they carry no number. Errors are |recorded − sent|.
 
-| error (µs) | p50 | p99 | max | samples |
-|---|---|---|---|---|
-| batch start | ${fmt(startQ)} |
-| every frame (sidecar) | ${fmt(frameQ)} |
+| camera | time_source (tick) | frames recorded / lost | per-frame error µs p50 / p99 / max | mean signed µs | batch-start error µs p50 / max | misplaced batches | batch length error µs p50 / max | start reply ms p50 / p99 | command → first frame ms p50 / p99 |
+|---|---|---|---|---|---|---|---|---|---|
+${rows.join("\n")}
 
-Mean signed error per frame: ${signed.toFixed(0)} µs (positive: recorded after sent).
+"Lost": frames the camera sent between the first and last recorded frame that no batch holds.
+"Misplaced": batches not opening at the first frame (for H.264 copy: keyframe) at or after the
+session's first frame + k s. Batch length error: a full batch's length against 1 s (H.264 copy:
+against the distance of the keyframes it should open at). Floors not met: ${floors.length ? floors.join("; ") : "none"}.
 
 **One \`at\`, ${nodeCount} nodes.** ${nodeCount} \`labx node\` processes on this machine (synthetic camera 320×240 @ 30 fps,
 each its own ffmpeg, all sharing the embedded broker) receive one \`start\` to \`all\` with \`at\` 4 s ahead,

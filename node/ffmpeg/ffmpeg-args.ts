@@ -98,6 +98,13 @@ function inputArgs(a: RecorderArgs, kind: CameraKind): string[] {
       return [
         "-use_wallclock_as_timestamps",
         "1",
+        // Stop probing as soon as the codec is known, rather than after ~0.8 s (RTSP) or ~5 s (UDP
+        // MPEG-TS) measuring a frame rate labx never uses: every frame keeps its own arrival time.
+        // The start reply waits for the first frame (bench/time-accuracy.ts).
+        "-fpsprobesize",
+        "0",
+        "-analyzeduration",
+        "1",
         ...(a.camera.startsWith("rtsp") ? ["-rtsp_transport", "tcp"] : []),
         ...(a.streamFormat ? ["-f", a.streamFormat] : []),
         "-i",
