@@ -230,7 +230,11 @@ export function buildFfmpegArgs(a: RecorderArgs): string[] {
     "-nostats",
     "-loglevel",
     "level+info",
-    ...(a.alignToUs ? ["-itsoffset", `-${(a.alignToUs / 1e6).toFixed(6)}`] : []),
+    // A synchronized start: the timeline's zero is 1 µs before `at`, and -ss drops what comes before
+    // 1 µs, then takes it off every timestamp: zero is `at`, and frames before it are dropped, as is a
+    // frame without a timestamp of its own (ffmpeg then compares 0: an RTSP H.264 camera's first frame,
+    // read while probing, 2 s early), which an -ss of 0 would keep.
+    ...(a.alignToUs ? ["-itsoffset", `-${((a.alignToUs - 1) / 1e6).toFixed(6)}`] : []),
     ...inputArgs(a, kind),
     "-map",
     "0:v:0",
@@ -238,7 +242,7 @@ export function buildFfmpegArgs(a: RecorderArgs): string[] {
     // Keep every captured frame with its own timestamp: no duplication or dropping to a fixed rate.
     "-fps_mode",
     "passthrough",
-    ...(a.alignToUs ? ["-copyts", "-ss", "0"] : []),
+    ...(a.alignToUs ? ["-copyts", "-ss", "0.000001"] : []),
     ...(a.duration !== null ? ["-t", String(a.duration)] : []),
     "-f",
     "tee",

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
@@ -9,73 +8,12 @@ import { assertContract } from "../helpers/contract.js";
 import { assertPlayable, countFrames, epochUs, opensWithKeyframe } from "../helpers/media.js";
 import type { Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
-import { ROOT, startNode, tempDir, type RunningNode } from "../helpers/node.js";
-import { freePort, waitForListener } from "../helpers/ports.js";
+import { startNode, type RunningNode } from "../helpers/node.js";
+import { startRtspCamera, type RtspCamera } from "../helpers/stream-cameras.js";
 
-// A real RTSP camera: GStreamer's RTSP server (test/helpers/rtsp-server.py) with a live 30 fps
-// pattern, H.264 or MJPEG over RTP (interleaved in the RTSP TCP connection). The ground truth is taken
-// on the wire (test/helpers/rtsp-wire-tap.ts, a proxy in front of the server): when each frame's first
-// and last RTP packet passed to ffmpeg. (The server's own log, taken before its payloader, trails the
-// wire by its pipeline latency, ~2 frames.)
+// A real RTSP camera: GStreamer's RTSP server with a live 30 fps pattern, H.264 or MJPEG over RTP
+// (interleaved in the RTSP TCP connection), its ground truth taken on the wire (stream-cameras.ts).
 const PERIOD_US = 1e6 / 30;
-
-interface WireFrame {
-  first: number;
-  last: number;
-}
-
-async function startRtspServer(
-  codec: "h264" | "h264-gop3s" | "mjpeg",
-  credentials?: string,
-): Promise<{ url: string; wire: () => WireFrame[]; stop: () => void }> {
-  const [port, tapPort] = [await freePort(), await freePort()];
-  const log = path.join(tempDir(), "sent.csv");
-  const wireLog = path.join(tempDir(), "wire.csv");
-  const child: ChildProcess = spawn(
-    "/usr/bin/python3",
-    [
-      path.join(ROOT, "test/helpers/rtsp-server.py"),
-      String(port),
-      codec,
-      log,
-      ...(credentials ? [credentials] : []),
-    ],
-    { stdio: "ignore" },
-  );
-  const tap: ChildProcess = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      path.join(ROOT, "test/helpers/rtsp-wire-tap.ts"),
-      String(tapPort),
-      String(port),
-      wireLog,
-    ],
-    { cwd: ROOT, stdio: "ignore" },
-  );
-  const stop = (signal: NodeJS.Signals): void => {
-    child.kill(signal);
-    tap.kill(signal);
-  };
-  try {
-    await waitForListener(port, 20_000);
-    await waitForListener(tapPort, 20_000);
-  } catch (err) {
-    stop("SIGKILL");
-    throw err;
-  }
-  return {
-    url: `rtsp://${credentials ? `${credentials}@` : ""}127.0.0.1:${tapPort}/cam`,
-    wire: () =>
-      readFileSync(wireLog, "utf8")
-        .trim()
-        .split("\n")
-        .map((l) => l.split(",").map(Number))
-        .map(([, first, last]) => ({ first: first!, last: last! })),
-    stop: () => stop("SIGTERM"),
-  };
-}
 
 describe("an RTSP camera (GStreamer's RTSP server)", () => {
   for (const [codec, credentials] of [
@@ -83,13 +21,13 @@ describe("an RTSP camera (GStreamer's RTSP server)", () => {
     ["mjpeg", "lab:s3cret"],
   ] as const)
     it(`${codec}${credentials ? ", with credentials" : ""}: every frame kept, stamped within a frame period of its sending, batches contiguous`, async () => {
-      let camera: Awaited<ReturnType<typeof startRtspServer>> | undefined;
+      let camera: RtspCamera | undefined;
       let broker: Broker | undefined;
       let rec: MqttRecorder | undefined;
       let run: RunningNode | undefined;
       const node = `RTSP_${codec.toUpperCase()}`;
       try {
-        camera = await startRtspServer(codec, credentials);
+        camera = await startRtspCamera(codec, credentials);
         broker = await startAedes();
         rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
         run = await startNode({
@@ -169,12 +107,12 @@ describe("an RTSP camera (GStreamer's RTSP server)", () => {
     });
 
   it("H.264 copied from a camera whose keyframes are 3 s apart: batches last as long, and a keyframe_interval warning says why and what helps", async () => {
-    let camera: Awaited<ReturnType<typeof startRtspServer>> | undefined;
+    let camera: RtspCamera | undefined;
     let broker: Broker | undefined;
     let rec: MqttRecorder | undefined;
     let run: RunningNode | undefined;
     try {
-      camera = await startRtspServer("h264-gop3s");
+      camera = await startRtspCamera("h264-gop3s");
       broker = await startAedes();
       rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
       run = await startNode({

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
@@ -9,8 +8,8 @@ import { assertContract } from "../helpers/contract.js";
 import { countFrames, epochUs, opensWithKeyframe } from "../helpers/media.js";
 import type { Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
-import { ROOT, startNode, tempDir, type RunningNode } from "../helpers/node.js";
-import { freePort } from "../helpers/ports.js";
+import { startNode, type RunningNode } from "../helpers/node.js";
+import { startUdpCamera } from "../helpers/stream-cameras.js";
 
 // A UDP camera: MPEG-TS (H.264, 30 fps, a keyframe every 15 frames) sent frame by frame at the camera's
 // pace by test/helpers/udp-camera.ts, which logs each frame's send time: the ground truth.
@@ -27,32 +26,7 @@ const CASES = [
 describe("a UDP MPEG-TS camera", () => {
   for (const { name, muxerArgs } of CASES)
     it(`${name}: copied into contiguous batches opening on keyframes; every frame received kept, in order, at the time it began to arrive`, async () => {
-      const dir = tempDir();
-      const ts = path.join(dir, "cam.ts");
-      execFileSync("ffmpeg", [
-        ...["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30"],
-        ...[
-          "-frames:v",
-          "600",
-          "-c:v",
-          "libx264",
-          "-preset",
-          "ultrafast",
-          "-tune",
-          "zerolatency",
-          "-g",
-          "15",
-        ],
-        ...muxerArgs,
-        ...["-f", "mpegts", ts],
-      ]);
-      const port = await freePort();
-      const log = path.join(dir, "sent.csv");
-      const camera = spawn(
-        process.execPath,
-        ["--import", "tsx", path.join(ROOT, "test/helpers/udp-camera.ts"), String(port), "30", ts, log],
-        { cwd: ROOT, stdio: "ignore" },
-      );
+      const camera = await startUdpCamera(600, muxerArgs);
       let broker: Broker | undefined;
       let rec: MqttRecorder | undefined;
       let run: RunningNode | undefined;
@@ -62,7 +36,7 @@ describe("a UDP MPEG-TS camera", () => {
         run = await startNode({
           broker_url: broker.url,
           sbc_id: "UDP",
-          camera: `udp://127.0.0.1:${port}`,
+          camera: camera.url,
           batch_duration: 1,
           disable_sync: true,
         });
@@ -93,10 +67,7 @@ describe("a UDP MPEG-TS camera", () => {
         // frame on, every recorded frame is the camera's next: a lost or extra frame would step the
         // offsets below by a period, and a frame stamped when the next began to arrive (ffmpeg's own
         // stamp for unbounded PES, docs/time.md) would be a period late.
-        const sent = readFileSync(log, "utf8")
-          .trim()
-          .split("\n")
-          .map((l) => Number(l.split(",")[1]));
+        const sent = camera.sent();
         const k0 = Math.floor(sent.findLastIndex((t) => t <= recorded[0]!) / 15) * 15;
         const offsets = recorded.map((t, i) => t - sent[k0 + i]!);
         const spread = Math.max(...offsets) - Math.min(...offsets);
@@ -111,7 +82,7 @@ describe("a UDP MPEG-TS camera", () => {
         );
         assert.ok(assertContract(rec.messages, "labx", "UDP") > 3);
       } finally {
-        camera.kill("SIGTERM");
+        camera.stop();
         await run?.stop();
         await rec?.close();
         await broker?.stop();

@@ -1,0 +1,131 @@
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { ROOT, tempDir } from "./node.js";
+import { freePort, waitForListener } from "./ports.js";
+
+// The tests' network cameras that need a real server or a sender of their own, each in its own
+// process (their timing must not share the test's event loop), with their ground truth.
+
+const rows = (file: string): number[][] =>
+  readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .filter((l) => l)
+    .map((l) => l.split(",").map(Number));
+
+export interface WireFrame {
+  first: number;
+  last: number;
+}
+
+export interface RtspCamera {
+  url: string;
+  /** Each frame's first and last RTP packet passed to ffmpeg, µs since the epoch, all connections. */
+  wire(): WireFrame[];
+  stop(): void;
+}
+
+/**
+ * GStreamer's RTSP server (rtsp-server.py: a live 30 fps pattern, H.264 or MJPEG over RTP) behind the
+ * wire tap (rtsp-wire-tap.ts), which logs when each frame's packets passed to ffmpeg. (The server's
+ * own log, taken before its payloader, trails the wire by its pipeline latency, ~2 frames.)
+ */
+export async function startRtspCamera(
+  codec: "h264" | "h264-gop3s" | "mjpeg",
+  credentials?: string,
+): Promise<RtspCamera> {
+  const [port, tapPort] = [await freePort(), await freePort()];
+  const dir = tempDir();
+  const wireLog = path.join(dir, "wire.csv");
+  const server: ChildProcess = spawn(
+    "/usr/bin/python3",
+    [
+      path.join(ROOT, "test/helpers/rtsp-server.py"),
+      String(port),
+      codec,
+      path.join(dir, "sent.csv"),
+      ...(credentials ? [credentials] : []),
+    ],
+    { stdio: "ignore" },
+  );
+  const tap: ChildProcess = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      path.join(ROOT, "test/helpers/rtsp-wire-tap.ts"),
+      String(tapPort),
+      String(port),
+      wireLog,
+    ],
+    { cwd: ROOT, stdio: "ignore" },
+  );
+  const stop = (signal: NodeJS.Signals): void => {
+    server.kill(signal);
+    tap.kill(signal);
+  };
+  try {
+    await waitForListener(port, 20_000);
+    await waitForListener(tapPort, 20_000);
+  } catch (err) {
+    stop("SIGKILL");
+    throw err;
+  }
+  return {
+    url: `rtsp://${credentials ? `${credentials}@` : ""}127.0.0.1:${tapPort}/cam`,
+    wire: () => rows(wireLog).map(([, first, last]) => ({ first: first!, last: last! })),
+    stop: () => stop("SIGTERM"),
+  };
+}
+
+export interface UdpCamera {
+  url: string;
+  /** When the camera sent frame n (all its transport packets at once), µs since the epoch. */
+  sent(): number[];
+  stop(): void;
+}
+
+/**
+ * A UDP MPEG-TS camera (udp-camera.ts): `frames` of H.264 at 30 fps, a keyframe every 15 frames, made
+ * by ffmpeg with `muxerArgs`, each frame's transport packets sent at the camera's pace.
+ */
+export async function startUdpCamera(frames: number, muxerArgs: string[] = []): Promise<UdpCamera> {
+  const dir = tempDir();
+  const ts = path.join(dir, "cam.ts");
+  execFileSync("ffmpeg", [
+    ...["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30"],
+    ...[
+      "-frames:v",
+      String(frames),
+      "-c:v",
+      "libx264",
+      "-preset",
+      "ultrafast",
+      "-tune",
+      "zerolatency",
+      "-g",
+      "15",
+    ],
+    ...muxerArgs,
+    ...["-f", "mpegts", ts],
+  ]);
+  const port = await freePort();
+  const log = path.join(dir, "sent.csv");
+  const camera = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(ROOT, "test/helpers/udp-camera.ts"), String(port), "30", ts, log],
+    { cwd: ROOT, stdio: "ignore" },
+  );
+  return {
+    url: `udp://127.0.0.1:${port}`,
+    sent: () => {
+      try {
+        return rows(log).map(([, us]) => us!);
+      } catch {
+        return [];
+      }
+    },
+    stop: () => camera.kill("SIGTERM"),
+  };
+}
