@@ -1,4 +1,4 @@
-import { muxShiftTicks } from "./ffmpeg-args.js";
+import { muxShiftTicks } from "./stream-timestamps.js";
 import type { StdoutLine } from "./ffmpeg-output.js";
 
 // Pure state machine over ffmpeg's ordered stdout (see ffmpeg-args.ts): frame lines accumulate

@@ -7,6 +7,12 @@
 // frame and precedes the next batch's first frame; see batch-assembler.ts.
 
 import { redactUrl } from "../../platform/secrets.js";
+import {
+  copiedStreamFilters,
+  PREVIOUS_ARRIVAL_FILTER,
+  shiftBack,
+  type StreamTimestamps,
+} from "./stream-timestamps.js";
 
 export type CameraKind = "synthetic" | "v4l2" | "stream";
 export type Codec = "copy" | "mjpeg" | "h264";
@@ -113,48 +119,8 @@ function inputArgs(a: RecorderArgs, kind: CameraKind): string[] {
   }
 }
 
-/**
- * Ticks (of the stream's time base) that every timestamp is moved back before it is muxed; ffmpeg's
- * setts evaluates this expression and muxShiftTicks below the same one, in the same IEEE doubles.
- *
- * Why: the segment muxer decides where a batch ends on timestamps already rounded to Matroska's 1 ms,
- * to the nearest ms, so a frame less than 0.5 ms before a boundary opened the next batch (the three-node
- * schedule test once saw batch 1 start 492 µs before at + 1 s). Moved back by half a millisecond (or
- * the largest whole number of ticks not above it), the rounding becomes "at or after the boundary" for
- * every time base finer than 1 ms, and nothing for coarser ones. Only which file a frame lands in
- * changes: the assembler adds the shift back (batch-assembler.ts), so every time we report is unmoved.
- */
-export const MUX_SHIFT_EXPR = "floor(0.0005/TB+1e-9)";
-
-export function muxShiftTicks(num: number, den: number): number {
-  return Math.floor(0.0005 / (num / den) + 1e-9);
-}
-
-const shiftBack = ["-bsf:v", `setts=ts=TS-${MUX_SHIFT_EXPR}`];
-
-/**
- * A stream whose frames ffmpeg hands over when the next one begins: frame n's arrival stamp is the
- * moment frame n+1 began to arrive, so frame n+1 takes it (PREV_INPTS), and the first frame its own
- * less its duration. Measured on a UDP MPEG-TS camera against its send log: 33.8 ms late without
- * this (one frame at 30 fps), 0.5 ms with it (udp.test.ts).
- */
-const PREVIOUS_ARRIVAL = "setts=ts=if(eq(PREV_INPTS\\,NOPTS)\\,TS-DURATION\\,PREV_INPTS)";
-/**
- * A frame that reaches ffmpeg's parser without a timestamp (an RTSP H.264 camera's first, read while
- * ffmpeg probes the stream: the timestamp is lost with the probe's buffer, and ffmpeg would give the
- * frame the next one's) is stamped one frame duration before the next, its dts being ffmpeg's
- * prediction of the next. Measured against the wire (rtsp.test.ts): 33 ms late without this.
- */
-const UNSTAMPED_FIRST =
-  "setts=pts=if(eq(PTS\\,NOPTS)\\,DTS-DURATION\\,PTS):dts=if(eq(PTS\\,NOPTS)\\,DTS-DURATION\\,DTS)";
-/**
- * The same for a decoded stream (re-encoded codecs) with the setpts filter's PREV_INPTS; the first
- * frame, whose own arrival is unknown (a filter has no DURATION to subtract), is dropped.
- */
-const PREVIOUS_ARRIVAL_FILTER = "setpts=if(isnan(PREV_INPTS)\\,PTS\\,PREV_INPTS),select=gte(n\\,1)";
-
-function codecArgs(codec: Codec, batchDuration: number, lateHandover: boolean): string[] {
-  const filter = lateHandover ? ["-vf", PREVIOUS_ARRIVAL_FILTER] : [];
+function codecArgs(codec: Codec, batchDuration: number, stream: StreamTimestamps): string[] {
+  const filter = stream.lateHandover ? ["-vf", PREVIOUS_ARRIVAL_FILTER] : [];
   switch (codec) {
     case "copy":
       return [
@@ -164,17 +130,8 @@ function codecArgs(codec: Codec, batchDuration: number, lateHandover: boolean): 
         // copied stream the decoder's 1/framerate, which would quantize every time to a frame tick.
         "-copytb",
         "1",
-        // Frames that arrive in a burst (a camera or network stalls, then catches up) carry arrival
-        // stamps µs apart; at Matroska's 1 ms resolution two of them collide, the segment muxer refuses
-        // the equal timestamp and ffmpeg dies (the soak bench lost frames this way). Spacing each frame
-        // at least 1 ms (or one tick of a coarser time base) after the one before keeps every frame,
-        // moved by at most a few ms. Shifted back as every codec is (MUX_SHIFT_EXPR).
         "-bsf:v",
-        [
-          UNSTAMPED_FIRST,
-          ...(lateHandover ? [PREVIOUS_ARRIVAL] : []),
-          `setts=ts=max(TS-${MUX_SHIFT_EXPR}\\,PREV_OUTPTS+ceil(0.001/TB))`,
-        ].join(","),
+        copiedStreamFilters(stream),
       ];
     case "mjpeg":
       // Every MJPEG frame is a keyframe, so any frame can open a batch.
@@ -238,7 +195,11 @@ export function buildFfmpegArgs(a: RecorderArgs): string[] {
     ...inputArgs(a, kind),
     "-map",
     "0:v:0",
-    ...codecArgs(codec, a.batchDuration, a.lateHandover === true),
+    ...codecArgs(codec, a.batchDuration, {
+      lateHandover: a.lateHandover === true,
+      // The raw mjpeg demuxer on an HTTP multipart camera leaves each part's headers in the packets.
+      multipart: kind === "stream" && /^https?:/.test(a.camera) && a.streamFormat === "mjpeg",
+    }),
     // Keep every captured frame with its own timestamp: no duplication or dropping to a fixed rate.
     "-fps_mode",
     "passthrough",

@@ -90,6 +90,9 @@ describe("batch times come from capture (fake camera with ground truth)", () => 
           );
           const numbers = frameNumbers(bytes);
           assert.equal(numbers.length, b.frames, `${b.file}: frames in the file`);
+          // The camera's JPEGs only: no multipart part headers between them.
+          assert.ok(!bytes.includes("--labxframe"), `${b.file} holds no part headers`);
+          assert.ok(!bytes.includes("Content-Type"), `${b.file} holds no part headers`);
           numbers.forEach(
             (n, i) => i > 0 && assert.equal(n, numbers[i - 1]! + 1, "no frame lost inside a batch"),
           );

@@ -4,11 +4,10 @@ import {
   buildFfmpegArgs,
   cameraKind,
   displayArgs,
-  MUX_SHIFT_EXPR,
-  muxShiftTicks,
   resolveCodec,
   type RecorderArgs,
 } from "../../node/ffmpeg/ffmpeg-args.js";
+import { MUX_SHIFT_EXPR, muxShiftTicks } from "../../node/ffmpeg/stream-timestamps.js";
 
 const base: RecorderArgs = {
   camera: "synthetic",
@@ -96,6 +95,19 @@ describe("buildFfmpegArgs", () => {
     assert.ok(encoded.indexOf("-vf") < encoded.indexOf("-c:v"));
     const bounded = buildFfmpegArgs({ ...base, camera: "udp://0.0.0.0:5000", streamFormat: "mpegts" });
     assert.ok(!after(bounded, "-bsf:v")!.includes("PREV_INPTS"));
+  });
+
+  it("an HTTP multipart MJPEG camera's JPEGs are re-assembled from their segments, leaving the part headers out", () => {
+    const http = buildFfmpegArgs({ ...base, camera: "http://cam/video", streamFormat: "mjpeg" });
+    assert.ok(after(http, "-bsf:v")!.startsWith("filter_units=pass_types=0-255,"));
+    for (const other of [
+      { camera: "tcp://cam:5000", streamFormat: "mjpeg" },
+      { camera: "http://cam/ts", streamFormat: "mpegts" },
+    ])
+      assert.ok(
+        !after(buildFfmpegArgs({ ...base, ...other }), "-bsf:v")!.includes("filter_units"),
+        other.camera,
+      );
   });
 
   it("H.264 forces a keyframe at every batch boundary", () => {
