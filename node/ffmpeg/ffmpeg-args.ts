@@ -67,6 +67,9 @@ export function resolveCodec(
   return "copy";
 }
 
+/** An MPEG-TS camera: `udp://` (what it carries, camera-plan.ts), or found or forced as mpegts. */
+const mpegts = (a: RecorderArgs): boolean => a.streamFormat === "mpegts" || a.camera.startsWith("udp:");
+
 function inputArgs(a: RecorderArgs, kind: CameraKind): string[] {
   switch (kind) {
     case "synthetic":
@@ -104,13 +107,14 @@ function inputArgs(a: RecorderArgs, kind: CameraKind): string[] {
       return [
         "-use_wallclock_as_timestamps",
         "1",
-        // Stop probing as soon as the codec is known, rather than after ~0.8 s (RTSP) or ~5 s (UDP
-        // MPEG-TS) measuring a frame rate labx never uses: every frame keeps its own arrival time.
-        // The start reply waits for the first frame (bench/time-accuracy.ts).
+        // Stop probing as soon as the codec is known, rather than after ~0.8 s (RTSP) measuring a
+        // frame rate labx never uses: every frame keeps its own arrival time, and the start reply
+        // waits for the first frame (bench/time-accuracy.ts). Not for MPEG-TS: its demuxer may meet new
+        // streams at any time, so ffmpeg probes it for the whole duration allowed, and a camera joined
+        // between keyframes needs that long to show one (its SPS): ffmpeg's default 5 s is kept.
         "-fpsprobesize",
         "0",
-        "-analyzeduration",
-        "1",
+        ...(mpegts(a) ? [] : ["-analyzeduration", "1"]),
         ...(a.camera.startsWith("rtsp") ? ["-rtsp_transport", "tcp"] : []),
         ...(a.streamFormat ? ["-f", a.streamFormat] : []),
         "-i",

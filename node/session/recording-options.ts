@@ -53,7 +53,7 @@ export function recordingOptions(
 
 /**
  * Where a restarted run's timeline starts: the session's last boundary at or before `nowUs`. The
- * session's boundaries are `zeroUs + k × batch_duration`, zero being `at` or the first frame; a
+ * session's boundaries are `zeroUs + k × batch_duration`, zero being `at` or the first frame read; a
  * restarted ffmpeg anchored there cuts on the same grid instead of starting one of its own.
  */
 export function restartGrid(zeroUs: number, nowUs: number, batchDurationS: number): number {
@@ -67,9 +67,12 @@ export interface RestartAnchor {
   gridUs: number;
 }
 
-/** A restarted run keeps the session's grid: zero is `at`, or the session's first frame (`startedUs`). */
-export function restartAnchor(o: RecordingOptions, startedUs: number | null, nowUs: number): RestartAnchor {
-  const zeroUs = o.recorder.alignToUs ?? startedUs ?? nowUs;
+/**
+ * A restarted run keeps the session's grid: zero is `at`, or the first run's timeline zero
+ * (`gridZeroUs`: the first frame ffmpeg read).
+ */
+export function restartAnchor(o: RecordingOptions, gridZeroUs: number | null, nowUs: number): RestartAnchor {
+  const zeroUs = o.recorder.alignToUs ?? gridZeroUs ?? nowUs;
   return { zeroUs, gridUs: restartGrid(zeroUs, nowUs, o.recorder.batchDuration) };
 }
 

@@ -55,6 +55,12 @@ export class Recording {
   /** Where the session's frame times come from: its camera's kind decides, once. */
   private readonly timeSource: ReturnType<typeof timeSourceOf>;
   private startedUs: number | null = null;
+  /**
+   * The session's grid zero, epoch µs: `at`, or the first run's timeline zero (the first frame ffmpeg
+   * read, which for a copied H.264 stream can precede the first keyframe it records). Batches are cut
+   * on zero + k × batch_duration and ffmpeg's -t counts from it.
+   */
+  private gridZeroUs: number | null = null;
   /** Where the last batch on disk ends (wall-clock µs): a gap starts here. */
   private lastEndUs: number | null = null;
   private lostSinceLastRun = 0;
@@ -143,7 +149,7 @@ export class Recording {
   }
 
   private spawn(index: number): FfmpegRun {
-    const restart = index > 0 ? restartAnchor(this.opts, this.startedUs, this.now() * 1000) : null;
+    const restart = index > 0 ? restartAnchor(this.opts, this.gridZeroUs, this.now() * 1000) : null;
     const { opts, deps } = this;
     const args = runArgs(opts, this.nextSeq, restart);
     deps.log.info({ run: index, cmd: displayArgs([opts.ffmpegPath, ...args]) }, "ffmpeg spawn");
@@ -181,7 +187,10 @@ export class Recording {
       return;
     }
     const firstUs = anchor + first;
-    if (run.index === 0) this.startedUs = firstUs;
+    if (run.index === 0) {
+      this.startedUs = firstUs;
+      this.gridZeroUs = anchor;
+    }
     // On disk before any batch of this run is finalized: recovery after a crash needs the anchor.
     const record = {
       attempt: run.index,
@@ -207,9 +216,9 @@ export class Recording {
     this.lastExit = exit;
     const endPts = run.assembler.lastFrameEndPtsUs;
     const recordedUs =
-      run.anchorUs === null || endPts === null || this.startedUs === null
+      run.anchorUs === null || endPts === null || this.gridZeroUs === null
         ? 0
-        : run.anchorUs + endPts - this.startedUs;
+        : run.anchorUs + endPts - this.gridZeroUs;
     if (run.noSpace && !this.stopRequested)
       this.diskFull(`ffmpeg could not write: ${run.firstError ?? "no space"}`);
     const crashed = !this.stopRequested && !ranItsCourse(this.opts.recorder.duration, exit.code, recordedUs);

@@ -87,10 +87,10 @@ export interface UdpCamera {
 }
 
 /**
- * A UDP MPEG-TS camera (udp-camera.ts): `frames` of H.264 at 30 fps, a keyframe every 15 frames, made
+ * A UDP MPEG-TS camera (udp-camera.ts): `frames` of H.264 at 30 fps, a keyframe every `gop` frames, made
  * by ffmpeg with `muxerArgs`, each frame's transport packets sent at the camera's pace.
  */
-export async function startUdpCamera(frames: number, muxerArgs: string[] = []): Promise<UdpCamera> {
+export async function startUdpCamera(frames: number, muxerArgs: string[] = [], gop = 15): Promise<UdpCamera> {
   const dir = tempDir();
   const ts = path.join(dir, "cam.ts");
   execFileSync("ffmpeg", [
@@ -105,7 +105,7 @@ export async function startUdpCamera(frames: number, muxerArgs: string[] = []): 
       "-tune",
       "zerolatency",
       "-g",
-      "15",
+      String(gop),
     ],
     ...muxerArgs,
     ...["-f", "mpegts", ts],

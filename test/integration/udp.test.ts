@@ -88,4 +88,49 @@ describe("a UDP MPEG-TS camera", () => {
         await broker?.stop();
       }
     });
+
+  it("keyframes 3 s apart: ffmpeg joins mid-GOP and records from the first keyframe; the session still runs its course, with no restart", async () => {
+    // ffmpeg's timeline (and -t) starts at the first frame it reads, up to a GOP before the first
+    // keyframe it can record from: a session measured from its first recorded frame looked short, and
+    // was taken for ffmpeg dying.
+    const camera = await startUdpCamera(900, [], 90);
+    let broker: Broker | undefined;
+    let rec: MqttRecorder | undefined;
+    let run: RunningNode | undefined;
+    try {
+      broker = await startAedes();
+      rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
+      run = await startNode({
+        broker_url: broker.url,
+        sbc_id: "GOP",
+        camera: camera.url,
+        batch_duration: 1,
+        disable_sync: true,
+      });
+      // Join the camera mid-GOP, well after its first keyframe.
+      await new Promise((r) => setTimeout(r, 1500));
+      const r = await rec.command("labx", "GOP", "GOP", { cmd: "start", session: "gop", duration: 4 });
+      assert.equal(r.ok, true, JSON.stringify(r));
+      const ended = await rec.waitFor(
+        () => rec!.jsonOn<NodeEvent>("labx/GOP/event").find((e) => e.type === "session_ended"),
+        30_000,
+        "end",
+      );
+      const events = rec.jsonOn<NodeEvent>("labx/GOP/event");
+      assert.equal(ended.reason, "completed", JSON.stringify(events));
+      assert.deepEqual(
+        events.filter((e) => ["recorder_restarted", "gap"].includes(e.type)),
+        [],
+      );
+      const batches = rec.jsonOn<BatchReady>("labx/GOP/batch");
+      assert.ok(batches.length >= 1);
+      assert.equal(batches.at(-1)!.last, true);
+      for (const b of batches) assert.ok(opensWithKeyframe(path.join(run.dataDir, b.file)), b.file);
+    } finally {
+      camera.stop();
+      await run?.stop();
+      await rec?.close();
+      await broker?.stop();
+    }
+  });
 });

@@ -59,6 +59,12 @@ describe("buildFfmpegArgs", () => {
   it("streams are copied with arrival-time stamps; rtsp over TCP", () => {
     const a = buildFfmpegArgs({ ...base, camera: "rtsp://cam/stream" });
     assert.equal(after(a, "-rtsp_transport"), "tcp");
+    // Probing stops once the codec is known, except for MPEG-TS, which ffmpeg probes for as long as
+    // allowed: a camera joined between keyframes needs that long to show its SPS.
+    assert.equal(after(a, "-analyzeduration"), "1");
+    assert.equal(after(a, "-fpsprobesize"), "0");
+    for (const ts of [{ camera: "udp://0.0.0.0:5000" }, { camera: "tcp://cam:5000", streamFormat: "mpegts" }])
+      assert.ok(!buildFfmpegArgs({ ...base, ...ts }).includes("-analyzeduration"), ts.camera);
     assert.equal(after(a, "-c:v"), "copy");
     assert.equal(after(a, "-i"), "rtsp://cam/stream");
     // Burst frames are spaced ≥ 1 ms (Matroska's resolution) after the shift back (see below); the comma
