@@ -7,6 +7,7 @@ import path from "node:path";
 import mqtt from "mqtt";
 import type { BatchReady } from "../contract/generated/payloads.js";
 import { readManifest } from "../node/store/manifest.js";
+import { readAttempts } from "../node/store/session-files.js";
 import { frameNumbers } from "../test/helpers/fake-camera.js";
 import type { BenchCamera, TruthFrame } from "./camera-kinds.js";
 import { freePort, labxNodeArgs, sleep } from "./util.js";
@@ -173,12 +174,15 @@ export async function runKind(
         ? times.slice(1).reduce((n, t, i) => n + Math.max(0, Math.round((t - times[i]!) / PERIOD_US) - 1), 0)
         : window.filter((t) => !used.has(t)).length;
     // Where the contract puts batch k: at the first frame (keyframe, for H.264 copy) at or after the
-    // session's first frame + k s. A batch that opens elsewhere is misplaced; a full batch's length is
+    // session's zero + k s. A batch that opens elsewhere is misplaced; a full batch's length is
     // compared with 1 s (with the keyframe grid's distance, for H.264 copy).
-    const zero = times[0]!;
+    // The grid's zero: ffmpeg's timeline zero, the first frame it read (attempts record, anchor_us).
+    const zero = readAttempts(path.join(dataDir, "gt"))[0]!.anchor_us;
     const expected = starts_.map(({ k }) => times.findIndex((t, i) => t >= zero + k * 1e6 && keys[i]));
-    const misplaced = starts_.filter(({ index }, j) => index !== expected[j]).length;
-    const lengthErrors = starts_.slice(0, -1).map(({ index }, j) => {
+    const misplaced = starts_.filter(({ index }, j) => j > 0 && index !== expected[j]).length;
+    // Full batches: from the second (the first opens at the first frame recorded) to the last but one.
+    const lengthErrors = starts_.slice(1, -1).map(({ index }, i) => {
+      const j = i + 1;
       const length = times[starts_[j + 1]!.index]! - times[index]!;
       const due = camera.keyframesOnly ? times[expected[j + 1]!]! - times[expected[j]!]! : 1e6;
       return Math.abs(length - due);

@@ -175,8 +175,8 @@ nearest sent frame in time where they carry no number. Errors are |recorded − 
 ${rows.join("\n")}
 
 "Lost": frames the camera sent between the first and last recorded frame that no batch holds.
-"Misplaced": batches not opening at the first frame (for H.264 copy: keyframe) at or after the
-session's first frame + k s. Batch length error: a full batch's length against 1 s (H.264 copy:
+"Misplaced": batches after the first not opening at the first frame (for H.264 copy: keyframe) at or
+after the session's zero + k s, zero being the first frame ffmpeg read (the attempts record's \`anchor_us\`). Batch length error: a full batch's length against 1 s (H.264 copy:
 against the distance of the keyframes it should open at). Floors not met: ${floors.length ? floors.join("; ") : "none"}.
 
 **One \`at\`, ${nodeCount} nodes.** ${nodeCount} \`labx node\` processes on this machine (synthetic camera 320×240 @ 30 fps,
