@@ -1,7 +1,7 @@
 // One camera kind through a node, measured against its ground truth (bench/camera-kinds.ts): a session
 // of `seconds` in 1 s batches, every recorded frame matched to the frame the camera sent, then
 // `starts` short sessions timing command → reply and command → first frame.
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import mqtt from "mqtt";
@@ -9,6 +9,7 @@ import type { BatchReady } from "../contract/generated/payloads.js";
 import { readManifest } from "../node/store/manifest.js";
 import { readAttempts } from "../node/store/session-files.js";
 import { frameNumbers } from "../test/helpers/fake-camera.js";
+import { keyFlags, mjpegBytes } from "../test/helpers/media.js";
 import type { BenchCamera, TruthFrame } from "./camera-kinds.js";
 import { freePort, labxNodeArgs, sleep } from "./util.js";
 
@@ -43,26 +44,6 @@ function sidecarTimes(dataDir: string, b: BatchReady): number[] {
     .split("\n")
     .slice(1)
     .map((r) => Math.round(Number(r.split(",")[3]) * 1e6));
-}
-
-/** The key flag of each packet of a batch file, in order. */
-function keyFlags(file: string): boolean[] {
-  const out = execFileSync("ffprobe", [
-    "-v",
-    "error",
-    "-select_streams",
-    "v:0",
-    "-show_entries",
-    "packet=flags",
-    "-of",
-    "csv=p=0",
-    file,
-  ]);
-  return out
-    .toString()
-    .trim()
-    .split("\n")
-    .map((l) => l.startsWith("K"));
 }
 
 /** Each recorded time's truth: by the frame number it carries, or the nearest sent frame in time. */
@@ -149,11 +130,7 @@ export async function runKind(
       times.push(...t);
       const file = path.join(dataDir, b.file);
       if (camera.tagged) {
-        const bytes = execFileSync(
-          "ffmpeg",
-          ["-v", "error", "-i", file, "-map", "0:v", "-c", "copy", "-f", "mjpeg", "-"],
-          { maxBuffer: 512 << 20 },
-        );
+        const bytes = mjpegBytes(file);
         ids.push(...frameNumbers(bytes));
       } else ids.push(...t.map(() => null));
       keys.push(...(camera.keyframesOnly ? keyFlags(file) : t.map(() => true)));

@@ -36,6 +36,28 @@ export function opensWithKeyframe(file: string): boolean {
   return flags.trim().startsWith("K");
 }
 
+/** The key flag of every video packet of the file, in order (ffprobe's flags). */
+export function keyFlags(file: string): boolean[] {
+  return execFileSync("ffprobe", [
+    ...["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags", "-of", "csv=p=0", file],
+  ])
+    .toString()
+    .trim()
+    .split("\n")
+    .map((l) => l.startsWith("K"));
+}
+
+/** The JPEGs of an MJPEG batch file, copied out back to back, as they were recorded. */
+export function mjpegBytes(file: string): Buffer {
+  return execFileSync(
+    "ffmpeg",
+    ["-v", "error", "-i", file, "-map", "0:v", "-c", "copy", "-f", "mjpeg", "-"],
+    {
+      maxBuffer: 512 << 20,
+    },
+  );
+}
+
 /** A sidecar's epoch_s text ("1796170957.874588") as epoch µs, without float rounding. */
 export function epochUs(text: string): number {
   const [sec, frac = "0"] = text.split(".") as [string, string?];

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
@@ -9,6 +8,7 @@ import { frameNumbers } from "../helpers/fake-camera.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { startFakeCamera, type FakeCamera } from "../helpers/fake-camera-process.js";
 import type { Broker } from "../helpers/mosquitto.js";
+import { mjpegBytes } from "../helpers/media.js";
 import { startNode, type RunningNode } from "../helpers/node.js";
 
 const FPS = 30;
@@ -71,23 +71,7 @@ describe("batch times come from capture (fake camera with ground truth)", () => 
         let previous: number | null = null;
         let firstNumber: number | null = null;
         for (const b of batches) {
-          const bytes = execFileSync(
-            "ffmpeg",
-            [
-              "-v",
-              "error",
-              "-i",
-              path.join(run!.dataDir, b.file),
-              "-map",
-              "0:v",
-              "-c",
-              "copy",
-              "-f",
-              "mjpeg",
-              "-",
-            ],
-            { maxBuffer: 64 << 20 },
-          );
+          const bytes = mjpegBytes(path.join(run!.dataDir, b.file));
           const numbers = frameNumbers(bytes);
           assert.equal(numbers.length, b.frames, `${b.file}: frames in the file`);
           // The camera's JPEGs only: no multipart part headers between them.

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
@@ -7,7 +6,7 @@ import type { BatchReady, NodeState } from "../../contract/generated/payloads.js
 import { startAedes } from "../helpers/aedes.js";
 import { frameNumbers } from "../helpers/fake-camera.js";
 import { startFakeCamera, type FakeCamera } from "../helpers/fake-camera-process.js";
-import { epochUs } from "../helpers/media.js";
+import { epochUs, keyFlags, mjpegBytes } from "../helpers/media.js";
 import type { Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { startNode, type RunningNode } from "../helpers/node.js";
@@ -42,30 +41,8 @@ function recorded(dataDir: string, batches: BatchReady[], tagged: boolean): Reco
       .split("\n")
       .slice(1)
       .map((row) => epochUs(row.split(",")[3]!));
-    const keys = execFileSync("ffprobe", [
-      ...["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags", "-of", "csv=p=0", file],
-    ])
-      .toString()
-      .trim()
-      .split("\n")
-      .map((l) => l.startsWith("K"));
-    const numbers = tagged
-      ? frameNumbers(
-          execFileSync("ffmpeg", [
-            "-v",
-            "error",
-            "-i",
-            file,
-            "-map",
-            "0:v",
-            "-c",
-            "copy",
-            "-f",
-            "mjpeg",
-            "-",
-          ]),
-        )
-      : [];
+    const keys = keyFlags(file);
+    const numbers = tagged ? frameNumbers(mjpegBytes(file)) : [];
     assert.equal(keys.length, times.length, `${b.file}: frames in the file and the sidecar`);
     times.forEach((us, i) =>
       out.push({ batch: b.seq, us, key: keys[i]!, number: tagged ? numbers[i]! : null }),
