@@ -23,6 +23,8 @@ import { configSecrets, redactor } from "../platform/secrets.js";
 import { NodeMessages } from "./outbox/node-messages.js";
 import { unit, Units } from "../platform/units.js";
 import { isNoSpace } from "./session/recording-events.js";
+import { createUploader } from "./upload/create-uploader.js";
+import type { Uploader } from "./upload/uploader.js";
 
 /** The outbox journal's folder in the data directory (a name no session can take). */
 export const OUTBOX_DIR = ".labx";
@@ -51,6 +53,8 @@ export class LabxNode {
   /** Groups and free space in the state (node-state.ts). */
   private readonly extras: NodeStateExtras;
   private readonly ha: HaDiscovery;
+  /** With --upload-url (node/upload/). */
+  private readonly uploader: Uploader | null;
   /** Absent with --disable-sync. */
   private readonly clock: ClockMonitor | null;
   private readonly log: Logger;
@@ -148,12 +152,20 @@ export class LabxNode {
       publishState: (state) => this.messages.latest(topic("state"), this.extras.decorate(state)),
       publishEvent,
       // Resolves once journaled, never waiting for the broker: the outbox delivers when it can.
-      announce: (batch: BatchReady) => this.messages.owe(topic("batch"), JSON.stringify(batch)),
+      announce: (batch: BatchReady) =>
+        this.messages.owe(topic("batch"), JSON.stringify(batch)).then(() => this.uploader?.nudge()),
+    });
+    this.uploader = createUploader(config, {
+      log: deps.log.child({ module: "upload" }),
+      event: publishEvent,
+      onBacklog: (b) => this.extras.setUpload(b),
+      reserved: [OUTBOX_DIR],
     });
     this.retention = new Retention({
       dataDir: config.data_dir,
       policy: { retentionDays: config.retention_days, maxUsageBytes: config.max_usage_mb * 1024 * 1024 },
-      undelivered: () => this.outbox.pendingSessions(),
+      undelivered: () =>
+        new Set([...this.outbox.pendingSessions(), ...(this.uploader?.pendingSessions ?? [])]),
       log: deps.log.child({ module: "retention" }),
     });
     this.controller.onSessionEnded(() => void this.retention.apply());
@@ -208,6 +220,11 @@ export class LabxNode {
           () => this.retention.stop(),
         ),
         this.extras,
+        unit(
+          "upload",
+          () => this.uploader?.start(),
+          () => this.uploader?.stop(),
+        ),
         unit(
           "mqtt",
           () => this.connection.start(),

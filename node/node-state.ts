@@ -25,6 +25,7 @@ export class NodeStateExtras implements Unit {
   readonly name = "free space";
   private readonly freeSpace: FreeSpace;
   private published: number | undefined;
+  private upload: NodeState["upload"] | undefined;
 
   constructor(private readonly o: NodeStateOptions) {
     this.freeSpace = new FreeSpace({
@@ -48,7 +49,14 @@ export class NodeStateExtras implements Unit {
       ...state,
       groups: [...this.o.groups],
       ...(bytes === undefined ? {} : { free_mb: wholeMb(bytes) }),
+      ...(this.upload ? { upload: this.upload } : {}),
     };
+  }
+
+  /** The upload backlog (node/upload/uploader.ts), in the state from now on. */
+  setUpload(upload: NonNullable<NodeState["upload"]>): void {
+    this.upload = upload;
+    this.o.onChange();
   }
 
   start(): Promise<void> {

@@ -159,7 +159,9 @@ export interface NodeEvent {
     | "clock_synced"
     | "coarse_timestamps"
     | "recorder_restarted"
-    | "keyframe_interval";
+    | "keyframe_interval"
+    | "uploaded"
+    | "upload_failed";
   level: "info" | "warning" | "error";
   at: string;
   session?: string | null;
@@ -190,6 +192,30 @@ export interface NodeEvent {
    * keyframe_interval: the longest interval between the camera's keyframes seen so far, in seconds.
    */
   keyframe_interval_s?: number;
+  /**
+   * uploaded: the object's key in the store's bucket (PREFIX/<node>/<session>/<file>).
+   */
+  key?: string;
+  /**
+   * uploaded: the store's bucket.
+   */
+  bucket?: string;
+  /**
+   * uploaded: the batch's file, relative to the data directory.
+   */
+  file?: string;
+  /**
+   * uploaded: the batch's number in its session.
+   */
+  seq?: number;
+  /**
+   * uploaded: the object's size, checked in the store.
+   */
+  bytes?: number;
+  /**
+   * uploaded: the batch's sha256 (hex), as in the manifest and the object's metadata.
+   */
+  sha256?: string;
 }
 
 // from schemas/fleet-clock.schema.json
@@ -294,4 +320,22 @@ export interface NodeState {
    * Free space in the data directory, in MiB (refreshed every 30 s).
    */
   free_mb?: number;
+  /**
+   * With --upload-url: what is recorded but not yet verified in the store.
+   */
+  upload?: {
+    /**
+     * Files (batches, sidecars, manifests) waiting.
+     */
+    pending: number;
+    pending_bytes: number;
+    /**
+     * When the oldest waiting batch was recorded (its end), or null.
+     */
+    oldest: string | null;
+    /**
+     * The store's last refusal or failure, while one is pending.
+     */
+    last_error?: string;
+  };
 }

@@ -1,5 +1,6 @@
 import convict from "convict";
 import { mqttSchema } from "./config-schema-mqtt.js";
+import { uploadSchema } from "./config-schema-upload.js";
 import { assertName as name } from "../../contract/names.js";
 
 // The convict schema of every option (flag, LABX_* variable, config-file key) and its formats.
@@ -150,6 +151,7 @@ export const schema = {
     env: "LABX_CODEC",
   },
   ...mqttSchema,
+  ...uploadSchema,
   monitor: {
     doc: "With `labx broker`: also run the fleet clock monitor (labx/fleet/clock).",
     format: Boolean,

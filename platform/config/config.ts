@@ -53,6 +53,10 @@ export type Config = Readonly<{
   retention_days: number;
   max_usage_mb: number;
   max_payload_bytes: number;
+  upload_url: string;
+  upload_endpoint: string;
+  upload_region: string;
+  upload_part_mb: number;
   log_level: string;
 }>;
 

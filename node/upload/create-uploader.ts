@@ -1,0 +1,37 @@
+import type { Logger } from "pino";
+import type { NodeEvent } from "../../contract/generated/payloads.js";
+import type { Config } from "../../platform/config/config.js";
+import { parseS3Url } from "./s3-location.js";
+import { S3Store } from "./s3-store.js";
+import { Uploader, type UploadBacklog } from "./uploader.js";
+
+/** The node's uploader for --upload-url, or null without one. */
+export function createUploader(
+  config: Config,
+  deps: {
+    log: Logger;
+    event: (e: Omit<NodeEvent, "node" | "at">) => void;
+    onBacklog: (b: UploadBacklog) => void;
+    /** Folders of the data directory that are not sessions (the outbox journal's). */
+    reserved: readonly string[];
+  },
+): Uploader | null {
+  if (!config.upload_url) return null;
+  const location = parseS3Url(config.upload_url);
+  const store = new S3Store({
+    bucket: location.bucket,
+    endpoint: config.upload_endpoint,
+    region: config.upload_region,
+    partBytes: config.upload_part_mb * 1024 * 1024,
+  });
+  return new Uploader({
+    dataDir: config.data_dir,
+    node: config.sbc_id,
+    location,
+    store,
+    isSession: (name) => !deps.reserved.includes(name) && !name.startsWith("."),
+    log: deps.log,
+    event: deps.event,
+    onBacklog: deps.onBacklog,
+  });
+}

@@ -1,0 +1,193 @@
+import type { Logger } from "pino";
+import type { NodeEvent } from "../../contract/generated/payloads.js";
+import { callSafely } from "../../platform/listeners.js";
+import { realTimers, type TimerHandle, type Timers } from "../../platform/timers.js";
+import type { Unit } from "../../platform/units.js";
+import { hashFile } from "../store/hash.js";
+import { objectKey, type S3Location } from "./s3-location.js";
+import type { S3Store } from "./s3-store.js";
+import { scanBacklog, type Backlog, type PendingFile } from "./upload-backlog.js";
+import { appendLedger } from "./upload-ledger.js";
+
+// Uploads what the manifests list, oldest first, one file at a time, beside the recording and never
+// in its way: woken when a batch is announced and every few seconds, it retries a failing store with
+// backoff (1 s doubling to a minute) and says so once per outage (`upload_failed`), then `uploaded`
+// for each batch verified. The queue is the manifests and ledgers on disk (upload-backlog.ts).
+
+export interface UploaderOptions {
+  dataDir: string;
+  node: string;
+  location: S3Location;
+  store: Pick<S3Store, "upload" | "bucket" | "credentialsReady">;
+  /** Which folders of the data directory are sessions. */
+  isSession: (name: string) => boolean;
+  log: Logger;
+  event: (e: Omit<NodeEvent, "node" | "at">) => void;
+  /** The backlog changed (for the state). */
+  onBacklog: (b: UploadBacklog) => void;
+  timers?: Timers;
+  scanIntervalMs?: number;
+}
+
+export interface UploadBacklog {
+  pending: number;
+  pending_bytes: number;
+  oldest: string | null;
+  last_error?: string;
+}
+
+const MAX_BACKOFF_MS = 60_000;
+
+export class Uploader implements Unit {
+  readonly name = "upload";
+  private readonly timers: Timers;
+  private interval: TimerHandle | null = null;
+  private retry: TimerHandle | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = true;
+  private failures = 0;
+  private lastError: string | null = null;
+  private sessions = new Set<string>();
+  private published = "";
+
+  constructor(private readonly o: UploaderOptions) {
+    this.timers = o.timers ?? realTimers;
+  }
+
+  /** Sessions with files not yet verified in the store: retention must keep them. */
+  get pendingSessions(): ReadonlySet<string> {
+    return this.sessions;
+  }
+
+  async start(): Promise<void> {
+    if (!this.stopped) return;
+    this.stopped = false;
+    try {
+      await this.o.store.credentialsReady();
+    } catch (err) {
+      // Not fatal: recording goes on, and every pass says it again until the credentials are there.
+      this.o.log.error(
+        { reason: (err as Error).message },
+        "no credentials for the store (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a credentials file)",
+      );
+    }
+    this.interval = this.timers.setInterval(() => this.nudge(), this.o.scanIntervalMs ?? 5000, {
+      unref: true,
+    });
+    this.nudge();
+  }
+
+  /** Something new may be on disk: upload it now unless a pass is running (then one more follows). */
+  nudge(): void {
+    if (this.stopped || this.retry) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.pass().finally(() => {
+      this.running = null;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.nudge();
+      }
+    });
+  }
+
+  /** Stops after the file in flight (the ledger only ever says what the store confirmed). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.interval) this.timers.clearInterval(this.interval);
+    if (this.retry) this.timers.clearTimeout(this.retry);
+    this.interval = this.retry = null;
+    await this.running;
+  }
+
+  private async pass(): Promise<void> {
+    let backlog = this.scan();
+    while (backlog.files.length > 0 && !this.stopped) {
+      const file = backlog.files[0]!;
+      try {
+        await this.uploadOne(file);
+      } catch (err) {
+        this.failed(file, err);
+        this.report(this.scan());
+        return;
+      }
+      if (this.failures > 0)
+        this.o.log.info({ after_failures: this.failures }, "the store accepts uploads again");
+      this.failures = 0;
+      this.lastError = null;
+      backlog = this.scan();
+    }
+  }
+
+  private scan(): Backlog {
+    const backlog = scanBacklog(this.o.dataDir, this.o.isSession);
+    this.sessions = backlog.sessions;
+    this.report(backlog);
+    return backlog;
+  }
+
+  private report(b: Backlog): void {
+    const state: UploadBacklog = {
+      pending: b.files.length,
+      pending_bytes: b.bytes,
+      oldest: b.oldest,
+      ...(this.lastError ? { last_error: this.lastError } : {}),
+    };
+    const text = JSON.stringify(state);
+    if (text === this.published) return;
+    this.published = text;
+    callSafely(this.o.log, "upload backlog", () => this.o.onBacklog(state));
+  }
+
+  private async uploadOne(f: PendingFile): Promise<void> {
+    const sha256 = f.sha256 ?? (await hashFile(f.path)).sha256;
+    const key = objectKey(this.o.location, this.o.node, f.session, f.name);
+    const stored = await this.o.store.upload(key, f.path, sha256);
+    await appendLedger(`${this.o.dataDir}/${f.session}`, {
+      file: f.name,
+      key,
+      bytes: stored.bytes,
+      sha256,
+      verified_at: new Date().toISOString(),
+    });
+    this.o.log.debug({ key, bytes: stored.bytes, resumed_parts: stored.resumedParts }, "uploaded");
+    const b = f.batch;
+    if (b && f.name === b.file.split("/").at(-1))
+      this.o.event({
+        type: "uploaded",
+        level: "info",
+        session: f.session,
+        message: `${f.name} verified in s3://${this.o.store.bucket}/${key}`,
+        bucket: this.o.store.bucket,
+        key,
+        file: b.file,
+        seq: b.seq,
+        bytes: stored.bytes,
+        sha256,
+      });
+  }
+
+  private failed(f: PendingFile, err: unknown): void {
+    const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    this.failures++;
+    this.lastError = reason;
+    const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (this.failures - 1));
+    if (this.failures === 1) {
+      this.o.log.warn({ file: f.name, session: f.session, reason }, "upload failed; retrying with backoff");
+      this.o.event({
+        type: "upload_failed",
+        level: "warning",
+        session: f.session,
+        message: `upload of ${f.name} failed (${reason}); retrying, nothing is removed until it is verified`,
+        reason,
+      });
+    }
+    this.retry = this.timers.setTimeout(() => {
+      this.retry = null;
+      this.nudge();
+    }, delay);
+  }
+}
