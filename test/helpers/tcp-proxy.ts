@@ -1,14 +1,17 @@
 import { connect, createServer, type Server, type Socket } from "node:net";
 
 /**
- * A TCP proxy on loopback between a client and a broker, with the faults a lab's network has:
- * `freeze()` silently drops what the client sends (its messages stay unacknowledged, in flight),
- * `down()` cuts every connection and refuses new ones, `up()` lets them in again.
+ * A TCP proxy on loopback between a client and a server (a broker, a store), with the faults a lab's
+ * network has: `freeze()` silently drops what the client sends (its messages stay unacknowledged, in
+ * flight), `down()` cuts every connection and refuses new ones, `up()` lets them in again,
+ * `throttle()` slows the uplink, `corruptOnce()` flips a byte of a request body.
  */
 export class TcpProxy {
   private readonly server: Server;
   private readonly pairs = new Set<[Socket, Socket]>();
   private frozen = false;
+  private bytesPerSecond = 0;
+  private corruptAtLeast = 0;
   private refusing = false;
   port = 0;
 
@@ -41,6 +44,16 @@ export class TcpProxy {
     this.pairs.clear();
   }
 
+  /** Forwards what clients send at most this fast (0: unlimited): a slow uplink. */
+  throttle(bytesPerSecond: number): void {
+    this.bytesPerSecond = bytesPerSecond;
+  }
+
+  /** Flips one byte of the next chunk a client sends that is at least this long (a request body's). */
+  corruptOnce(minChunk = 32 * 1024): void {
+    this.corruptAtLeast = minChunk;
+  }
+
   up(): void {
     this.frozen = false;
     this.refusing = false;
@@ -60,7 +73,17 @@ export class TcpProxy {
     const pair: [Socket, Socket] = [client, upstream];
     this.pairs.add(pair);
     client.on("data", (d) => {
-      if (!this.frozen) upstream.write(d);
+      if (this.frozen) return;
+      if (this.corruptAtLeast && d.length >= this.corruptAtLeast) {
+        this.corruptAtLeast = 0;
+        d = Buffer.from(d);
+        d[d.length - 1] = d[d.length - 1]! ^ 0xff;
+      }
+      upstream.write(d);
+      if (this.bytesPerSecond) {
+        client.pause();
+        setTimeout(() => client.resume(), (d.length / this.bytesPerSecond) * 1000);
+      }
     });
     upstream.on("data", (d) => client.write(d));
     const close = (): void => {

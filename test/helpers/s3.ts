@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import type { BatchReady, NodeState } from "../../contract/generated/payloads.js";
+import { readManifest } from "../../node/store/manifest.js";
+import type { MqttRecorder } from "./mqtt-recorder.js";
+import type { SwiftStore } from "./swift.js";
+
+// Reading a test store back, to check what the node uploaded against its files and manifest.
+
+export const sha256 = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
+
+export function client(store: SwiftStore): S3Client {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+  return new S3Client({
+    endpoint: store.endpoint,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: store.credentials,
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+}
+
+export async function objectBytes(s3: S3Client, key: string): Promise<Buffer> {
+  const r = await s3.send(new GetObjectCommand({ Bucket: "labx", Key: key }));
+  return Buffer.from(await r.Body!.transformToByteArray());
+}
+
+/** The node reads the store's credentials the SDK's way: from the environment (never a flag). */
+export async function withCredentials<T>(store: SwiftStore, fn: () => Promise<T>): Promise<T> {
+  const saved = [process.env.AWS_ACCESS_KEY_ID, process.env.AWS_SECRET_ACCESS_KEY];
+  process.env.AWS_ACCESS_KEY_ID = store.credentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = store.credentials.secretAccessKey;
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of [
+      ["AWS_ACCESS_KEY_ID", saved[0]],
+      ["AWS_SECRET_ACCESS_KEY", saved[1]],
+    ] as const)
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  }
+}
+
+/** The node's latest state says nothing waits for the store. */
+export const backlogEmpty = (mq: MqttRecorder, node: string): NodeState | undefined => {
+  const last = mq.jsonOn<NodeState>(`labx/${node}/state`).at(-1);
+  return last?.state === "idle" && last.upload?.pending === 0 ? last : undefined;
+};
+
+/** Every batch, sidecar and the manifest are in the store, byte for byte, the batch's sha256 in its metadata. */
+export async function assertAllInStore(
+  s3: S3Client,
+  run: { dataDir: string; config: { sbc_id: string } },
+  session: string,
+  minBatches = 3,
+): Promise<BatchReady[]> {
+  const batches = readManifest(path.join(run.dataDir, session, "manifest.jsonl"));
+  assert.ok(batches.length >= minBatches, `${batches.length} batches`);
+  for (const b of batches) {
+    const key = `exp/${run.config.sbc_id}/${session}/${path.basename(b.file)}`;
+    const bytes = await objectBytes(s3, key);
+    assert.equal(sha256(bytes), b.sha256, `${key}: the store's bytes are the batch's`);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: "labx", Key: key }));
+    assert.equal(head.Metadata?.sha256, b.sha256, `${key}: sha256 in the object's metadata`);
+    const sidecar = `exp/${run.config.sbc_id}/${session}/${path.basename(b.frames_file)}`;
+    assert.deepEqual(await objectBytes(s3, sidecar), readFileSync(path.join(run.dataDir, b.frames_file)));
+  }
+  const manifest = await objectBytes(s3, `exp/${run.config.sbc_id}/${session}/manifest.jsonl`);
+  assert.deepEqual(
+    manifest,
+    readFileSync(path.join(run.dataDir, session, "manifest.jsonl")),
+    "the whole manifest",
+  );
+  return batches;
+}

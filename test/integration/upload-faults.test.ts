@@ -1,0 +1,182 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { CreateBucketCommand, ListMultipartUploadsCommand, ListPartsCommand } from "@aws-sdk/client-s3";
+import type { NodeEvent } from "../../contract/generated/payloads.js";
+import { readManifest } from "../../node/store/manifest.js";
+import { readLedger } from "../../node/upload/upload-ledger.js";
+import { startAedes } from "../helpers/aedes.js";
+import type { Broker } from "../helpers/mosquitto.js";
+import { MqttRecorder } from "../helpers/mqtt-recorder.js";
+import { runCli, startNode, tempDir, type CliProcess, type RunningNode } from "../helpers/node.js";
+import { assertAllInStore, backlogEmpty, client, withCredentials } from "../helpers/s3.js";
+import { startSwift, type SwiftStore } from "../helpers/swift.js";
+import { TcpProxy } from "../helpers/tcp-proxy.js";
+
+// The store's checks and the upload's resumption, with a real Swift (s3api) behind a proxy that
+// corrupts or slows what the node sends (test/helpers/tcp-proxy.ts).
+
+const until = async (pred: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+describe("upload faults (Swift s3api behind a faulty link)", () => {
+  it("a part corrupted on the way is refused by the store (Content-MD5), reported, sent again, and the object is right", async () => {
+    let store: SwiftStore | undefined;
+    let proxy: TcpProxy | undefined;
+    let broker: Broker | undefined;
+    let rec: MqttRecorder | undefined;
+    let run: RunningNode | undefined;
+    try {
+      store = await startSwift();
+      const s3 = client(store);
+      await s3.send(new CreateBucketCommand({ Bucket: "labx" }));
+      proxy = await TcpProxy.start(Number(new URL(store.endpoint).port));
+      proxy.corruptOnce();
+      broker = await startAedes();
+      rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
+      const mq = rec;
+      // 5 s batches of the synthetic camera at 720p (~7 MB) go in 5 MiB parts: the corrupted chunk is a part's.
+      run = await withCredentials(store, () =>
+        startNode({
+          broker_url: broker!.url,
+          sbc_id: "BAD",
+          batch_duration: 5,
+          video_size: "1280x720",
+          disable_sync: true,
+          upload_url: "s3://labx/exp",
+          upload_endpoint: `http://127.0.0.1:${proxy!.port}`,
+          upload_part_mb: 5,
+        }),
+      );
+      assert.equal(
+        (await mq.command("labx", "BAD", "BAD", { cmd: "start", session: "bad", duration: 11 })).ok,
+        true,
+      );
+      await mq.waitFor(
+        () => mq.jsonOn<NodeEvent>("labx/BAD/event").find((e) => e.type === "session_ended"),
+        40_000,
+        "end",
+      );
+      await mq.waitFor(() => backlogEmpty(mq, "BAD"), 60_000, "backlog empty");
+      const failed = mq.jsonOn<NodeEvent>("labx/BAD/event").filter((e) => e.type === "upload_failed");
+      assert.equal(failed.length, 1, JSON.stringify(failed));
+      assert.match(failed[0]!.reason!, /BadDigest|Content-MD5/i, "the store refused the bytes");
+      const batches = await assertAllInStore(s3, run, "bad", 2);
+      assert.ok(
+        batches.some((b) => b.bytes > 5 * 1024 * 1024),
+        "a batch went in parts",
+      );
+      s3.destroy();
+    } finally {
+      await run?.stop();
+      await rec?.close();
+      await broker?.stop();
+      await proxy?.stop();
+      await store?.stop();
+    }
+  });
+
+  it("the node killed -9 in the middle of a multipart upload: restarted, it keeps the parts the store holds and completes the object", async () => {
+    let store: SwiftStore | undefined;
+    let proxy: TcpProxy | undefined;
+    let broker: Broker | undefined;
+    let first: CliProcess | undefined;
+    let second: CliProcess | undefined;
+    try {
+      store = await startSwift();
+      const s3 = client(store);
+      await s3.send(new CreateBucketCommand({ Bucket: "labx" }));
+      proxy = await TcpProxy.start(Number(new URL(store.endpoint).port));
+      proxy.throttle(2 * 1024 * 1024);
+      broker = await startAedes();
+      const dataDir = tempDir();
+      const args = [
+        "node",
+        ...["--broker-url", broker.url, "--sbc-id", "KILL", "--data-dir", dataDir, "--disable-sync"],
+        ...["--no-ha-discovery", "--upload-url", "s3://labx/exp", "--upload-part-mb", "5"],
+        ...["--upload-endpoint", `http://127.0.0.1:${proxy.port}`, "--log-level", "debug"],
+      ];
+      const env = {
+        AWS_ACCESS_KEY_ID: store.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: store.credentials.secretAccessKey,
+      };
+      first = runCli(
+        [
+          ...args,
+          "--session",
+          "kill",
+          "--duration",
+          "9",
+          "--batch-duration",
+          "8",
+          "--video-size",
+          "1280x720",
+        ],
+        env,
+      );
+      // Killed once the store holds a part of an unfinished multipart upload.
+      await until(
+        async () => {
+          const uploads = (await s3.send(new ListMultipartUploadsCommand({ Bucket: "labx" }))).Uploads ?? [];
+          for (const u of uploads) {
+            const parts = await s3.send(
+              new ListPartsCommand({ Bucket: "labx", Key: u.Key!, UploadId: u.UploadId! }),
+            );
+            if ((parts.Parts ?? []).length >= 1) return true;
+          }
+          return false;
+        },
+        60_000,
+        "a part in the store",
+      );
+      first.child.kill("SIGKILL");
+      await first.exited;
+      proxy.throttle(0);
+      second = runCli(args, env);
+      const ledger = path.join(dataDir, "kill");
+      await until(
+        () => {
+          const batches = readManifest(path.join(ledger, "manifest.jsonl"));
+          const done = readLedger(ledger);
+          return batches.length > 0 && batches.every((b) => done.has(path.basename(b.file)));
+        },
+        60_000,
+        "every batch verified in the store",
+      );
+      const batches = await assertAllInStore(s3, { dataDir, config: { sbc_id: "KILL" } }, "kill", 1);
+      assert.ok(
+        batches[0]!.bytes > 5 * 1024 * 1024,
+        `batch 0 is ${batches[0]!.bytes} bytes: it went in parts`,
+      );
+      // The restarted node said it kept parts: resumed, not started over.
+      const uploaded = second
+        .stdout()
+        .split("\n")
+        .filter((l) => l.includes('"msg":"uploaded"'))
+        .map((l) => JSON.parse(l) as { key: string; resumed_parts: number });
+      const resumed = uploaded.find((u) => u.key.endsWith(path.basename(batches[0]!.file)));
+      assert.ok(resumed && resumed.resumed_parts >= 1, JSON.stringify(uploaded));
+      assert.equal(
+        readFileSync(path.join(ledger, "uploads.jsonl"), "utf8")
+          .split("\n")
+          .filter((l) => l.includes(path.basename(batches[0]!.file))).length,
+        1,
+        "recorded once",
+      );
+      s3.destroy();
+    } finally {
+      first?.child.kill("SIGKILL");
+      second?.child.kill("SIGTERM");
+      await second?.exited;
+      await broker?.stop();
+      await proxy?.stop();
+      await store?.stop();
+    }
+  });
+});
