@@ -48,16 +48,18 @@ export class Uploader implements Unit {
   private stopped = true;
   private failures = 0;
   private lastError: string | null = null;
-  private sessions = new Set<string>();
   private published = "";
 
   constructor(private readonly o: UploaderOptions) {
     this.timers = o.timers ?? realTimers;
   }
 
-  /** Sessions with files not yet verified in the store: retention must keep them. */
+  /**
+   * Sessions with files not yet verified in the store: retention must keep them. Read from disk each
+   * time: retention also runs before the first pass (at start), and between passes.
+   */
   get pendingSessions(): ReadonlySet<string> {
-    return this.sessions;
+    return scanBacklog(this.o.dataDir, this.o.isSession).sessions;
   }
 
   async start(): Promise<void> {
@@ -124,7 +126,6 @@ export class Uploader implements Unit {
 
   private scan(): Backlog {
     const backlog = scanBacklog(this.o.dataDir, this.o.isSession);
-    this.sessions = backlog.sessions;
     this.report(backlog);
     return backlog;
   }

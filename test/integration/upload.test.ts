@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
@@ -8,7 +9,7 @@ import { startAedes } from "../helpers/aedes.js";
 import { assertContract } from "../helpers/contract.js";
 import type { Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
-import { startNode, type RunningNode } from "../helpers/node.js";
+import { startNode, tempDir, type RunningNode } from "../helpers/node.js";
 import { assertAllInStore, backlogEmpty, client, withCredentials } from "../helpers/s3.js";
 import { startSwift, type SwiftStore } from "../helpers/swift.js";
 
@@ -127,6 +128,65 @@ describe("upload to an S3-compatible store (Swift s3api)", () => {
         batches.map((b) => b.seq),
         "each batch uploaded once",
       );
+      s3.destroy();
+    } finally {
+      await run?.stop();
+      await rec?.close();
+      await broker?.stop();
+      await store?.stop();
+    }
+  });
+
+  it("retention never removes a session not yet verified in the store; once uploaded, it may", async () => {
+    let store: SwiftStore | undefined;
+    let broker: Broker | undefined;
+    let rec: MqttRecorder | undefined;
+    let run: RunningNode | undefined;
+    const dataDir = tempDir();
+    const config = (url: string) => ({
+      broker_url: url,
+      sbc_id: "RET",
+      data_dir: dataDir,
+      batch_duration: 1,
+      disable_sync: true,
+      max_usage_mb: 1,
+      upload_url: "s3://labx/exp",
+      upload_endpoint: store!.endpoint,
+    });
+    try {
+      store = await startSwift();
+      const s3 = client(store);
+      await s3.send(new CreateBucketCommand({ Bucket: "labx" }));
+      broker = await startAedes();
+      rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
+      const mq = rec;
+      await store.down();
+      run = await withCredentials(store, () => startNode(config(broker!.url)));
+      for (const session of ["first", "second"]) {
+        assert.equal(
+          (await mq.command("labx", "RET", "RET", { cmd: "start", session, duration: 2 })).ok,
+          true,
+        );
+        await mq.waitFor(
+          () =>
+            mq
+              .jsonOn<NodeEvent>("labx/RET/event")
+              .find((e) => e.type === "session_ended" && e.session === session),
+          30_000,
+          `${session} ended`,
+        );
+      }
+      // Over --max-usage 1 MiB, with nothing in the store: both kept.
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.ok(existsSync(path.join(dataDir, "first", "manifest.jsonl")), "first kept: not uploaded");
+      assert.ok(existsSync(path.join(dataDir, "second", "manifest.jsonl")), "second kept: not uploaded");
+      await store.up();
+      await mq.waitFor(() => backlogEmpty(mq, "RET"), 60_000, "backlog empty");
+      await assertAllInStore(s3, run, "first", 1);
+      await run.stop();
+      // At its next start, retention removes what the store now holds.
+      run = await withCredentials(store, () => startNode(config(broker!.url)));
+      assert.ok(!existsSync(path.join(dataDir, "first")), "first removed once uploaded");
       s3.destroy();
     } finally {
       await run?.stop();
