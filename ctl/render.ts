@@ -90,6 +90,7 @@ export function renderWatch(view: FleetView, now: Date, color: boolean): string 
       "clock offset",
       "synced",
       "free",
+      "upload",
       "progress",
     ],
     c,
@@ -111,12 +112,21 @@ export function renderWatch(view: FleetView, now: Date, color: boolean): string 
         : "",
       clock ? (clock.synced ? c.green("yes") : c.red("no")) : c.dim("off"),
       v.state?.free_mb !== undefined ? `${(v.state.free_mb / 1024).toFixed(1)} GiB` : "",
+      uploadCell(v.state?.upload, now, c),
       progressCell(v, now),
     ]);
   }
   const online = nodes.filter((v) => v.availability === "online").length;
   const recording = nodes.filter((v) => v.state?.state === "recording").length;
   return `${t.toString()}\n${nodes.length} nodes, ${online} online, ${recording} recording · ${now.toISOString()}`;
+}
+
+/** The upload backlog: "done", or what waits (files, MiB, the oldest's age), red when the store refused. */
+function uploadCell(u: NodeState["upload"], now: Date, c: Colors): string {
+  if (!u) return "";
+  if (u.pending === 0) return c.green("done");
+  const text = `${u.pending} files ${(u.pending_bytes / 1048576).toFixed(1)} MiB${u.oldest ? ` ${age(u.oldest, now)}` : ""}`;
+  return u.last_error ? c.red(text) : text;
 }
 
 /** Pure: the `--json` form of a watch snapshot. */

@@ -220,6 +220,7 @@ describe("controller output", () => {
             duration: 60,
             batches: 3,
             free_mb: 2048,
+            upload: { pending: 4, pending_bytes: 3 * 1048576, oldest: "2026-11-25T10:00:00.000Z" },
           }),
         ),
       ),
@@ -241,6 +242,7 @@ describe("controller output", () => {
     assert.match(text, /██████████░░░░░░░░░░ 50%/);
     assert.match(text, /0\.123 ms/);
     assert.match(text, /2\.0 GiB/);
+    assert.match(text, /4 files 3\.0 MiB/, "the upload backlog");
     assert.match(text, /1 nodes, 1 online, 1 recording/);
   });
 });
