@@ -32,12 +32,16 @@ export interface SecretSources {
   broker_password?: string;
 }
 
-/** Every secret a configuration holds, literal: URL passwords and the broker password. */
-export function configSecrets(c: SecretSources): string[] {
+/**
+ * Every secret a configuration holds, literal: URL passwords and the broker password; and the object
+ * store's secret key and session token, which the node reads from the environment (docs/upload.md).
+ */
+export function configSecrets(c: SecretSources, env: NodeJS.ProcessEnv = process.env): string[] {
   return [
     ...urlSecrets(c.camera ?? ""),
     ...(c.broker_url ?? "").split(",").flatMap((u) => urlSecrets(u.trim())),
     ...(c.broker_password ? [c.broker_password] : []),
+    ...[env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN].filter((v): v is string => !!v),
   ];
 }
 

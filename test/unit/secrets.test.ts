@@ -19,12 +19,23 @@ describe("secrets: pure redaction", () => {
     assert.deepEqual(urlSecrets("rtsp://admin:p%40ss@cam/"), ["p%40ss", "p@ss"]);
     assert.deepEqual(urlSecrets("rtsp://admin@cam/"), []);
     assert.deepEqual(
-      configSecrets({
-        camera: "http://a:cpw1@h/",
-        broker_url: "mqtt://b:bpw1@h,mqtt://c:bpw2@i",
-        broker_password: "envpw",
-      }),
+      configSecrets(
+        {
+          camera: "http://a:cpw1@h/",
+          broker_url: "mqtt://b:bpw1@h,mqtt://c:bpw2@i",
+          broker_password: "envpw",
+        },
+        {},
+      ),
       ["cpw1", "cpw1", "bpw1", "bpw1", "bpw2", "bpw2", "envpw"],
+    );
+    // The object store's secret key and session token come from the environment (docs/upload.md).
+    assert.deepEqual(
+      configSecrets(
+        {},
+        { AWS_ACCESS_KEY_ID: "AKIDPUBLIC", AWS_SECRET_ACCESS_KEY: "s3secret", AWS_SESSION_TOKEN: "tok123" },
+      ),
+      ["s3secret", "tok123"],
     );
   });
 
