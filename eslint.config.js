@@ -17,14 +17,15 @@ export default tseslint.config(
     rules: { "no-console": "off" },
   },
   // Imports point one way: contract (the wire, no I/O) <- platform (config, log, MQTT, durable files)
-  // <- the apps (node, broker, ctl, monitor), which never import each other <- cli/, the one entry
+  // <- the apps (node, broker, ctl, monitor, align), which never import each other <- cli/, the one entry
   // point, which wires them all. See docs/architecture.md.
-  ...layer("contract/**", ["platform", "node", "broker", "ctl", "monitor", "cli"]),
-  ...layer("platform/**", ["node", "broker", "ctl", "monitor", "cli"]),
-  ...layer("node/**", ["broker", "ctl", "monitor", "cli"]),
-  ...layer("broker/**", ["node", "ctl", "monitor", "cli"]),
-  ...layer("ctl/**", ["node", "broker", "monitor", "cli"]),
-  ...layer("monitor/**", ["node", "broker", "ctl", "cli"]),
+  ...layer("contract/**", ["platform", "node", "broker", "ctl", "monitor", "align", "cli"]),
+  ...layer("platform/**", ["node", "broker", "ctl", "monitor", "align", "cli"]),
+  ...layer("node/**", ["broker", "ctl", "monitor", "align", "cli"]),
+  ...layer("broker/**", ["node", "ctl", "monitor", "align", "cli"]),
+  ...layer("ctl/**", ["node", "broker", "monitor", "align", "cli"]),
+  ...layer("monitor/**", ["node", "broker", "ctl", "align", "cli"]),
+  ...layer("align/**", ["node", "broker", "ctl", "monitor", "cli"]),
 );
 
 /** A folder that may not import from the named top-level folders (relative imports of any depth). */

@@ -31,6 +31,8 @@ commands:
   stop     stop a node, a group or all
   status   each node's state, as a table (--json for scripts)
   watch    a live table of the nodes: availability, state, batches, clock, progress
+  align    one index of a session recorded by several nodes: timeline.csv and summary.json
+           (labx align SESSION --from DIR --out DIR [--rate FPS] [--json])
 
 node, broker and monitor options (each also LABX_<KEY> in the environment and <key> in a --config JSON file):
 ${Object.entries(configSchema())
@@ -56,6 +58,16 @@ async function main(argv: string[]): Promise<number> {
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       console.error(`labx cameras: ${err.message}`);
+      return 2;
+    }
+  }
+  if (command === "align") {
+    const { runAlign } = await import("../align/align-command.js");
+    try {
+      return await runAlign(rest, process.env, process.stdout);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      console.error(`labx align: ${err.message}`);
       return 2;
     }
   }

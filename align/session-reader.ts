@@ -1,0 +1,103 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import type { BatchReady } from "../contract/generated/payloads.js";
+import { readJsonLines } from "../platform/durable/jsonl.js";
+
+// One node's share of a session, read from what the node left on disk: its manifest (the batches, their
+// time source and clock), every batch's sidecar (each frame's time) and the attempts record (where
+// ffmpeg was restarted: the gaps the node announced). Nothing here needs the node's code: a copy of
+// the folder, fetched from the store, reads the same.
+
+export interface FrameRow {
+  /** Batch file, relative to the data directory (as in the manifest). */
+  file: string;
+  seq: number;
+  /** From the session's first frame. */
+  frame: number;
+  batchFrame: number;
+  epochUs: number;
+}
+
+export interface Gap {
+  startUs: number;
+  endUs: number;
+}
+
+export interface NodeSession {
+  node: string;
+  /** The session folder read. */
+  dir: string;
+  batches: BatchReady[];
+  frames: FrameRow[];
+  /** Between an ffmpeg run and the next (attempts.jsonl), as the node's gap events said. */
+  announcedGaps: Gap[];
+  timeSource: string;
+}
+
+/** A sidecar's epoch_s text as µs, without float rounding. */
+export function epochTextUs(text: string): number {
+  const [sec, frac = "0"] = text.split(".") as [string, string?];
+  return Number(sec) * 1e6 + Number(frac.padEnd(6, "0").slice(0, 6));
+}
+
+/** Pure: a sidecar's rows (frame,batch_frame,pts_s,epoch_s,time_utc). */
+export function parseSidecar(text: string, file: string, seq: number): FrameRow[] {
+  return text
+    .trim()
+    .split("\n")
+    .slice(1)
+    .filter((l) => l)
+    .map((l) => {
+      const [frame, batchFrame, , epoch] = l.split(",");
+      return {
+        file,
+        seq,
+        frame: Number(frame),
+        batchFrame: Number(batchFrame),
+        epochUs: epochTextUs(epoch!),
+      };
+    });
+}
+
+const isoUs = (iso: string): number => {
+  const m = /\.(\d+)Z$/.exec(iso);
+  return Math.floor(Date.parse(iso) / 1000) * 1e6 + (m ? Number(m[1]!.padEnd(6, "0").slice(0, 6)) : 0);
+};
+
+/** The session folder inside `folder` (a node's data directory), or `folder` itself if it is one. */
+export function findSessionDir(folder: string, session: string): string | null {
+  for (const dir of [path.join(folder, session), folder])
+    if (existsSync(path.join(dir, "manifest.jsonl")) && path.basename(dir) === session) return dir;
+  return null;
+}
+
+export function readNodeSession(sessionDir: string): NodeSession {
+  const isBatch = (v: unknown): v is BatchReady => typeof (v as BatchReady)?.seq === "number";
+  const batches = readJsonLines(path.join(sessionDir, "manifest.jsonl"), isBatch).items.sort(
+    (a, b) => a.seq - b.seq,
+  );
+  if (batches.length === 0) throw new Error(`${sessionDir}: the manifest lists no batch`);
+  const dataDir = path.dirname(sessionDir);
+  const frames = batches.flatMap((b) =>
+    parseSidecar(readFileSync(path.join(dataDir, b.frames_file), "utf8"), b.file, b.seq),
+  );
+  const isAttempt = (v: unknown): v is { attempt: number; first_seq: number } =>
+    typeof (v as { attempt?: unknown })?.attempt === "number";
+  const attempts = readJsonLines(path.join(sessionDir, "attempts.jsonl"), isAttempt).items;
+  const bySeq = new Map(batches.map((b) => [b.seq, b]));
+  const announcedGaps = attempts
+    .filter((a) => a.attempt > 0)
+    .flatMap((a) => {
+      const before = bySeq.get(a.first_seq - 1);
+      const after = bySeq.get(a.first_seq);
+      return before && after ? [{ startUs: isoUs(before.end), endUs: isoUs(after.start) }] : [];
+    });
+  return {
+    node: batches[0]!.node,
+    dir: sessionDir,
+    batches,
+    frames,
+    announcedGaps,
+    timeSource: batches[0]!.time_source ?? "unknown",
+  };
+}
