@@ -1,6 +1,7 @@
 import { createWriteStream, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ConfigError, loadOptions } from "../platform/config/config.js";
+import { fetchSession, storeSchema } from "./fetch-command.js";
 import { findSessionDir, readNodeSession, type NodeSession } from "./session-reader.js";
 import { summarize, type SessionSummary } from "./summary.js";
 import { buildTimeline, nominalRate, type Timeline } from "./timeline.js";
@@ -29,9 +30,10 @@ const alignSchema = {
     arg: "rate",
   },
   json: { doc: "Print the summary as JSON.", format: Boolean, default: false, arg: "json" },
+  ...storeSchema,
 };
 
-export const ALIGN_USAGE = `usage: labx align SESSION --from DIR --out DIR [--rate FPS] [--json]
+export const ALIGN_USAGE = `usage: labx align SESSION --from DIR|s3://BUCKET/PREFIX --out DIR [--rate FPS] [--json]
   ${Object.values(alignSchema)
     .map((s) => `--${s.arg.padEnd(6)} ${s.doc}`)
     .join("\n  ")}`;
@@ -93,9 +95,21 @@ export async function runAlign(
 ): Promise<number> {
   const [session, ...rest] = argv;
   if (!session || session.startsWith("--")) throw new ConfigError(`a session is needed\n${ALIGN_USAGE}`);
-  const o = loadOptions<{ from: string; out: string; rate: number; json: boolean }>(alignSchema, rest, env);
+  const o = loadOptions<{
+    from: string;
+    out: string;
+    rate: number;
+    json: boolean;
+    endpoint: string;
+    region: string;
+  }>(alignSchema, rest, env);
   if (!o.from || !o.out) throw new ConfigError(`--from and --out are needed\n${ALIGN_USAGE}`);
-  const nodes = readSession(o.from, session);
+  let from = o.from;
+  if (from.startsWith("s3://")) {
+    from = path.join(o.out, "data");
+    await fetchSession({ ...o, to: from }, session, null);
+  }
+  const nodes = readSession(from, session);
   const timeline = buildTimeline(nodes, o.rate > 0 ? o.rate : nominalRate(nodes));
   const summary = summarize(session, nodes, timeline);
   mkdirSync(o.out, { recursive: true });

@@ -32,7 +32,9 @@ commands:
   status   each node's state, as a table (--json for scripts)
   watch    a live table of the nodes: availability, state, batches, clock, progress
   align    one index of a session recorded by several nodes: timeline.csv and summary.json
-           (labx align SESSION --from DIR --out DIR [--rate FPS] [--json])
+           (labx align SESSION --from DIR|s3://BUCKET/PREFIX --out DIR [--rate FPS] [--json])
+  fetch    a session's files from the store, each checked against its sha256, resumed where it stopped
+           (labx fetch SESSION --from s3://BUCKET/PREFIX --to DIR [--endpoint URL])
 
 node, broker and monitor options (each also LABX_<KEY> in the environment and <key> in a --config JSON file):
 ${Object.entries(configSchema())
@@ -61,13 +63,17 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
   }
-  if (command === "align") {
-    const { runAlign } = await import("../align/align-command.js");
+  if (command === "align" || command === "fetch") {
+    // The researcher's tools: loaded only here, a node never pays for them.
+    const run =
+      command === "align"
+        ? (await import("../align/align-command.js")).runAlign
+        : (await import("../align/fetch-command.js")).runFetch;
     try {
-      return await runAlign(rest, process.env, process.stdout);
+      return await run(rest, process.env, process.stdout);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      console.error(`labx align: ${err.message}`);
+      console.error(`labx ${command}: ${err.message}`);
       return 2;
     }
   }

@@ -7,9 +7,10 @@ import {
   ListMultipartUploadsCommand,
   ListPartsCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
+import { createS3Client } from "../../platform/store/s3-client.js";
 
 // The one adapter to the S3-compatible store. Every request carries its bytes as a Buffer with
 // Content-MD5, and the SDK signs the payload's SHA-256: the store refuses bytes that differ from what
@@ -44,20 +45,8 @@ export class S3Store {
   private readonly client: S3Client;
 
   constructor(private readonly o: StoreOptions) {
-    // The SDK is pinned (package.json) to a release that supports Node 20; its notice that later
-    // releases will not would otherwise go to stderr at every start.
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-    this.client = new S3Client({
-      region: o.region,
-      ...(o.endpoint ? { endpoint: o.endpoint, forcePathStyle: true } : {}),
-      ...(o.credentials ? { credentials: o.credentials } : {}),
-      // Stores other than AWS refuse the aws-chunked bodies with CRC32 trailers that the SDK sends by
-      // default (501/411); Content-MD5 and the signed payload hash check the bytes instead.
-      requestChecksumCalculation: "WHEN_REQUIRED",
-      responseChecksumValidation: "WHEN_REQUIRED",
-      // Retries are the uploader's, with its own backoff, so a store outage never blocks a request long.
-      maxAttempts: 1,
-    });
+    // Retries are the uploader's, with its own backoff, so a store outage never blocks a request long.
+    this.client = createS3Client({ ...o, maxAttempts: 1 });
   }
 
   /**

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { createS3Client } from "../../platform/store/s3-client.js";
 import type { BatchReady, NodeState } from "../../contract/generated/payloads.js";
 import { readManifest } from "../../node/store/manifest.js";
 import type { MqttRecorder } from "./mqtt-recorder.js";
@@ -13,15 +14,7 @@ import type { SwiftStore } from "./swift.js";
 export const sha256 = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
 
 export function client(store: SwiftStore): S3Client {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
-  return new S3Client({
-    endpoint: store.endpoint,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: store.credentials,
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
+  return createS3Client({ endpoint: store.endpoint, region: "us-east-1", credentials: store.credentials });
 }
 
 export async function objectBytes(s3: S3Client, key: string): Promise<Buffer> {
