@@ -11,7 +11,7 @@ import { hashFile } from "../node/store/hash.js";
 import { readManifest } from "../node/store/manifest.js";
 import { buildFfmpegArgs } from "../node/ffmpeg/ffmpeg-args.js";
 import { writeSection } from "./doc.js";
-import { freePort, sleep, labxNodeArgs } from "./util.js";
+import { children, freePort, proc, sleep, labxNodeArgs } from "./util.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const opt = (name: string, dflt: string) => {
@@ -22,31 +22,8 @@ const SECONDS = Number(opt("seconds", "120"));
 const WARMUP = Number(opt("warmup", "20"));
 const SIZES = opt("sizes", "640x480,1920x1080").split(",");
 const BATCHES = opt("batches", "10,60").split(",").map(Number);
-const ticks = Number(execFileSync("getconf", ["CLK_TCK"]).toString());
 const ffmpeg = execFileSync("sh", ["-c", "command -v ffmpeg"]).toString().trim();
 const work = mkdtempSync(path.join(tmpdir(), "labx-bench-live-"));
-
-function proc(pid: number): { cpu: number; rssKb: number } | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return { cpu: (Number(stat[11]) + Number(stat[12])) / ticks, rssKb: Number(rss?.[1] ?? 0) };
-  } catch {
-    return null;
-  }
-}
-function children(pid: number): number[] {
-  try {
-    return execFileSync("pgrep", ["-P", String(pid)])
-      .toString()
-      .trim()
-      .split("\n")
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
 
 /**
  * The camera: testsrc2 encoded to MJPEG in real time and served over TCP to two clients (the node's

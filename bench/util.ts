@@ -1,4 +1,6 @@
 // Small helpers shared by the bench scripts.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -36,4 +38,29 @@ export function labxNodeArgs(root: string, port: number, extra: string[]): strin
     "warn",
     ...extra,
   ];
+}
+
+const ticks = Number(execFileSync("getconf", ["CLK_TCK"]).toString());
+
+/** A process's CPU seconds (user + system, all threads) and resident memory, from /proc; null once gone. */
+export function proc(pid: number): { cpu: number; rssKb: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return { cpu: (Number(stat[11]) + Number(stat[12])) / ticks, rssKb: Number(rss?.[1] ?? 0) };
+  } catch {
+    return null;
+  }
+}
+export function children(pid: number): number[] {
+  try {
+    return execFileSync("pgrep", ["-P", String(pid)])
+      .toString()
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
 }
