@@ -221,7 +221,15 @@ export class Recording {
         : run.anchorUs + endPts - this.gridZeroUs;
     if (run.noSpace && !this.stopRequested)
       this.diskFull(`ffmpeg could not write: ${run.firstError ?? "no space"}`);
-    const crashed = !this.stopRequested && !ranItsCourse(this.opts.recorder.duration, exit.code, recordedUs);
+    // A clean exit once the session's time is up is its end, frames or not: a run restarted near the
+    // end (an MPEG-TS camera's takes its whole probe) has nothing left to record, and is no crash.
+    const duration = this.opts.recorder.duration;
+    const timeUp =
+      duration !== null &&
+      this.gridZeroUs !== null &&
+      this.now() * 1000 >= this.gridZeroUs + (duration - 0.5) * 1e6;
+    const crashed =
+      !this.stopRequested && !ranItsCourse(duration, exit.code, recordedUs) && !(exit.code === 0 && timeUp);
     const why = run.firstError ?? `ffmpeg exited with ${exit.code ?? exit.signal}`;
     let delay: number | null = null;
     if (crashed) {

@@ -117,15 +117,21 @@ export async function startUdpCamera(frames: number, muxerArgs: string[] = [], g
     ["--import", "tsx", path.join(ROOT, "test/helpers/udp-camera.ts"), String(port), "30", ts, log],
     { cwd: ROOT, stdio: "ignore" },
   );
-  return {
-    url: `udp://127.0.0.1:${port}`,
-    sent: () => {
-      try {
-        return rows(log).map(([, us]) => us!);
-      } catch {
-        return [];
-      }
-    },
-    stop: () => camera.kill("SIGTERM"),
+  const sent = (): number[] => {
+    try {
+      return rows(log).map(([, us]) => us!);
+    } catch {
+      return [];
+    }
   };
+  // Sending before the test goes on: a node that looks at a silent camera must assume its kind.
+  const deadline = Date.now() + 20_000;
+  while (sent().length === 0) {
+    if (Date.now() > deadline || camera.exitCode !== null) {
+      camera.kill("SIGKILL");
+      throw new Error("the UDP camera did not start sending");
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { url: `udp://127.0.0.1:${port}`, sent, stop: () => camera.kill("SIGTERM") };
 }

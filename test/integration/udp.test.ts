@@ -47,7 +47,7 @@ describe("a UDP MPEG-TS camera", () => {
           30_000,
           "end",
         );
-        assert.equal(ended.reason, "completed");
+        assert.equal(ended.reason, "completed", JSON.stringify(rec.jsonOn<NodeEvent>("labx/UDP/event")));
         const batches = rec.jsonOn<BatchReady>("labx/UDP/batch");
         assert.ok(batches.length >= 3, `${batches.length} batches`);
         for (let i = 1; i < batches.length; i++) assert.equal(batches[i]!.start, batches[i - 1]!.end);
