@@ -10,7 +10,8 @@ import { MqttConnection } from "../platform/mqtt/connection.js";
 import { clientSecurity } from "../platform/mqtt/client-security.js";
 import { commandTopics, nodeTopic, type NodeLeaf } from "../contract/topics.js";
 import { Outbox } from "./outbox/outbox.js";
-import { Retention } from "./store/retention.js";
+import type { Retention } from "./store/retention.js";
+import { nodeRetention } from "./store/node-retention.js";
 import { NodeStateExtras } from "./node-state.js";
 import { HaDiscovery } from "./homeassistant/ha-discovery.js";
 import { labxVersion } from "../platform/version.js";
@@ -161,11 +162,9 @@ export class LabxNode {
       onBacklog: (b) => this.extras.setUpload(b),
       reserved: [OUTBOX_DIR],
     });
-    this.retention = new Retention({
-      dataDir: config.data_dir,
-      policy: { retentionDays: config.retention_days, maxUsageBytes: config.max_usage_mb * 1024 * 1024 },
-      undelivered: () =>
-        new Set([...this.outbox.pendingSessions(), ...(this.uploader?.pendingSessions ?? [])]),
+    this.retention = nodeRetention(config, {
+      held: () => new Set([...this.outbox.pendingSessions(), ...(this.uploader?.pendingSessions ?? [])]),
+      event: publishEvent,
       log: deps.log.child({ module: "retention" }),
     });
     this.controller.onSessionEnded(() => void this.retention.apply());

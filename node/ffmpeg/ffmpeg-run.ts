@@ -41,6 +41,7 @@ export class FfmpegRun {
   readonly assembler: BatchAssembler;
   /** Epoch µs this run's pts count from, once ffmpeg printed its input's start. */
   anchorUs: number | null = null;
+  private firstFrameNotified = false;
   frames = 0;
   /** ffmpeg's first error line: the cause (later ones are consequences). */
   firstError: string | null = null;
@@ -96,19 +97,31 @@ export class FfmpegRun {
       }
       const done = this.assembler.push(parsed);
       if (done.length > 0) this.o.onBatches(done);
-      if (parsed.kind === "frame" && ++this.frames === 1) {
-        this.firstFrame();
-        this.o.onFirstFrame();
-      }
+      if (parsed.kind === "frame" && ++this.frames === 1) this.firstFrameKnown();
     } catch (err) {
       this.o.log.error({ err, line }, "ffmpeg output not understood");
     }
   }
 
+  /**
+   * The first frame is known once it is on stdout and the input's start on stderr: two pipes, read in
+   * either order (a busy machine delivered the frame first, and the session, without its anchor, was
+   * taken to have failed at its end).
+   */
+  private firstFrameKnown(): void {
+    if (this.firstFrameNotified || this.frames === 0 || this.anchorUs === null) return;
+    this.firstFrameNotified = true;
+    this.firstFrame();
+    this.o.onFirstFrame();
+  }
+
   private onStderr(line: string): void {
     const start = parseInputStart(line);
     // An aligned recording's timeline starts at `at` (see RecorderArgs.alignToUs), not at the input's start.
-    if (start !== null && this.anchorUs === null) this.anchorUs = this.o.alignToUs ?? start;
+    if (start !== null && this.anchorUs === null) {
+      this.anchorUs = this.o.alignToUs ?? start;
+      this.firstFrameKnown();
+    }
     // ffmpeg names its input in errors, password included: it never goes further than this line.
     const { level, text } = parseStderrLine(redactUrl(line));
     if (level === "error") this.firstError ??= text;

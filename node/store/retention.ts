@@ -53,6 +53,23 @@ export function chooseRemovals(
   return candidates.filter((s) => removed.has(s.name)).map((s) => s.name);
 }
 
+/**
+ * Pure: after `removed`, the data directory still over the size limit while finished sessions are kept
+ * only because they are not yet delivered or uploaded: those sessions and their bytes; else null.
+ */
+export function heldOverLimit(
+  sessions: readonly SessionInfo[],
+  removed: readonly string[],
+  p: RetentionPolicy,
+): { sessions: string[]; bytes: number } | null {
+  if (p.maxUsageBytes <= 0) return null;
+  const left = sessions.filter((s) => !removed.includes(s.name));
+  const total = left.reduce((n, s) => n + s.bytes, 0);
+  const held = left.filter((s) => s.endedAtMs !== null && s.undelivered);
+  if (total <= p.maxUsageBytes || held.length === 0) return null;
+  return { sessions: held.map((s) => s.name), bytes: held.reduce((n, s) => n + s.bytes, 0) };
+}
+
 /** Reads the session folders of a data directory (the files directly in each folder). */
 export function scanSessions(dataDir: string, undelivered: ReadonlySet<string>): SessionInfo[] {
   const out: SessionInfo[] = [];
@@ -81,8 +98,10 @@ export function scanSessions(dataDir: string, undelivered: ReadonlySet<string>):
 export interface RetentionDeps {
   dataDir: string;
   policy: RetentionPolicy;
-  /** Sessions with batch announcements still in the outbox. */
+  /** Sessions with batch announcements still in the outbox, or files not yet verified in the store. */
   undelivered: () => ReadonlySet<string>;
+  /** Over --max-usage with sessions kept only because undelivered (heldOverLimit): say so. */
+  onHeld?: (held: { sessions: string[]; bytes: number }) => void;
   log: Logger;
   intervalMs?: number;
   now?: () => number;
@@ -130,6 +149,14 @@ export class Retention {
       for (const name of names) {
         await rm(sessionDir(deps.dataDir, name), { recursive: true, force: true });
         deps.log.info({ session: name }, "retention: session removed");
+      }
+      const held = heldOverLimit(sessions, names, deps.policy);
+      if (held) {
+        deps.log.warn(
+          { sessions: held.sessions, bytes: held.bytes },
+          "retention: over the limit, keeping what is not delivered or uploaded yet",
+        );
+        deps.onHeld?.(held);
       }
       return names;
     } catch (err) {

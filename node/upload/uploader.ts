@@ -11,7 +11,7 @@ import { appendLedger } from "./upload-ledger.js";
 
 // Uploads what the manifests list, oldest first, one file at a time, beside the recording and never
 // in its way: woken when a batch is announced and every few seconds, it retries a failing store with
-// backoff (1 s doubling to a minute) and says so once per outage (`upload_failed`), then `uploaded`
+// backoff (1 s doubling to 30 s) and says so once per outage (`upload_failed`), then `uploaded`
 // for each batch verified. The queue is the manifests and ledgers on disk (upload-backlog.ts).
 
 export interface UploaderOptions {
@@ -36,7 +36,8 @@ export interface UploadBacklog {
   last_error?: string;
 }
 
-const MAX_BACKOFF_MS = 60_000;
+/** A store back after an outage is used within half a minute. */
+const MAX_BACKOFF_MS = 30_000;
 
 export class Uploader implements Unit {
   readonly name = "upload";

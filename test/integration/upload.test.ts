@@ -78,7 +78,7 @@ describe("upload to an S3-compatible store (Swift s3api)", () => {
     }
   });
 
-  it("the store down for part of a session: recording goes on, upload_failed once, then every file uploaded when it is back, none twice", async () => {
+  it("the store down for 60 s in the middle of a session: recording goes on, upload_failed once, the backlog in the state, then every file uploaded once", async () => {
     let store: SwiftStore | undefined;
     let broker: Broker | undefined;
     let rec: MqttRecorder | undefined;
@@ -94,39 +94,49 @@ describe("upload to an S3-compatible store (Swift s3api)", () => {
         startNode({
           broker_url: broker!.url,
           sbc_id: "UP2",
-          batch_duration: 1,
+          batch_duration: 5,
+          video_size: "320x240",
           disable_sync: true,
           upload_url: "s3://labx/exp",
           upload_endpoint: store!.endpoint,
         }),
       );
-      await store.down();
-      assert.equal(
-        (await mq.command("labx", "UP2", "UP2", { cmd: "start", session: "out", duration: 4 })).ok,
-        true,
+      const r = await mq.command("labx", "UP2", "UP2", { cmd: "start", session: "out", duration: 75 });
+      assert.equal(r.ok, true);
+      const uploadedSoFar = (): NodeEvent[] =>
+        mq.jsonOn<NodeEvent>("labx/UP2/event").filter((e) => e.type === "uploaded");
+      await mq.waitFor(
+        () => (uploadedSoFar().length >= 1 ? true : undefined),
+        30_000,
+        "the first batch uploaded",
       );
+      await store.down();
+      const downAt = Date.now();
+      await mq.waitFor(
+        () =>
+          mq
+            .jsonOn<NodeState>("labx/UP2/state")
+            .find((st) => (st.upload?.pending ?? 0) > 0 && st.upload?.last_error),
+        30_000,
+        "the backlog, with the store's error, in the state",
+      );
+      await new Promise((res) => setTimeout(res, Math.max(0, 60_000 - (Date.now() - downAt))));
+      const during = mq.jsonOn<BatchReady>("labx/UP2/batch").length;
+      assert.ok(during >= 12, `recording went on while the store was down: ${during} batches`);
+      await store.up();
       await mq.waitFor(
         () => mq.jsonOn<NodeEvent>("labx/UP2/event").find((e) => e.type === "session_ended"),
         30_000,
         "end",
       );
+      await mq.waitFor(() => backlogEmpty(mq, "UP2"), 60_000, "backlog empty after the outage");
       const failed = mq.jsonOn<NodeEvent>("labx/UP2/event").filter((e) => e.type === "upload_failed");
       assert.equal(failed.length, 1, "said once per outage");
-      const waiting = mq.jsonOn<NodeState>("labx/UP2/state").at(-1)!;
-      assert.ok(
-        (waiting.upload?.pending ?? 0) > 0 && waiting.upload?.last_error,
-        JSON.stringify(waiting.upload),
-      );
-      const batches = mq.jsonOn<BatchReady>("labx/UP2/batch");
-      assert.ok(batches.length >= 3, "recording went on");
-      await store.up();
-      await mq.waitFor(() => backlogEmpty(mq, "UP2"), 90_000, "backlog empty after the outage");
-      await assertAllInStore(s3, run, "out");
-      const uploaded = mq.jsonOn<NodeEvent>("labx/UP2/event").filter((e) => e.type === "uploaded");
+      const batches = await assertAllInStore(s3, run, "out");
       assert.deepEqual(
-        uploaded.map((e) => e.seq).sort((a, b) => a! - b!),
+        uploadedSoFar().map((e) => e.seq),
         batches.map((b) => b.seq),
-        "each batch uploaded once",
+        "each batch uploaded once, in order",
       );
       s3.destroy();
     } finally {
@@ -180,6 +190,11 @@ describe("upload to an S3-compatible store (Swift s3api)", () => {
       await new Promise((r) => setTimeout(r, 1000));
       assert.ok(existsSync(path.join(dataDir, "first", "manifest.jsonl")), "first kept: not uploaded");
       assert.ok(existsSync(path.join(dataDir, "second", "manifest.jsonl")), "second kept: not uploaded");
+      const held = mq
+        .jsonOn<NodeEvent>("labx/RET/event")
+        .find((e) => e.type === "disk_low" && e.reason === "backlog");
+      assert.ok(held, "over the limit with a backlog: an event, not a silent loss");
+      assert.match(held.message, /kept until delivered and uploaded/);
       await store.up();
       await mq.waitFor(() => backlogEmpty(mq, "RET"), 60_000, "backlog empty");
       await assertAllInStore(s3, run, "first", 1);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { chooseRemovals, type SessionInfo } from "../../node/store/retention.js";
+import { chooseRemovals, heldOverLimit, type SessionInfo } from "../../node/store/retention.js";
 
 const DAY = 86_400_000;
 const now = 100 * DAY;
@@ -39,5 +39,23 @@ describe("retention policy (pure)", () => {
       "older",
       "old",
     ]);
+  });
+});
+
+describe("heldOverLimit (pure)", () => {
+  const s = (name: string, mb: number, undelivered: boolean, ended = true): SessionInfo => ({
+    name,
+    bytes: mb * 1048576,
+    endedAtMs: ended ? 1 : null,
+    undelivered,
+  });
+  const p = { retentionDays: 0, maxUsageBytes: 3 * 1048576 };
+
+  it("names the finished sessions kept over the limit only because not delivered or uploaded", () => {
+    const all = [s("a", 2, true), s("b", 2, false), s("now", 1, false, false)];
+    assert.deepEqual(heldOverLimit(all, [], p), { sessions: ["a"], bytes: 2 * 1048576 });
+    assert.equal(heldOverLimit(all, ["a", "b"], p), null, "under the limit once removed");
+    assert.equal(heldOverLimit([s("b", 5, false)], [], p), null, "nothing held back");
+    assert.equal(heldOverLimit(all, [], { retentionDays: 0, maxUsageBytes: 0 }), null, "no size limit");
   });
 });
