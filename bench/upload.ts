@@ -6,7 +6,7 @@
 // Usage: npm run bench (or: tsx bench/upload.ts [--seconds 60] [--files 8] [--mb 12]).
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -89,7 +89,7 @@ async function record(upload: boolean): Promise<{ cpuPerMin: number; frames: num
       ...(upload ? ["--upload-url", `s3://bench/rec`, "--upload-endpoint", store.endpoint] : []),
     ]),
     {
-      stdio: "ignore",
+      stdio: ["ignore", "ignore", openSync(path.join(work, `node-${upload ? "with" : "without"}.log`), "w")],
       env: {
         ...process.env,
         AWS_ACCESS_KEY_ID: store.credentials.accessKeyId,
@@ -106,7 +106,7 @@ async function record(upload: boolean): Promise<{ cpuPerMin: number; frames: num
   const cpuPerMin = ((total() - c0) / ((performance.now() - t0) / 1000)) * 60;
   await sleep(upload ? 15_000 : 3000); // the last batch, and its upload
   node.kill("SIGTERM");
-  await new Promise((r) => node.once("exit", r));
+  if (node.exitCode === null && node.signalCode === null) await new Promise((r) => node.once("exit", r));
   cam.kill("SIGTERM");
   const batches = readManifest(path.join(dataDir, "s", "manifest.jsonl"));
   const ledger = upload
@@ -127,7 +127,7 @@ const without = await record(false);
 const withUpload = await record(true);
 s3.destroy();
 await store.stop();
-rmSync(work, { recursive: true, force: true });
+if (!process.argv.includes("--keep")) rmSync(work, { recursive: true, force: true });
 
 writeSection(
   "upload",
