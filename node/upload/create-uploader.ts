@@ -33,5 +33,6 @@ export function createUploader(
     log: deps.log,
     event: deps.event,
     onBacklog: deps.onBacklog,
+    drainMs: config.stop_timeout * 1000,
   });
 }

@@ -27,6 +27,8 @@ export interface UploaderOptions {
   onBacklog: (b: UploadBacklog) => void;
   timers?: Timers;
   scanIntervalMs?: number;
+  /** At stop, how long to go on uploading what is left while the store accepts (0: not at all). */
+  drainMs?: number;
 }
 
 export interface UploadBacklog {
@@ -50,6 +52,8 @@ export class Uploader implements Unit {
   private failures = 0;
   private lastError: string | null = null;
   private published = "";
+  /** While stopping: uploads go on until then (stop()). */
+  private drainUntil: number | null = null;
 
   constructor(private readonly o: UploaderOptions) {
     this.timers = o.timers ?? realTimers;
@@ -97,18 +101,40 @@ export class Uploader implements Unit {
     });
   }
 
-  /** Stops after the file in flight (the ledger only ever says what the store confirmed). */
+  /**
+   * Uploads what is left while the store accepts, for up to `drainMs` (a node started with --duration
+   * exits right after its session: its last batch, manifest and session-end.json go now, not at its
+   * next start), then stops after the file in flight (the ledger only says what the store confirmed).
+   */
   async stop(): Promise<void> {
-    this.stopped = true;
     if (this.interval) this.timers.clearInterval(this.interval);
+    this.interval = null;
+    if (!this.stopped) {
+      this.drainUntil = Date.now() + (this.o.drainMs ?? 0);
+      await this.running;
+      while (
+        this.failures === 0 &&
+        !this.retry &&
+        Date.now() < this.drainUntil &&
+        this.scan().files.length > 0
+      ) {
+        this.running = this.pass();
+        await this.running;
+      }
+    }
+    this.stopped = true;
     if (this.retry) this.timers.clearTimeout(this.retry);
-    this.interval = this.retry = null;
+    this.retry = null;
     await this.running;
   }
 
   private async pass(): Promise<void> {
     let backlog = this.scan();
-    while (backlog.files.length > 0 && !this.stopped) {
+    while (
+      backlog.files.length > 0 &&
+      !this.stopped &&
+      (this.drainUntil === null || Date.now() < this.drainUntil)
+    ) {
       const file = backlog.files[0]!;
       try {
         await this.uploadOne(file);

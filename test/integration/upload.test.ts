@@ -78,6 +78,54 @@ describe("upload to an S3-compatible store (Swift s3api)", () => {
     }
   });
 
+  it("a node stopped as its session ends (as a --duration launch does) uploads what is left before it goes", async () => {
+    let store: SwiftStore | undefined;
+    let broker: Broker | undefined;
+    let rec: MqttRecorder | undefined;
+    let run: RunningNode | undefined;
+    try {
+      store = await startSwift();
+      const s3 = client(store);
+      await s3.send(new CreateBucketCommand({ Bucket: "labx" }));
+      broker = await startAedes();
+      rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
+      const mq = rec;
+      const node = await withCredentials(store, () =>
+        startNode({
+          broker_url: broker!.url,
+          sbc_id: "UP3",
+          batch_duration: 1,
+          disable_sync: true,
+          upload_url: "s3://labx/exp",
+          upload_endpoint: store!.endpoint,
+        }),
+      );
+      run = node;
+      assert.equal(
+        (await mq.command("labx", "UP3", "UP3", { cmd: "start", session: "quick", duration: 3 })).ok,
+        true,
+      );
+      await mq.waitFor(
+        () => mq.jsonOn<NodeEvent>("labx/UP3/event").find((e) => e.type === "session_ended"),
+        30_000,
+        "end",
+      );
+      await node.node.stop();
+      const ledger = readLedger(path.join(node.dataDir, "quick"));
+      assert.ok(
+        ledger.has("session-end.json") && ledger.has("manifest.jsonl"),
+        [...ledger.keys()].join(", "),
+      );
+      await assertAllInStore(s3, node, "quick", 2);
+      s3.destroy();
+    } finally {
+      await run?.stop();
+      await rec?.close();
+      await broker?.stop();
+      await store?.stop();
+    }
+  });
+
   it("the store down for 60 s in the middle of a session: recording goes on, upload_failed once, the backlog in the state, then every file uploaded once", async () => {
     let store: SwiftStore | undefined;
     let broker: Broker | undefined;
