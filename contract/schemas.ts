@@ -10,6 +10,7 @@ import type {
   FleetClock,
   NodeEvent,
   NodeState,
+  PreviewMeta,
   Reply,
 } from "./generated/payloads.js";
 
@@ -38,6 +39,7 @@ export interface Validators {
   event: ValidateFunction<NodeEvent>;
   clock: ValidateFunction<ClockStatus>;
   fleetClock: ValidateFunction<FleetClock>;
+  preview: ValidateFunction<PreviewMeta>;
 }
 
 /** Compiles every schema once; create one set in the composition root and pass it down. */
@@ -58,6 +60,7 @@ export function createValidators(): Validators {
     event: get("event.schema.json"),
     clock: get("clock.schema.json"),
     fleetClock: get("fleet-clock.schema.json"),
+    preview: get("preview.schema.json"),
   };
 }
 

@@ -3,7 +3,7 @@
 import { BROADCAST, FLEET, isName, isReserved } from "./names.js";
 
 /** What a node publishes under <base>/<node>/…, in one list (the broker's ACL grants exactly these). */
-export const NODE_LEAVES = ["reply", "availability", "state", "clock", "batch", "event"] as const;
+export const NODE_LEAVES = ["reply", "availability", "state", "clock", "batch", "event", "preview"] as const;
 export type NodeLeaf = (typeof NODE_LEAVES)[number];
 
 /** What the fleet monitor publishes under <base>/fleet/…. */

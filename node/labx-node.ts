@@ -26,6 +26,8 @@ import { unit, Units } from "../platform/units.js";
 import { isNoSpace } from "./session/recording-events.js";
 import { createUploader } from "./upload/create-uploader.js";
 import type { Uploader } from "./upload/uploader.js";
+import { createPreview } from "./preview/create-preview.js";
+import type { PreviewPublisher } from "./preview/preview-publisher.js";
 
 /** The outbox journal's folder in the data directory (a name no session can take). */
 export const OUTBOX_DIR = ".labx";
@@ -56,6 +58,8 @@ export class LabxNode {
   private readonly ha: HaDiscovery;
   /** With --upload-url (node/upload/). */
   private readonly uploader: Uploader | null;
+  /** Absent with --preview-interval 0. */
+  private readonly preview: PreviewPublisher | null;
   /** Absent with --disable-sync. */
   private readonly clock: ClockMonitor | null;
   private readonly log: Logger;
@@ -150,11 +154,23 @@ export class LabxNode {
       spawn: deps.spawn,
       now: deps.now,
       clock: () => this.clock?.snapshot() ?? { synced: false, reason: "sync disabled" },
-      publishState: (state) => this.messages.latest(topic("state"), this.extras.decorate(state)),
+      publishState: (state) => {
+        this.preview?.track(state);
+        this.messages.latest(topic("state"), this.extras.decorate(state));
+      },
       publishEvent,
       // Resolves once journaled, never waiting for the broker: the outbox delivers when it can.
       announce: (batch: BatchReady) =>
         this.messages.owe(topic("batch"), JSON.stringify(batch)).then(() => this.uploader?.nudge()),
+    });
+    this.preview = createPreview(config, {
+      log: deps.log.child({ module: "preview" }),
+      ffmpegPath: deps.ffmpegPath,
+      // A latest value, like the state: sent when connected, else skipped (the next one follows).
+      publish: async (jpeg) => {
+        if (this.connection.connected)
+          await this.connection.publish(topic("preview"), jpeg, { qos: 0, retain: true });
+      },
     });
     this.uploader = createUploader(config, {
       log: deps.log.child({ module: "upload" }),
@@ -238,6 +254,11 @@ export class LabxNode {
           "clock",
           () => this.clock?.start(),
           () => this.clock?.stop(),
+        ),
+        unit(
+          "preview",
+          () => this.preview?.start(),
+          () => this.preview?.stop(),
         ),
         unit(
           "sessions",

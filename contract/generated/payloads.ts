@@ -249,6 +249,28 @@ export interface FleetClock {
   computed_at: string;
 }
 
+// from schemas/preview.schema.json
+/**
+ * labx/<id>/preview, retained: the payload is a small JPEG of the camera (image/jpeg, at most --preview-max-kb), refreshed every --preview-interval seconds while the node records. A JPEG comment segment (COM, 0xFFFE) right after the start of image holds `labx-preview ` followed by this JSON, so the image stays a plain JPEG for any viewer (Home Assistant's MQTT camera, Node-RED, a browser) and its origin and age travel with it. An empty retained payload clears it.
+ */
+export interface PreviewMeta {
+  node: string;
+  /**
+   * The session recording when the frame was taken.
+   */
+  session: string | null;
+  /**
+   * When the node's recorder wrote the frame (wall clock, ms).
+   */
+  taken_at: string;
+  width: number;
+  height: number;
+  /**
+   * frame: one of the camera's own JPEG frames, not decoded (MJPEG cameras); scaled: such a frame made smaller; keyframe: a keyframe decoded (H.264 and other codecs).
+   */
+  source: "frame" | "scaled" | "keyframe";
+}
+
 // from schemas/reply.schema.json
 /**
  * On labx/<node-id>/reply (and the MQTT v5 Response Topic when the command gave one), one per command.

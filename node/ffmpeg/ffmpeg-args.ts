@@ -7,6 +7,7 @@
 // frame and precedes the next batch's first frame; see batch-assembler.ts.
 
 import { redactUrl } from "../../platform/secrets.js";
+import { previewKind, previewSlave } from "./preview-args.js";
 import {
   copiedStreamFilters,
   PREVIOUS_ARRIVAL_FILTER,
@@ -43,6 +44,8 @@ export interface RecorderArgs {
   alignToUs?: number | null;
   /** Number of the first batch file: a restarted ffmpeg continues the session's numbering. */
   startNumber?: number;
+  /** Keep a frame for the preview about this often (s; preview-args.ts); absent or 0: no preview. */
+  previewIntervalS?: number;
 }
 
 export function cameraKind(camera: string): CameraKind {
@@ -211,7 +214,18 @@ export function buildFfmpegArgs(a: RecorderArgs): string[] {
     ...(a.duration !== null ? ["-t", String(a.duration)] : []),
     "-f",
     "tee",
-    `[${segment}]${a.filePattern}|[f=framecrc:flush_packets=1]pipe\\:1`,
+    [
+      `[${segment}]${a.filePattern}`,
+      "[f=framecrc:flush_packets=1]pipe\\:1",
+      ...(a.previewIntervalS
+        ? [
+            previewSlave({
+              kind: previewKind(a, codec, kind),
+              everyFrames: a.framerate * a.previewIntervalS,
+            }),
+          ]
+        : []),
+    ].join("|"),
   ];
 }
 

@@ -43,6 +43,7 @@ export function recordingOptions(
       batchDuration: plan.batchDuration,
       duration: plan.duration,
       alignToUs: plan.alignToUs,
+      previewIntervalS: config.preview_interval,
     },
     // A scheduled start waits for its first frame at or after `at`, up to the lead time later.
     startTimeoutMs: config.start_timeout * 1000 + (plan.alignToUs ? SCHEDULE_LEAD_MS : 0),

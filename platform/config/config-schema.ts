@@ -1,6 +1,7 @@
 import convict from "convict";
 import { mqttSchema } from "./config-schema-mqtt.js";
 import { uploadSchema } from "./config-schema-upload.js";
+import { uiSchema } from "./config-schema-ui.js";
 import { assertName as name } from "../../contract/names.js";
 
 // The convict schema of every option (flag, LABX_* variable, config-file key) and its formats.
@@ -37,6 +38,13 @@ convict.addFormats({
       if (typeof v !== "number" || !(v > 0)) throw new Error("must be a positive number");
     },
     coerce: toNumber,
+  },
+  "optional-port": {
+    validate: (v: unknown) => {
+      if (v !== null && (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 65535))
+        throw new Error("must be a port number (0: any free port)");
+    },
+    coerce: toNullable,
   },
   "optional-name": {
     validate: (v: unknown) => v === null || name(v),
@@ -152,6 +160,7 @@ export const schema = {
   },
   ...mqttSchema,
   ...uploadSchema,
+  ...uiSchema,
   monitor: {
     doc: "With `labx broker`: also run the fleet clock monitor (labx/fleet/clock).",
     format: Boolean,

@@ -57,6 +57,13 @@ export type Config = Readonly<{
   upload_endpoint: string;
   upload_region: string;
   upload_part_mb: number;
+  preview_interval: number;
+  preview_max_kb: number;
+  preview_width: number;
+  ui_port: number | null;
+  ui_host: string;
+  ui_tls_cert: string;
+  ui_tls_key: string;
   log_level: string;
 }>;
 

@@ -3,6 +3,8 @@ import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient 
 export interface Message {
   topic: string;
   text: string;
+  /** The payload as sent (binary payloads: previews). */
+  bytes: Buffer;
   retain: boolean;
   json(): unknown;
 }
@@ -15,7 +17,7 @@ export class MqttRecorder {
   private constructor(readonly client: MqttClient) {
     client.on("message", (topic, payload, packet) => {
       const text = payload.toString();
-      this.messages.push({ topic, text, retain: packet.retain, json: () => JSON.parse(text) as unknown });
+      this.messages.push({ topic, text, bytes: payload, retain: packet.retain, json: () => JSON.parse(text) as unknown });
       for (const w of this.waiters) w();
     });
   }

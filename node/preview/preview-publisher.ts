@@ -1,0 +1,167 @@
+import { execFile } from "node:child_process";
+import { mkdir, readFile, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import type { Logger } from "pino";
+import type { NodeState, PreviewMeta } from "../../contract/generated/payloads.js";
+import { embedPreviewMeta, isJpeg, jpegSize } from "../../contract/preview.js";
+import type { Unit } from "../../platform/units.js";
+import { realTimers, type Timers } from "../../platform/timers.js";
+import { lowresFor, previewConvertArgs, type PreviewKind } from "../ffmpeg/preview-args.js";
+
+/** Runs ffmpeg with these arguments and resolves with its stdout. */
+export type RunFfmpeg = (args: string[]) => Promise<Buffer>;
+
+export interface PreviewPublisherOptions {
+  node: string;
+  /** Where the recorder's ffmpeg leaves the kept frame (<data-dir>/.labx-preview). */
+  dir: string;
+  intervalMs: number;
+  maxBytes: number;
+  width: number;
+  ffmpegPath: string;
+  publish: (jpeg: Buffer) => Promise<void>;
+  log: Logger;
+  run?: RunFfmpeg;
+  timers?: Timers;
+}
+
+const FILES: readonly { name: string; kind: PreviewKind }[] = [
+  { name: "frame.jpg", kind: "jpeg" },
+  { name: "keyframe.h264", kind: "keyframe" },
+];
+
+/**
+ * labx/<id>/preview while a session records: every interval, takes the frame the recorder's ffmpeg
+ * kept (preview-args.ts) if it is newer than the last one sent, and publishes it as a JPEG with its
+ * metadata in a comment (contract/preview.ts). A JPEG frame within the size cap goes as it is; a
+ * larger one, or a keyframe of another codec, is made small by one short ffmpeg. Nothing here can
+ * stop or slow the recording: every failure is a log line.
+ */
+export class PreviewPublisher implements Unit {
+  readonly name = "preview";
+  private timer: unknown = null;
+  private firstLook: unknown = null;
+  private session: string | null = null;
+  /** Frames older than this (ms since the epoch) belong to an earlier session. */
+  private since = 0;
+  private lastMtimeMs = 0;
+  private busy: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private warnedTooBig = false;
+
+  constructor(private readonly o: PreviewPublisherOptions) {}
+
+  private get timers(): Timers {
+    return this.o.timers ?? realTimers;
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await mkdir(this.o.dir, { recursive: true });
+    // A frame left by an earlier run is not this camera now.
+    await Promise.all(FILES.map((f) => rm(path.join(this.o.dir, f.name), { force: true })));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.idle();
+    await this.busy;
+  }
+
+  /** Follows the node's state: previews run while it records. */
+  track(state: NodeState): void {
+    if (state.state === "recording" && !this.stopped) {
+      if (this.timer !== null && this.session === state.session) return;
+      this.idle();
+      this.session = state.session;
+      this.since = Date.now() - 1000;
+      this.timer = this.timers.setInterval(() => this.tick(), this.o.intervalMs, { unref: true });
+      // The first frame is kept as soon as ffmpeg has one: look once shortly after the start.
+      this.firstLook = this.timers.setTimeout(() => this.tick(), Math.min(1000, this.o.intervalMs));
+    } else if (state.state !== "recording") this.idle();
+  }
+
+  private idle(): void {
+    if (this.timer !== null) this.timers.clearInterval(this.timer);
+    if (this.firstLook !== null) this.timers.clearTimeout(this.firstLook);
+    this.timer = this.firstLook = null;
+  }
+
+  private tick(): void {
+    if (this.timer === null) return;
+    this.busy = this.busy.then(() =>
+      this.takeOne().catch((err: unknown) => this.o.log.warn({ err }, "preview not published")),
+    );
+  }
+
+  private async newest(): Promise<{ file: string; kind: PreviewKind; mtimeMs: number } | null> {
+    let best: { file: string; kind: PreviewKind; mtimeMs: number } | null = null;
+    for (const f of FILES) {
+      const file = path.join(this.o.dir, f.name);
+      const s = await stat(file).catch(() => null);
+      if (s && s.mtimeMs >= this.since && (!best || s.mtimeMs > best.mtimeMs))
+        best = { file, kind: f.kind, mtimeMs: s.mtimeMs };
+    }
+    return best && best.mtimeMs > this.lastMtimeMs ? best : null;
+  }
+
+  private async takeOne(): Promise<void> {
+    const found = await this.newest();
+    if (!found) return;
+    this.lastMtimeMs = found.mtimeMs;
+    const raw = await readFile(found.file);
+    const made = await this.small(raw, found);
+    if (!made) return;
+    const size = jpegSize(made.jpeg);
+    if (!size) throw new Error("the preview is not a JPEG with a frame header");
+    const meta: PreviewMeta = {
+      node: this.o.node,
+      session: this.session,
+      taken_at: new Date(found.mtimeMs).toISOString(),
+      ...size,
+      source: made.source,
+    };
+    const jpeg = embedPreviewMeta(made.jpeg, meta);
+    if (jpeg.length > this.o.maxBytes) {
+      if (!this.warnedTooBig)
+        this.o.log.warn(
+          { bytes: jpeg.length, max: this.o.maxBytes },
+          "preview over --preview-max-kb: not sent",
+        );
+      this.warnedTooBig = true;
+      return;
+    }
+    await this.o.publish(jpeg);
+  }
+
+  /** The frame as it is when it can be, else a scaled-down or decoded one. */
+  private async small(
+    raw: Buffer,
+    found: { file: string; kind: PreviewKind },
+  ): Promise<{ jpeg: Buffer; source: PreviewMeta["source"] } | null> {
+    if (found.kind === "jpeg") {
+      if (!isJpeg(raw)) return null;
+      if (raw.length + 512 <= this.o.maxBytes) return { jpeg: raw, source: "frame" };
+    }
+    const width = found.kind === "jpeg" ? (jpegSize(raw)?.width ?? 0) : 0;
+    const args = previewConvertArgs(found.file, found.kind, this.o.width, lowresFor(width, this.o.width));
+    const jpeg = await (this.o.run ?? execFfmpeg(this.o.ffmpegPath))(args);
+    return { jpeg, source: found.kind === "jpeg" ? "scaled" : "keyframe" };
+  }
+}
+
+/** ffmpeg, no shell, its stdout as a Buffer (a few tens of KiB), killed after 10 s. */
+export function execFfmpeg(ffmpegPath: string): RunFfmpeg {
+  return (args) =>
+    new Promise((resolve, reject) => {
+      execFile(
+        ffmpegPath,
+        args,
+        { encoding: "buffer", maxBuffer: 8 << 20, timeout: 10_000 },
+        (err, stdout, stderr) => {
+          if (err) reject(new Error(`ffmpeg: ${stderr.toString("utf8").trim() || err.message}`));
+          else resolve(stdout);
+        },
+      );
+    });
+}
