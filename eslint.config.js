@@ -17,15 +17,32 @@ export default tseslint.config(
     rules: { "no-console": "off" },
   },
   // Imports point one way: contract (the wire, no I/O) <- platform (config, log, MQTT, durable files)
-  // <- the apps (node, broker, ctl, monitor, align), which never import each other <- cli/, the one entry
+  // <- the apps (node, broker, ctl, monitor, align, ui), which never import each other <- cli/, the one entry
   // point, which wires them all. See docs/architecture.md.
-  ...layer("contract/**", ["platform", "node", "broker", "ctl", "monitor", "align", "cli"]),
-  ...layer("platform/**", ["node", "broker", "ctl", "monitor", "align", "cli"]),
-  ...layer("node/**", ["broker", "ctl", "monitor", "align", "cli"]),
-  ...layer("broker/**", ["node", "ctl", "monitor", "align", "cli"]),
-  ...layer("ctl/**", ["node", "broker", "monitor", "align", "cli"]),
-  ...layer("monitor/**", ["node", "broker", "ctl", "align", "cli"]),
-  ...layer("align/**", ["node", "broker", "ctl", "monitor", "cli"]),
+  ...layer("contract/**", ["platform", "node", "broker", "ctl", "monitor", "align", "ui", "cli"]),
+  ...layer("platform/**", ["node", "broker", "ctl", "monitor", "align", "ui", "cli"]),
+  ...layer("node/**", ["broker", "ctl", "monitor", "align", "ui", "cli"]),
+  ...layer("broker/**", ["node", "ctl", "monitor", "align", "ui", "cli"]),
+  ...layer("ctl/**", ["node", "broker", "monitor", "align", "ui", "cli"]),
+  ...layer("monitor/**", ["node", "broker", "ctl", "align", "ui", "cli"]),
+  ...layer("align/**", ["node", "broker", "ctl", "monitor", "ui", "cli"]),
+  ...layer("ui/**", ["node", "broker", "ctl", "monitor", "align", "cli"]),
+  // The dashboard's page runs in the browser: plain modules, uPlot as a global.
+  {
+    files: ["ui/public/**"],
+    languageOptions: {
+      globals: {
+        document: "readonly",
+        window: "readonly",
+        fetch: "readonly",
+        EventSource: "readonly",
+        FormData: "readonly",
+        Node: "readonly",
+        uPlot: "readonly",
+        setInterval: "readonly",
+      },
+    },
+  },
 );
 
 /** A folder that may not import from the named top-level folders (relative imports of any depth). */

@@ -16,12 +16,16 @@ import { FleetMonitor } from "../monitor/fleet-monitor.js";
 import { CTL_COMMANDS, type CtlCommand } from "../ctl/ctl-args.js";
 import { labxVersion } from "../platform/version.js";
 import { configSecrets, redactUrl } from "../platform/secrets.js";
+import { runUi, startDashboard } from "./dashboard.js";
+import type { UiServer } from "../ui/ui-server.js";
 
 const USAGE = `usage: labx <command> [options]
 
 commands:
   node     run a node: takes commands on MQTT and records batches
   broker   run the embedded MQTT broker alone (--monitor: with the fleet clock monitor)
+  ui       the dashboard: every node, its camera preview, the fleet clock plot, events, start and stop
+           (labx ui --broker-url URL [--ui-port 8080]; a node serves it too with --ui-port N)
   monitor  publish fleet clock figures (labx/fleet/clock) from every node's clock, and a CSV per session
   passwd   read a password on stdin, print its salted hash for an --auth-file user
   cameras  list the V4L2 cameras, their formats, sizes and rates, and what a node would record (--json)
@@ -88,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
       until: untilSignal(),
     });
   }
-  if (command !== "node" && command !== "broker" && command !== "monitor" && command !== "doctor") {
+  if (!["node", "broker", "monitor", "doctor", "ui"].includes(command)) {
     console.error(`labx: unknown command "${command}"\n${USAGE}`);
     return 2;
   }
@@ -118,6 +122,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (command === "doctor") return await runDoctorCli(config, json);
     if (command === "monitor") return await runMonitor(config, log);
+    if (command === "ui") return await runUi(config, log, untilSignal());
     return await (command === "broker" ? runBroker(config, log) : runNode(config, log));
   } catch (err) {
     // Files named in the configuration (auth file, certificates) are read at start: same exit as a bad value.
@@ -244,7 +249,9 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
     ffmpegPath,
     launcher: launcher.prefix,
   });
+  let ui: UiServer | null = null;
   const shutdown = async (): Promise<void> => {
+    await ui?.stop();
     await node.stop();
     await broker?.stop();
   };
@@ -269,6 +276,16 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
     );
     await shutdown();
     return 1;
+  }
+
+  if (config.ui_port !== null) {
+    try {
+      ui = await startDashboard(effective, log);
+    } catch (err) {
+      // The node records whether or not its dashboard could start.
+      log.error({ err }, "dashboard not started");
+      console.error(`labx: the dashboard could not start: ${(err as Error).message}`);
+    }
   }
 
   let exitCode = 0;

@@ -6,8 +6,7 @@ import type { Timers } from "../platform/timers.js";
 
 export { BrokerUnreachableError } from "../platform/mqtt/visitor.js";
 
-/** What the controller's commands use of their connection (platform/mqtt/connection.ts). */
-export type ControllerLink = Pick<MqttConnection, "onMessage" | "subscribe" | "publish" | "stop">;
+export type { ControllerLink } from "../platform/control/send-command.js";
 
 /** A controller's connection: a visitor's (platform/mqtt/visitor.ts), under a name of its own. */
 export function connectController(

@@ -6,7 +6,7 @@ import type { Validators } from "../contract/schemas.js";
 import { CTL_USAGE, parseCtlArgs, UsageError, type CtlCommand, type CtlOptions } from "./ctl-args.js";
 import { BrokerUnreachableError, connectController } from "./ctl-client.js";
 import { renderResult } from "./render.js";
-import { sendCommand } from "./send-command.js";
+import { sendCommand } from "../platform/control/send-command.js";
 import { watch } from "./watch.js";
 import { redactUrl } from "../platform/secrets.js";
 

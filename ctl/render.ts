@@ -2,8 +2,8 @@ import Table from "cli-table3";
 import cliProgress from "cli-progress";
 import { createColors } from "picocolors";
 import type { NodeState } from "../contract/generated/payloads.js";
-import type { FleetView, NodeView } from "./fleet-view.js";
-import type { CommandResult } from "./send-command.js";
+import type { FleetView, NodeView } from "../platform/control/fleet-view.js";
+import type { CommandResult } from "../platform/control/send-command.js";
 
 type Colors = ReturnType<typeof createColors>;
 

@@ -1,7 +1,7 @@
 import type { ControllerLink } from "./ctl-client.js";
 import { realTimers, sleep, type TimerHandle, type Timers } from "../platform/timers.js";
 import type { Validators } from "../contract/schemas.js";
-import { applyMessage, fleetTopics, type FleetView } from "./fleet-view.js";
+import { applyMessage, fleetTopics, type FleetView } from "../platform/control/fleet-view.js";
 import { renderWatch, watchJson } from "./render.js";
 
 export interface WatchOptions {

@@ -46,6 +46,13 @@ export const uiSchema = {
     arg: "ui-host",
     env: "LABX_UI_HOST",
   },
+  ui_sync_threshold_ms: {
+    doc: "The dashboard's clock plot marks this offset between two nodes (ms) as the limit of acceptable sync.",
+    format: "positive-number",
+    default: 1,
+    arg: "ui-sync-threshold-ms",
+    env: "LABX_UI_SYNC_THRESHOLD_MS",
+  },
   ui_tls_cert: {
     doc: "Serve the dashboard over HTTPS with this PEM certificate (chain); needs --ui-tls-key.",
     format: String,

@@ -62,6 +62,7 @@ export type Config = Readonly<{
   preview_width: number;
   ui_port: number | null;
   ui_host: string;
+  ui_sync_threshold_ms: number;
   ui_tls_cert: string;
   ui_tls_key: string;
   log_level: string;

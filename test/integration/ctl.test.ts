@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { NodeEvent } from "../../contract/generated/payloads.js";
-import type { CommandResult } from "../../ctl/send-command.js";
+import type { CommandResult } from "../../platform/control/send-command.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { runCli, startNode, type RunningNode } from "../helpers/node.js";

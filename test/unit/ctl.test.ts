@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseCtlArgs, UsageError } from "../../ctl/ctl-args.js";
 import { commandOf } from "../../ctl/ctl.js";
-import { addressedNodes, applyMessage, type FleetView } from "../../ctl/fleet-view.js";
+import { addressedNodes, applyMessage, type FleetView } from "../../platform/control/fleet-view.js";
 import { renderResult, renderWatch, sessionProgress } from "../../ctl/render.js";
 import type { NodeState } from "../../contract/generated/payloads.js";
 import { createValidators } from "../../contract/schemas.js";
 import type { ControllerLink } from "../../ctl/ctl-client.js";
-import { sendCommand } from "../../ctl/send-command.js";
+import { sendCommand } from "../../platform/control/send-command.js";
 import { FakeTimers, settle } from "../helpers/fake-timers.js";
 
 const validators = createValidators();

@@ -1,10 +1,13 @@
 import { randomUUID } from "node:crypto";
-import type { ControllerLink } from "./ctl-client.js";
-import { commandTopic } from "../contract/topics.js";
-import { realTimers, sleep, type Timers } from "../platform/timers.js";
-import type { Command, NodeState, Reply } from "../contract/generated/payloads.js";
-import type { Validators } from "../contract/schemas.js";
+import type { MqttConnection } from "../mqtt/connection.js";
+import { commandTopic } from "../../contract/topics.js";
+import { realTimers, sleep, type Timers } from "../timers.js";
+import type { Command, NodeState, Reply } from "../../contract/generated/payloads.js";
+import type { Validators } from "../../contract/schemas.js";
 import { addressedNodes, applyMessage, fleetTopics, type Addressed, type FleetView } from "./fleet-view.js";
+
+/** What sending commands uses of a connection (platform/mqtt/connection.ts). */
+export type ControllerLink = Pick<MqttConnection, "onMessage" | "subscribe" | "publish" | "stop">;
 
 /** One line of the answer table: a node's reply, or the reason it has none. */
 export interface ResultRow {

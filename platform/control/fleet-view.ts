@@ -1,6 +1,6 @@
-import type { BatchReady, ClockStatus, NodeState, Reply } from "../contract/generated/payloads.js";
-import { everyNode, parseNodeTopic, type NodeLeaf } from "../contract/topics.js";
-import type { Validators } from "../contract/schemas.js";
+import type { BatchReady, ClockStatus, NodeState, Reply } from "../../contract/generated/payloads.js";
+import { everyNode, parseNodeTopic, type NodeLeaf } from "../../contract/topics.js";
+import type { Validators } from "../../contract/schemas.js";
 
 /** What a controller knows of one node, from the retained and live messages it has seen. */
 export interface NodeView {

@@ -1,0 +1,87 @@
+// Wiring of the dashboard (ui/): for `labx ui`, and for a node started with --ui-port.
+import { readFileSync } from "node:fs";
+import type { Logger } from "pino";
+import type { Config } from "../platform/config/config.js";
+import { clientSecurity, SecurityConfigError } from "../platform/mqtt/client-security.js";
+import { connectVisitor } from "../platform/mqtt/visitor.js";
+import { createValidators } from "../contract/schemas.js";
+import { loadAuthFile } from "../broker/auth-file.js";
+import { Logins } from "../ui/logins.js";
+import { UiServer } from "../ui/ui-server.js";
+
+export const DEFAULT_UI_PORT = 8080;
+
+/** The dashboard for the broker at config.broker_url, on config.ui_port (8080 when not given). */
+export function createDashboard(config: Config, log: Logger): UiServer {
+  const validators = createValidators();
+  // The process's own broker login is never lent to a browser: each page logs in as its user.
+  const security = clientSecurity(config);
+  const tls = { ...security };
+  delete tls.username;
+  delete tls.password;
+  const users = config.auth_file ? loadAuthFile(config.auth_file) : null;
+  const read = (file: string, key: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new SecurityConfigError(`${key}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code}`);
+    }
+  };
+  if (Boolean(config.ui_tls_cert) !== Boolean(config.ui_tls_key))
+    throw new SecurityConfigError("ui_tls_cert and ui_tls_key go together");
+  const uiLog = log.child({ module: "dashboard" });
+  const logins = new Logins({
+    baseTopic: config.base_topic,
+    validators,
+    security: tls,
+    connect: (security) =>
+      connectVisitor({
+        url: config.broker_url,
+        clientId: `labx-ui-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+        security,
+        timeoutMs: 5000,
+        log: uiLog.child({ module: "mqtt" }),
+      }),
+    roleOf: users ? (user) => users.get(user)?.role : null,
+    idleMs: 10 * 60_000,
+    maxLogins: 64,
+    log: uiLog,
+  });
+  return new UiServer({
+    port: config.ui_port ?? DEFAULT_UI_PORT,
+    host: config.ui_host,
+    tls: config.ui_tls_cert
+      ? { cert: read(config.ui_tls_cert, "ui_tls_cert"), key: read(config.ui_tls_key, "ui_tls_key") }
+      : null,
+    baseTopic: config.base_topic,
+    logins,
+    validators,
+    commandTimeoutMs: 10_000,
+    syncThresholdMs: config.ui_sync_threshold_ms,
+    log: uiLog,
+  });
+}
+
+/** Starts the dashboard and says where it is (on stderr, for people; the log has it too). */
+export async function startDashboard(config: Config, log: Logger): Promise<UiServer> {
+  const ui = createDashboard(config, log);
+  await ui.start();
+  console.error(`labx: dashboard at ${ui.url}`);
+  return ui;
+}
+
+/** `labx ui`: the dashboard alone, for the broker at --broker-url, until a signal. */
+export async function runUi(config: Config, log: Logger, until: Promise<NodeJS.Signals>): Promise<number> {
+  let ui: UiServer;
+  try {
+    ui = await startDashboard(config, log);
+  } catch (err) {
+    if (err instanceof SecurityConfigError) throw err;
+    console.error(`labx ui: the dashboard could not start: ${(err as Error).message}`);
+    return 1;
+  }
+  const signal = await until;
+  log.info({ signal }, "shutting down");
+  await ui.stop();
+  return 0;
+}

@@ -1,0 +1,126 @@
+// What one dashboard login has heard from the broker: the latest retained values of every node (and
+// the fleet monitor's figures), the newest events and batches, and the clock history the plot draws.
+// Every payload is checked against its schema here, so the page only ever receives valid data.
+import type { Validators } from "../contract/schemas.js";
+import { readPreviewMeta } from "../contract/preview.js";
+import { everyNode, fleetTopic, parseNodeTopic, type NodeLeaf } from "../contract/topics.js";
+
+/** One message for the page: a node's leaf (or the fleet's clock figures), when it arrived, its value. */
+export interface UiMessage {
+  leaf: Exclude<NodeLeaf, "reply"> | "fleet-clock";
+  node: string;
+  /** Arrival at the dashboard, ms since the epoch. */
+  at: number;
+  /** The payload (a preview's metadata); null: a retained value cleared. */
+  payload: unknown;
+}
+
+const LATEST: ReadonlySet<string> = new Set(["availability", "state", "clock", "preview", "fleet-clock"]);
+
+export interface FleetCacheLimits {
+  events: number;
+  batches: number;
+  /** Clock readings kept per node for the plot. */
+  clockPoints: number;
+}
+
+export const DEFAULT_LIMITS: FleetCacheLimits = { events: 200, batches: 200, clockPoints: 720 };
+
+export function dashboardTopics(base: string): string[] {
+  return [
+    ...(["availability", "state", "clock", "batch", "event", "preview"] as const).map((l) =>
+      everyNode(base, l),
+    ),
+    fleetTopic(base, "clock"),
+  ];
+}
+
+export class FleetCache {
+  private readonly latest = new Map<string, UiMessage>();
+  private readonly previews = new Map<string, Buffer>();
+  private readonly events: UiMessage[] = [];
+  private readonly batches: UiMessage[] = [];
+  private readonly clocks = new Map<string, UiMessage[]>();
+
+  constructor(
+    private readonly base: string,
+    private readonly validators: Validators,
+    private readonly limits: FleetCacheLimits = DEFAULT_LIMITS,
+  ) {}
+
+  /** Folds one MQTT message in; returns what the page should hear, or null (foreign, invalid). */
+  apply(topic: string, payload: Buffer, now: number): UiMessage | null {
+    const m = this.parse(topic, payload, now);
+    if (!m) return null;
+    const key = `${m.node}/${m.leaf}`;
+    if (LATEST.has(m.leaf)) {
+      if (m.payload === null) this.latest.delete(key);
+      else this.latest.set(key, m);
+    }
+    if (m.leaf === "preview") {
+      if (m.payload === null) this.previews.delete(m.node);
+      else this.previews.set(m.node, payload);
+    }
+    if (m.leaf === "event") push(this.events, m, this.limits.events);
+    if (m.leaf === "batch") push(this.batches, m, this.limits.batches);
+    if (m.leaf === "clock" && m.payload !== null) {
+      const list = this.clocks.get(m.node) ?? [];
+      this.clocks.set(m.node, list);
+      push(list, m, this.limits.clockPoints);
+    }
+    return m;
+  }
+
+  /** Everything a page that just connected needs, in arrival order. */
+  replay(): UiMessage[] {
+    const history = [...this.events, ...this.batches, ...[...this.clocks.values()].flat()];
+    const latest = [...this.latest.values()].filter((m) => m.leaf !== "clock");
+    return [...history, ...latest].sort((a, b) => a.at - b.at);
+  }
+
+  preview(node: string): Buffer | undefined {
+    return this.previews.get(node);
+  }
+
+  private parse(topic: string, payload: Buffer, at: number): UiMessage | null {
+    if (topic === fleetTopic(this.base, "clock")) {
+      const value = json(payload);
+      if (payload.length === 0) return { leaf: "fleet-clock", node: "fleet", at, payload: null };
+      return this.validators.fleetClock(value)
+        ? { leaf: "fleet-clock", node: "fleet", at, payload: value }
+        : null;
+    }
+    const parsed = parseNodeTopic(this.base, topic);
+    if (!parsed || parsed.leaf === "reply") return null;
+    const { node, leaf } = parsed;
+    if (payload.length === 0) return LATEST.has(leaf) ? { leaf, node, at, payload: null } : null;
+    if (leaf === "availability") {
+      const text = payload.toString("utf8");
+      return text === "online" || text === "offline" ? { leaf, node, at, payload: text } : null;
+    }
+    if (leaf === "preview") {
+      const meta = readPreviewMeta(payload);
+      return this.validators.preview(meta) && meta.node === node ? { leaf, node, at, payload: meta } : null;
+    }
+    const value = json(payload);
+    const valid =
+      (leaf === "state" && this.validators.state(value)) ||
+      (leaf === "clock" && this.validators.clock(value)) ||
+      (leaf === "batch" && this.validators.batch(value)) ||
+      (leaf === "event" && this.validators.event(value));
+    return valid ? { leaf, node, at, payload: value } : null;
+  }
+}
+
+function push<T>(list: T[], item: T, max: number): void {
+  list.push(item);
+  if (list.length > max) list.splice(0, list.length - max);
+}
+
+function json(payload: Buffer): unknown {
+  try {
+    return JSON.parse(payload.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}
