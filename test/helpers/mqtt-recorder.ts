@@ -17,7 +17,13 @@ export class MqttRecorder {
   private constructor(readonly client: MqttClient) {
     client.on("message", (topic, payload, packet) => {
       const text = payload.toString();
-      this.messages.push({ topic, text, bytes: payload, retain: packet.retain, json: () => JSON.parse(text) as unknown });
+      this.messages.push({
+        topic,
+        text,
+        bytes: payload,
+        retain: packet.retain,
+        json: () => JSON.parse(text) as unknown,
+      });
       for (const w of this.waiters) w();
     });
   }

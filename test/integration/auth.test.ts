@@ -11,36 +11,9 @@ import { hashPassword } from "../../broker/password.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { startNode, tempDir, type RunningNode } from "../helpers/node.js";
+import { selfSigned } from "../helpers/tls.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A self-signed certificate for 127.0.0.1 (openssl, a real TLS handshake in the test). */
-function selfSigned(dir: string): { cert: string; key: string } {
-  const cert = path.join(dir, "cert.pem");
-  const key = path.join(dir, "key.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-    ],
-    { stdio: "ignore" },
-  );
-  return { cert, key };
-}
 
 /** Connects once, no retries; resolves the client or rejects with the broker's answer. */
 function connectOnce(url: string, opts: mqtt.IClientOptions = {}): Promise<MqttClient> {

@@ -42,6 +42,7 @@ function onMessage(m) {
       break;
     case "state":
       n.state = m.payload;
+      refreshTargets();
       break;
     case "clock":
       n.clock = m.payload;
@@ -116,15 +117,21 @@ function refreshSummary() {
       : `max pairwise offset ${micros(pair / 1e6)} (threshold ${me.sync_threshold_ms} ms)`;
 }
 
+let targetsKey = "";
+
+/** The target list: all, every group a node reports, every node; rebuilt only when it changes. */
 function refreshTargets() {
   const select = $("target");
-  const current = select.value;
   const groups = new Set([...nodes.values()].flatMap((n) => n.state?.groups ?? []));
   const options = [
     ["all", "all nodes"],
     ...[...groups].sort().map((g) => [g, `group ${g}`]),
     ...[...nodes.keys()].sort().map((n) => [n, n]),
   ];
+  const key = JSON.stringify(options);
+  if (key === targetsKey) return;
+  targetsKey = key;
+  const current = select.value;
   select.replaceChildren(...options.map(([value, label]) => el("option", { value }, label)));
   if (options.some(([v]) => v === current)) select.value = current;
 }
@@ -199,8 +206,8 @@ $("login-form").addEventListener("submit", async (e) => {
 $("logout").addEventListener("click", async () => {
   stream?.close();
   await api("/api/logout", {});
-  me = null;
-  showLogin();
+  // Another login may see other things: start from a clean page.
+  window.location.reload();
 });
 
 $("command-form").addEventListener("submit", async (e) => {
