@@ -1,5 +1,6 @@
 // Wiring of the dashboard (ui/): for `labx ui`, and for a node started with --ui-port.
 import { readFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
 import type { Logger } from "pino";
 import type { Config } from "../platform/config/config.js";
 import { clientSecurity, SecurityConfigError } from "../platform/mqtt/client-security.js";
@@ -66,7 +67,17 @@ export function createDashboard(config: Config, log: Logger): UiServer {
 export async function startDashboard(config: Config, log: Logger): Promise<UiServer> {
   const ui = createDashboard(config, log);
   await ui.start();
-  console.error(`labx: dashboard at ${ui.url}`);
+  // On a Pi the dashboard is opened from another machine: name the addresses it can be reached at.
+  const port = new URL(ui.url).port;
+  const scheme = new URL(ui.url).protocol;
+  const lan =
+    config.ui_host === "0.0.0.0"
+      ? Object.values(networkInterfaces())
+          .flat()
+          .filter((a) => a && a.family === "IPv4" && !a.internal)
+          .map((a) => `${scheme}//${a!.address}:${port}/`)
+      : [];
+  console.error(`labx: dashboard at ${ui.url}${lan.length ? ` (on this network: ${lan.join(", ")})` : ""}`);
   return ui;
 }
 

@@ -36,5 +36,6 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
   echo "labx: a broker already listens on port $port; connecting to it instead of embedding one" >&2
   broker_args=(--broker-url "mqtt://127.0.0.1:$port")
 fi
-echo "labx: node SBC001, camera $camera, MQTT on port $port. Try:  mosquitto_pub -p $port -t labx/SBC001/cmd -m start" >&2
-exec node dist/cli/labx.js node "${broker_args[@]}" --camera "$camera" --data-dir "${LABX_DATA_DIR:-./data}" "$@"
+ui_port="${LABX_UI_PORT:-8080}"
+echo "labx: node SBC001, camera $camera, MQTT on port $port, dashboard on port $ui_port. Try:  mosquitto_pub -p $port -t labx/SBC001/cmd -m start" >&2
+exec node dist/cli/labx.js node "${broker_args[@]}" --ui-port "$ui_port" --camera "$camera" --data-dir "${LABX_DATA_DIR:-./data}" "$@"

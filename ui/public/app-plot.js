@@ -84,7 +84,7 @@ export class ClockPlot {
         {
           width,
           height: 260,
-          scales: { x: { time: true } },
+          scales: { x: { time: true }, y: { range: (_u, min, max) => this.yRange(min, max) } },
           axes: [{}, { label: "offset (µs)", size: 60 }],
           series: [
             {},
@@ -107,6 +107,24 @@ export class ClockPlot {
     }
     this.plot.setData(data);
     this.container.setAttribute("data-points", String(this.points));
+  }
+
+  /**
+   * The offsets decide the scale: the threshold is shown when it is within reach (a threshold of
+   * 1 ms over offsets of a few µs would flatten every line to zero), else named in the summary.
+   */
+  yRange() {
+    const values = [...this.series.values()]
+      .flat()
+      .map((p) => p[1])
+      .concat(this.pairwise.map((p) => p[1]));
+    if (!values.length) return [-1, 1];
+    let lo = Math.min(0, ...values);
+    let hi = Math.max(0, ...values);
+    const span = Math.max(hi - lo, 1);
+    if (this.thresholdUs <= hi + 3 * span) hi = Math.max(hi, this.thresholdUs);
+    const pad = (hi - lo) * 0.08 || 1;
+    return [lo - pad, hi + pad];
   }
 
   resize() {
