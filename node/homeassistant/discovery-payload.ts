@@ -13,7 +13,10 @@ export function discoveryTopic(prefix: string, node: string): string {
   return `${prefix}/device/${node}/config`;
 }
 
-type Component = Record<string, unknown> & { p: "sensor" | "binary_sensor" | "switch"; unique_id: string };
+type Component = Record<string, unknown> & {
+  p: "sensor" | "binary_sensor" | "switch" | "camera";
+  unique_id: string;
+};
 
 export function discoveryPayload(i: DiscoveryInput): {
   dev: Record<string, unknown>;
@@ -105,6 +108,13 @@ export function discoveryPayload(i: DiscoveryInput): {
         device_class: "data_size",
         state_class: "measurement",
         ...diagnostic,
+      },
+      // The preview is a plain JPEG, which HA's MQTT camera shows as it comes (docs/dashboard.md).
+      preview: {
+        p: "camera",
+        unique_id: uid("preview"),
+        name: "Preview",
+        topic: t("preview"),
       },
       clock_synced: {
         p: "binary_sensor",

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createValidators, describeErrors } from "../../contract/schemas.js";
+import { isJpeg, readPreviewMeta } from "../../contract/preview.js";
 import type { Message } from "./mqtt-recorder.js";
 
 const validators = createValidators();
@@ -12,6 +13,11 @@ export function assertContract(messages: Message[], base: string, node: string):
     if (leaf === null || leaf === "cmd") continue;
     if (leaf === "availability") {
       assert.ok(m.text === "online" || m.text === "offline", `availability ${m.text}`);
+    } else if (leaf === "preview") {
+      // A JPEG whose comment segment holds the metadata (contract/preview.ts).
+      assert.ok(isJpeg(m.bytes), `${m.topic}: not a JPEG`);
+      const meta = readPreviewMeta(m.bytes);
+      assert.ok(validators.preview(meta), `${m.topic}: ${describeErrors(validators.preview.errors)}`);
     } else {
       const v = {
         state: validators.state,

@@ -5,6 +5,7 @@ import { Ajv } from "ajv";
 import { startChronyClient, startChronyServer, type Chronyd } from "../helpers/chrony.js";
 import { jinjaUnavailable, renderTemplates } from "../helpers/jinja.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
+import { isJpeg, jpegSize } from "../../contract/preview.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { startNode, type RunningNode } from "../helpers/node.js";
 
@@ -13,6 +14,8 @@ interface Component {
   unique_id: string;
   state_topic?: string;
   value_template?: string;
+  /** camera: the topic whose payloads are the image. */
+  topic?: string;
   command_topic?: string;
   payload_on?: string;
   payload_off?: string;
@@ -80,6 +83,7 @@ describe("Home Assistant device discovery", { skip: jinjaUnavailable() ?? false 
     const platforms = Object.values(d.cmps).map((c) => `${c.p}:${c.unique_id}`);
     assert.deepEqual(platforms.sort(), [
       "binary_sensor:labx_HA1_clock_synced",
+      "camera:labx_HA1_preview",
       "sensor:labx_HA1_batches",
       "sensor:labx_HA1_clock_offset",
       "sensor:labx_HA1_free_disk",
@@ -102,11 +106,14 @@ describe("Home Assistant device discovery", { skip: jinjaUnavailable() ?? false 
       "a synced clock",
     );
     const c = d.cmps;
-    const jobs = Object.entries(c).map(([key, comp]) => ({
-      key,
-      template: comp.value_template!,
-      value: latest(comp.state_topic!)!,
-    }));
+    // The camera has no state to render: its topic carries the image itself (checked while recording).
+    const jobs = Object.entries(c)
+      .filter(([, comp]) => comp.p !== "camera")
+      .map(([key, comp]) => ({
+        key,
+        template: comp.value_template!,
+        value: latest(comp.state_topic!)!,
+      }));
     assert.ok(
       jobs.every((j) => j.value !== undefined),
       "every state topic has a retained payload",
@@ -135,6 +142,10 @@ describe("Home Assistant device discovery", { skip: jinjaUnavailable() ?? false 
       20_000,
       "the batches sensor to count",
     );
+    // HA's MQTT camera shows what arrives on its topic as an image file: a JPEG, as it comes.
+    const camera = discovery().at(-1)!.cmps.preview!;
+    const image = await ha.waitFor(() => ha.on(camera.topic!)[0], 20_000, "a preview on the camera's topic");
+    assert.ok(isJpeg(image.bytes) && jpegSize(image.bytes)!.width > 0);
     await ha.publish(sw.command_topic!, sw.payload_off!, { qos: 1 });
     await ha.waitFor(() => (switchState() === sw.state_off ? true : undefined), 20_000, "switch OFF");
   });
