@@ -13,7 +13,7 @@ export interface Broker {
 /** A real mosquitto (MQTT 5 capable) on a free loopback port; stop() kills it by PID. */
 export async function startMosquitto(
   fixedPort?: number,
-  opts: { persistenceDir?: string; passwordFile?: string } = {},
+  opts: { persistenceDir?: string; passwordFile?: string; aclFile?: string } = {},
 ): Promise<Broker> {
   const dir = mkdtempSync(path.join(tmpdir(), "labx-mosq-"));
   // With a persistence folder, sessions and queued messages survive a restart (saved at SIGTERM).
@@ -21,9 +21,11 @@ export async function startMosquitto(
   if (opts.persistenceDir) chmodSync(opts.persistenceDir, 0o777);
   // mosquitto reads the password file after dropping to user `mosquitto`: the test makes it readable.
   if (opts.passwordFile) chmodSync(opts.passwordFile, 0o644);
-  const auth = opts.passwordFile
-    ? `allow_anonymous false\npassword_file ${opts.passwordFile}\n`
-    : "allow_anonymous true\n";
+  if (opts.aclFile) chmodSync(opts.aclFile, 0o644);
+  const auth =
+    (opts.passwordFile
+      ? `allow_anonymous false\npassword_file ${opts.passwordFile}\n`
+      : "allow_anonymous true\n") + (opts.aclFile ? `acl_file ${opts.aclFile}\n` : "");
   const persistence = opts.persistenceDir
     ? `persistence true\npersistence_location ${opts.persistenceDir}/\n`
     : "persistence false\n";

@@ -4,7 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pino } from "pino";
 import type { Browser, Page } from "playwright-core";
@@ -14,6 +15,7 @@ import { hashPassword } from "../../broker/password.js";
 import { startAedes } from "../helpers/aedes.js";
 import { launchChromium, startDashboardFor } from "../helpers/browser.js";
 import { startChronyClient, startChronyServer, type Chronyd } from "../helpers/chrony.js";
+import { startMosquitto } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { runCli, startNode, tempDir, type CliProcess, type RunningNode } from "../helpers/node.js";
 import { selfSigned } from "../helpers/tls.js";
@@ -336,6 +338,135 @@ test("logins are the broker's: a viewer sees but cannot command, a controller ca
     await browser?.close();
     await ui?.stop();
     await node?.stop();
+    await broker.stop();
+  }
+});
+
+test("with mosquitto's own ACL (no --auth-file), a login the broker will not let publish commands is told so, and becomes view only", async () => {
+  const dir = tempDir();
+  chmodSync(dir, 0o755);
+  const passwd = path.join(dir, "passwd");
+  execFileSync("mosquitto_passwd", ["-b", "-c", passwd, "viewer", "pw-view"]);
+  execFileSync("mosquitto_passwd", ["-b", passwd, "lab", "pw-lab"]);
+  execFileSync("mosquitto_passwd", ["-b", passwd, "M1", "pw-node"]);
+  const acl = path.join(dir, "acl");
+  writeFileSync(
+    acl,
+    "user viewer\ntopic read labx/#\n\nuser lab\ntopic readwrite labx/#\n\nuser M1\ntopic readwrite labx/#\n",
+  );
+  const broker = await startMosquitto(undefined, { passwordFile: passwd, aclFile: acl });
+  let node: RunningNode | undefined;
+  let ui: UiServer | undefined;
+  let browser: Browser | undefined;
+  try {
+    node = await startNode({
+      broker_url: broker.url,
+      sbc_id: "M1",
+      broker_username: "M1",
+      broker_password: "pw-node",
+      disable_sync: true,
+    });
+    ui = await startDashboardFor({ broker_url: broker.url });
+    browser = await launchChromium();
+    const page = await browser.newPage();
+    const login = async (user: string, password: string): Promise<void> => {
+      await page.locator("#login").waitFor();
+      await page.fill('input[name="username"]', user);
+      await page.fill('input[name="password"]', password);
+      await page.click('#login-form button[type="submit"]');
+      await page.locator("#who", { hasText: new RegExp(`^${user}`) }).waitFor();
+      await card(page, "M1")
+        .locator('[data-field="availability"]', { hasText: "online" })
+        .waitFor({ timeout: 15_000 });
+    };
+    await page.goto(ui.url);
+    await login("viewer", "pw-view");
+    assert.equal(
+      await page.locator("#start").isDisabled(),
+      false,
+      "the dashboard cannot know mosquitto's ACL in advance",
+    );
+    await page.click("#status");
+    await page.locator('#result .error[data-code="FORBIDDEN"]').waitFor({ timeout: 15_000 });
+    await page.locator("#view-only").waitFor();
+    assert.equal(await page.locator("#start").isDisabled(), true, "then the page is view only");
+    assert.equal(node.node.state.state, "idle");
+
+    await page.click("#logout");
+    await login("lab", "pw-lab");
+    await page.click("#status");
+    await page.locator('#result tbody tr[data-node="M1"][data-ok="true"]').waitFor({ timeout: 15_000 });
+  } finally {
+    await browser?.close();
+    await ui?.stop();
+    await node?.stop();
+    await broker.stop();
+  }
+});
+
+test("labx ui and labx node --ui-port: real processes that say where the dashboard is, serve it, and stop on SIGTERM", async () => {
+  const broker = await startAedes();
+  const dir = tempDir();
+  const procs: CliProcess[] = [];
+  const address = async (p: CliProcess): Promise<string> => {
+    for (let i = 0; i < 200; i++) {
+      const m = /dashboard at (http:\/\/\S+\/)/.exec(p.stderr());
+      if (m) return m[1]!;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`no dashboard address in: ${p.stderr()}`);
+  };
+  try {
+    const ui = runCli([
+      "ui",
+      "--broker-url",
+      broker.url,
+      "--ui-port",
+      "0",
+      "--ui-host",
+      "127.0.0.1",
+      "--log-level",
+      "warn",
+    ]);
+    procs.push(ui);
+    const node = runCli([
+      ...["node", "--embedded-broker", "--broker-port", "0", "--ui-port", "0", "--ui-host", "127.0.0.1"],
+      ...["--data-dir", dir, "--disable-sync", "--log-level", "warn"],
+    ]);
+    procs.push(node);
+    for (const p of procs) {
+      const page = await fetch(await address(p));
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get("content-security-policy")!, /script-src 'self'/);
+      assert.match(await page.text(), /<title>labx<\/title>/);
+    }
+    // The node's own dashboard sees the node on the node's embedded broker.
+    const base = await address(node);
+    const login = await fetch(`${base}api/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(login.status, 200);
+    const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+    const reply = await fetch(`${base}api/command`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie },
+      body: JSON.stringify({ target: "SBC001", command: { cmd: "status" } }),
+    });
+    const result = (await reply.json()) as { ok: boolean; rows: { node: string }[] };
+    assert.deepEqual([result.ok, result.rows.map((r) => r.node)], [true, ["SBC001"]]);
+    const refused = await fetch(`${base}api/command`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie, origin: "http://evil.example" },
+      body: JSON.stringify({ target: "SBC001", command: { cmd: "stop" } }),
+    });
+    assert.equal(refused.status, 403, "a command from another site is refused");
+    for (const p of procs) p.child.kill("SIGTERM");
+    for (const p of procs) assert.equal((await p.exited).code, 0);
+  } finally {
+    for (const p of procs) p.child.kill("SIGKILL");
+    await Promise.all(procs.map((p) => p.exited));
     await broker.stop();
   }
 });

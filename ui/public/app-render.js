@@ -97,7 +97,14 @@ export function updateCard(view, n, now) {
     c ? (c.synced ? "synced" : "unsynced") : "clock ?",
     c ? (c.synced ? "ok" : "bad") : undefined,
   );
-  view.dd.session.textContent = s?.session ?? "—";
+  const elapsed =
+    s?.state === "recording" && s.started_at ? Math.max(0, (now - Date.parse(s.started_at)) / 1000) : null;
+  view.dd.session.textContent =
+    (s?.session ?? "—") +
+    (elapsed !== null ? ` · ${Math.round(elapsed)}${s.duration ? ` / ${s.duration}` : ""} s` : "") +
+    (s?.state === "scheduled" && s.scheduled_at
+      ? ` · at ${new Date(s.scheduled_at).toLocaleTimeString()}`
+      : "");
   view.dd.batches.textContent = s ? String(s.batches) : "—";
   view.dd.last.textContent = n.lastBatch
     ? `#${n.lastBatch.seq}, ${age(now - Date.parse(n.lastBatch.end))}`
@@ -110,8 +117,7 @@ export function updateCard(view, n, now) {
     ? `${u.pending} files, ${bytes(u.pending_bytes)}${u.last_error ? " (failing)" : ""}`
     : "—";
   let pct = 0;
-  if (s?.state === "recording" && s.duration && s.started_at)
-    pct = Math.min(100, ((now - Date.parse(s.started_at)) / (s.duration * 1000)) * 100);
+  if (elapsed !== null && s.duration) pct = Math.min(100, (elapsed / s.duration) * 100);
   view.bar.style.width = `${pct.toFixed(1)}%`;
   if (n.preview) {
     view.caption.textContent = `${n.preview.meta.width}×${n.preview.meta.height}, ${age(now - Date.parse(n.preview.meta.taken_at))}`;
