@@ -73,3 +73,11 @@ export function mkvFiles(dir: string): string[] {
     .filter((f) => f.endsWith(".mkv"))
     .sort();
 }
+
+/** One real JPEG from ffmpeg (testsrc2 at this size), with ffmpeg's own comment segment. */
+export function testJpeg(size: string): Buffer {
+  return execFileSync("ffmpeg", [
+    ...["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", `testsrc2=size=${size}`],
+    ...["-frames:v", "1", "-f", "mjpeg", "pipe:1"],
+  ]);
+}

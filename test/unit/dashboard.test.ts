@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { testJpeg } from "../helpers/media.js";
 import { createValidators } from "../../contract/schemas.js";
 import { embedPreviewMeta } from "../../contract/preview.js";
 import { BadRequestError, parseCommandRequest } from "../../ui/command-request.js";
@@ -79,20 +79,7 @@ test("the dashboard's cache keeps valid latest values, bounded history, and prev
       checked_at: new Date(NOW + i * 1000).toISOString(),
     });
   for (let i = 0; i < 3; i++) assert.ok(put("labx/N1/clock", clock(i), 20 + i), "a valid clock reading");
-  const jpeg = execFileSync("ffmpeg", [
-    "-hide_banner",
-    "-loglevel",
-    "error",
-    "-f",
-    "lavfi",
-    "-i",
-    "testsrc2=size=32x24",
-    "-frames:v",
-    "1",
-    "-f",
-    "mjpeg",
-    "pipe:1",
-  ]);
+  const jpeg = testJpeg("32x24");
   const meta = {
     node: "N1",
     session: null,

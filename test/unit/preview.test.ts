@@ -1,26 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { embedPreviewMeta, isJpeg, jpegSize, readPreviewMeta } from "../../contract/preview.js";
 import { lowresFor, previewConvertArgs, previewKind, previewSlave } from "../../node/ffmpeg/preview-args.js";
 import { buildFfmpegArgs } from "../../node/ffmpeg/ffmpeg-args.js";
+import { execFileSync } from "node:child_process";
+import { testJpeg } from "../helpers/media.js";
 import { createValidators } from "../../contract/schemas.js";
 
 // A real JPEG from ffmpeg (not a hand-made byte string): 64×48, with ffmpeg's own comment segment.
-const jpeg = execFileSync("ffmpeg", [
-  "-hide_banner",
-  "-loglevel",
-  "error",
-  "-f",
-  "lavfi",
-  "-i",
-  "testsrc2=size=64x48",
-  "-frames:v",
-  "1",
-  "-f",
-  "mjpeg",
-  "pipe:1",
-]);
+const jpeg = testJpeg("64x48");
 
 test("the preview metadata rides in a JPEG comment that ffmpeg still decodes", () => {
   const meta = {
