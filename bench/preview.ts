@@ -37,10 +37,11 @@ const CASES: Case[] = [
     format: "mjpeg",
   },
   {
-    name: "1920×1080 MJPEG (frame scaled)",
+    name: "1920×1080 MJPEG over --preview-max-kb 40 (frame scaled)",
     size: "1920x1080",
     encode: ["-c:v", "mjpeg", "-q:v", "5"],
     format: "mjpeg",
+    flags: ["--preview-max-kb", "40"],
   },
   {
     name: "1280×720 H.264 (keyframe decoded)",
@@ -114,6 +115,7 @@ async function record(c: Case, interval: number, tag: string) {
         "--preview-interval",
         String(interval),
       ],
+      ...(c.flags ?? []),
     ]),
     { stdio: ["ignore", "ignore", openSync(path.join(work, `${tag}.log`), "w")] },
   );
