@@ -100,7 +100,7 @@ fi
 step "installing labx into $opt"
 mkdir -p "$opt"
 cp -r "$src/package.json" "$src/package-lock.json" "$src/tsconfig.json" "$src/tsconfig.build.json" \
-  "$src/contract" "$src/platform" "$src/cli" "$src/node" "$src/broker" "$src/ctl" "$src/monitor" "$src/schemas" "$opt/"
+  "$src/contract" "$src/platform" "$src/cli" "$src/node" "$src/broker" "$src/ctl" "$src/monitor" "$src/align" "$src/ui" "$src/schemas" "$opt/"
 if [ -z "$root" ]; then
   (cd "$opt" && npm ci --no-audit --no-fund --omit=optional --loglevel=error && npm run -s build &&
     npm prune --omit=dev --omit=optional --no-audit --no-fund --loglevel=error)

@@ -7,6 +7,7 @@ import { pino } from "pino";
 import { loadConfig, type Config } from "../../platform/config/config.js";
 import { LabxNode, OUTBOX_DIR } from "../../node/labx-node.js";
 import { resolveLauncher } from "../../node/ffmpeg/launcher.js";
+import { PREVIEW_DIR } from "../../node/ffmpeg/preview-args.js";
 import { createValidators, type Validators } from "../../contract/schemas.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -17,9 +18,9 @@ export function tempDir(prefix = "labx-test-"): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
-/** What the data directory holds besides the node's own outbox journal: session folders, normally. */
+/** What the data directory holds besides the node's own folders (outbox journal, preview): session folders, normally. */
 export function dataDirEntries(dataDir: string): string[] {
-  return readdirSync(dataDir).filter((e) => e !== OUTBOX_DIR);
+  return readdirSync(dataDir).filter((e) => e !== OUTBOX_DIR && e !== PREVIEW_DIR);
 }
 
 export function testConfig(overrides: Partial<Config>): Config {

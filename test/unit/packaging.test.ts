@@ -1,0 +1,25 @@
+// The image and the Pi install build from copies of the source folders: each must copy every folder
+// the build compiles (tsconfig.build.json), and the dashboard's page. A folder left out broke the
+// image's build once (align/, then ui/) while its tests skipped for want of an image.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { ROOT } from "../helpers/node.js";
+
+const read = (f: string): string => readFileSync(path.join(ROOT, f), "utf8");
+const built = (JSON.parse(read("tsconfig.build.json")) as { include: string[] }).include;
+
+test("docker/Dockerfile copies every folder the build compiles, and the dashboard's page into the image", () => {
+  const dockerfile = read("docker/Dockerfile");
+  for (const dir of built)
+    assert.match(dockerfile, new RegExp(`^COPY ${dir} \\./${dir}$`, "m"), `COPY ${dir}`);
+  assert.match(dockerfile, /^COPY --from=build \/src\/ui\/public \.\/ui\/public$/m);
+  assert.match(dockerfile, /^COPY --from=build \/src\/schemas \.\/schemas$/m);
+});
+
+test("deploy/pi/install-pi.sh copies every folder the build compiles", () => {
+  const script = read("deploy/pi/install-pi.sh");
+  for (const dir of [...built, "schemas"])
+    assert.ok(script.includes(`"$src/${dir}"`), `install-pi.sh copies ${dir}/`);
+});
