@@ -62,7 +62,12 @@ const CASES: Case[] = [
   },
 ];
 
-function camera(c: Case, port: number): ChildProcess {
+/**
+ * The camera, served over TCP to two clients (the node without preview first, then the one with it),
+ * so both record the very same frames at the same moments; a side that ends first is dropped alone.
+ */
+function camera(c: Case, ports: [number, number]): ChildProcess {
+  const out = ports.map((p) => `[f=${c.format}:onfail=ignore]tcp\\://127.0.0.1\\:${p}?listen=1`).join("|");
   return spawn(
     "ffmpeg",
     [
@@ -76,8 +81,7 @@ function camera(c: Case, port: number): ChildProcess {
         "-i",
         `testsrc2=size=${c.size}:rate=30`,
       ],
-      ...c.encode,
-      ...["-f", c.format, `tcp://127.0.0.1:${port}?listen=1`],
+      ...["-map", "0:v", ...c.encode, "-f", "tee", out],
     ],
     { stdio: "ignore" },
   );
@@ -95,65 +99,71 @@ function cpuOf(pid: number): number {
   }
 }
 
-async function record(c: Case, interval: number, tag: string) {
-  const camPort = await freePort();
+interface Side {
+  node: ChildProcess;
+  dataDir: string;
+  previews: { bytes: number; source: string }[];
+  close: () => Promise<void>;
+}
+
+async function startSide(c: Case, camPort: number, interval: number, tag: string): Promise<Side> {
   const brokerPort = await freePort();
-  const cam = camera(c, camPort);
-  await sleep(1000);
   const dataDir = path.join(work, tag);
   const node = spawn(
     process.execPath,
     labxNodeArgs(root, brokerPort, [
       ...["--camera", `tcp://127.0.0.1:${camPort}`, "--stream-format", c.format, "--batch-duration", "10"],
-      ...[
-        "--duration",
-        String(SECONDS),
-        "--session",
-        "s",
-        "--data-dir",
-        dataDir,
-        "--preview-interval",
-        String(interval),
-      ],
-      ...(c.flags ?? []),
+      ...["--duration", String(SECONDS), "--session", "s", "--data-dir", dataDir],
+      ...["--preview-interval", String(interval), ...(c.flags ?? [])],
     ]),
     { stdio: ["ignore", "ignore", openSync(path.join(work, `${tag}.log`), "w")] },
   );
   await sleep(1500);
-  const previews: { bytes: number; source: string }[] = [];
+  const previews: Side["previews"] = [];
   const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${brokerPort}`, { protocolVersion: 4 });
   client.on("message", (_t, payload) => {
     const meta = readPreviewMeta(payload) as { source: string } | null;
     if (meta) previews.push({ bytes: payload.length, source: meta.source });
   });
   await client.subscribeAsync("labx/+/preview");
-  await sleep((WARMUP - 1.5) * 1000);
-  const c0 = cpuOf(node.pid!);
-  const t0 = performance.now();
-  await sleep((SECONDS - WARMUP - 2) * 1000);
-  const cpuPerMin = ((cpuOf(node.pid!) - c0) / ((performance.now() - t0) / 1000)) * 60;
-  if (node.exitCode === null) await new Promise((r) => node.once("exit", r));
-  await client.endAsync();
-  cam.kill("SIGTERM");
-  const batches = readManifest(path.join(dataDir, "s", "manifest.jsonl"));
+  return { node, dataDir, previews, close: () => client.endAsync() };
+}
+
+function recorded(side: Side): { frames: number; fps: number } {
+  const batches = readManifest(path.join(side.dataDir, "s", "manifest.jsonl"));
   const frames = batches.reduce((s, b) => s + b.frames, 0);
-  const seconds = batches.reduce((s, b) => s + b.duration_s, 0);
+  return { frames, fps: frames / batches.reduce((s, b) => s + b.duration_s, 0) };
+}
+
+/** Both nodes at once on one camera, measured over the same window. */
+async function sideBySide(c: Case) {
+  const ports: [number, number] = [await freePort(), await freePort()];
+  const cam = camera(c, ports);
+  await sleep(1000);
+  const off = await startSide(c, ports[0], 0, `${c.size}-off`);
+  const on = await startSide(c, ports[1], 5, `${c.size}-on`);
+  await sleep(WARMUP * 1000);
+  const c0 = [cpuOf(off.node.pid!), cpuOf(on.node.pid!)];
+  const t0 = performance.now();
+  await sleep((SECONDS - WARMUP - 5) * 1000);
+  const minutes = (performance.now() - t0) / 60_000;
+  const cpu = [(cpuOf(off.node.pid!) - c0[0]!) / minutes, (cpuOf(on.node.pid!) - c0[1]!) / minutes];
+  for (const s of [off, on]) if (s.node.exitCode === null) await new Promise((r) => s.node.once("exit", r));
+  await Promise.all([off.close(), on.close()]);
+  cam.kill("SIGTERM");
   console.log(
-    `${c.name}, preview ${interval} s: ${cpuPerMin.toFixed(3)} CPU s/min, ${frames} frames, ${previews.length} previews`,
+    `${c.name}: ${cpu[0]!.toFixed(3)} / ${cpu[1]!.toFixed(3)} CPU s/min, ${on.previews.length} previews`,
   );
-  return { cpuPerMin, frames, fps: frames / seconds, previews };
+  return { cpuOff: cpu[0]!, cpuOn: cpu[1]!, off: recorded(off), on: recorded(on), previews: on.previews };
 }
 
 const rows: string[] = [];
 for (const c of CASES) {
-  const off = await record(c, 0, `${c.size}-off`);
-  const on = await record(c, 5, `${c.size}-on`);
-  const kb = on.previews.length
-    ? on.previews.reduce((s, p) => s + p.bytes, 0) / on.previews.length / 1024
-    : 0;
-  const sources = [...new Set(on.previews.map((p) => p.source))].join(", ") || "none";
+  const r = await sideBySide(c);
+  const kb = r.previews.length ? r.previews.reduce((s, p) => s + p.bytes, 0) / r.previews.length / 1024 : 0;
+  const sources = [...new Set(r.previews.map((p) => p.source))].join(", ") || "none";
   rows.push(
-    `| ${c.name} | ${off.cpuPerMin.toFixed(3)} | ${on.cpuPerMin.toFixed(3)} | **${((on.cpuPerMin / off.cpuPerMin - 1) * 100).toFixed(1)} %** | ${on.previews.length} (${sources}, ${kb.toFixed(0)} KiB) | ${off.frames} / ${on.frames} (${off.fps.toFixed(2)} / ${on.fps.toFixed(2)} fps) |`,
+    `| ${c.name} | ${r.cpuOff.toFixed(3)} | ${r.cpuOn.toFixed(3)} | **${((r.cpuOn / r.cpuOff - 1) * 100).toFixed(1)} %** | ${r.previews.length} (${sources}, ${kb.toFixed(0)} KiB) | ${r.off.frames} / ${r.on.frames} (${r.off.fps.toFixed(2)} / ${r.on.fps.toFixed(2)} fps) |`,
   );
 }
 if (!process.argv.includes("--keep")) rmSync(work, { recursive: true, force: true });
@@ -162,9 +172,10 @@ writeSection(
   "preview",
   `## Camera preview — bench/preview.ts
 
-The same live camera (ffmpeg, real time, 30 fps, over TCP) recorded by \`labx node\` for ${SECONDS} s in 10 s
-batches, once with \`--preview-interval 0\` and once with the default 5 s; CPU of the node, its ffmpeg and the
-short ffmpegs it runs for previews (reaped children included), from ${WARMUP} s on, in CPU seconds per minute.
+One live camera (ffmpeg, real time, 30 fps) served over TCP to two \`labx node\`s at once, both recording
+the same frames for ${SECONDS} s in 10 s batches: one with \`--preview-interval 0\`, one with the default 5 s.
+CPU of each node, its ffmpeg and the short ffmpegs it runs for previews (reaped children included), over the
+same window from ${WARMUP} s on, in CPU seconds per minute.
 
 | camera (how the preview is made) | no preview | preview every 5 s | preview's share | previews (source, mean size) | frames off / on |
 |---|---|---|---|---|---|
