@@ -183,7 +183,9 @@ ${rows.join("\n")}
 
 A JPEG camera's preview is one of its own frames, kept by the recorder's ffmpeg (a tee slave, no decoding);
 a frame over \`--preview-max-kb\` is decoded at a quarter of its size (\`-lowres\`) and a keyframe of another
-codec decoded in full, each by one short ffmpeg per preview.
+codec decoded in full, each by one short ffmpeg per preview. Equal frame counts on both sides: the preview
+cost no frame (the camera's first seconds arrive in a burst while its tee waits for the second node, hence
+the mean above 30 fps).
 
 Command: \`npx tsx bench/preview.ts --seconds ${SECONDS}\`.`,
 );
