@@ -22,7 +22,7 @@ import { recoverSessions } from "./store/recovery.js";
 import type { Validators } from "../contract/schemas.js";
 import { configSecrets, redactor } from "../platform/secrets.js";
 import { NodeMessages } from "./outbox/node-messages.js";
-import { unit, Units } from "../platform/units.js";
+import { part, unit, Units } from "../platform/units.js";
 import { isNoSpace } from "./session/recording-events.js";
 import { createUploader } from "./upload/create-uploader.js";
 import type { Uploader } from "./upload/uploader.js";
@@ -220,11 +220,7 @@ export class LabxNode {
     this.units = new Units(
       [
         unit("data dir", async () => void (await mkdir(config.data_dir, { recursive: true }))),
-        unit(
-          "outbox",
-          () => this.outbox.start(),
-          () => this.outbox.stop(),
-        ),
+        part("outbox", this.outbox),
         unit("recovery", () => this.recover()),
         unit(
           "retention",
@@ -235,31 +231,15 @@ export class LabxNode {
           () => this.retention.stop(),
         ),
         this.extras,
-        unit(
-          "upload",
-          () => this.uploader?.start(),
-          () => this.uploader?.stop(),
-        ),
-        unit(
-          "mqtt",
-          () => this.connection.start(),
-          () => this.connection.stop(),
-        ),
+        part("upload", this.uploader),
+        part("mqtt", this.connection),
         unit(
           "delivery",
           () => {},
           () => this.drain(),
         ),
-        unit(
-          "clock",
-          () => this.clock?.start(),
-          () => this.clock?.stop(),
-        ),
-        unit(
-          "preview",
-          () => this.preview?.start(),
-          () => this.preview?.stop(),
-        ),
+        part("clock", this.clock),
+        part("preview", this.preview),
         unit(
           "sessions",
           () => {},

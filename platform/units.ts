@@ -19,6 +19,18 @@ export function unit(
   return { name, start, stop };
 }
 
+/** A part by name, possibly absent (null: configured off): its own start() and stop(), or nothing. */
+export function part(
+  name: string,
+  p: { start(): Promise<unknown> | unknown; stop(): Promise<unknown> | unknown } | null,
+): Unit {
+  return unit(
+    name,
+    async () => void (await p?.start()),
+    async () => void (await p?.stop()),
+  );
+}
+
 /**
  * Units started in order and stopped in reverse, each only once. A stop that comes during the start
  * lets the unit being started finish, starts no further one, then stops those started. A start that

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { pino } from "pino";
-import { unit, Units } from "../../platform/units.js";
+import { part, unit, Units } from "../../platform/units.js";
 
 const silent = pino({ level: "silent" });
 
@@ -75,5 +75,18 @@ describe("Units: ordered start and stop", () => {
     await started;
     await stopped;
     assert.deepEqual(calls, ["start slow", "stop slow"]);
+  });
+});
+
+describe("part: a unit from an object that may be configured off", () => {
+  it("starts and stops the object once each through Units, and does nothing for null", async () => {
+    const calls: string[] = [];
+    const clock = { start: async () => void calls.push("start"), stop: () => void calls.push("stop") };
+    const units = new Units([part("clock", clock), part("preview", null)], pino({ level: "silent" }));
+    await units.start();
+    await units.start();
+    await units.stop();
+    await units.stop();
+    assert.deepEqual(calls, ["start", "stop"]);
   });
 });
