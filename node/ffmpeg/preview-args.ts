@@ -1,7 +1,7 @@
 // Pure: the preview's share of ffmpeg's work. The recorder's ffmpeg writes, beside the batches, one
 // frame it already has every few seconds (a tee slave, see ffmpeg-args.ts): no decoding, no second
 // camera reader. A camera that sends JPEG frames gives one of them as it is; any other codec its
-// keyframes, which previewConvertArgs decodes into a small JPEG when the node takes one.
+// keyframes, which the node's preview decoder (node/preview/preview-decoder.ts) makes a small JPEG of.
 import type { Codec, RecorderArgs } from "./ffmpeg-args.js";
 
 /** The preview's folder in the data directory: a name no session can take (names have no '.'). */
@@ -45,37 +45,21 @@ export function previewSlave(p: PreviewOutput): string {
   return `[f=image2:update=1:atomic_writing=1:onfail=ignore:bsfs/v=${bsfs}]${previewFile(p.kind)}`;
 }
 
+/** What a preview decoder reads: JPEG frames, or keyframes of one of these codecs (Annex B). */
+export type DecoderInput = "jpeg" | "h264" | "hevc";
+
 /**
- * One small JPEG from the kept frame: decoded at 1/2^lowres of its size where the codec allows it
- * (JPEG), one thread, scaled to at most maxWidth, to stdout.
+ * The codec of a kept keyframe, from its first NAL unit (dump_extra puts the parameter sets first):
+ * an H.264 SPS (type 7) or an HEVC VPS/SPS (type 32/33); null for anything else.
  */
-export function previewConvertArgs(
-  input: string,
-  kind: PreviewKind,
-  maxWidth: number,
-  lowres: number,
-): string[] {
-  return [
-    "-hide_banner",
-    "-nostdin",
-    "-loglevel",
-    "error",
-    "-threads",
-    "1",
-    ...(kind === "jpeg" && lowres > 0 ? ["-lowres", String(lowres)] : []),
-    ...(kind === "keyframe" ? ["-skip_loop_filter", "all"] : []),
-    "-i",
-    input,
-    "-frames:v",
-    "1",
-    "-vf",
-    `scale=min(${maxWidth}\\,iw):-2`,
-    "-q:v",
-    "7",
-    "-f",
-    "mjpeg",
-    "pipe:1",
-  ];
+export function keyframeCodec(buf: Buffer): "h264" | "hevc" | null {
+  const i = buf.indexOf(Buffer.from([0, 0, 1]));
+  if (i < 0 || i + 3 >= buf.length) return null;
+  const b = buf[i + 3]!;
+  if ((b & 0x1f) === 7 || (b & 0x1f) === 9) return "h264";
+  const hevc = (b >> 1) & 0x3f;
+  if (hevc === 32 || hevc === 33 || hevc === 35) return "hevc";
+  return null;
 }
 
 /** The lowres factor (0-3) that decodes a frame of this width no smaller than maxWidth. */
@@ -83,4 +67,46 @@ export function lowresFor(width: number, maxWidth: number): number {
   let r = 0;
   while (r < 3 && width / 2 ** (r + 1) >= maxWidth) r++;
   return r;
+}
+
+/**
+ * A long-lived decoder for previews that need one (see preview-decoder.ts): frames in on stdin (raw
+ * JPEG or H.264 with its parameter sets), small JPEGs out on stdout, one per frame in, in order. No
+ * probing (the stream's first bytes tell the codec), one thread, timestamps passed through.
+ */
+export function previewDecoderArgs(input: DecoderInput, maxWidth: number, lowres: number): string[] {
+  const kind = input === "jpeg" ? "jpeg" : "keyframe";
+  return [
+    "-hide_banner",
+    "-loglevel",
+    "error",
+    "-threads",
+    "1",
+    "-probesize",
+    "32",
+    "-analyzeduration",
+    "0",
+    "-fflags",
+    "nobuffer",
+    "-flags",
+    "low_delay",
+    ...(kind === "jpeg" ? (lowres > 0 ? ["-lowres", String(lowres)] : []) : ["-skip_loop_filter", "all"]),
+    "-f",
+    input === "jpeg" ? "mjpeg" : input,
+    "-i",
+    "pipe:0",
+    "-vf",
+    `scale=min(${maxWidth}\\,iw):-2`,
+    "-q:v",
+    "7",
+    "-fps_mode",
+    "passthrough",
+    "-flush_packets",
+    "1",
+    "-f",
+    "image2pipe",
+    "-c:v",
+    "mjpeg",
+    "pipe:1",
+  ];
 }

@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
@@ -6,10 +5,8 @@ import type { NodeState, PreviewMeta } from "../../contract/generated/payloads.j
 import { embedPreviewMeta, isJpeg, jpegSize } from "../../contract/preview.js";
 import type { Unit } from "../../platform/units.js";
 import { realTimers, type Timers } from "../../platform/timers.js";
-import { lowresFor, previewConvertArgs, type PreviewKind } from "../ffmpeg/preview-args.js";
-
-/** Runs ffmpeg with these arguments and resolves with its stdout. */
-export type RunFfmpeg = (args: string[]) => Promise<Buffer>;
+import { keyframeCodec, lowresFor, type PreviewKind } from "../ffmpeg/preview-args.js";
+import { PreviewDecoder } from "./preview-decoder.js";
 
 export interface PreviewPublisherOptions {
   node: string;
@@ -21,7 +18,6 @@ export interface PreviewPublisherOptions {
   ffmpegPath: string;
   publish: (jpeg: Buffer) => Promise<void>;
   log: Logger;
-  run?: RunFfmpeg;
   timers?: Timers;
 }
 
@@ -34,8 +30,9 @@ const FILES: readonly { name: string; kind: PreviewKind }[] = [
  * labx/<id>/preview while a session records: every interval, takes the frame the recorder's ffmpeg
  * kept (preview-args.ts) if it is newer than the last one sent, and publishes it as a JPEG with its
  * metadata in a comment (contract/preview.ts). A JPEG frame within the size cap goes as it is; a
- * larger one, or a keyframe of another codec, is made small by one short ffmpeg. Nothing here can
- * stop or slow the recording: every failure is a log line.
+ * larger one, or a keyframe of another codec, is made small by a decoder kept running while the
+ * session records (preview-decoder.ts). Nothing here can stop or slow the recording: every failure is
+ * a log line.
  */
 export class PreviewPublisher implements Unit {
   readonly name = "preview";
@@ -48,6 +45,7 @@ export class PreviewPublisher implements Unit {
   private busy: Promise<void> = Promise.resolve();
   private stopped = false;
   private warnedTooBig = false;
+  private decoder: PreviewDecoder | null = null;
 
   constructor(private readonly o: PreviewPublisherOptions) {}
 
@@ -66,6 +64,13 @@ export class PreviewPublisher implements Unit {
     this.stopped = true;
     this.idle();
     await this.busy;
+    await this.dropDecoder();
+  }
+
+  private dropDecoder(): Promise<void> {
+    const d = this.decoder;
+    this.decoder = null;
+    return d?.stop() ?? Promise.resolve();
   }
 
   /** Follows the node's state: previews run while it records. */
@@ -85,6 +90,8 @@ export class PreviewPublisher implements Unit {
     if (this.timer !== null) this.timers.clearInterval(this.timer);
     if (this.firstLook !== null) this.timers.clearTimeout(this.firstLook);
     this.timer = this.firstLook = null;
+    // The decoder lives as long as the session: what is queued finishes first.
+    this.busy = this.busy.then(() => this.dropDecoder());
   }
 
   private tick(): void {
@@ -144,24 +151,25 @@ export class PreviewPublisher implements Unit {
       if (raw.length + 512 <= this.o.maxBytes) return { jpeg: raw, source: "frame" };
     }
     const width = found.kind === "jpeg" ? (jpegSize(raw)?.width ?? 0) : 0;
-    const args = previewConvertArgs(found.file, found.kind, this.o.width, lowresFor(width, this.o.width));
-    const jpeg = await (this.o.run ?? execFfmpeg(this.o.ffmpegPath))(args);
-    return { jpeg, source: found.kind === "jpeg" ? "scaled" : "keyframe" };
+    const lowres = lowresFor(width, this.o.width);
+    const input = found.kind === "jpeg" ? "jpeg" : keyframeCodec(raw);
+    if (!input) throw new Error("the kept keyframe is neither H.264 nor HEVC: no preview of this codec");
+    if (!this.decoder?.fits(input, lowres)) {
+      await this.dropDecoder();
+      this.decoder = new PreviewDecoder({
+        ffmpegPath: this.o.ffmpegPath,
+        input,
+        maxWidth: this.o.width,
+        lowres,
+        log: this.o.log,
+      });
+    }
+    try {
+      const jpeg = await this.decoder.decode(raw);
+      return { jpeg, source: found.kind === "jpeg" ? "scaled" : "keyframe" };
+    } catch (err) {
+      await this.dropDecoder(); // a fresh one next time
+      throw err;
+    }
   }
-}
-
-/** ffmpeg, no shell, its stdout as a Buffer (a few tens of KiB), killed after 10 s. */
-export function execFfmpeg(ffmpegPath: string): RunFfmpeg {
-  return (args) =>
-    new Promise((resolve, reject) => {
-      execFile(
-        ffmpegPath,
-        args,
-        { encoding: "buffer", maxBuffer: 8 << 20, timeout: 10_000 },
-        (err, stdout, stderr) => {
-          if (err) reject(new Error(`ffmpeg: ${stderr.toString("utf8").trim() || err.message}`));
-          else resolve(stdout);
-        },
-      );
-    });
 }

@@ -74,10 +74,10 @@ export function mkvFiles(dir: string): string[] {
     .sort();
 }
 
-/** One real JPEG from ffmpeg (testsrc2 at this size), with ffmpeg's own comment segment. */
-export function testJpeg(size: string): Buffer {
+/** One real JPEG from ffmpeg (a lavfi test source at this size), with ffmpeg's own comment segment. */
+export function testJpeg(size: string, source = "testsrc2"): Buffer {
   return execFileSync("ffmpeg", [
-    ...["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", `testsrc2=size=${size}`],
+    ...["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", `${source}=size=${size}`],
     ...["-frames:v", "1", "-f", "mjpeg", "pipe:1"],
   ]);
 }

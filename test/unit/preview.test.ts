@@ -1,7 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { embedPreviewMeta, isJpeg, jpegSize, readPreviewMeta } from "../../contract/preview.js";
-import { lowresFor, previewConvertArgs, previewKind, previewSlave } from "../../node/ffmpeg/preview-args.js";
+import {
+  keyframeCodec,
+  lowresFor,
+  previewDecoderArgs,
+  previewKind,
+  previewSlave,
+} from "../../node/ffmpeg/preview-args.js";
 import { buildFfmpegArgs } from "../../node/ffmpeg/ffmpeg-args.js";
 import { execFileSync } from "node:child_process";
 import { testJpeg } from "../helpers/media.js";
@@ -76,11 +82,22 @@ test("a large JPEG is decoded at the coarsest scale still as wide as the preview
   assert.equal(lowresFor(1920, 480), 2);
   assert.equal(lowresFor(640, 480), 0);
   assert.equal(lowresFor(4000, 100), 3);
-  assert.deepEqual(previewConvertArgs("/x.jpg", "jpeg", 480, 2).slice(6, 10), [
+  const jpegArgs = previewDecoderArgs("jpeg", 480, 2);
+  assert.deepEqual(jpegArgs.slice(jpegArgs.indexOf("-lowres"), jpegArgs.indexOf("-lowres") + 2), [
     "-lowres",
     "2",
-    "-i",
-    "/x.jpg",
   ]);
-  assert.ok(previewConvertArgs("/k.h264", "keyframe", 480, 0).includes("-skip_loop_filter"));
+  assert.equal(jpegArgs[jpegArgs.indexOf("-f") + 1], "mjpeg");
+  const h264Args = previewDecoderArgs("h264", 480, 0);
+  assert.ok(h264Args.includes("-skip_loop_filter") && !h264Args.includes("-lowres"));
+  assert.equal(h264Args[h264Args.indexOf("-f") + 1], "h264");
+});
+
+test("a kept keyframe's codec is read from its first NAL unit", () => {
+  const nal = (...bytes: number[]) => Buffer.from([0, 0, 0, 1, ...bytes, 0xaa]);
+  assert.equal(keyframeCodec(nal(0x67)), "h264", "H.264 SPS");
+  assert.equal(keyframeCodec(nal(0x09, 0xf0)), "h264", "H.264 access unit delimiter");
+  assert.equal(keyframeCodec(nal(0x40, 0x01)), "hevc", "HEVC VPS");
+  assert.equal(keyframeCodec(nal(0x42, 0x01)), "hevc", "HEVC SPS");
+  assert.equal(keyframeCodec(Buffer.from("no start code")), null);
 });
