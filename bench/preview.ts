@@ -174,7 +174,7 @@ writeSection(
 
 One live camera (ffmpeg, real time, 30 fps) served over TCP to two \`labx node\`s at once, both recording
 the same frames for ${SECONDS} s in 10 s batches: one with \`--preview-interval 0\`, one with the default 5 s.
-CPU of each node, its ffmpeg and the short ffmpegs it runs for previews (reaped children included), over the
+CPU of each node, its recording ffmpeg and its preview decoder (children, reaped ones included), over the
 same window from ${WARMUP} s on, in CPU seconds per minute.
 
 | camera (how the preview is made) | no preview | preview every 5 s | preview's share | previews (source, mean size) | frames off / on |
@@ -183,7 +183,8 @@ ${rows.join("\n")}
 
 A JPEG camera's preview is one of its own frames, kept by the recorder's ffmpeg (a tee slave, no decoding);
 a frame over \`--preview-max-kb\` is decoded at a quarter of its size (\`-lowres\`) and a keyframe of another
-codec decoded in full, each by one short ffmpeg per preview. Equal frame counts on both sides: the preview
+codec decoded in full, by one ffmpeg kept running for the session (node/preview/preview-decoder.ts), which
+decodes each preview's frame about four times (copies that push it through ffmpeg's pipeline). Equal frame counts on both sides: the preview
 cost no frame (the camera's first seconds arrive in a burst while its tee waits for the second node, hence
 the mean above 30 fps).
 
