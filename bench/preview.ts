@@ -2,7 +2,7 @@
 // by `labx node` with --preview-interval 0 and with the default 5 s, for the three ways a preview is
 // made (preview-args.ts): a JPEG camera's own frame (640×480 MJPEG), such a frame scaled down
 // (1920×1080 MJPEG, over --preview-max-kb), a keyframe decoded (1280×720 H.264 in MPEG-TS).
-// CPU of the node, its ffmpeg and the short ffmpegs it runs for previews (reaped children included).
+// CPU of the node, its recording ffmpeg and its preview decoder (children, reaped ones included).
 // Usage: npm run bench (or: tsx bench/preview.ts [--seconds 60]).
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
