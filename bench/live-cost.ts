@@ -11,7 +11,7 @@ import { hashFile } from "../node/store/hash.js";
 import { readManifest } from "../node/store/manifest.js";
 import { buildFfmpegArgs } from "../node/ffmpeg/ffmpeg-args.js";
 import { writeSection } from "./doc.js";
-import { children, freePort, proc, sleep, labxNodeArgs } from "./util.js";
+import { children, freePort, proc, sharedCamera, sleep, labxNodeArgs } from "./util.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const opt = (name: string, dflt: string) => {
@@ -24,38 +24,6 @@ const SIZES = opt("sizes", "640x480,1920x1080").split(",");
 const BATCHES = opt("batches", "10,60").split(",").map(Number);
 const ffmpeg = execFileSync("sh", ["-c", "command -v ffmpeg"]).toString().trim();
 const work = mkdtempSync(path.join(tmpdir(), "labx-bench-live-"));
-
-/**
- * The camera: testsrc2 encoded to MJPEG in real time and served over TCP to two clients (the node's
- * port first, then bare ffmpeg's), so both sides record the very same frames at the same moments. A
- * side that finishes first is dropped without ending the other (onfail=ignore).
- */
-function camera(size: string, ports: [number, number]): ChildProcess {
-  const out = ports.map((p) => `[f=mjpeg:onfail=ignore]tcp\\://127.0.0.1\\:${p}?listen=1`).join("|");
-  return spawn(
-    ffmpeg,
-    [
-      "-hide_banner",
-      "-loglevel",
-      "error",
-      "-re",
-      "-f",
-      "lavfi",
-      "-i",
-      `testsrc2=size=${size}:rate=30`,
-      "-map",
-      "0:v",
-      "-c:v",
-      "mjpeg",
-      "-q:v",
-      "5",
-      "-f",
-      "tee",
-      out,
-    ],
-    { stdio: "ignore" },
-  );
-}
 
 interface Sampled {
   startupCpu: number;
@@ -160,7 +128,8 @@ async function labxNode(url: string, dir: string, size: string, batch: number): 
  */
 async function runPair(size: string, batch: number): Promise<{ bare: Sampled; node: Sampled }> {
   const ports: [number, number] = [await freePort(), await freePort()];
-  const cam = camera(size, ports);
+  // The camera: MJPEG, the node's port first, then bare ffmpeg's.
+  const cam = sharedCamera({ size, encode: ["-c:v", "mjpeg", "-q:v", "5"], format: "mjpeg", ports, ffmpeg });
   await sleep(500);
   const dirs = {
     bare: path.join(work, `bare-${size}-${batch}`),

@@ -13,7 +13,7 @@ import mqtt from "mqtt";
 import { readManifest } from "../node/store/manifest.js";
 import { readPreviewMeta } from "../contract/preview.js";
 import { writeSection } from "./doc.js";
-import { children, freePort, labxNodeArgs, numArg, proc, sleep } from "./util.js";
+import { children, freePort, labxNodeArgs, numArg, proc, sharedCamera, sleep } from "./util.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SECONDS = numArg("seconds", 60);
@@ -61,31 +61,6 @@ const CASES: Case[] = [
     format: "mpegts",
   },
 ];
-
-/**
- * The camera, served over TCP to two clients (the node without preview first, then the one with it),
- * so both record the very same frames at the same moments; a side that ends first is dropped alone.
- */
-function camera(c: Case, ports: [number, number]): ChildProcess {
-  const out = ports.map((p) => `[f=${c.format}:onfail=ignore]tcp\\://127.0.0.1\\:${p}?listen=1`).join("|");
-  return spawn(
-    "ffmpeg",
-    [
-      ...[
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-re",
-        "-f",
-        "lavfi",
-        "-i",
-        `testsrc2=size=${c.size}:rate=30`,
-      ],
-      ...["-map", "0:v", ...c.encode, "-f", "tee", out],
-    ],
-    { stdio: "ignore" },
-  );
-}
 
 /** CPU seconds of the node (its reaped children included) and of its live children. */
 function cpuOf(pid: number): number {
@@ -138,7 +113,8 @@ function recorded(side: Side): { frames: number; fps: number } {
 /** Both nodes at once on one camera, measured over the same window. */
 async function sideBySide(c: Case) {
   const ports: [number, number] = [await freePort(), await freePort()];
-  const cam = camera(c, ports);
+  // The node without preview takes the first port, the one with it the second.
+  const cam = sharedCamera({ size: c.size, encode: c.encode, format: c.format, ports });
   await sleep(1000);
   const off = await startSide(c, ports[0], 0, `${c.size}-off`);
   const on = await startSide(c, ports[1], 5, `${c.size}-on`);

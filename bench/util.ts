@@ -1,5 +1,5 @@
 // Small helpers shared by the bench scripts.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
@@ -63,4 +63,36 @@ export function children(pid: number): number[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * A live camera for side-by-side runs: a lavfi test source at 30 fps, in real time, encoded and served
+ * over TCP to one client per port, in order, so every side records the very same frames at the same
+ * moments. A side that finishes first is dropped without ending the others (onfail=ignore).
+ */
+export function sharedCamera(o: {
+  size: string;
+  encode: string[];
+  format: string;
+  ports: number[];
+  ffmpeg?: string;
+}): ChildProcess {
+  const out = o.ports.map((p) => `[f=${o.format}:onfail=ignore]tcp\\://127.0.0.1\\:${p}?listen=1`).join("|");
+  return spawn(
+    o.ffmpeg ?? "ffmpeg",
+    [
+      ...[
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-re",
+        "-f",
+        "lavfi",
+        "-i",
+        `testsrc2=size=${o.size}:rate=30`,
+      ],
+      ...["-map", "0:v", ...o.encode, "-f", "tee", out],
+    ],
+    { stdio: "ignore" },
+  );
 }
