@@ -2,12 +2,16 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { createS3Client } from "../../platform/store/s3-client.js";
 import type { BatchReady, NodeState } from "../../contract/generated/payloads.js";
 import { readManifest } from "../../node/store/manifest.js";
-import type { MqttRecorder } from "./mqtt-recorder.js";
-import type { SwiftStore } from "./swift.js";
+import type { Config } from "../../platform/config/config.js";
+import { startAedes } from "./aedes.js";
+import type { Broker } from "./mosquitto.js";
+import { MqttRecorder } from "./mqtt-recorder.js";
+import { startNode, type RunningNode } from "./node.js";
+import { startSwift, type SwiftStore } from "./swift.js";
 
 // Reading a test store back, to check what the node uploaded against its files and manifest.
 
@@ -70,4 +74,65 @@ export async function assertAllInStore(
     "the whole manifest",
   );
   return batches;
+}
+
+export interface StoreRig {
+  store: SwiftStore;
+  s3: S3Client;
+  broker: Broker;
+  /** A recorder on labx/#. */
+  rec: MqttRecorder;
+  /**
+   * A node on the rig's broker uploading to s3://labx/exp on the rig's store (or `endpoint`, e.g. a
+   * proxy in front of it), with the store's credentials; stopped with the rig.
+   */
+  node(overrides: Partial<Config> & { sbc_id: string }): Promise<RunningNode>;
+  /** Something of the test's own to undo (a proxy…), before the nodes, broker and store go. */
+  defer(fn: () => Promise<unknown> | unknown): void;
+}
+
+/**
+ * A real Swift store with the bucket `labx`, an aedes broker and a recorder, for one upload test, torn
+ * down whatever the test does: what it deferred, its nodes, the recorder, the broker, the store.
+ */
+export async function withStoreRig(test: (rig: StoreRig) => Promise<void>): Promise<void> {
+  const undo: (() => Promise<unknown> | unknown)[] = [];
+  let store: SwiftStore | undefined;
+  let s3: S3Client | undefined;
+  let broker: Broker | undefined;
+  let rec: MqttRecorder | undefined;
+  try {
+    store = await startSwift();
+    s3 = client(store);
+    await s3.send(new CreateBucketCommand({ Bucket: "labx" }));
+    broker = await startAedes();
+    rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
+    const [st, b] = [store, broker];
+    await test({
+      store: st,
+      s3,
+      broker: b,
+      rec,
+      node: async (overrides) => {
+        const run = await withCredentials(st, () =>
+          startNode({
+            broker_url: b.url,
+            disable_sync: true,
+            upload_url: "s3://labx/exp",
+            upload_endpoint: st.endpoint,
+            ...overrides,
+          }),
+        );
+        undo.push(() => run.stop());
+        return run;
+      },
+      defer: (fn) => undo.push(fn),
+    });
+  } finally {
+    for (const fn of undo.reverse()) await fn();
+    s3?.destroy();
+    await rec?.close();
+    await broker?.stop();
+    await store?.stop();
+  }
 }

@@ -2,16 +2,12 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { CreateBucketCommand, ListMultipartUploadsCommand, ListPartsCommand } from "@aws-sdk/client-s3";
+import { ListMultipartUploadsCommand, ListPartsCommand } from "@aws-sdk/client-s3";
 import type { NodeEvent } from "../../contract/generated/payloads.js";
 import { readManifest } from "../../node/store/manifest.js";
 import { readLedger } from "../../node/upload/upload-ledger.js";
-import { startAedes } from "../helpers/aedes.js";
-import type { Broker } from "../helpers/mosquitto.js";
-import { MqttRecorder } from "../helpers/mqtt-recorder.js";
-import { runCli, startNode, tempDir, type CliProcess, type RunningNode } from "../helpers/node.js";
-import { assertAllInStore, backlogEmpty, client, withCredentials } from "../helpers/s3.js";
-import { startSwift, type SwiftStore } from "../helpers/swift.js";
+import { runCli, tempDir } from "../helpers/node.js";
+import { assertAllInStore, backlogEmpty, withStoreRig } from "../helpers/s3.js";
 import { TcpProxy } from "../helpers/tcp-proxy.js";
 
 // The store's checks and the upload's resumption, with a real Swift (s3api) behind a proxy that
@@ -27,33 +23,18 @@ const until = async (pred: () => Promise<boolean> | boolean, ms: number, what: s
 
 describe("upload faults (Swift s3api behind a faulty link)", () => {
   it("a part corrupted on the way is refused by the store (Content-MD5), reported, sent again, and the object is right", async () => {
-    let store: SwiftStore | undefined;
-    let proxy: TcpProxy | undefined;
-    let broker: Broker | undefined;
-    let rec: MqttRecorder | undefined;
-    let run: RunningNode | undefined;
-    try {
-      store = await startSwift();
-      const s3 = client(store);
-      await s3.send(new CreateBucketCommand({ Bucket: "labx" }));
-      proxy = await TcpProxy.start(Number(new URL(store.endpoint).port));
+    await withStoreRig(async ({ store, s3, rec: mq, node: uploadingNode, defer }) => {
+      const proxy = await TcpProxy.start(Number(new URL(store.endpoint).port));
+      defer(() => proxy.stop());
       proxy.corruptOnce();
-      broker = await startAedes();
-      rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
-      const mq = rec;
       // 5 s batches of the synthetic camera at 720p (~7 MB) go in 5 MiB parts: the corrupted chunk is a part's.
-      run = await withCredentials(store, () =>
-        startNode({
-          broker_url: broker!.url,
-          sbc_id: "BAD",
-          batch_duration: 5,
-          video_size: "1280x720",
-          disable_sync: true,
-          upload_url: "s3://labx/exp",
-          upload_endpoint: `http://127.0.0.1:${proxy!.port}`,
-          upload_part_mb: 5,
-        }),
-      );
+      const run = await uploadingNode({
+        sbc_id: "BAD",
+        batch_duration: 5,
+        video_size: "1280x720",
+        upload_endpoint: `http://127.0.0.1:${proxy.port}`,
+        upload_part_mb: 5,
+      });
       assert.equal(
         (await mq.command("labx", "BAD", "BAD", { cmd: "start", session: "bad", duration: 11 })).ok,
         true,
@@ -72,29 +53,14 @@ describe("upload faults (Swift s3api behind a faulty link)", () => {
         batches.some((b) => b.bytes > 5 * 1024 * 1024),
         "a batch went in parts",
       );
-      s3.destroy();
-    } finally {
-      await run?.stop();
-      await rec?.close();
-      await broker?.stop();
-      await proxy?.stop();
-      await store?.stop();
-    }
+    });
   });
 
   it("the node killed -9 in the middle of a multipart upload: restarted, it keeps the parts the store holds and completes the object", async () => {
-    let store: SwiftStore | undefined;
-    let proxy: TcpProxy | undefined;
-    let broker: Broker | undefined;
-    let first: CliProcess | undefined;
-    let second: CliProcess | undefined;
-    try {
-      store = await startSwift();
-      const s3 = client(store);
-      await s3.send(new CreateBucketCommand({ Bucket: "labx" }));
-      proxy = await TcpProxy.start(Number(new URL(store.endpoint).port));
+    await withStoreRig(async ({ store, s3, broker, defer }) => {
+      const proxy = await TcpProxy.start(Number(new URL(store.endpoint).port));
+      defer(() => proxy.stop());
       proxy.throttle(2 * 1024 * 1024);
-      broker = await startAedes();
       const dataDir = tempDir();
       const args = [
         "node",
@@ -106,7 +72,7 @@ describe("upload faults (Swift s3api behind a faulty link)", () => {
         AWS_ACCESS_KEY_ID: store.credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: store.credentials.secretAccessKey,
       };
-      first = runCli(
+      const first = runCli(
         [
           ...args,
           "--session",
@@ -120,6 +86,7 @@ describe("upload faults (Swift s3api behind a faulty link)", () => {
         ],
         env,
       );
+      defer(() => first.child.kill("SIGKILL"));
       // Killed once the store holds a part of an unfinished multipart upload.
       await until(
         async () => {
@@ -138,7 +105,11 @@ describe("upload faults (Swift s3api behind a faulty link)", () => {
       first.child.kill("SIGKILL");
       await first.exited;
       proxy.throttle(0);
-      second = runCli(args, env);
+      const second = runCli(args, env);
+      defer(async () => {
+        second.child.kill("SIGTERM");
+        await second.exited;
+      });
       const ledger = path.join(dataDir, "kill");
       await until(
         () => {
@@ -169,14 +140,6 @@ describe("upload faults (Swift s3api behind a faulty link)", () => {
         1,
         "recorded once",
       );
-      s3.destroy();
-    } finally {
-      first?.child.kill("SIGKILL");
-      second?.child.kill("SIGTERM");
-      await second?.exited;
-      await broker?.stop();
-      await proxy?.stop();
-      await store?.stop();
-    }
+    });
   });
 });

@@ -2,16 +2,11 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import type { BatchReady, NodeEvent, NodeState } from "../../contract/generated/payloads.js";
 import { readLedger } from "../../node/upload/upload-ledger.js";
-import { startAedes } from "../helpers/aedes.js";
 import { assertContract } from "../helpers/contract.js";
-import type { Broker } from "../helpers/mosquitto.js";
-import { MqttRecorder } from "../helpers/mqtt-recorder.js";
-import { startNode, tempDir, type RunningNode } from "../helpers/node.js";
-import { assertAllInStore, backlogEmpty, client, withCredentials } from "../helpers/s3.js";
-import { startSwift, type SwiftStore } from "../helpers/swift.js";
+import { tempDir } from "../helpers/node.js";
+import { assertAllInStore, backlogEmpty, withStoreRig } from "../helpers/s3.js";
 
 // Batches leave the node for a real S3-compatible store (OpenStack Swift with s3api, test/helpers/
 // swift.ts) as they close, verified: every object is read back from the store and compared with the
@@ -19,28 +14,11 @@ import { startSwift, type SwiftStore } from "../helpers/swift.js";
 
 describe("upload to an S3-compatible store (Swift s3api)", () => {
   it("every batch, its sidecar and the manifest are uploaded as batches close, verified, each announced once as uploaded", async () => {
-    let store: SwiftStore | undefined;
-    let broker: Broker | undefined;
-    let rec: MqttRecorder | undefined;
-    let run: RunningNode | undefined;
-    try {
-      store = await startSwift();
-      const s3 = client(store);
-      await s3.send(new CreateBucketCommand({ Bucket: "labx" }));
-      broker = await startAedes();
-      rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
-      const mq = rec;
-      const node = await withCredentials(store, () =>
-        startNode({
-          broker_url: broker!.url,
-          sbc_id: "UP1",
-          batch_duration: 1,
-          disable_sync: true,
-          upload_url: "s3://labx/exp",
-          upload_endpoint: store!.endpoint,
-        }),
-      );
-      run = node;
+    await withStoreRig(async ({ s3, rec: mq, node: uploadingNode }) => {
+      const node = await uploadingNode({
+        sbc_id: "UP1",
+        batch_duration: 1,
+      });
       assert.equal(
         (await mq.command("labx", "UP1", "UP1", { cmd: "start", session: "up", duration: 4 })).ok,
         true,
@@ -69,38 +47,15 @@ describe("upload to an S3-compatible store (Swift s3api)", () => {
       const ledger = readLedger(path.join(node.dataDir, "up"));
       assert.ok(ledger.has("session-end.json"), "the session's end record too");
       assert.ok(assertContract(mq.messages, "labx", "UP1") > 5);
-      s3.destroy();
-    } finally {
-      await run?.stop();
-      await rec?.close();
-      await broker?.stop();
-      await store?.stop();
-    }
+    });
   });
 
   it("a node stopped as its session ends (as a --duration launch does) uploads what is left before it goes", async () => {
-    let store: SwiftStore | undefined;
-    let broker: Broker | undefined;
-    let rec: MqttRecorder | undefined;
-    let run: RunningNode | undefined;
-    try {
-      store = await startSwift();
-      const s3 = client(store);
-      await s3.send(new CreateBucketCommand({ Bucket: "labx" }));
-      broker = await startAedes();
-      rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
-      const mq = rec;
-      const node = await withCredentials(store, () =>
-        startNode({
-          broker_url: broker!.url,
-          sbc_id: "UP3",
-          batch_duration: 1,
-          disable_sync: true,
-          upload_url: "s3://labx/exp",
-          upload_endpoint: store!.endpoint,
-        }),
-      );
-      run = node;
+    await withStoreRig(async ({ s3, rec: mq, node: uploadingNode }) => {
+      const node = await uploadingNode({
+        sbc_id: "UP3",
+        batch_duration: 1,
+      });
       assert.equal(
         (await mq.command("labx", "UP3", "UP3", { cmd: "start", session: "quick", duration: 3 })).ok,
         true,
@@ -117,38 +72,16 @@ describe("upload to an S3-compatible store (Swift s3api)", () => {
         [...ledger.keys()].join(", "),
       );
       await assertAllInStore(s3, node, "quick", 2);
-      s3.destroy();
-    } finally {
-      await run?.stop();
-      await rec?.close();
-      await broker?.stop();
-      await store?.stop();
-    }
+    });
   });
 
   it("the store down for 60 s in the middle of a session: recording goes on, upload_failed once, the backlog in the state, then every file uploaded once", async () => {
-    let store: SwiftStore | undefined;
-    let broker: Broker | undefined;
-    let rec: MqttRecorder | undefined;
-    let run: RunningNode | undefined;
-    try {
-      store = await startSwift();
-      const s3 = client(store);
-      await s3.send(new CreateBucketCommand({ Bucket: "labx" }));
-      broker = await startAedes();
-      rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
-      const mq = rec;
-      run = await withCredentials(store, () =>
-        startNode({
-          broker_url: broker!.url,
-          sbc_id: "UP2",
-          batch_duration: 5,
-          video_size: "320x240",
-          disable_sync: true,
-          upload_url: "s3://labx/exp",
-          upload_endpoint: store!.endpoint,
-        }),
-      );
+    await withStoreRig(async ({ store, s3, rec: mq, node: uploadingNode }) => {
+      const run = await uploadingNode({
+        sbc_id: "UP2",
+        batch_duration: 5,
+        video_size: "320x240",
+      });
       const r = await mq.command("labx", "UP2", "UP2", { cmd: "start", session: "out", duration: 75 });
       assert.equal(r.ok, true);
       const uploadedSoFar = (): NodeEvent[] =>
@@ -186,40 +119,15 @@ describe("upload to an S3-compatible store (Swift s3api)", () => {
         batches.map((b) => b.seq),
         "each batch uploaded once, in order",
       );
-      s3.destroy();
-    } finally {
-      await run?.stop();
-      await rec?.close();
-      await broker?.stop();
-      await store?.stop();
-    }
+    });
   });
 
   it("retention never removes a session not yet verified in the store; once uploaded, it may", async () => {
-    let store: SwiftStore | undefined;
-    let broker: Broker | undefined;
-    let rec: MqttRecorder | undefined;
-    let run: RunningNode | undefined;
     const dataDir = tempDir();
-    const config = (url: string) => ({
-      broker_url: url,
-      sbc_id: "RET",
-      data_dir: dataDir,
-      batch_duration: 1,
-      disable_sync: true,
-      max_usage_mb: 1,
-      upload_url: "s3://labx/exp",
-      upload_endpoint: store!.endpoint,
-    });
-    try {
-      store = await startSwift();
-      const s3 = client(store);
-      await s3.send(new CreateBucketCommand({ Bucket: "labx" }));
-      broker = await startAedes();
-      rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
-      const mq = rec;
+    const options = { sbc_id: "RET", data_dir: dataDir, batch_duration: 1, max_usage_mb: 1 };
+    await withStoreRig(async ({ store, s3, rec: mq, node: uploadingNode }) => {
       await store.down();
-      run = await withCredentials(store, () => startNode(config(broker!.url)));
+      let run = await uploadingNode(options);
       for (const session of ["first", "second"]) {
         assert.equal(
           (await mq.command("labx", "RET", "RET", { cmd: "start", session, duration: 2 })).ok,
@@ -248,14 +156,8 @@ describe("upload to an S3-compatible store (Swift s3api)", () => {
       await assertAllInStore(s3, run, "first", 1);
       await run.stop();
       // At its next start, retention removes what the store now holds.
-      run = await withCredentials(store, () => startNode(config(broker!.url)));
+      run = await uploadingNode(options);
       assert.ok(!existsSync(path.join(dataDir, "first")), "first removed once uploaded");
-      s3.destroy();
-    } finally {
-      await run?.stop();
-      await rec?.close();
-      await broker?.stop();
-      await store?.stop();
-    }
+    });
   });
 });
