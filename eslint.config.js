@@ -40,6 +40,8 @@ export default tseslint.config(
         Node: "readonly",
         uPlot: "readonly",
         setInterval: "readonly",
+        performance: "readonly",
+        URLSearchParams: "readonly",
       },
     },
   },

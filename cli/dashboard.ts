@@ -1,4 +1,5 @@
 // Wiring of the dashboard (ui/): for `labx ui`, and for a node started with --ui-port.
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import type { Logger } from "pino";
@@ -12,15 +13,8 @@ import { UiServer } from "../ui/ui-server.js";
 
 export const DEFAULT_UI_PORT = 8080;
 
-/** The dashboard for the broker at config.broker_url, on config.ui_port (8080 when not given). */
-export function createDashboard(config: Config, log: Logger): UiServer {
-  const validators = createValidators();
-  // The process's own broker login is never lent to a browser: each page logs in as its user.
-  const security = clientSecurity(config);
-  const tls = { ...security };
-  delete tls.username;
-  delete tls.password;
-  const users = config.auth_file ? loadAuthFile(config.auth_file) : null;
+/** The dashboard's certificate and key, read at start (a missing file is a configuration error). */
+function uiTls(config: Config): { cert: Buffer; key: Buffer } | null {
   const read = (file: string, key: string): Buffer => {
     try {
       return readFileSync(file);
@@ -30,6 +24,20 @@ export function createDashboard(config: Config, log: Logger): UiServer {
   };
   if (Boolean(config.ui_tls_cert) !== Boolean(config.ui_tls_key))
     throw new SecurityConfigError("ui_tls_cert and ui_tls_key go together");
+  return config.ui_tls_cert
+    ? { cert: read(config.ui_tls_cert, "ui_tls_cert"), key: read(config.ui_tls_key, "ui_tls_key") }
+    : null;
+}
+
+/** The dashboard for the broker at config.broker_url, on config.ui_port (8080 when not given). */
+export function createDashboard(config: Config, log: Logger): UiServer {
+  const validators = createValidators();
+  // The process's own broker login is never lent to a browser: each page logs in as its user.
+  const security = clientSecurity(config);
+  const tls = { ...security };
+  delete tls.username;
+  delete tls.password;
+  const users = config.auth_file ? loadAuthFile(config.auth_file) : null;
   const uiLog = log.child({ module: "dashboard" });
   const logins = new Logins({
     baseTopic: config.base_topic,
@@ -51,9 +59,7 @@ export function createDashboard(config: Config, log: Logger): UiServer {
   return new UiServer({
     port: config.ui_port ?? DEFAULT_UI_PORT,
     host: config.ui_host,
-    tls: config.ui_tls_cert
-      ? { cert: read(config.ui_tls_cert, "ui_tls_cert"), key: read(config.ui_tls_key, "ui_tls_key") }
-      : null,
+    tls: uiTls(config),
     baseTopic: config.base_topic,
     logins,
     validators,
@@ -67,6 +73,12 @@ export function createDashboard(config: Config, log: Logger): UiServer {
 export async function startDashboard(config: Config, log: Logger): Promise<UiServer> {
   const ui = createDashboard(config, log);
   await ui.start();
+  announce(config, ui, "dashboard");
+  return ui;
+}
+
+/** Prints where `ui` is, with the machine's LAN addresses when it listens on every interface. */
+function announce(config: Config, ui: UiServer, what: string, path = ""): string {
   // On a Pi the dashboard is opened from another machine: name the addresses it can be reached at.
   const port = new URL(ui.url).port;
   const scheme = new URL(ui.url).protocol;
@@ -77,8 +89,10 @@ export async function startDashboard(config: Config, log: Logger): Promise<UiSer
           .filter((a) => a && a.family === "IPv4" && !a.internal)
           .map((a) => `${scheme}//${a!.address}:${port}/`)
       : [];
-  console.error(`labx: dashboard at ${ui.url}${lan.length ? ` (on this network: ${lan.join(", ")})` : ""}`);
-  return ui;
+  console.error(
+    `labx: ${what} at ${ui.url}${path.slice(1)}${lan.length ? ` (on this network: ${lan.map((u) => u + path.slice(1)).join(", ")})` : ""}`,
+  );
+  return `${ui.url}${path.slice(1)}`;
 }
 
 /** `labx ui`: the dashboard alone, for the broker at --broker-url, until a signal. */
@@ -95,4 +109,46 @@ export async function runUi(config: Config, log: Logger, until: Promise<NodeJS.S
   log.info({ signal }, "shutting down");
   await ui.stop();
   return 0;
+}
+
+/**
+ * `labx timecode`: the time code page alone (no broker, no login) on --ui-port, opened in this machine's
+ * browser when it has a desktop, until a signal. Point every camera at it, then run `labx verify`.
+ */
+export async function runTimecode(
+  config: Config,
+  log: Logger,
+  until: Promise<NodeJS.Signals>,
+  open: (url: string) => void = openInBrowser,
+): Promise<number> {
+  const ui = new UiServer({
+    port: config.ui_port ?? DEFAULT_UI_PORT,
+    host: config.ui_host,
+    tls: uiTls(config),
+    baseTopic: config.base_topic,
+    logins: null,
+    validators: createValidators(),
+    commandTimeoutMs: 0,
+    syncThresholdMs: config.ui_sync_threshold_ms,
+    log: log.child({ module: "timecode" }),
+  });
+  try {
+    await ui.start();
+  } catch (err) {
+    console.error(`labx timecode: the page could not be served: ${(err as Error).message}`);
+    return 1;
+  }
+  open(announce(config, ui, "time code", "/timecode"));
+  const signal = await until;
+  log.info({ signal }, "shutting down");
+  await ui.stop();
+  return 0;
+}
+
+/** xdg-open where a desktop session exists (arguments, never a shell); a headless Pi only prints the address. */
+function openInBrowser(url: string): void {
+  if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return;
+  const child = spawn("xdg-open", [url], { stdio: "ignore", detached: true });
+  child.on("error", () => undefined);
+  child.unref();
 }

@@ -16,7 +16,7 @@ import { FleetMonitor } from "../monitor/fleet-monitor.js";
 import { CTL_COMMANDS, type CtlCommand } from "../ctl/ctl-args.js";
 import { labxVersion } from "../platform/version.js";
 import { configSecrets, redactUrl } from "../platform/secrets.js";
-import { runUi, startDashboard } from "./dashboard.js";
+import { runTimecode, runUi, startDashboard } from "./dashboard.js";
 import type { UiServer } from "../ui/ui-server.js";
 
 const USAGE = `usage: labx <command> [options]
@@ -26,6 +26,8 @@ commands:
   broker   run the embedded MQTT broker alone (--monitor: with the fleet clock monitor)
   ui       the dashboard: every node, its camera preview, the fleet clock plot, events, start and stop
            (labx ui --broker-url URL [--ui-port 8080]; a node serves it too with --ui-port N)
+  timecode a full-screen time code (a QR of the time, every display refresh) to film with every camera,
+           then labx verify (labx timecode [--ui-port 8080]; the dashboard serves it at /timecode too)
   monitor  publish fleet clock figures (labx/fleet/clock) from every node's clock, and a CSV per session
   passwd   read a password on stdin, print its salted hash for an --auth-file user
   cameras  list the V4L2 cameras, their formats, sizes and rates, and what a node would record (--json)
@@ -92,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
       until: untilSignal(),
     });
   }
-  if (!["node", "broker", "monitor", "doctor", "ui"].includes(command)) {
+  if (!["node", "broker", "monitor", "doctor", "ui", "timecode"].includes(command)) {
     console.error(`labx: unknown command "${command}"\n${USAGE}`);
     return 2;
   }
@@ -123,6 +125,7 @@ async function main(argv: string[]): Promise<number> {
     if (command === "doctor") return await runDoctorCli(config, json);
     if (command === "monitor") return await runMonitor(config, log);
     if (command === "ui") return await runUi(config, log, untilSignal());
+    if (command === "timecode") return await runTimecode(config, log, untilSignal());
     return await (command === "broker" ? runBroker(config, log) : runNode(config, log));
   } catch (err) {
     // Files named in the configuration (auth file, certificates) are read at start: same exit as a bad value.

@@ -27,23 +27,36 @@ function publicDir(): string {
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
   ".css": "text/css; charset=utf-8",
   ".svg": "image/svg+xml",
 };
 
 /** URL path → file, for every file the dashboard serves. */
-export function loadStaticFiles(): Map<string, StaticFile> {
+export function loadStaticFiles(timecodeOnly = false): Map<string, StaticFile> {
   const dir = publicDir();
   const require = createRequire(import.meta.url);
-  const files: [string, string][] = [
-    ["/", path.join(dir, "index.html")],
-    ["/assets/app.js", path.join(dir, "app.js")],
-    ["/assets/app-render.js", path.join(dir, "app-render.js")],
-    ["/assets/app-plot.js", path.join(dir, "app-plot.js")],
-    ["/assets/app.css", path.join(dir, "app.css")],
-    ["/assets/uplot.js", require.resolve("uplot/dist/uPlot.iife.min.js")],
-    ["/assets/uplot.css", require.resolve("uplot/dist/uPlot.min.css")],
+  // The time code page needs no login and no broker: `labx timecode` serves it alone.
+  const timecode: [string, string][] = [
+    ["/timecode", path.join(dir, "timecode.html")],
+    ["/assets/timecode.js", path.join(dir, "timecode.js")],
+    ["/assets/timecode-format.js", path.join(dir, "timecode-format.js")],
+    ["/assets/timecode.css", path.join(dir, "timecode.css")],
+    ["/assets/qrcode.js", path.join(path.dirname(require.resolve("qrcode-generator")), "qrcode.mjs")],
   ];
+  if (timecodeOnly) timecode.push(["/", path.join(dir, "timecode.html")]);
+  const files: [string, string][] = timecodeOnly
+    ? timecode
+    : [
+        ...timecode,
+        ["/", path.join(dir, "index.html")],
+        ["/assets/app.js", path.join(dir, "app.js")],
+        ["/assets/app-render.js", path.join(dir, "app-render.js")],
+        ["/assets/app-plot.js", path.join(dir, "app-plot.js")],
+        ["/assets/app.css", path.join(dir, "app.css")],
+        ["/assets/uplot.js", require.resolve("uplot/dist/uPlot.iife.min.js")],
+        ["/assets/uplot.css", require.resolve("uplot/dist/uPlot.min.css")],
+      ];
   return new Map(
     files.map(([url, file]) => [
       url,

@@ -18,7 +18,10 @@ export interface UiServerOptions {
   host: string;
   tls: { cert: Buffer; key: Buffer } | null;
   baseTopic: string;
-  logins: Logins;
+  /** Null: the time code page alone (`labx timecode`), no broker. */
+  logins: Logins | null;
+  /** Wall-clock µs, for /api/time (the time code page's clock). */
+  nowUs?: () => number;
   validators: Validators;
   /** How long a command waits for every addressed node's reply (ms). */
   commandTimeoutMs: number;
@@ -64,11 +67,11 @@ export class UiServer implements Unit {
 
   async start(): Promise<void> {
     if (this.server) return;
-    this.files = loadStaticFiles();
+    this.files = loadStaticFiles(this.o.logins === null);
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
     const server = this.o.tls ? https.createServer({ ...this.o.tls }, handler) : http.createServer(handler);
     this.server = server;
-    this.o.logins.start();
+    this.o.logins?.start();
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(this.o.port, this.o.host, () => {
@@ -89,7 +92,7 @@ export class UiServer implements Unit {
       server.close(() => resolve());
       server.closeAllConnections();
     });
-    await this.o.logins.stop();
+    await this.o.logins?.stop();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -104,6 +107,8 @@ export class UiServer implements Unit {
           return await this.login(req, res);
         case "POST /api/logout":
           return await this.logout(req, res);
+        case "GET /api/time":
+          return this.json(res, 200, { now_us: Math.round(this.nowUs()) });
         case "GET /api/me":
           return this.json(res, 200, this.me(this.login_(req)));
         case "GET /api/stream":
@@ -137,9 +142,18 @@ export class UiServer implements Unit {
     res.end(JSON.stringify(body));
   }
 
+  private logins(): Logins {
+    if (!this.o.logins) throw new HttpError(404, "NOT_FOUND", "this server shows the time code only");
+    return this.o.logins;
+  }
+
+  private nowUs(): number {
+    return this.o.nowUs ? this.o.nowUs() : (performance.timeOrigin + performance.now()) * 1000;
+  }
+
   private login_(req: IncomingMessage): Login {
     const token = /(?:^|;\s*)labx_ui=([A-Za-z0-9_-]+)/.exec(req.headers.cookie ?? "")?.[1];
-    const login = this.o.logins.get(token);
+    const login = this.logins().get(token);
     if (!login) throw new HttpError(401, "UNAUTHORIZED", "log in first");
     return login;
   }
@@ -154,7 +168,7 @@ export class UiServer implements Unit {
     const password = typeof body.password === "string" && body.password !== "" ? body.password : null;
     let login: Login;
     try {
-      login = await this.o.logins.open(user, password);
+      login = await this.logins().open(user, password);
     } catch (err) {
       if (err instanceof TooManyLoginsError) throw new HttpError(503, "BUSY", err.message);
       const refused = typeof (err as { code?: unknown }).code === "number";
@@ -176,7 +190,7 @@ export class UiServer implements Unit {
 
   private async logout(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const login = this.login_(req);
-    await this.o.logins.close(login.token);
+    await this.logins().close(login.token);
     this.json(res, 200, {}, { "set-cookie": `${COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0` });
   }
 
