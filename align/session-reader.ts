@@ -16,6 +16,8 @@ export interface FrameRow {
   frame: number;
   batchFrame: number;
   epochUs: number;
+  /** The time as first stamped, before a latency correction (the sidecar's raw_epoch_s); epochUs without one. */
+  rawEpochUs: number;
 }
 
 export interface Gap {
@@ -40,21 +42,25 @@ export function epochTextUs(text: string): number {
   return Number(sec) * 1e6 + Number(frac.padEnd(6, "0").slice(0, 6));
 }
 
-/** Pure: a sidecar's rows (frame,batch_frame,pts_s,epoch_s,time_utc). */
+/**
+ * Pure: a sidecar's rows (frame,batch_frame,pts_s,epoch_s,time_utc, and raw_epoch_s after a latency
+ * correction: epoch_s is then the corrected time).
+ */
 export function parseSidecar(text: string, file: string, seq: number): FrameRow[] {
-  return text
-    .trim()
-    .split("\n")
-    .slice(1)
+  const [header = "", ...lines] = text.trim().split("\n");
+  const raw = header.split(",").indexOf("raw_epoch_s");
+  return lines
     .filter((l) => l)
     .map((l) => {
-      const [frame, batchFrame, , epoch] = l.split(",");
+      const cols = l.split(",");
+      const epochUs = epochTextUs(cols[3]!);
       return {
         file,
         seq,
-        frame: Number(frame),
-        batchFrame: Number(batchFrame),
-        epochUs: epochTextUs(epoch!),
+        frame: Number(cols[0]),
+        batchFrame: Number(cols[1]),
+        epochUs,
+        rawEpochUs: raw > 0 && cols[raw] ? epochTextUs(cols[raw]!) : epochUs,
       };
     });
 }

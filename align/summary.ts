@@ -1,4 +1,5 @@
 import type { Gap, NodeSession } from "./session-reader.js";
+import { quantile } from "./stats.js";
 import { foundGaps, type Timeline } from "./timeline.js";
 
 // Pure: what the researcher needs to trust (or distrust) the index: per node its batches, frames,
@@ -54,10 +55,6 @@ const gapText = (g: Gap): { start: string; end: string; s: number } => ({
   end: iso(g.endUs),
   s: Math.round(g.endUs - g.startUs) / 1e6,
 });
-
-function quantile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
-}
 
 function nodeSummary(n: NodeSession, t: Timeline): NodeSummary {
   const clocks = n.batches.map((b) => b.clock);

@@ -28,6 +28,7 @@ import { createUploader } from "./upload/create-uploader.js";
 import type { Uploader } from "./upload/uploader.js";
 import { createPreview } from "./preview/create-preview.js";
 import type { PreviewPublisher } from "./preview/preview-publisher.js";
+import { Calibration } from "./calibration/calibration.js";
 
 /** The outbox journal's folder in the data directory (a name no session can take). */
 export const OUTBOX_DIR = ".labx";
@@ -56,6 +57,8 @@ export class LabxNode {
   /** Groups and free space in the state (node-state.ts). */
   private readonly extras: NodeStateExtras;
   private readonly ha: HaDiscovery;
+  /** The camera's latency correction (node/calibration/). */
+  private readonly calibration: Calibration;
   /** With --upload-url (node/upload/). */
   private readonly uploader: Uploader | null;
   /** Absent with --preview-interval 0. */
@@ -147,7 +150,14 @@ export class LabxNode {
           publishEvent,
           now: deps.now,
         });
+    this.calibration = new Calibration({
+      dataDir: config.data_dir,
+      configuredMs: config.latency_ms,
+      log: deps.log.child({ module: "calibration" }),
+      now: deps.now,
+    });
     this.controller = new SessionController(config, {
+      latencyUs: () => Math.round((this.calibration.effective?.ms ?? 0) * 1000),
       log: deps.log.child({ module: "recorder" }),
       ffmpegPath: deps.ffmpegPath,
       launcher: deps.launcher,
@@ -193,12 +203,18 @@ export class LabxNode {
         start: async (c) => this.extras.decorate(await this.controller.start(c)),
         stop: async () => this.extras.decorate(await this.controller.stop()),
         status: async () => this.state,
+        calibrate: async (c) => {
+          await this.calibration.save(c.latency_ms, c.session);
+          if (this.connection.connected) this.messages.latest(topic("state"), this.state);
+          return this.state;
+        },
       },
       reply: (reply, packet) => this.messages.reply(topic("reply"), reply, packet),
     });
     this.extras = new NodeStateExtras({
       dataDir: config.data_dir,
       groups: config.groups,
+      latency: () => this.calibration.effective,
       log: this.log,
       onChange: () => {
         if (this.connection.connected) this.messages.latest(topic("state"), this.state);

@@ -10,12 +10,17 @@ const FREE_SPACE_INTERVAL_MS = 30_000;
 export interface NodeStateOptions {
   dataDir: string;
   groups: readonly string[];
+  /** The latency correction in effect (node/calibration/), or null. */
+  latency?: () => { ms: number; source: "config" | "verify" } | null;
   log: Logger;
   /** Free space changed by a whole MiB: the state is worth publishing again. */
   onChange: () => void;
   freeBytes?: (dir: string) => Promise<number>;
   timers?: Timers;
 }
+
+const latencyFields = (l: { ms: number; source: "config" | "verify" } | null): Partial<NodeState> =>
+  l ? { latency_ms: l.ms, latency_source: l.source } : {};
 
 /**
  * What the node adds to the session's state (session-controller.ts): its groups, for controllers that
@@ -48,6 +53,7 @@ export class NodeStateExtras implements Unit {
     return {
       ...state,
       groups: [...this.o.groups],
+      ...latencyFields(this.o.latency?.() ?? null),
       ...(bytes === undefined ? {} : { free_mb: wholeMb(bytes) }),
       ...(this.upload ? { upload: this.upload } : {}),
     };

@@ -29,7 +29,8 @@ export async function createQrReader(): Promise<QrReader> {
   let rgba = new Uint8ClampedArray(0);
   return {
     async readGray(gray, width, height) {
-      if (gray.length !== width * height) throw new RangeError(`${gray.length} bytes is not ${width}×${height}`);
+      if (gray.length !== width * height)
+        throw new RangeError(`${gray.length} bytes is not ${width}×${height}`);
       if (rgba.length !== gray.length * 4) rgba = new Uint8ClampedArray(gray.length * 4);
       for (let i = 0, j = 0; i < gray.length; i++, j += 4) {
         const v = gray[i]!;

@@ -27,7 +27,7 @@ export interface BatchReady {
   duration_s: number;
   frames: number;
   /**
-   * The batch's per-frame times (CSV: frame,batch_frame,pts_s,epoch_s,time_utc), relative to the data directory.
+   * The batch's per-frame times (CSV: frame,batch_frame,pts_s,epoch_s,time_utc, and raw_epoch_s with a latency correction), relative to the data directory.
    */
   frames_file: string;
   bytes: number;
@@ -40,6 +40,18 @@ export interface BatchReady {
    * The resolution of the frame times in µs: one tick of the camera's time base (1 for µs stamps, 0.833 for raw MJPEG's 1/1200000 s, 40000 for a 1/25 s demuxer). Absent in batches recorded before labx said it.
    */
   time_resolution_us?: number;
+  /**
+   * The latency correction applied to this batch's times (the camera's delay, measured by labx verify or set by --latency-ms; docs/time.md): start, end and the sidecar's epoch_s are the stamped times minus it. Absent: no correction.
+   */
+  latency_ms?: number;
+  /**
+   * With latency_ms: start as stamped, before the correction.
+   */
+  raw_start?: string;
+  /**
+   * With latency_ms: end as stamped, before the correction.
+   */
+  raw_end?: string;
   /**
    * True on the session's final batch.
    */
@@ -103,8 +115,8 @@ export interface ClockStatus {
  * A command on labx/<node-id|group|all>/cmd. A bare word (start, stop, status) is the same as {"cmd": word}.
  */
 export type Command = {
-  cmd: "start" | "stop" | "status";
-} & (StartCommand | StopCommand | StatusCommand);
+  cmd: "start" | "stop" | "status" | "calibrate";
+} & (StartCommand | StopCommand | StatusCommand | CalibrateCommand);
 /**
  * Echoed in the reply so a caller can match it.
  */
@@ -141,6 +153,21 @@ export interface StopCommand {
 export interface StatusCommand {
   cmd: "status";
   id?: RequestId;
+}
+/**
+ * Keeps the camera's latency correction (labx verify --save sends it; docs/time.md). Sessions started from then on subtract it from their times; --latency-ms, when configured, stays in effect instead. The state shows the correction in effect.
+ */
+export interface CalibrateCommand {
+  cmd: "calibrate";
+  id?: RequestId;
+  /**
+   * The latency in ms (the median measured by labx verify), or null to forget the saved one.
+   */
+  latency_ms: number | null;
+  /**
+   * The session it was measured in, kept with it.
+   */
+  session?: string;
 }
 
 // from schemas/event.schema.json
@@ -279,7 +306,7 @@ export type Reply = OkReply | ErrorReply;
 
 export interface OkReply {
   id: string | null;
-  cmd: "start" | "stop" | "status";
+  cmd: "start" | "stop" | "status" | "calibrate";
   node: string;
   ok: true;
   session?: string | null;
@@ -342,6 +369,14 @@ export interface NodeState {
    * Free space in the data directory, in MiB (refreshed every 30 s).
    */
   free_mb?: number;
+  /**
+   * The camera's latency correction in effect for sessions starting now (ms): their times are the stamped ones minus it (docs/time.md). Absent: none.
+   */
+  latency_ms?: number;
+  /**
+   * Where latency_ms comes from: config (--latency-ms) or verify (saved by a calibrate command, as labx verify --save sends).
+   */
+  latency_source?: "config" | "verify";
   /**
    * With --upload-url: what is recorded but not yet verified in the store.
    */

@@ -2,7 +2,7 @@ import type { Command } from "../../contract/generated/payloads.js";
 import { describeErrors, type Validators } from "../../contract/schemas.js";
 import { CommandError } from "../../contract/reply-codes.js";
 
-export const COMMAND_NAMES = ["start", "stop", "status"] as const;
+export const COMMAND_NAMES = ["start", "stop", "status", "calibrate"] as const;
 
 export type Parsed =
   { ok: true; command: Command } | { ok: false; id: string | null; cmd: string | null; error: CommandError };

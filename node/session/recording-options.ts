@@ -19,6 +19,8 @@ export interface SessionPlan {
   alignToUs: number | null;
   /** The camera it records, as settled at its start (camera-plan.ts). */
   camera: CameraPlan;
+  /** The latency correction (µs) the session applies to its times (node/calibration/); 0: none. */
+  latencyUs?: number;
 }
 
 export function recordingOptions(
@@ -42,13 +44,17 @@ export function recordingOptions(
       codec: config.codec,
       batchDuration: plan.batchDuration,
       duration: plan.duration,
-      alignToUs: plan.alignToUs,
+      // With a latency correction, a synchronized start keeps the frames exposed from `at` on: those
+      // stamped from `at` + latency (and the batch grid, on stamped times, moves with it).
+      alignToUs: plan.alignToUs === null ? null : plan.alignToUs + (plan.latencyUs ?? 0),
       previewIntervalS: config.preview_interval,
     },
     // A scheduled start waits for its first frame at or after `at`, up to the lead time later.
-    startTimeoutMs: config.start_timeout * 1000 + (plan.alignToUs ? SCHEDULE_LEAD_MS : 0),
+    startTimeoutMs:
+      config.start_timeout * 1000 + (plan.alignToUs ? SCHEDULE_LEAD_MS : 0) + (plan.latencyUs ?? 0) / 1000,
     stopTimeoutMs: config.stop_timeout * 1000,
     restartPolicy: { ...DEFAULT_RESTART_POLICY, maxFailures: config.restart_attempts },
+    ...(plan.latencyUs ? { latencyUs: plan.latencyUs } : {}),
   };
 }
 

@@ -19,6 +19,8 @@ export interface RecordingOptions {
   /** How often ffmpeg's output is read once recording runs: the latency of a batch announcement. */
   pollMs?: number;
   restartPolicy?: RestartPolicy;
+  /** The camera's latency (µs), subtracted from every time the session publishes (docs/time.md). */
+  latencyUs?: number;
 }
 
 export interface RecordingDeps {

@@ -87,6 +87,7 @@ export class Recording {
       announce: deps.announce,
       clock: deps.clock,
       timeSource: this.timeSource,
+      latencyUs: opts.latencyUs ?? 0,
     });
     this.restarts = new Restarts(opts.restartPolicy, deps.timers);
     this.warnings = new StreamWarnings((e) => deps.event?.(e), deps.log);
@@ -186,7 +187,8 @@ export class Recording {
       this.deps.log.error("ffmpeg never reported the input start time");
       return;
     }
-    const firstUs = anchor + first;
+    // A frame time as published: stamped, less the latency correction (the grid stays on stamped time).
+    const firstUs = anchor + first - (this.opts.latencyUs ?? 0);
     if (run.index === 0) {
       this.startedUs = firstUs;
       this.gridZeroUs = anchor;
@@ -199,6 +201,7 @@ export class Recording {
       first_seq: this.nextSeq,
       mux_shift: true,
       time_source: this.timeSource,
+      ...(this.opts.latencyUs ? { latency_us: this.opts.latencyUs } : {}),
     };
     this.chain = this.chain
       .then(() => appendAttempt(this.opts.sessionDir, record))

@@ -31,6 +31,8 @@ export interface ControllerDeps {
   detectStreamFormat?: DetectStreamFormat;
   /** The V4L2 cameras, for --camera auto (node/camera/cameras-command.ts). */
   listCameras?: ListCameras;
+  /** The camera's latency correction in µs, read when a session begins (node/calibration/). */
+  latencyUs?: () => number;
   /** The scheduled start, the session's disk guard and its recording's timers (platform/timers.ts). */
   timers?: Timers;
 }
@@ -166,6 +168,7 @@ export class SessionController {
           duration: this.duration,
           alignToUs,
           camera: this.camera!,
+          latencyUs: this.deps.latencyUs?.() ?? 0,
         },
         { path: this.deps.ffmpegPath, launcher: this.deps.launcher },
       ),

@@ -23,12 +23,17 @@ export interface FinalizerOptions {
   clock: () => BatchReady["clock"];
   /** Where the frame times come from (ffmpeg-args.ts, timeSourceOf); unknown for old recoveries. */
   timeSource?: BatchReady["time_source"];
+  /**
+   * The latency correction (µs): every time published is the stamped time minus it, and the batch says
+   * so (latency_ms, raw_start, raw_end; the sidecar's raw_epoch_s). 0: none. docs/time.md.
+   */
+  latencyUs?: number;
 }
 
 export interface Finalized {
   /** Null when nothing of the batch reached the disk. */
   batch: BatchReady | null;
-  /** Wall-clock µs where the kept frames end (the start of any gap after them). */
+  /** Wall-clock µs where the kept frames end (the start of any gap after them), corrected like the batch. */
   endUs: number;
   /** Frames ffmpeg reported that are not in the file (the tail a kill cut off). */
   framesLost: number;
@@ -84,15 +89,19 @@ export class BatchFinalizer {
       if (kept < pts.length) endPts = pts[kept]!;
       pts = pts.slice(0, kept);
     }
+    const latencyUs = opts.latencyUs ?? 0;
     const first = pts[0];
     if (first === undefined)
-      return { batch: null, endUs: anchorUs + endPts, framesLost: b.framePtsUs.length };
+      return { batch: null, endUs: anchorUs + endPts - latencyUs, framesLost: b.framePtsUs.length };
     const { sha256, bytes } = await hashFile(file);
     const framesFile = sidecarName(b.file);
-    await writeSidecar(path.join(opts.sessionDir, framesFile), renderSidecar(this.frames, anchorUs, pts));
+    await writeSidecar(
+      path.join(opts.sessionDir, framesFile),
+      renderSidecar(this.frames, anchorUs, pts, latencyUs),
+    );
     this.frames += pts.length;
-    const startUs = anchorUs + first;
-    const endUs = anchorUs + endPts;
+    const startUs = anchorUs + first - latencyUs;
+    const endUs = anchorUs + endPts - latencyUs;
     const batch: BatchReady = {
       node: opts.node,
       session: opts.session,
@@ -107,6 +116,13 @@ export class BatchFinalizer {
       sha256,
       ...(opts.timeSource ? { time_source: opts.timeSource } : {}),
       time_resolution_us: Math.round(b.tickUs * 1000) / 1000,
+      ...(latencyUs
+        ? {
+            latency_ms: latencyUs / 1000,
+            raw_start: isoMicros(startUs + latencyUs),
+            raw_end: isoMicros(endUs + latencyUs),
+          }
+        : {}),
       ...(last ? { last: true } : {}),
       ...(!b.finalized || opts.recovering ? { recovered: true } : {}),
       clock: opts.clock(),

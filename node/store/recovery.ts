@@ -82,6 +82,7 @@ async function recoverSession(deps: RecoveryDeps, session: string, dir: string):
     announce: deps.announce,
     clock: deps.clock,
     ...(attempts[0]?.time_source ? { timeSource: attempts[0].time_source } : {}),
+    latencyUs: attempts[0]?.latency_us ?? 0,
   });
   // The last batch with a frame on disk is the session's last: a final partial batch the kill left
   // empty is dropped, and the one before it is marked instead.

@@ -33,6 +33,8 @@ export interface AttemptRecord {
   mux_shift?: boolean;
   /** Where the run's frame times come from (absent in older records). */
   time_source?: "capture" | "arrival" | "synthetic";
+  /** The latency correction of the session's times, in µs (docs/time.md); absent: none. */
+  latency_us?: number;
 }
 
 export interface SessionEnd {

@@ -46,6 +46,13 @@ convict.addFormats({
     },
     coerce: toNullable,
   },
+  "optional-latency": {
+    validate: (v: unknown) => {
+      if (v !== null && (typeof v !== "number" || !(v >= 0 && v <= 5000)))
+        throw new Error("must be a number of ms from 0 to 5000");
+    },
+    coerce: toNullable,
+  },
   "optional-name": {
     validate: (v: unknown) => v === null || name(v),
     coerce: (v: unknown) => (v === "" ? null : v),
@@ -157,6 +164,13 @@ export const schema = {
     default: "auto",
     arg: "codec",
     env: "LABX_CODEC",
+  },
+  latency_ms: {
+    doc: "The camera's latency (ms), subtracted from every frame time a session publishes, the stamped time kept beside it (docs/time.md). Not given: the value labx verify --save sent, if any.",
+    format: "optional-latency",
+    default: null as number | null,
+    arg: "latency-ms",
+    env: "LABX_LATENCY_MS",
   },
   ...mqttSchema,
   ...uploadSchema,

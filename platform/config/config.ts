@@ -17,6 +17,7 @@ export type Config = Readonly<{
   input_format: "mjpeg" | "h264" | "yuyv422";
   stream_format: string;
   codec: "auto" | "copy" | "mjpeg" | "h264";
+  latency_ms: number | null;
   broker_url: string;
   base_topic: string;
   mqtt_keepalive: number;

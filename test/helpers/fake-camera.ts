@@ -16,9 +16,14 @@ export const nowUs = (): number => Math.round((performance.timeOrigin + performa
  * (a timer to ~1.5 ms before, then a spin). Runs for the process's life.
  */
 export function pace(fps: number, t0: number, send: (n: number) => void): void {
+  paceAt((n) => t0 + Math.round((n * 1e6) / fps), send);
+}
+
+/** `send(n)` at wall-clock µs `due(n)`, in order (due must not decrease), to within a few µs. */
+export function paceAt(due: (n: number) => number, send: (n: number) => void): void {
   let n = 0;
   const tick = (): void => {
-    const target = t0 + Math.round((n * 1e6) / fps);
+    const target = due(n);
     const wait = target - nowUs();
     if (wait > 2000) {
       setTimeout(tick, (wait - 1500) / 1000);
