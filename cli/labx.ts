@@ -39,6 +39,8 @@ commands:
   watch    a live table of the nodes: availability, state, batches, clock, progress
   align    one index of a session recorded by several nodes: timeline.csv and summary.json
            (labx align SESSION --from DIR|s3://BUCKET/PREFIX --out DIR [--rate FPS] [--json])
+  verify   each camera's latency and the session's alignment, from a time code filmed by every camera:
+           a sync certificate (JSON and PNG) in each session folder (labx verify FOLDER… [--json] [--save])
   fetch    a session's files from the store, each checked against its sha256, resumed where it stopped
            (labx fetch SESSION --from s3://BUCKET/PREFIX --to DIR [--endpoint URL])
 
@@ -80,6 +82,31 @@ async function main(argv: string[]): Promise<number> {
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       console.error(`labx ${command}: ${err.message}`);
+      return 2;
+    }
+  }
+  if (command === "verify") {
+    const { runVerify } = await import("../align/verify/verify-command.js");
+    try {
+      const ffmpegPath = resolveFfmpeg({
+        configured: process.env.LABX_FFMPEG_PATH || null,
+        envPath: process.env.PATH,
+      });
+      return await runVerify(rest, process.env, {
+        ffmpegPath,
+        validators: createValidators(),
+        stdout: process.stdout,
+        stderr: process.stderr,
+        version: labxVersion(),
+      });
+    } catch (err) {
+      if (!(
+        err instanceof ConfigError ||
+        err instanceof FfmpegNotFoundError ||
+        err instanceof SecurityConfigError
+      ))
+        throw err;
+      console.error(`labx verify: ${err.message}`);
       return 2;
     }
   }

@@ -1,0 +1,230 @@
+// labx verify end to end: two ground-truth cameras (test/helpers/timecode-camera.ts) show the time code of
+// each frame's exposure and deliver it 40 and 90 ms later, with jitter; two real nodes record them over
+// TCP from one synchronized start; labx verify (a real process) must recover each latency from the
+// recorded frames within 1 ms of the cameras' own logs (p50), and the corrected alignment within one
+// frame period. Then --save: the nodes keep the latency, the next session's times are corrected (the
+// stamped ones kept), labx align reads the corrected times, and verify finds nothing left to correct.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, symlinkSync } from "node:fs";
+import path from "node:path";
+import type { BatchReady, NodeEvent, NodeState } from "../../contract/generated/payloads.js";
+import type { SyncCertificate } from "../../align/verify/certificate.js";
+import { epochTextUs, parseSidecar } from "../../align/session-reader.js";
+import { quantile } from "../../align/stats.js";
+import { startAedes } from "../helpers/aedes.js";
+import { frameNumbers } from "../helpers/fake-camera.js";
+import { mjpegBytes } from "../helpers/media.js";
+import { MqttRecorder } from "../helpers/mqtt-recorder.js";
+import { runCli, startNode, tempDir, type RunningNode } from "../helpers/node.js";
+import { startTimecodeCamera, type TimecodeCamera } from "../helpers/timecode-camera-process.js";
+
+const FPS = 30;
+const PERIOD_MS = 1000 / FPS;
+const CAMERAS = [
+  { node: "CAM40", latencyMs: 40, jitterMs: 6 },
+  { node: "CAM90", latencyMs: 90, jitterMs: 6 },
+];
+
+async function verify(
+  args: string[],
+): Promise<{ code: number | null; cert: SyncCertificate; stderr: string }> {
+  const p = runCli(["verify", ...args, "--json"]);
+  const { code } = await p.exited;
+  assert.ok(p.stdout().trim().startsWith("{"), `verify printed JSON; stderr: ${p.stderr()}`);
+  return { code, cert: JSON.parse(p.stdout()) as SyncCertificate, stderr: p.stderr() };
+}
+
+/** An ISO time's epoch seconds as text, to the µs (for epochTextUs). */
+const isoSec = (iso: string): string => {
+  const m = /\.(\d+)Z$/.exec(iso);
+  return `${Math.floor(Date.parse(iso) / 1000)}.${(m?.[1] ?? "").padEnd(6, "0").slice(0, 6)}`;
+};
+
+/** Records `session` on every node from one `at` (returned, epoch ms), until each says it ended. */
+async function record(rec: MqttRecorder, session: string, seconds: number): Promise<number> {
+  const atMs = Math.round(Date.now() / 1000) * 1000 + 3000;
+  const at = new Date(atMs).toISOString();
+  for (const c of CAMERAS) {
+    const reply = await rec.command("labx", c.node, c.node, { cmd: "start", session, duration: seconds, at });
+    assert.equal(reply.ok, true, JSON.stringify(reply));
+  }
+  for (const c of CAMERAS)
+    await rec.waitFor(
+      () =>
+        rec
+          .jsonOn<NodeEvent>(`labx/${c.node}/event`)
+          .find((e) => e.type === "session_ended" && e.session === session),
+      40_000,
+      `${c.node} ends ${session}`,
+    );
+  return atMs;
+}
+
+/** The cameras' own latency (sent − exposed) of the frames a node recorded, from their COM tags. */
+function truthLatencies(run: RunningNode, camera: TimecodeCamera, batches: BatchReady[]): number[] {
+  const sent = camera.sent();
+  return batches.flatMap((b) =>
+    frameNumbers(mjpegBytes(path.join(run.dataDir, b.file))).map((n) => {
+      const f = sent.get(n);
+      assert.ok(f, `frame ${n} is in the camera's log`);
+      return (f.sentUs - f.captureUs) / 1000;
+    }),
+  );
+}
+
+test("labx verify recovers each camera's latency within 1 ms, aligns them within a frame, and --save corrects the next session", async () => {
+  const broker = await startAedes();
+  const cameras: TimecodeCamera[] = [];
+  const nodes: RunningNode[] = [];
+  let rec: MqttRecorder | undefined;
+  try {
+    for (const c of CAMERAS) cameras.push(await startTimecodeCamera(FPS, c.latencyMs, c.jitterMs));
+    rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
+    for (const [i, c] of CAMERAS.entries())
+      nodes.push(
+        await startNode({
+          broker_url: broker.url,
+          sbc_id: c.node,
+          camera: cameras[i]!.url,
+          stream_format: "mjpeg",
+          batch_duration: 2,
+          disable_sync: true,
+          preview_interval: 0,
+        }),
+      );
+    await record(rec, "tc1", 6);
+    const folders = nodes.map((n) => path.join(n.dataDir, "tc1"));
+    const { code, cert } = await verify(folders);
+    assert.equal(code, 0);
+    assert.equal(cert.session, "tc1");
+    for (const [i, c] of CAMERAS.entries()) {
+      const batches: BatchReady[] = rec!
+        .jsonOn<BatchReady>(`labx/${c.node}/batch`)
+        .filter((b) => b.session === "tc1");
+      const truth = truthLatencies(nodes[i]!, cameras[i]!, batches).sort((a, b) => a - b);
+      const n = cert.nodes[c.node]!;
+      const frames: number = batches.reduce((s, b) => s + b.frames, 0);
+      // Every frame shows a code, and every one is read.
+      assert.equal(n.frames_scanned, frames, `${c.node}: frames decoded by ffmpeg`);
+      assert.equal(n.frames_decoded, frames, `${c.node}: a code read in every frame`);
+      assert.ok(n.latency, `${c.node} has a latency`);
+      const truthP50 = quantile(truth, 0.5);
+      assert.ok(
+        Math.abs(n.latency.p50_ms - truthP50) <= 1,
+        `${c.node}: p50 ${n.latency.p50_ms} ms against the camera's ${truthP50} ms`,
+      );
+      assert.ok(
+        Math.abs(n.latency.p50_ms - c.latencyMs) <= c.jitterMs,
+        `${c.node}: near the configured latency`,
+      );
+      assert.equal(n.applied_latency_ms, null);
+    }
+    const [pair] = cert.pairs;
+    assert.ok(pair && pair.a === "CAM40" && pair.b === "CAM90");
+    assert.ok(Math.abs(pair.raw_offset_ms - -50) <= 3, `raw offset ${pair.raw_offset_ms} ms`);
+    assert.ok(pair.raw_p99_ms > PERIOD_MS, "uncorrected, the cameras are more than a frame apart");
+    assert.ok(pair.corrected_p99_ms <= PERIOD_MS, `corrected p99 ${pair.corrected_p99_ms} ms`);
+    assert.equal(cert.alignment.corrected_p99_ms, pair.corrected_p99_ms);
+    for (const dir of folders) {
+      const written = JSON.parse(
+        readFileSync(path.join(dir, "sync-certificate.json"), "utf8"),
+      ) as SyncCertificate;
+      assert.deepEqual(written, cert, "the certificate in the session folder is the one printed");
+      const png = readFileSync(path.join(dir, "sync-certificate.png"));
+      assert.equal(png.subarray(1, 4).toString(), "PNG");
+      assert.ok(existsSync(path.join(dir, "sync-certificate.svg")));
+      assert.match(readFileSync(path.join(dir, "sync-certificate.svg"), "utf8"), /CAM40: p50 [\d.]+ ms/);
+    }
+
+    // --save: each node keeps its median latency and says so in its state.
+    const saved = await verify([...folders, "--save", "--broker-url", broker.url, "--out", tempDir()]);
+    assert.equal(saved.code, 0, saved.stderr);
+    for (const c of CAMERAS) {
+      assert.match(saved.stderr, new RegExp(`${c.node} keeps a latency of [\\d.]+ ms`));
+      const state: NodeState = await rec.waitFor(
+        () =>
+          rec!
+            .jsonOn<NodeState>(`labx/${c.node}/state`)
+            .filter((st) => st.latency_ms !== undefined)
+            .at(-1),
+        10_000,
+        `${c.node}'s state with its latency`,
+      );
+      assert.equal(state.latency_source, "verify");
+      assert.ok(Math.abs(state.latency_ms! - saved.cert.nodes[c.node]!.latency!.p50_ms) <= 0.001);
+    }
+
+    // The next session is corrected: its times are the exposures', the stamped ones kept beside them.
+    const at2 = await record(rec, "tc2", 4);
+    const folders2 = nodes.map((n) => path.join(n.dataDir, "tc2"));
+    for (const [i, c] of CAMERAS.entries()) {
+      const latencyMs = saved.cert.nodes[c.node]!.latency!.p50_ms;
+      const batches: BatchReady[] = rec
+        .jsonOn<BatchReady>(`labx/${c.node}/batch`)
+        .filter((b) => b.session === "tc2");
+      assert.ok(batches.length >= 2);
+      for (const b of batches) {
+        assert.equal(b.latency_ms, latencyMs);
+        assert.equal(
+          epochTextUs(isoSec(b.raw_start!)) - epochTextUs(isoSec(b.start)),
+          Math.round(latencyMs * 1000),
+        );
+        assert.equal(
+          epochTextUs(isoSec(b.raw_end!)) - epochTextUs(isoSec(b.end)),
+          Math.round(latencyMs * 1000),
+        );
+        const text = readFileSync(path.join(nodes[i]!.dataDir, b.frames_file), "utf8");
+        assert.ok(text.startsWith("frame,batch_frame,pts_s,epoch_s,time_utc,raw_epoch_s\n"));
+        for (const r of parseSidecar(text, b.file, b.seq))
+          assert.equal(r.rawEpochUs - r.epochUs, Math.round(latencyMs * 1000));
+      }
+      // The synchronized start keeps the frames exposed from `at` on: stamped from at + latency.
+      const startUs = epochTextUs(isoSec(batches[0]!.start));
+      assert.ok(startUs >= at2 * 1000, `${c.node} starts ${(startUs - at2 * 1000) / 1000} ms after at`);
+      assert.ok(startUs - at2 * 1000 <= (PERIOD_MS + 2 * c.jitterMs) * 1000);
+    }
+    const after = await verify(folders2);
+    assert.equal(after.code, 0);
+    for (const [i, c] of CAMERAS.entries()) {
+      const n = after.cert.nodes[c.node]!;
+      const applied = saved.cert.nodes[c.node]!.latency!.p50_ms;
+      assert.equal(n.applied_latency_ms, applied);
+      // What is left is the camera's own change between the sessions (its jitter draws other values).
+      const batches = rec.jsonOn<BatchReady>(`labx/${c.node}/batch`).filter((b) => b.session === "tc2");
+      const truth = quantile(
+        truthLatencies(nodes[i]!, cameras[i]!, batches).sort((a, b) => a - b),
+        0.5,
+      );
+      assert.ok(
+        Math.abs(n.residual_p50_ms! - (truth - applied)) <= 1,
+        `${c.node}: ${n.residual_p50_ms} ms left after the correction; the camera's own change: ${truth - applied} ms`,
+      );
+    }
+    assert.ok(after.cert.alignment.corrected_p99_ms! <= PERIOD_MS);
+
+    // labx align indexes the corrected times.
+    const from = tempDir();
+    for (const [i, c] of CAMERAS.entries()) symlinkSync(nodes[i]!.dataDir, path.join(from, c.node));
+    const out = tempDir();
+    const align = runCli(["align", "tc2", "--from", from, "--out", out]);
+    assert.equal((await align.exited).code, 0, align.stderr());
+    const rows = readFileSync(path.join(out, "timeline.csv"), "utf8").trim().split("\n").slice(1);
+    const b0 = rec.jsonOn<BatchReady>("labx/CAM90/batch").find((b) => b.session === "tc2")!;
+    const sidecar = parseSidecar(
+      readFileSync(path.join(nodes[1]!.dataDir, b0.frames_file), "utf8"),
+      b0.file,
+      0,
+    );
+    const indexed = rows
+      .map((r) => r.split(","))
+      .filter((r) => r[2] === "CAM90" && r[3] === b0.file && r[4] === "0");
+    assert.ok(indexed.length > 0);
+    for (const r of indexed) assert.equal(epochTextUs(r[6]!), sidecar[0]!.epochUs);
+  } finally {
+    await rec?.close();
+    for (const n of nodes) await n.stop();
+    for (const c of cameras) c.stop();
+    await broker.stop();
+  }
+});
