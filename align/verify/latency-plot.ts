@@ -8,7 +8,7 @@ import type { CodeSample } from "./latency.js";
 const COLOURS = ["#1f5fbf", "#c62828", "#1a7f37", "#b35c00", "#6a3fb5", "#00838f", "#ad1457", "#5d4037"];
 const W = 960;
 const H = 540;
-const M = { left: 70, right: 20, top: 64, bottom: 56 };
+const M = { left: 70, right: 24, bottom: 56 };
 
 const esc = (s: string): string =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -40,8 +40,10 @@ export function latencyPlotSvg(
   const [xMax, yLo, yHi] = xs.length ? [Math.max(...xs, 1), Math.min(...ys), Math.max(...ys)] : [1, 0, 1];
   const pad = Math.max(2, (yHi - yLo) * 0.08);
   const [y0, y1] = [Math.max(0, Math.floor(yLo - pad)), Math.ceil(yHi + pad)];
+  // Title, two lines of explanation, then one legend line per node, above the plot.
+  const top = 86 + 20 * points.length;
   const px = (x: number): number => M.left + (x / xMax) * (W - M.left - M.right);
-  const py = (y: number): number => H - M.bottom - ((y - y0) / (y1 - y0 || 1)) * (H - M.top - M.bottom);
+  const py = (y: number): number => H - M.bottom - ((y - y0) / (y1 - y0 || 1)) * (H - top - M.bottom);
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
@@ -49,7 +51,8 @@ export function latencyPlotSvg(
   const corrected = cert.alignment.corrected_p99_ms;
   out.push(
     `<text x="${M.left}" y="26" font-size="18" font-weight="bold">labx sync certificate · session ${esc(cert.session)}</text>`,
-    `<text x="${M.left}" y="48" font-size="13" fill="#444">latency = recorded frame time − time code shown (camera + display)${corrected !== null ? ` · aligned after correction: ${corrected} ms p99 (one frame: ${cert.alignment.frame_period_ms} ms)` : ""}</text>`,
+    `<text x="${M.left}" y="48" font-size="13" fill="#444">latency = recorded frame time − time code shown (camera + display), per frame</text>`,
+    `<text x="${M.left}" y="66" font-size="13" fill="#444">${corrected !== null ? `each node corrected by its median: aligned to ${corrected} ms p99, worst pair (one frame: ${cert.alignment.frame_period_ms} ms)` : "one node: no cross-node alignment"}</text>`,
   );
   for (const t of ticks(y0, y1)) {
     if (t < y0 || t > y1) continue;
@@ -66,9 +69,9 @@ export function latencyPlotSvg(
   }
   out.push(
     `<line x1="${M.left}" x2="${W - M.right}" y1="${H - M.bottom}" y2="${H - M.bottom}" stroke="#888"/>`,
-    `<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${H - M.bottom}" stroke="#888"/>`,
+    `<line x1="${M.left}" x2="${M.left}" y1="${top}" y2="${H - M.bottom}" stroke="#888"/>`,
     `<text x="${(M.left + W - M.right) / 2}" y="${H - 16}" font-size="13" text-anchor="middle">seconds from the first time code</text>`,
-    `<text transform="translate(18 ${(M.top + H - M.bottom) / 2}) rotate(-90)" font-size="13" text-anchor="middle">latency (ms)</text>`,
+    `<text transform="translate(18 ${(top + H - M.bottom) / 2}) rotate(-90)" font-size="13" text-anchor="middle">latency (ms)</text>`,
   );
   points.forEach((p, i) => {
     const colour = COLOURS[i % COLOURS.length]!;
@@ -81,10 +84,10 @@ export function latencyPlotSvg(
       out.push(
         `<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="2.2" fill="${colour}" fill-opacity="0.75"/>`,
       );
-    const ly = M.top + 8 + i * 20;
+    const ly = 90 + i * 20;
     out.push(
-      `<rect x="${W - M.right - 330}" y="${ly - 10}" width="12" height="12" fill="${colour}"/>`,
-      `<text x="${W - M.right - 312}" y="${ly + 1}" font-size="13">${esc(p.node)}: p50 ${stats?.p50_ms ?? "–"} ms, p99 ${stats?.p99_ms ?? "–"} ms (${p.xy.length} frames)</text>`,
+      `<rect x="${M.left}" y="${ly - 10}" width="12" height="12" fill="${colour}"/>`,
+      `<text x="${M.left + 18}" y="${ly + 1}" font-size="13">${esc(p.node)}: latency p50 ${stats?.p50_ms ?? "–"} ms, p99 ${stats?.p99_ms ?? "–"} ms, spread ${stats?.spread_ms ?? "–"} ms (${p.xy.length} frames; dashed: its median)</text>`,
     );
   });
   out.push("</svg>");

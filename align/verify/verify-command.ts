@@ -114,7 +114,7 @@ async function writeCertificate(
   svg: string,
   ffmpegPath: string,
   warn: (m: string) => void,
-): Promise<void> {
+): Promise<SyncCertificate> {
   mkdirSync(dir, { recursive: true });
   const svgFile = path.join(dir, PLOT_FILE.replace(/\.png$/, ".svg"));
   writeFileSync(svgFile, svg);
@@ -125,6 +125,7 @@ async function writeCertificate(
     warn(`the PNG plot could not be drawn (${(err as Error).message}); the SVG is written`);
   }
   writeFileSync(path.join(dir, CERTIFICATE_FILE), JSON.stringify(cert, null, 2) + "\n");
+  return cert;
 }
 
 export async function runVerify(argv: string[], env: NodeJS.ProcessEnv, io: VerifyIo): Promise<number> {
@@ -147,7 +148,7 @@ export async function runVerify(argv: string[], env: NodeJS.ProcessEnv, io: Veri
         maxWidth: 1280,
       }),
     );
-  let cert = buildCertificate({
+  const built = buildCertificate({
     session,
     sessions,
     scans,
@@ -155,10 +156,11 @@ export async function runVerify(argv: string[], env: NodeJS.ProcessEnv, io: Veri
     version: io.version,
     plot: PLOT_FILE,
   });
-  const svg = latencyPlotSvg(cert, new Map(scans.map((s) => [s.node, s.samples])));
+  const svg = latencyPlotSvg(built, new Map(scans.map((s) => [s.node, s.samples])));
   const warn = (m: string): void => void io.stderr.write(`labx verify: ${m}\n`);
+  let cert = built;
   for (const dir of o.out ? [o.out] : sessions.map((s) => s.dir))
-    await writeCertificate(dir, cert, svg, io.ffmpegPath, warn);
+    cert = await writeCertificate(dir, built, svg, io.ffmpegPath, warn);
   for (const scan of scans)
     for (const m of scan.mismatched)
       warn(`${scan.node}: ${m.file} decodes to ${m.decoded} frames but its sidecar lists ${m.rows}: skipped`);

@@ -120,7 +120,6 @@ function main(): void {
   encodeAhead(30);
   let client: Socket | null = null;
   const send = (n: number): void => {
-    encodeAhead(n + 30);
     const jpeg = ready[n];
     if (client && jpeg) {
       const sent = nowUs();
@@ -128,6 +127,7 @@ function main(): void {
       appendFileSync(log, `${n},${capture(n)},${sent}\n`);
     }
     if (n > 0) ready[n - 1] = Buffer.alloc(0); // sent or missed: no longer needed
+    encodeAhead(n + 30); // after the send, never delaying it
   };
   const server = createServer((socket) => {
     socket.setNoDelay(true);
