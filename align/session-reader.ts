@@ -65,7 +65,8 @@ export function parseSidecar(text: string, file: string, seq: number): FrameRow[
     });
 }
 
-const isoUs = (iso: string): number => {
+/** An ISO time (µs digits kept) as epoch µs. */
+export const isoUs = (iso: string): number => {
   const m = /\.(\d+)Z$/.exec(iso);
   return Math.floor(Date.parse(iso) / 1000) * 1e6 + (m ? Number(m[1]!.padEnd(6, "0").slice(0, 6)) : 0);
 };

@@ -51,7 +51,7 @@ async function* grayFrames(ffmpegPath: string, file: string, maxWidth: number): 
 }
 
 /** The one time code in a frame's texts (two different ones make the frame ambiguous: none). */
-function codeIn(texts: string[]): number | null {
+export function codeIn(texts: readonly string[]): number | null {
   const codes = [...new Set(texts.map(parseTimecode).filter((c): c is number => c !== null))];
   return codes.length === 1 ? codes[0]! : null;
 }

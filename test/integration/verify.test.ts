@@ -6,11 +6,11 @@
 // stamped ones kept), labx align reads the corrected times, and verify finds nothing left to correct.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { BatchReady, NodeEvent, NodeState } from "../../contract/generated/payloads.js";
 import type { SyncCertificate } from "../../align/verify/certificate.js";
-import { epochTextUs, parseSidecar } from "../../align/session-reader.js";
+import { epochTextUs, isoUs, parseSidecar } from "../../align/session-reader.js";
 import { quantile } from "../../align/stats.js";
 import { startAedes } from "../helpers/aedes.js";
 import { frameNumbers } from "../helpers/fake-camera.js";
@@ -34,12 +34,6 @@ async function verify(
   assert.ok(p.stdout().trim().startsWith("{"), `verify printed JSON; stderr: ${p.stderr()}`);
   return { code, cert: JSON.parse(p.stdout()) as SyncCertificate, stderr: p.stderr() };
 }
-
-/** An ISO time's epoch seconds as text, to the µs (for epochTextUs). */
-const isoSec = (iso: string): string => {
-  const m = /\.(\d+)Z$/.exec(iso);
-  return `${Math.floor(Date.parse(iso) / 1000)}.${(m?.[1] ?? "").padEnd(6, "0").slice(0, 6)}`;
-};
 
 /** Records `session` on every node from one `at` (returned, epoch ms), until each says it ended. */
 async function record(rec: MqttRecorder, session: string, seconds: number): Promise<number> {
@@ -134,8 +128,30 @@ test("labx verify recovers each camera's latency within 1 ms, aligns them within
       const png = readFileSync(path.join(dir, "sync-certificate.png"));
       assert.equal(png.subarray(1, 4).toString(), "PNG");
       assert.ok(existsSync(path.join(dir, "sync-certificate.svg")));
-      assert.match(readFileSync(path.join(dir, "sync-certificate.svg"), "utf8"), /CAM40: p50 [\d.]+ ms/);
+      assert.match(
+        readFileSync(path.join(dir, "sync-certificate.svg"), "utf8"),
+        /CAM40: latency p50 [\d.]+ ms/,
+      );
     }
+
+    // A batch whose sidecar does not list every frame of its file cannot be timed: it is skipped, said.
+    const copy = path.join(tempDir(), "tc1");
+    cpSync(folders[0]!, copy, { recursive: true });
+    const first = rec.jsonOn<BatchReady>("labx/CAM40/batch").find((b) => b.session === "tc1")!;
+    const sidecarFile = path.join(copy, path.basename(first.frames_file));
+    writeFileSync(
+      sidecarFile,
+      readFileSync(sidecarFile, "utf8").trim().split("\n").slice(0, -1).join("\n") + "\n",
+    );
+    const tampered = await verify([copy, folders[1]!, "--out", tempDir()]);
+    assert.equal(tampered.code, 0);
+    assert.match(
+      tampered.stderr,
+      new RegExp(
+        `CAM40: tc1/${path.basename(first.file)} decodes to ${first.frames} frames but its sidecar lists ${first.frames - 1}: skipped`,
+      ),
+    );
+    assert.equal(tampered.cert.nodes.CAM40!.frames_decoded, cert.nodes.CAM40!.frames_decoded - first.frames);
 
     // --save: each node keeps its median latency and says so in its state.
     const saved = await verify([...folders, "--save", "--broker-url", broker.url, "--out", tempDir()]);
@@ -166,21 +182,15 @@ test("labx verify recovers each camera's latency within 1 ms, aligns them within
       assert.ok(batches.length >= 2);
       for (const b of batches) {
         assert.equal(b.latency_ms, latencyMs);
-        assert.equal(
-          epochTextUs(isoSec(b.raw_start!)) - epochTextUs(isoSec(b.start)),
-          Math.round(latencyMs * 1000),
-        );
-        assert.equal(
-          epochTextUs(isoSec(b.raw_end!)) - epochTextUs(isoSec(b.end)),
-          Math.round(latencyMs * 1000),
-        );
+        assert.equal(isoUs(b.raw_start!) - isoUs(b.start), Math.round(latencyMs * 1000));
+        assert.equal(isoUs(b.raw_end!) - isoUs(b.end), Math.round(latencyMs * 1000));
         const text = readFileSync(path.join(nodes[i]!.dataDir, b.frames_file), "utf8");
         assert.ok(text.startsWith("frame,batch_frame,pts_s,epoch_s,time_utc,raw_epoch_s\n"));
         for (const r of parseSidecar(text, b.file, b.seq))
           assert.equal(r.rawEpochUs - r.epochUs, Math.round(latencyMs * 1000));
       }
       // The synchronized start keeps the frames exposed from `at` on: stamped from at + latency.
-      const startUs = epochTextUs(isoSec(batches[0]!.start));
+      const startUs = isoUs(batches[0]!.start);
       assert.ok(startUs >= at2 * 1000, `${c.node} starts ${(startUs - at2 * 1000) / 1000} ms after at`);
       assert.ok(startUs - at2 * 1000 <= (PERIOD_MS + 2 * c.jitterMs) * 1000);
     }

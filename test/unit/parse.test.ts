@@ -41,6 +41,25 @@ describe("parseCommand", () => {
     assert.equal(code(Buffer.alloc(1025, 0x20)), "PAYLOAD_TOO_LARGE");
   });
 
+  it("reads a calibrate command: a latency in ms, or null to forget it", () => {
+    for (const ok of [
+      '{"cmd":"calibrate","latency_ms":87.25}',
+      '{"cmd":"calibrate","latency_ms":0,"session":"tc1","id":"v1"}',
+      '{"cmd":"calibrate","latency_ms":null}',
+    ])
+      assert.equal(code(ok), "OK", ok);
+    for (const bad of [
+      "calibrate",
+      '{"cmd":"calibrate"}',
+      '{"cmd":"calibrate","latency_ms":-1}',
+      '{"cmd":"calibrate","latency_ms":5001}',
+      '{"cmd":"calibrate","latency_ms":"40"}',
+      '{"cmd":"calibrate","latency_ms":40,"session":"../x"}',
+      '{"cmd":"calibrate","latency_ms":40,"camera":"all"}',
+    ])
+      assert.equal(code(bad), "INVALID_PAYLOAD", bad);
+  });
+
   it("echoes the id and cmd it could read, even from a refused command", () => {
     const r = parse('{"cmd":"start","id":"req-9","duration":"x"}');
     assert.ok(!r.ok);
