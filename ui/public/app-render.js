@@ -37,6 +37,7 @@ const FIELDS = [
   ["disk", "Free disk"],
   ["source", "Time source"],
   ["offset", "Clock offset"],
+  ["latency", "Camera latency"],
   ["upload", "Upload backlog"],
 ];
 
@@ -112,6 +113,8 @@ export function updateCard(view, n, now) {
   view.dd.disk.textContent = typeof s?.free_mb === "number" ? bytes(s.free_mb * 1024 * 1024) : "—";
   view.dd.source.textContent = n.lastBatch?.time_source ?? "—";
   view.dd.offset.textContent = c ? micros(c.offset_s) : "—";
+  view.dd.latency.textContent =
+    typeof s?.latency_ms === "number" ? `${s.latency_ms} ms (${s.latency_source ?? "?"})` : "—";
   const u = s?.upload;
   view.dd.upload.textContent = u
     ? `${u.pending} files, ${bytes(u.pending_bytes)}${u.last_error ? " (failing)" : ""}`
