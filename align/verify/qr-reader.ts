@@ -39,7 +39,9 @@ export async function createQrReader(): Promise<QrReader> {
         rgba[j + 2] = v;
         rgba[j + 3] = 255;
       }
-      const image = { data: rgba, width, height, colorSpace: "srgb" } as unknown as ImageData;
+      const image = { data: rgba, width, height, colorSpace: "srgb" } as unknown as Parameters<
+        typeof readBarcodes
+      >[0];
       return texts(await readBarcodes(image, OPTIONS));
     },
     async readImage(bytes) {
