@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { isoUs, parseSidecar } from "../../align/session-reader.js";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
@@ -39,7 +40,7 @@ async function startLab(): Promise<Lab> {
   return { port: broker.port, persistence, broker, sub };
 }
 
-function startNodeProcess(lab: Lab, id: string, dataDir: string): CliProcess {
+function startNodeProcess(lab: Lab, id: string, dataDir: string, extra: string[] = []): CliProcess {
   return runCli([
     "node",
     "--broker-url",
@@ -53,6 +54,7 @@ function startNodeProcess(lab: Lab, id: string, dataDir: string): CliProcess {
     "--disable-sync",
     "--log-level",
     "warn",
+    ...extra,
   ]);
 }
 
@@ -192,9 +194,10 @@ describe("durable announcements (real mosquitto restarts, real kill -9)", () => 
     }
   });
 
-  it("power cut mid-batch (node and ffmpeg killed -9 together): the partial batch is remuxed, playable and announced at restart", async (t) => {
+  it("power cut mid-batch (node and ffmpeg killed -9 together): the partial batch is remuxed, playable and announced at restart, with the session's latency correction", async (t) => {
     const dataDir = tempDir();
-    let node = startNodeProcess(lab, "DUR3", dataDir);
+    // Recorded with a latency correction; restarted without one: recovery applies the session's own.
+    let node = startNodeProcess(lab, "DUR3", dataDir, ["--latency-ms", "25"]);
     try {
       await waitOnline(lab.sub, "DUR3", 1);
       assert.equal((await command(lab, "DUR3", { cmd: "start", session: "cut" })).ok, true);
@@ -236,6 +239,13 @@ describe("durable announcements (real mosquitto restarts, real kill -9)", () => 
       assertPlayable(file);
       assert.equal(countFrames(file), r.frames);
       assert.equal(r.start, manifest.at(-2)!.end, "contiguous with the batch before it");
+      for (const b of manifest) {
+        assert.equal(b.latency_ms, 25, `${b.file}: the session's correction`);
+        assert.equal(isoUs(b.raw_start!) - isoUs(b.start), 25_000);
+      }
+      const rows = parseSidecar(readFileSync(path.join(dataDir, r.frames_file), "utf8"), r.file, r.seq);
+      assert.equal(rows.length, r.frames);
+      for (const row of rows) assert.equal(row.rawEpochUs - row.epochUs, 25_000);
       const inManifest = manifest.reduce((n, b) => n + b.frames, 0);
       t.diagnostic(
         `frames ffmpeg reported ${framesSeen}, in batches after recovery ${inManifest} (lost at the cut: ${framesSeen - inManifest})`,
