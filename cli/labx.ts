@@ -17,6 +17,7 @@ import { CTL_COMMANDS, type CtlCommand } from "../ctl/ctl-args.js";
 import { labxVersion } from "../platform/version.js";
 import { configSecrets, redactUrl } from "../platform/secrets.js";
 import { runTimecode, runUi, startDashboard } from "./dashboard.js";
+import { isTool, runTool } from "./tools.js";
 import type { UiServer } from "../ui/ui-server.js";
 
 const USAGE = `usage: labx <command> [options]
@@ -61,55 +62,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === "passwd") return runPasswd();
-  if (command === "cameras") {
-    const { runCameras } = await import("../node/camera/cameras-command.js");
-    try {
-      return await runCameras(rest, process.env, process.stdout);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      console.error(`labx cameras: ${err.message}`);
-      return 2;
-    }
-  }
-  if (command === "align" || command === "fetch") {
-    // The researcher's tools: loaded only here, a node never pays for them.
-    const run =
-      command === "align"
-        ? (await import("../align/align-command.js")).runAlign
-        : (await import("../align/fetch-command.js")).runFetch;
-    try {
-      return await run(rest, process.env, process.stdout);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      console.error(`labx ${command}: ${err.message}`);
-      return 2;
-    }
-  }
-  if (command === "verify") {
-    const { runVerify } = await import("../align/verify/verify-command.js");
-    try {
-      const ffmpegPath = resolveFfmpeg({
-        configured: process.env.LABX_FFMPEG_PATH || null,
-        envPath: process.env.PATH,
-      });
-      return await runVerify(rest, process.env, {
-        ffmpegPath,
-        validators: createValidators(),
-        stdout: process.stdout,
-        stderr: process.stderr,
-        version: labxVersion(),
-      });
-    } catch (err) {
-      if (!(
-        err instanceof ConfigError ||
-        err instanceof FfmpegNotFoundError ||
-        err instanceof SecurityConfigError
-      ))
-        throw err;
-      console.error(`labx verify: ${err.message}`);
-      return 2;
-    }
-  }
+  if (isTool(command)) return runTool(command, rest);
   if ((CTL_COMMANDS as readonly string[]).includes(command)) {
     // Loaded only here: a node never pays for the table, colour and progress libraries.
     const { runCtl } = await import("../ctl/ctl.js");

@@ -3,8 +3,8 @@ import path from "node:path";
 import type { Logger } from "pino";
 import type { Config } from "../platform/config/config.js";
 import type { BatchReady, NodeEvent, NodeState } from "../contract/generated/payloads.js";
-import { chronycRunner } from "./clock/chronyc.js";
-import { ClockMonitor } from "./clock/monitor.js";
+import type { ClockMonitor } from "./clock/monitor.js";
+import { createClock } from "./clock/create-clock.js";
 import { CommandRouter } from "./commands/router.js";
 import { MqttConnection } from "../platform/mqtt/connection.js";
 import { clientSecurity } from "../platform/mqtt/client-security.js";
@@ -133,23 +133,12 @@ export class LabxNode {
       };
       this.messages.oweJson(topic("event"), body);
     });
-    this.clock = config.disable_sync
-      ? null
-      : new ClockMonitor({
-          node: config.sbc_id,
-          intervalMs: config.sync_interval * 1000,
-          maxRootDistanceS: config.max_root_distance_ms / 1000,
-          chronyc: chronycRunner({
-            path: config.chronyc_path,
-            host: config.chrony_host || null,
-            port: config.chrony_port || null,
-            timeoutMs: 5000,
-          }),
-          log: deps.log.child({ module: "clock" }),
-          publishClock: (status) => this.messages.latest(topic("clock"), status),
-          publishEvent,
-          now: deps.now,
-        });
+    this.clock = createClock(config, {
+      log: deps.log.child({ module: "clock" }),
+      publishClock: (status) => this.messages.latest(topic("clock"), status),
+      publishEvent,
+      now: deps.now,
+    });
     this.calibration = new Calibration({
       dataDir: config.data_dir,
       configuredMs: config.latency_ms,

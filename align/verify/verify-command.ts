@@ -129,6 +129,10 @@ async function writeCertificate(
 }
 
 export async function runVerify(argv: string[], env: NodeJS.ProcessEnv, io: VerifyIo): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    io.stdout.write(VERIFY_USAGE + "\n");
+    return 0;
+  }
   const folders = argv.filter((a, i) => !a.startsWith("--") && (i === 0 || !isValueOf(argv, i)));
   const flags = argv.filter((a) => !folders.includes(a));
   if (folders.length === 0) throw new ConfigError(`a session folder is needed\n${VERIFY_USAGE}`);
