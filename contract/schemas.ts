@@ -12,6 +12,7 @@ import type {
   NodeState,
   PreviewMeta,
   Reply,
+  SyncCertificate,
 } from "./generated/payloads.js";
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
@@ -40,6 +41,8 @@ export interface Validators {
   clock: ValidateFunction<ClockStatus>;
   fleetClock: ValidateFunction<FleetClock>;
   preview: ValidateFunction<PreviewMeta>;
+  /** sync-certificate.json, a file (labx verify), not a message. */
+  certificate: ValidateFunction<SyncCertificate>;
 }
 
 /** Compiles every schema once; create one set in the composition root and pass it down. */
@@ -61,6 +64,7 @@ export function createValidators(): Validators {
     clock: get("clock.schema.json"),
     fleetClock: get("fleet-clock.schema.json"),
     preview: get("preview.schema.json"),
+    certificate: get("sync-certificate.schema.json"),
   };
 }
 

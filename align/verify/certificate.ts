@@ -1,13 +1,10 @@
+import type { NodeCertificate, SyncCertificate } from "../../contract/generated/payloads.js";
 import type { NodeSession } from "../session-reader.js";
 import type { NodeScan } from "./frame-codes.js";
-import {
-  latencyStats,
-  medianLatencyUs,
-  pairAlignment,
-  type LatencyStats,
-  type PairAlignment,
-} from "./latency.js";
+import { latencyStats, medianLatencyUs, pairAlignment } from "./latency.js";
 import { ms3 } from "../stats.js";
+
+export type { SyncCertificate };
 
 // Pure: the sync certificate of a session, from the time codes each node recorded. It states what it
 // measured: latency = the frame's recorded time − the time the code shows, so camera + display
@@ -16,38 +13,6 @@ import { ms3 } from "../stats.js";
 
 export const CERTIFICATE_FILE = "sync-certificate.json";
 export const PLOT_FILE = "sync-certificate.png";
-
-export interface NodeCertificate {
-  time_source: string;
-  batches: number;
-  frames_scanned: number;
-  frames_read: number;
-  /** Frames in which a time code was read. */
-  frames_decoded: number;
-  /** Latency (camera + display) of every frame with a code, uncorrected. Null when no code was read. */
-  latency: LatencyStats | null;
-  /** The correction the node applied to its times while recording (ms), null if none. */
-  applied_latency_ms: number | null;
-  /** Latency left after that correction (p50): what `--save` would change it by. */
-  residual_p50_ms: number | null;
-  /** Time codes read: first and last, as ISO times. */
-  codes_from: string | null;
-  codes_to: string | null;
-  batches_skipped: { file: string; decoded: number; rows: number }[];
-}
-
-export interface SyncCertificate {
-  labx_sync_certificate: 1;
-  session: string;
-  created_at: string;
-  labx_version: string;
-  measured: string;
-  nodes: Record<string, NodeCertificate>;
-  pairs: PairAlignment[];
-  /** The worst pair: how far apart two nodes' times for one instant are (p99), raw and corrected. */
-  alignment: { raw_p99_ms: number | null; corrected_p99_ms: number | null; frame_period_ms: number | null };
-  plot: string | null;
-}
 
 const iso = (us: number): string => new Date(Math.round(us / 1000)).toISOString();
 

@@ -1,4 +1,7 @@
+import type { LatencyStats, PairAlignment } from "../../contract/generated/payloads.js";
 import { ms3, quantile } from "../stats.js";
+
+export type { LatencyStats, PairAlignment };
 
 // Pure: from the time codes found in each node's frames, each node's latency (the frame's recorded time
 // minus the time the code shows: camera + display, docs/time.md) and, between every two nodes, how far
@@ -12,31 +15,6 @@ export interface CodeSample {
   frameUs: number;
   /** The time the code shows (µs). */
   codeUs: number;
-}
-
-export interface LatencyStats {
-  samples: number;
-  p1_ms: number;
-  p50_ms: number;
-  p99_ms: number;
-  min_ms: number;
-  max_ms: number;
-  /** p99 − p1: how much the latency varies. */
-  spread_ms: number;
-}
-
-export interface PairAlignment {
-  a: string;
-  b: string;
-  /** Frames of `a` with a frame of `b` showing a code within `windowMs` of theirs. */
-  matched: number;
-  /** Median of (a's latency − b's): how much later `a` records the same instant, uncorrected. */
-  raw_offset_ms: number;
-  raw_p99_ms: number;
-  /** |Δ| of the two nodes' times for one instant once each is corrected by its median latency. */
-  corrected_p50_ms: number;
-  corrected_p99_ms: number;
-  corrected_max_ms: number;
 }
 
 const latencyUs = (s: CodeSample): number => s.frameUs - s.codeUs;

@@ -396,3 +396,112 @@ export interface NodeState {
     last_error?: string;
   };
 }
+
+// from schemas/sync-certificate.schema.json
+/**
+ * sync-certificate.json, written by labx verify into each session folder (docs/time.md): each node's latency (its frames' recorded times − the time code they show: camera + display) and, per pair of nodes, how far apart their times for one displayed instant are, raw and after correcting each by its median.
+ */
+export interface SyncCertificate {
+  /**
+   * The format's version.
+   */
+  labx_sync_certificate: 1;
+  session: string;
+  created_at: string;
+  labx_version: string;
+  /**
+   * What the figures measure, in words.
+   */
+  measured: string;
+  nodes: {
+    [k: string]: NodeCertificate;
+  };
+  pairs: PairAlignment[];
+  /**
+   * The worst pair: how far apart two nodes' times for one instant are (p99), raw and corrected; and the fastest camera's frame period. Null with fewer than two nodes with codes.
+   */
+  alignment: {
+    raw_p99_ms: number | null;
+    corrected_p99_ms: number | null;
+    frame_period_ms: number | null;
+  };
+  /**
+   * The plot's file beside the certificate (sync-certificate.png, or .svg where ffmpeg could not draw a PNG).
+   */
+  plot: string | null;
+}
+export interface NodeCertificate {
+  time_source: string;
+  batches: number;
+  /**
+   * Frames ffmpeg decoded.
+   */
+  frames_scanned: number;
+  /**
+   * Frames the QR reader looked at.
+   */
+  frames_read: number;
+  /**
+   * Frames in which a time code was read.
+   */
+  frames_decoded: number;
+  /**
+   * Latency (camera + display) of every frame with a code, from the stamped times. Null when no code was read.
+   */
+  latency: LatencyStats | null;
+  /**
+   * The correction the node applied while recording (its batches' latency_ms), null if none.
+   */
+  applied_latency_ms: number | null;
+  /**
+   * Median latency left after that correction: what --save would change it by.
+   */
+  residual_p50_ms: number | null;
+  /**
+   * The first time code read.
+   */
+  codes_from: string | null;
+  /**
+   * The last time code read.
+   */
+  codes_to: string | null;
+  /**
+   * Batches whose decoded frames do not match their sidecar's rows: their frames cannot be timed.
+   */
+  batches_skipped: {
+    file: string;
+    decoded: number;
+    rows: number;
+  }[];
+}
+export interface LatencyStats {
+  samples: number;
+  p1_ms: number;
+  p50_ms: number;
+  p99_ms: number;
+  min_ms: number;
+  max_ms: number;
+  /**
+   * p99 − p1: how much the latency varies.
+   */
+  spread_ms: number;
+}
+export interface PairAlignment {
+  a: string;
+  b: string;
+  /**
+   * Frames of a paired with a frame of b that saw the same moment of the screen (codes within one frame period).
+   */
+  matched: number;
+  /**
+   * Median of (a's latency − b's): how much later a records the same instant, uncorrected.
+   */
+  raw_offset_ms: number;
+  raw_p99_ms: number;
+  /**
+   * |Δ| of the two nodes' times for one instant once each is corrected by its median latency.
+   */
+  corrected_p50_ms: number;
+  corrected_p99_ms: number;
+  corrected_max_ms: number;
+}

@@ -12,6 +12,7 @@ import type { BatchReady, NodeEvent, NodeState } from "../../contract/generated/
 import type { SyncCertificate } from "../../align/verify/certificate.js";
 import { epochTextUs, isoUs, parseSidecar } from "../../align/session-reader.js";
 import { quantile } from "../../align/stats.js";
+import { createValidators } from "../../contract/schemas.js";
 import { startAedes } from "../helpers/aedes.js";
 import { frameNumbers } from "../helpers/fake-camera.js";
 import { mjpegBytes } from "../helpers/media.js";
@@ -19,6 +20,7 @@ import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { runCli, startNode, tempDir, type RunningNode } from "../helpers/node.js";
 import { startTimecodeCamera, type TimecodeCamera } from "../helpers/timecode-camera-process.js";
 
+const validators = createValidators();
 const FPS = 30;
 const PERIOD_MS = 1000 / FPS;
 const CAMERAS = [
@@ -32,7 +34,12 @@ async function verify(
   const p = runCli(["verify", ...args, "--json"]);
   const { code } = await p.exited;
   assert.ok(p.stdout().trim().startsWith("{"), `verify printed JSON; stderr: ${p.stderr()}`);
-  return { code, cert: JSON.parse(p.stdout()) as SyncCertificate, stderr: p.stderr() };
+  const cert: unknown = JSON.parse(p.stdout());
+  assert.ok(
+    validators.certificate(cert),
+    `the certificate follows its schema: ${JSON.stringify(validators.certificate.errors)}`,
+  );
+  return { code, cert, stderr: p.stderr() };
 }
 
 /** Records `session` on every node from one `at` (returned, epoch ms), until each says it ended. */

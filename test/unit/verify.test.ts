@@ -12,6 +12,7 @@ import type { NodeSession } from "../../align/session-reader.js";
 import type { NodeScan } from "../../align/verify/frame-codes.js";
 import type { BatchReady } from "../../contract/generated/payloads.js";
 import { tempDir } from "../helpers/node.js";
+import { createValidators } from "../../contract/schemas.js";
 
 const T0 = 1_796_000_000_000_000;
 const PERIOD = 33_333;
@@ -174,6 +175,7 @@ describe("sync certificate (align/verify/certificate.ts, latency-plot.ts)", () =
   });
 
   it("names each node's latency, what was applied and what is left, and the worst pair", () => {
+    assert.ok(createValidators().certificate(cert), "valid against schemas/sync-certificate.schema.json");
     assert.equal(cert.nodes.A!.latency!.p50_ms, 41);
     assert.equal(cert.nodes.A!.frames_decoded, 60);
     assert.equal(cert.nodes.A!.frames_scanned, 65);
