@@ -50,10 +50,18 @@ async function* grayFrames(ffmpegPath: string, file: string, maxWidth: number): 
   if (code !== 0 && code !== null) throw new Error(`ffmpeg could not decode ${file}: ${stderr.trim()}`);
 }
 
-/** The one time code in a frame's texts (two different ones make the frame ambiguous: none). */
+/** Codes further apart than this in one frame are two displays (or two pages): the frame is ambiguous. */
+export const SAME_DISPLAY_US = 500_000;
+
+/**
+ * The time code a frame shows: the latest of its codes (the page's ?slots=N shows N, the latest being
+ * the last one fully drawn before the exposure), or none when codes disagree by more than SAME_DISPLAY_US.
+ */
 export function codeIn(texts: readonly string[]): number | null {
-  const codes = [...new Set(texts.map(parseTimecode).filter((c): c is number => c !== null))];
-  return codes.length === 1 ? codes[0]! : null;
+  const codes = texts.map(parseTimecode).filter((c): c is number => c !== null);
+  if (codes.length === 0) return null;
+  const [lo, hi] = [Math.min(...codes), Math.max(...codes)];
+  return hi - lo <= SAME_DISPLAY_US ? hi : null;
 }
 
 export async function scanNode(session: NodeSession, o: ScanOptions): Promise<NodeScan> {

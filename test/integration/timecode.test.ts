@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { parseTimecode, TIMECODE_PREFIX } from "../../contract/timecode.js";
 import { createQrReader } from "../../align/verify/qr-reader.js";
+import { codeIn } from "../../align/verify/frame-codes.js";
 import { startAedes } from "../helpers/aedes.js";
 import { launchChromium, startDashboardFor } from "../helpers/browser.js";
 import { runCli, type CliProcess } from "../helpers/node.js";
@@ -86,6 +87,22 @@ test("the time code on screen decodes to the time its frame was drawn, by the br
     await page.goto(`${ui.url}timecode`);
     await checkScreen(page, true);
     assert.match((await page.locator("#info").textContent()) ?? "", /clock: the labx host's/);
+    // ?slots=3: three codes, one redrawn per refresh in turn: those of the last three refreshes.
+    await page.goto(`${ui.url}timecode?slots=3`);
+    await page.waitForFunction(
+      () => (window as unknown as { labxTimecode?: { drawn: unknown[] } }).labxTimecode?.drawn.length! > 10,
+    );
+    const reader = await createQrReader();
+    const texts = await reader.readImage(await page.locator("#code").screenshot());
+    const drawn = (await page.evaluate(
+      () => (window as unknown as { labxTimecode: { drawn: Shown[] } }).labxTimecode.drawn,
+    )) as Shown[];
+    const at = texts.map((t) => drawn.findIndex((d) => d.text === t)).sort((x, y) => x - y);
+    assert.equal(at.length, 3, `three codes on screen: ${JSON.stringify(texts)}`);
+    assert.ok(at[0]! >= 0, "each a code the page drew");
+    assert.deepEqual([at[1]! - at[0]!, at[2]! - at[1]!], [1, 1], "three consecutive refreshes");
+    assert.equal(codeIn(texts), parseTimecode(drawn[at[2]!]!.text), "verify takes the latest");
+
     // People read it too: the time in words is the code's to the millisecond.
     const { text, human } = await page.evaluate(() => ({
       text: (window as unknown as { labxTimecode: Shown }).labxTimecode.text,

@@ -69,8 +69,12 @@ test("a time code filmed badly is still read: small, tilted, blurred, noisy, dim
   assert.deepEqual(await reader.readGray(Buffer.alloc(W * H, 128), W, H), []);
 });
 
-test("a frame is ambiguous when it shows two different time codes, and other QR codes are not time codes", () => {
-  assert.equal(codeIn([formatTimecode(1), formatTimecode(2)]), null);
+test("a frame's code is the latest of the page's slots; codes a display apart make it ambiguous; other QR codes are not time codes", () => {
+  const t = 1_796_198_086_028_376;
+  // ?slots=3: the codes of the last three refreshes; the latest is the one that counts.
+  assert.equal(codeIn([formatTimecode(t - 16_667), formatTimecode(t), formatTimecode(t - 33_333)]), t);
+  // Two displays (or two pages) in view, a second apart: no answer rather than a wrong one.
+  assert.equal(codeIn([formatTimecode(t), formatTimecode(t + 1_000_000)]), null);
   assert.equal(codeIn([formatTimecode(7), formatTimecode(7)]), 7, "the same code twice is one");
   assert.equal(codeIn(["https://example.org", formatTimecode(9)]), 9);
   assert.equal(codeIn(["https://example.org"]), null);

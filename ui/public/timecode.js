@@ -10,7 +10,11 @@ const canvas = document.getElementById("code");
 const ctx = canvas.getContext("2d", { alpha: false });
 const timeText = document.getElementById("time");
 const infoText = document.getElementById("info");
-const useHost = new URLSearchParams(window.location.search).get("clock") !== "browser";
+const params = new URLSearchParams(window.location.search);
+const useHost = params.get("clock") !== "browser";
+// ?slots=N (1–4): N codes side by side, one redrawn per refresh in turn, so each stays still for N
+// refreshes: a camera exposing longer than one refresh still sees whole codes (docs/time.md).
+const SLOTS = Math.min(4, Math.max(1, Math.floor(Number(params.get("slots")) || 1)));
 const QUIET = 4; // modules of white around the code (the QR standard's quiet zone)
 
 /** This browser's wall clock in µs for a performance.now()-based time in ms. */
@@ -54,18 +58,24 @@ function qrFor(text) {
   return qrCache.qr;
 }
 
+const MODULES = 25 + 2 * QUIET;
+
 function layout() {
   const dpr = window.devicePixelRatio || 1;
-  const side = Math.min(window.innerWidth, window.innerHeight * 0.8);
-  const modules = 25 + 2 * QUIET;
-  const scale = Math.max(1, Math.floor((side * dpr) / modules));
-  canvas.width = canvas.height = scale * modules;
-  canvas.style.width = canvas.style.height = `${(scale * modules) / dpr}px`;
+  const side = Math.min(window.innerWidth / SLOTS, window.innerHeight * 0.8);
+  const scale = Math.max(1, Math.floor((side * dpr) / MODULES));
+  canvas.width = scale * MODULES * SLOTS;
+  canvas.height = scale * MODULES;
+  canvas.style.width = `${canvas.width / dpr}px`;
+  canvas.style.height = `${canvas.height / dpr}px`;
   return scale;
 }
 
 let scale = layout();
-window.addEventListener("resize", () => (scale = layout()));
+window.addEventListener("resize", () => {
+  scale = layout();
+  slot = 0;
+});
 document.addEventListener("keydown", (e) => {
   if (e.key === "f") void document.documentElement.requestFullscreen?.();
 });
@@ -82,16 +92,21 @@ const frames = { last: null, intervalMs: null };
 // The codes drawn lately (about 10 s), each with this browser's time of its frame.
 const drawn = [];
 
+let slot = 0;
+
 function draw(frameMs) {
   const us = wallUs(frameMs) + (useHost ? offset.us : 0);
   const qr = qrFor(formatTimecode(us));
   const n = qr.getModuleCount();
+  // Only this refresh's slot changes; the others keep their codes.
+  const x0 = slot * MODULES * scale;
+  slot = (slot + 1) % SLOTS;
   ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.fillRect(x0, 0, MODULES * scale, canvas.height);
   ctx.fillStyle = "#000";
   for (let r = 0; r < n; r++)
     for (let c = 0; c < n; c++)
-      if (qr.isDark(r, c)) ctx.fillRect((c + QUIET) * scale, (r + QUIET) * scale, scale, scale);
+      if (qr.isDark(r, c)) ctx.fillRect(x0 + (c + QUIET) * scale, (r + QUIET) * scale, scale, scale);
   timeText.textContent = human(us);
   if (frames.last !== null) {
     const dt = frameMs - frames.last;
@@ -102,14 +117,16 @@ function draw(frameMs) {
   const shown = { us, text: qrCache.text, drawnAtUs: wallUs(frameMs) };
   drawn.push(shown);
   if (drawn.length > 600) drawn.splice(0, 300);
-  window.labxTimecode = { ...shown, intervalMs: frames.intervalMs, offset, drawn };
+  window.labxTimecode = { ...shown, intervalMs: frames.intervalMs, offset, drawn, slots: SLOTS };
   if (Math.floor(frameMs / 500) !== Math.floor((frameMs - (frames.intervalMs ?? 0)) / 500))
     infoText.textContent = info();
   window.requestAnimationFrame(draw);
 }
 
 function info() {
-  const refresh = frames.intervalMs ? `${(1000 / frames.intervalMs).toFixed(1)} Hz` : "…";
+  const refresh =
+    (frames.intervalMs ? `${(1000 / frames.intervalMs).toFixed(1)} Hz` : "…") +
+    (SLOTS > 1 ? `, ${SLOTS} codes in turn` : "");
   if (!useHost) return `clock: this browser's · refresh ${refresh}`;
   if (offset.state === "measuring") return `clock: measuring the labx host's… · refresh ${refresh}`;
   if (offset.state === "unreachable")
