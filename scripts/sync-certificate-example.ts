@@ -52,9 +52,14 @@ async function main(): Promise<void> {
         `${c.node} ends`,
       );
     const folders = nodes.map((n) => path.join(n.dataDir, "certificate"));
+    const began = performance.now();
     const verify = runCli(["verify", ...folders]);
     const { code } = await verify.exited;
+    const seconds = (performance.now() - began) / 1000;
     process.stdout.write(verify.stdout() + verify.stderr());
+    console.log(
+      `  labx verify took ${seconds.toFixed(1)} s for ${SECONDS} s of ${CAMERAS.length} cameras (process start included)`,
+    );
     if (code !== 0) throw new Error(`labx verify exited ${code}`);
     for (const [i, c] of CAMERAS.entries()) {
       const truth = [...cameras[i]!.sent().values()]
