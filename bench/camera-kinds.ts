@@ -76,7 +76,7 @@ export async function startCamera(
     case "http-mjpeg": {
       const port = await freePort();
       const protocol = kind === "tcp-mjpeg" ? "tcp" : "http";
-      const child = tsx("fake-camera.ts", [String(port), "30", log, "", protocol]);
+      const child = tsx("fake-camera.ts", [String(port), log, "30", "", protocol]);
       await sleep(1500);
       return {
         kind,

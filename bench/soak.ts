@@ -33,7 +33,7 @@ const camPort = await freePort();
 const log = path.join(work, "sent.csv");
 const camera = spawn(
   process.execPath,
-  ["--import", "tsx", path.join(root, "test/helpers/fake-camera.ts"), String(camPort), "30", log],
+  ["--import", "tsx", path.join(root, "test/helpers/fake-camera.ts"), String(camPort), log, "30"],
   {
     cwd: root,
     stdio: "ignore",

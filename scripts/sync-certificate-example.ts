@@ -5,52 +5,21 @@
 // certificate with the cameras' own figures beside it. Rerun with `npm run screenshots`.
 import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import type { NodeEvent } from "../contract/generated/payloads.js";
 import { quantile } from "../align/stats.js";
-import { startAedes } from "../test/helpers/aedes.js";
-import { MqttRecorder } from "../test/helpers/mqtt-recorder.js";
-import { ROOT, runCli, startNode, type RunningNode } from "../test/helpers/node.js";
-import { startTimecodeCamera, type TimecodeCamera } from "../test/helpers/timecode-camera-process.js";
+import { ROOT, runCli } from "../test/helpers/node.js";
+import { startTimecodeRig } from "../test/helpers/timecode-rig.js";
 
 const CAMERAS = [
-  { node: "CAM40", latencyMs: 40 },
-  { node: "CAM90", latencyMs: 90 },
+  { node: "CAM40", latencyMs: 40, jitterMs: 6 },
+  { node: "CAM90", latencyMs: 90, jitterMs: 6 },
 ];
 const SECONDS = 20;
 
 async function main(): Promise<void> {
-  const broker = await startAedes();
-  const cameras: TimecodeCamera[] = [];
-  const nodes: RunningNode[] = [];
-  const rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
+  const rig = await startTimecodeRig(CAMERAS, { fps: 30, batchDuration: 5 });
+  const { cameras, nodes } = rig;
   try {
-    for (const c of CAMERAS) cameras.push(await startTimecodeCamera(30, c.latencyMs, 6));
-    for (const [i, c] of CAMERAS.entries())
-      nodes.push(
-        await startNode({
-          broker_url: broker.url,
-          sbc_id: c.node,
-          camera: cameras[i]!.url,
-          stream_format: "mjpeg",
-          batch_duration: 5,
-          disable_sync: true,
-          preview_interval: 0,
-        }),
-      );
-    const at = new Date(Math.round(Date.now() / 1000) * 1000 + 3000).toISOString();
-    for (const c of CAMERAS)
-      await rec.command("labx", c.node, c.node, {
-        cmd: "start",
-        session: "certificate",
-        duration: SECONDS,
-        at,
-      });
-    for (const c of CAMERAS)
-      await rec.waitFor(
-        () => rec.jsonOn<NodeEvent>(`labx/${c.node}/event`).find((e) => e.type === "session_ended"),
-        SECONDS * 1000 + 30_000,
-        `${c.node} ends`,
-      );
+    await rig.record("certificate", SECONDS);
     const folders = nodes.map((n) => path.join(n.dataDir, "certificate"));
     const began = performance.now();
     const verify = runCli(["verify", ...folders]);
@@ -76,10 +45,7 @@ async function main(): Promise<void> {
     );
     console.log("wrote docs/img/sync-certificate.png");
   } finally {
-    await rec.close();
-    for (const n of nodes) await n.stop();
-    for (const c of cameras) c.stop();
-    await broker.stop();
+    await rig.stop();
   }
 }
 

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT, tempDir } from "./node.js";
@@ -11,26 +11,19 @@ export interface FakeCamera {
   stop(): void;
 }
 
-/** test/helpers/fake-camera.ts as its own process (its timing must not share our event loop). */
-export async function startFakeCamera(
-  fps: number,
-  stall?: { atFrame: number; ms: number },
-  protocol: "tcp" | "http" = "tcp",
-): Promise<FakeCamera> {
+/**
+ * A camera helper (test/helpers/<script>) as its own process, its timing away from our event loop:
+ * `node --import tsx <script> PORT LOGFILE ...args`; resolves once it listens.
+ */
+export async function spawnCamera(
+  script: string,
+  args: (number | string)[],
+): Promise<{ port: number; child: ChildProcess; rows: () => number[][] }> {
   const port = await freePort();
   const log = path.join(tempDir(), "sent.csv");
   const child = spawn(
     process.execPath,
-    [
-      "--import",
-      "tsx",
-      path.join(ROOT, "test/helpers/fake-camera.ts"),
-      String(port),
-      String(fps),
-      log,
-      stall ? `${stall.atFrame}:${stall.ms}` : "",
-      protocol,
-    ],
+    ["--import", "tsx", path.join(ROOT, "test/helpers", script), String(port), log, ...args.map(String)],
     { cwd: ROOT, stdio: "ignore" },
   );
   try {
@@ -39,16 +32,30 @@ export async function startFakeCamera(
     child.kill("SIGKILL");
     throw err;
   }
+  // The log's lines, split at commas into numbers.
+  const rows = (): number[][] =>
+    readFileSync(log, "utf8")
+      .trim()
+      .split("\n")
+      .filter((l) => l)
+      .map((l) => l.split(",").map(Number));
+  return { port, child, rows };
+}
+
+/** test/helpers/fake-camera.ts as its own process (its timing must not share our event loop). */
+export async function startFakeCamera(
+  fps: number,
+  stall?: { atFrame: number; ms: number },
+  protocol: "tcp" | "http" = "tcp",
+): Promise<FakeCamera> {
+  const { port, child, rows } = await spawnCamera("fake-camera.ts", [
+    fps,
+    stall ? `${stall.atFrame}:${stall.ms}` : "",
+    protocol,
+  ]);
   return {
     url: protocol === "http" ? `http://127.0.0.1:${port}/cam` : `tcp://127.0.0.1:${port}`,
-    sent: () =>
-      new Map(
-        readFileSync(log, "utf8")
-          .trim()
-          .split("\n")
-          .filter((l) => l)
-          .map((l) => l.split(",").map(Number) as [number, number]),
-      ),
+    sent: () => new Map(rows().map(([n, sent]) => [n!, sent!])),
     stop: () => child.kill("SIGTERM"),
   };
 }

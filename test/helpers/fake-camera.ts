@@ -2,7 +2,7 @@
 // (multipart/x-mixed-replace, what mjpg-streamer, Motion and ESP32-CAM serve), frame n due at
 // t0 + n/fps, each JPEG carrying "labx-frame:<n>" in a COM segment (decoders ignore it; stream copy
 // keeps it), and logs "n,send_epoch_us" for every frame. Run as its own process so the test's event
-// loop cannot disturb its timing:  node --import tsx test/helpers/fake-camera.ts PORT FPS LOGFILE [STALL] [tcp|http]
+// loop cannot disturb its timing:  node --import tsx test/helpers/fake-camera.ts PORT LOGFILE FPS [STALL] [tcp|http]
 import { execFileSync } from "node:child_process";
 import { appendFileSync, writeFileSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
@@ -83,8 +83,54 @@ function baseFrames(count: number): Buffer[] {
   return frames;
 }
 
+/**
+ * A camera's server on 127.0.0.1:port: one client at a time (a new connection replaces the old, as a
+ * restarted ffmpeg reconnects), taken at once, or for HTTP once its request's headers are in (then
+ * answered as a multipart MJPEG stream). `onListening` starts the frame clock.
+ */
+export function cameraServer(
+  port: number,
+  http: boolean,
+  onListening: () => void,
+): { readonly client: Socket | null } {
+  let client: Socket | null = null;
+  const server = createServer((socket) => {
+    socket.setNoDelay(true);
+    const gone = (): void => {
+      if (client === socket) client = null;
+    };
+    socket.on("close", gone);
+    socket.on("error", gone);
+    const take = (): void => {
+      client?.destroy();
+      client = socket;
+    };
+    if (!http) return take();
+    let head = "";
+    const onData = (chunk: Buffer): void => {
+      head += chunk.toString("latin1");
+      if (!head.includes("\r\n\r\n")) return;
+      socket.off("data", onData);
+      socket.write(
+        "HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=labxframe\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
+      );
+      take();
+    };
+    socket.on("data", onData);
+  });
+  server.listen(port, "127.0.0.1", () => {
+    process.stdout.write("listening\n");
+    onListening();
+  });
+  return {
+    get client() {
+      return client;
+    },
+  };
+}
+
 async function main(): Promise<void> {
-  const [port, fps, log] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4]!];
+  const [port, log, fps] = [Number(process.argv[2]), process.argv[3]!, Number(process.argv[4])];
   // Optional "<frame>:<ms>": from that frame on, hold the frames due for ms, then send them in one
   // write (a camera or network that stalls and catches up); each is logged with that one send time.
   const [stallAt, stallMs] = (process.argv[5] || "-1:0").split(":").map(Number) as [number, number];
@@ -106,8 +152,8 @@ async function main(): Promise<void> {
   // goes to the current client, if any. A client that reconnects (a restarted ffmpeg) misses the
   // frames due meanwhile; they are absent from the log, so the log's holes are the ground truth of a gap.
   const t0 = nowUs() + 200_000;
-  let client: Socket | null = null;
   const send = (n: number): void => {
+    const client = server.client;
     if (client) {
       const frame = part(tagFrame(frames[n % frames.length]!, n));
       if (stallAt >= 0 && n >= stallAt && nowUs() < t0 + (stallAt * 1e6) / fps + stallMs * 1000) {
@@ -122,35 +168,7 @@ async function main(): Promise<void> {
       }
     }
   };
-  const server = createServer((socket) => {
-    socket.setNoDelay(true);
-    const gone = (): void => {
-      if (client === socket) client = null;
-    };
-    socket.on("close", gone);
-    socket.on("error", gone);
-    const take = (): void => {
-      client?.destroy();
-      client = socket;
-    };
-    if (!http) return take();
-    // Answer the request once its headers are in, then stream parts.
-    let head = "";
-    const onData = (chunk: Buffer): void => {
-      head += chunk.toString("latin1");
-      if (!head.includes("\r\n\r\n")) return;
-      socket.off("data", onData);
-      socket.write(
-        "HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=labxframe\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
-      );
-      take();
-    };
-    socket.on("data", onData);
-  });
-  server.listen(port, "127.0.0.1", () => {
-    process.stdout.write("listening\n");
-    pace(fps, t0, send);
-  });
+  const server = cameraServer(port, http, () => pace(fps, t0, send));
   process.on("SIGTERM", () => process.exit(0));
 }
 

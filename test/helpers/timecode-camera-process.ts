@@ -1,8 +1,4 @@
-import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { ROOT, tempDir } from "./node.js";
-import { freePort, waitForPort } from "./ports.js";
+import { spawnCamera } from "./fake-camera-process.js";
 
 export interface SentFrame {
   n: number;
@@ -24,34 +20,12 @@ export async function startTimecodeCamera(
   latencyMs: number,
   jitterMs: number,
 ): Promise<TimecodeCamera> {
-  const port = await freePort();
-  const log = path.join(tempDir(), "sent.csv");
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", path.join(ROOT, "test/helpers/timecode-camera.ts")].concat(
-      [port, fps, latencyMs, jitterMs].map(String),
-      [log],
-    ),
-    { cwd: ROOT, stdio: "ignore" },
-  );
-  try {
-    await waitForPort(port, 20_000);
-  } catch (err) {
-    child.kill("SIGKILL");
-    throw err;
-  }
+  const { port, child, rows } = await spawnCamera("timecode-camera.ts", [fps, latencyMs, jitterMs]);
   return {
     url: `tcp://127.0.0.1:${port}`,
     sent: () =>
       new Map(
-        readFileSync(log, "utf8")
-          .trim()
-          .split("\n")
-          .filter((l) => l)
-          .map((l) => {
-            const [n, captureUs, sentUs] = l.split(",").map(Number) as [number, number, number];
-            return [n, { n, captureUs, sentUs }];
-          }),
+        rows().map(([n, captureUs, sentUs]) => [n!, { n: n!, captureUs: captureUs!, sentUs: sentUs! }]),
       ),
     stop: () => child.kill("SIGTERM"),
   };

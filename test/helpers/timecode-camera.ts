@@ -7,10 +7,9 @@
 //   node --import tsx test/helpers/timecode-camera.ts PORT FPS LATENCY_MS JITTER_MS LOGFILE
 import { spawn } from "node:child_process";
 import { appendFileSync, writeFileSync } from "node:fs";
-import { createServer, type Socket } from "node:net";
 import qrcode from "qrcode-generator";
 import { formatTimecode } from "../../contract/timecode.js";
-import { nowUs, paceAt, tagFrame } from "./fake-camera.js";
+import { cameraServer, nowUs, paceAt, tagFrame } from "./fake-camera.js";
 
 const W = 640;
 const H = 480;
@@ -89,13 +88,13 @@ function jpegEncoder(fps: number, onJpeg: (jpeg: Buffer) => void): (gray: Buffer
 }
 
 function main(): void {
-  const [port, fps, latencyMs, jitterMs] = process.argv.slice(2, 6).map(Number) as [
+  const log = process.argv[3]!;
+  const [port, fps, latencyMs, jitterMs] = [2, 4, 5, 6].map((i) => Number(process.argv[i])) as [
     number,
     number,
     number,
     number,
   ];
-  const log = process.argv[6]!;
   writeFileSync(log, "");
   const t0 = nowUs() + 1_500_000;
   const capture = (n: number): number => t0 + Math.round((n * 1e6) / fps);
@@ -118,9 +117,9 @@ function main(): void {
     while (encoded <= upTo) encode(timecodeImage(capture(encoded++)));
   };
   encodeAhead(30);
-  let client: Socket | null = null;
   const send = (n: number): void => {
     const jpeg = ready[n];
+    const client = server.client;
     if (client && jpeg) {
       const sent = nowUs();
       client.write(jpeg);
@@ -129,17 +128,7 @@ function main(): void {
     if (n > 0) ready[n - 1] = Buffer.alloc(0); // sent or missed: no longer needed
     encodeAhead(n + 30); // after the send, never delaying it
   };
-  const server = createServer((socket) => {
-    socket.setNoDelay(true);
-    const gone = (): void => {
-      if (client === socket) client = null;
-    };
-    socket.on("close", gone);
-    socket.on("error", gone);
-    client?.destroy();
-    client = socket;
-  });
-  server.listen(port, "127.0.0.1", () => paceAt(due, send));
+  const server = cameraServer(port, false, () => paceAt(due, send));
   process.on("SIGTERM", () => process.exit(0));
 }
 

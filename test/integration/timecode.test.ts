@@ -90,7 +90,8 @@ test("the time code on screen decodes to the time its frame was drawn, by the br
     // ?slots=3: three codes, one redrawn per refresh in turn: those of the last three refreshes.
     await page.goto(`${ui.url}timecode?slots=3`);
     await page.waitForFunction(
-      () => (window as unknown as { labxTimecode?: { drawn: unknown[] } }).labxTimecode?.drawn.length! > 10,
+      () =>
+        ((window as unknown as { labxTimecode?: { drawn: unknown[] } }).labxTimecode?.drawn.length ?? 0) > 10,
     );
     const reader = await createQrReader();
     const texts = await reader.readImage(await page.locator("#code").screenshot());

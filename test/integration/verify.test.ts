@@ -8,17 +8,16 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { cpSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { BatchReady, NodeEvent, NodeState } from "../../contract/generated/payloads.js";
+import type { BatchReady, NodeState } from "../../contract/generated/payloads.js";
 import type { SyncCertificate } from "../../align/verify/certificate.js";
 import { epochTextUs, isoUs, parseSidecar } from "../../align/session-reader.js";
 import { quantile } from "../../align/stats.js";
 import { createValidators } from "../../contract/schemas.js";
-import { startAedes } from "../helpers/aedes.js";
 import { frameNumbers } from "../helpers/fake-camera.js";
 import { mjpegBytes } from "../helpers/media.js";
-import { MqttRecorder } from "../helpers/mqtt-recorder.js";
-import { runCli, startNode, tempDir, type RunningNode } from "../helpers/node.js";
-import { startTimecodeCamera, type TimecodeCamera } from "../helpers/timecode-camera-process.js";
+import { runCli, tempDir, type RunningNode } from "../helpers/node.js";
+import type { TimecodeCamera } from "../helpers/timecode-camera-process.js";
+import { startTimecodeRig } from "../helpers/timecode-rig.js";
 
 const validators = createValidators();
 const FPS = 30;
@@ -42,26 +41,6 @@ async function verify(
   return { code, cert, stderr: p.stderr() };
 }
 
-/** Records `session` on every node from one `at` (returned, epoch ms), until each says it ended. */
-async function record(rec: MqttRecorder, session: string, seconds: number): Promise<number> {
-  const atMs = Math.round(Date.now() / 1000) * 1000 + 3000;
-  const at = new Date(atMs).toISOString();
-  for (const c of CAMERAS) {
-    const reply = await rec.command("labx", c.node, c.node, { cmd: "start", session, duration: seconds, at });
-    assert.equal(reply.ok, true, JSON.stringify(reply));
-  }
-  for (const c of CAMERAS)
-    await rec.waitFor(
-      () =>
-        rec
-          .jsonOn<NodeEvent>(`labx/${c.node}/event`)
-          .find((e) => e.type === "session_ended" && e.session === session),
-      40_000,
-      `${c.node} ends ${session}`,
-    );
-  return atMs;
-}
-
 /** The cameras' own latency (sent − exposed) of the frames a node recorded, from their COM tags. */
 function truthLatencies(run: RunningNode, camera: TimecodeCamera, batches: BatchReady[]): number[] {
   const sent = camera.sent();
@@ -75,32 +54,16 @@ function truthLatencies(run: RunningNode, camera: TimecodeCamera, batches: Batch
 }
 
 test("labx verify recovers each camera's latency within 1 ms, aligns them within a frame, and --save corrects the next session", async () => {
-  const broker = await startAedes();
-  const cameras: TimecodeCamera[] = [];
-  const nodes: RunningNode[] = [];
-  let rec: MqttRecorder | undefined;
+  const rig = await startTimecodeRig(CAMERAS, { fps: FPS, batchDuration: 2 });
+  const { broker, rec, cameras, nodes } = rig;
   try {
-    for (const c of CAMERAS) cameras.push(await startTimecodeCamera(FPS, c.latencyMs, c.jitterMs));
-    rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
-    for (const [i, c] of CAMERAS.entries())
-      nodes.push(
-        await startNode({
-          broker_url: broker.url,
-          sbc_id: c.node,
-          camera: cameras[i]!.url,
-          stream_format: "mjpeg",
-          batch_duration: 2,
-          disable_sync: true,
-          preview_interval: 0,
-        }),
-      );
-    await record(rec, "tc1", 6);
+    await rig.record("tc1", 6);
     const folders = nodes.map((n) => path.join(n.dataDir, "tc1"));
     const { code, cert } = await verify(folders);
     assert.equal(code, 0);
     assert.equal(cert.session, "tc1");
     for (const [i, c] of CAMERAS.entries()) {
-      const batches: BatchReady[] = rec!
+      const batches: BatchReady[] = rec
         .jsonOn<BatchReady>(`labx/${c.node}/batch`)
         .filter((b) => b.session === "tc1");
       const truth = truthLatencies(nodes[i]!, cameras[i]!, batches).sort((a, b) => a - b);
@@ -167,7 +130,7 @@ test("labx verify recovers each camera's latency within 1 ms, aligns them within
       assert.match(saved.stderr, new RegExp(`${c.node} keeps a latency of [\\d.]+ ms`));
       const state: NodeState = await rec.waitFor(
         () =>
-          rec!
+          rec
             .jsonOn<NodeState>(`labx/${c.node}/state`)
             .filter((st) => st.latency_ms !== undefined)
             .at(-1),
@@ -179,7 +142,7 @@ test("labx verify recovers each camera's latency within 1 ms, aligns them within
     }
 
     // The next session is corrected: its times are the exposures', the stamped ones kept beside them.
-    const at2 = await record(rec, "tc2", 4);
+    const at2 = await rig.record("tc2", 4);
     const folders2 = nodes.map((n) => path.join(n.dataDir, "tc2"));
     for (const [i, c] of CAMERAS.entries()) {
       const latencyMs = saved.cert.nodes[c.node]!.latency!.p50_ms;
@@ -239,9 +202,6 @@ test("labx verify recovers each camera's latency within 1 ms, aligns them within
     assert.ok(indexed.length > 0);
     for (const r of indexed) assert.equal(epochTextUs(r[6]!), sidecar[0]!.epochUs);
   } finally {
-    await rec?.close();
-    for (const n of nodes) await n.stop();
-    for (const c of cameras) c.stop();
-    await broker.stop();
+    await rig.stop();
   }
 });
