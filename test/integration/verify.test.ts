@@ -53,7 +53,7 @@ function truthLatencies(run: RunningNode, camera: TimecodeCamera, batches: Batch
   );
 }
 
-test("labx verify recovers each camera's latency within 1 ms, aligns them within a frame, and --save corrects the next session", async () => {
+test("labx verify recovers each camera's latency within 1 ms, aligns them within a frame, and --save corrects the next session", async (t) => {
   const rig = await startTimecodeRig(CAMERAS, { fps: FPS, batchDuration: 2 });
   const { broker, rec, cameras, nodes } = rig;
   try {
@@ -74,6 +74,9 @@ test("labx verify recovers each camera's latency within 1 ms, aligns them within
       assert.equal(n.frames_decoded, frames, `${c.node}: a code read in every frame`);
       assert.ok(n.latency, `${c.node} has a latency`);
       const truthP50 = quantile(truth, 0.5);
+      t.diagnostic(
+        `${c.node}: verify p50 ${n.latency.p50_ms} ms, the camera's ${truthP50.toFixed(3)} ms over the same ${truth.length} frames (Δ ${(n.latency.p50_ms - truthP50).toFixed(3)} ms)`,
+      );
       assert.ok(
         Math.abs(n.latency.p50_ms - truthP50) <= 1,
         `${c.node}: p50 ${n.latency.p50_ms} ms against the camera's ${truthP50} ms`,
@@ -89,6 +92,9 @@ test("labx verify recovers each camera's latency within 1 ms, aligns them within
     assert.ok(Math.abs(pair.raw_offset_ms - -50) <= 3, `raw offset ${pair.raw_offset_ms} ms`);
     assert.ok(pair.raw_p99_ms > PERIOD_MS, "uncorrected, the cameras are more than a frame apart");
     assert.ok(pair.corrected_p99_ms <= PERIOD_MS, `corrected p99 ${pair.corrected_p99_ms} ms`);
+    t.diagnostic(
+      `raw offset ${pair.raw_offset_ms} ms (|Δ| p99 ${pair.raw_p99_ms}); corrected |Δ| p50 ${pair.corrected_p50_ms}, p99 ${pair.corrected_p99_ms}, max ${pair.corrected_max_ms} ms; one frame ${PERIOD_MS.toFixed(3)} ms`,
+    );
     assert.equal(cert.alignment.corrected_p99_ms, pair.corrected_p99_ms);
     for (const dir of folders) {
       const written = JSON.parse(
@@ -175,6 +181,9 @@ test("labx verify recovers each camera's latency within 1 ms, aligns them within
       const truth = quantile(
         truthLatencies(nodes[i]!, cameras[i]!, batches).sort((a, b) => a - b),
         0.5,
+      );
+      t.diagnostic(
+        `${c.node} corrected by ${applied} ms: residual ${n.residual_p50_ms} ms, the camera's own change ${(truth - applied).toFixed(3)} ms`,
       );
       assert.ok(
         Math.abs(n.residual_p50_ms! - (truth - applied)) <= 1,
