@@ -9,14 +9,13 @@ import { resolveLauncher } from "../node/ffmpeg/launcher.js";
 import { createValidators } from "../contract/schemas.js";
 import { AuthFileError } from "../broker/auth-file.js";
 import { BrokerConfigError, brokerOptions } from "../broker/broker-config.js";
-import { EmbeddedBroker } from "../broker/embedded-broker.js";
+import type { EmbeddedBroker } from "../broker/embedded-broker.js";
 import { hashPassword } from "../broker/password.js";
 import { clientSecurity, SecurityConfigError } from "../platform/mqtt/client-security.js";
-import { FleetMonitor } from "../monitor/fleet-monitor.js";
+import type { FleetMonitor } from "../monitor/fleet-monitor.js";
 import { CTL_COMMANDS, type CtlCommand } from "../ctl/ctl-args.js";
 import { labxVersion } from "../platform/version.js";
 import { configSecrets, redactUrl } from "../platform/secrets.js";
-import { runTimecode, runUi, startDashboard } from "./dashboard.js";
 import { isTool, runTool } from "./tools.js";
 import type { UiServer } from "../ui/ui-server.js";
 
@@ -104,8 +103,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (command === "doctor") return await runDoctorCli(config, json);
     if (command === "monitor") return await runMonitor(config, log);
-    if (command === "ui") return await runUi(config, log, untilSignal());
-    if (command === "timecode") return await runTimecode(config, log, untilSignal());
+    if (command === "ui") return await (await import("./dashboard.js")).runUi(config, log, untilSignal());
+    if (command === "timecode")
+      return await (await import("./dashboard.js")).runTimecode(config, log, untilSignal());
     return await (command === "broker" ? runBroker(config, log) : runNode(config, log));
   } catch (err) {
     // Files named in the configuration (auth file, certificates) are read at start: same exit as a bad value.
@@ -162,11 +162,18 @@ async function runDoctorCli(config: Config, json: boolean): Promise<number> {
   return results.some((r) => r.verdict === "fail") ? 1 : 0;
 }
 
+// What a recording node does not use is loaded only when asked for: aedes (~12 MiB, ~70 ms), the
+// dashboard, the fleet monitor (and, in node/upload, the AWS SDK).
+async function embeddedBroker(config: Config, log: ReturnType<typeof createLogger>): Promise<EmbeddedBroker> {
+  const { EmbeddedBroker } = await import("../broker/embedded-broker.js");
+  return new EmbeddedBroker(brokerOptions(config, log.child({ module: "broker" })));
+}
+
 async function runBroker(config: Config, log: ReturnType<typeof createLogger>): Promise<number> {
-  const broker = new EmbeddedBroker(brokerOptions(config, log.child({ module: "broker" })));
+  const broker = await embeddedBroker(config, log);
   const port = await broker.start();
   const monitor = config.monitor
-    ? fleetMonitor({ ...config, broker_url: `mqtt://127.0.0.1:${port}` }, log)
+    ? await fleetMonitor({ ...config, broker_url: `mqtt://127.0.0.1:${port}` }, log)
     : null;
   await monitor?.start();
   const signal = await untilSignal();
@@ -176,7 +183,8 @@ async function runBroker(config: Config, log: ReturnType<typeof createLogger>): 
   return 0;
 }
 
-function fleetMonitor(config: Config, log: ReturnType<typeof createLogger>): FleetMonitor {
+async function fleetMonitor(config: Config, log: ReturnType<typeof createLogger>): Promise<FleetMonitor> {
+  const { FleetMonitor } = await import("../monitor/fleet-monitor.js");
   return new FleetMonitor({
     brokerUrl: config.broker_url,
     baseTopic: config.base_topic,
@@ -189,7 +197,7 @@ function fleetMonitor(config: Config, log: ReturnType<typeof createLogger>): Fle
 }
 
 async function runMonitor(config: Config, log: ReturnType<typeof createLogger>): Promise<number> {
-  const monitor = fleetMonitor(config, log);
+  const monitor = await fleetMonitor(config, log);
   try {
     await monitor.start();
   } catch (err) {
@@ -222,7 +230,7 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
   let broker: EmbeddedBroker | null = null;
   let effective = config;
   if (config.embedded_broker) {
-    broker = new EmbeddedBroker(brokerOptions(config, log.child({ module: "broker" })));
+    broker = await embeddedBroker(config, log);
     const port = await broker.start();
     effective = Object.freeze({ ...config, broker_url: `mqtt://127.0.0.1:${port}` });
   }
@@ -263,7 +271,7 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
 
   if (config.ui_port !== null) {
     try {
-      ui = await startDashboard(effective, log);
+      ui = await (await import("./dashboard.js")).startDashboard(effective, log);
     } catch (err) {
       // The node records whether or not its dashboard could start.
       log.error({ err }, "dashboard not started");

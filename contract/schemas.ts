@@ -54,18 +54,31 @@ export function createValidators(): Validators {
     const schema = JSON.parse(readFileSync(path.join(dir, file), "utf8")) as { $id: string };
     ajv.addSchema(schema, file);
   }
-  const get = <T>(name: string): ValidateFunction<T> => ajv.getSchema<T>(name)!;
-  return {
-    command: get("command.schema.json"),
-    reply: get("reply.schema.json"),
-    state: get("state.schema.json"),
-    batch: get("batch.schema.json"),
-    event: get("event.schema.json"),
-    clock: get("clock.schema.json"),
-    fleetClock: get("fleet-clock.schema.json"),
-    preview: get("preview.schema.json"),
-    certificate: get("sync-certificate.schema.json"),
+  // Each validator is compiled at its first use (ajv's code generation is most of a node's start-up
+  // CPU; a node only ever checks commands), then kept.
+  const files: Record<keyof Validators, string> = {
+    command: "command.schema.json",
+    reply: "reply.schema.json",
+    state: "state.schema.json",
+    batch: "batch.schema.json",
+    event: "event.schema.json",
+    clock: "clock.schema.json",
+    fleetClock: "fleet-clock.schema.json",
+    preview: "preview.schema.json",
+    certificate: "sync-certificate.schema.json",
   };
+  const validators = {} as Validators;
+  for (const [key, file] of Object.entries(files))
+    Object.defineProperty(validators, key, {
+      enumerable: true,
+      get: () => {
+        const fn = ajv.getSchema(file)!;
+        Object.defineProperty(validators, key, { value: fn, enumerable: true });
+        return fn;
+      },
+      configurable: true,
+    });
+  return validators;
 }
 
 export function describeErrors(errors: ErrorObject[] | null | undefined): string {

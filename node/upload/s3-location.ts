@@ -1,4 +1,4 @@
-import { parseS3Url } from "../../platform/store/s3-client.js";
+import { parseS3Url } from "../../platform/store/s3-url.js";
 
 export { parseS3Url };
 
