@@ -67,10 +67,15 @@ export function codeIn(texts: readonly string[]): number | null {
 export async function scanNode(session: NodeSession, o: ScanOptions): Promise<NodeScan> {
   const scan: NodeScan = { node: session.node, samples: [], framesScanned: 0, framesRead: 0, mismatched: [] };
   const dataDir = path.dirname(session.dir);
+  // Each batch's sidecar rows, grouped once (a long session has hundreds of batches).
+  const byFile = new Map<string, NodeSession["frames"]>();
+  for (const r of session.frames) {
+    const rows = byFile.get(r.file);
+    if (rows) rows.push(r);
+    else byFile.set(r.file, [r]);
+  }
   for (const batch of session.batches) {
-    const rows = session.frames
-      .filter((r) => r.file === batch.file)
-      .sort((a, b) => a.batchFrame - b.batchFrame);
+    const rows = (byFile.get(batch.file) ?? []).sort((a, b) => a.batchFrame - b.batchFrame);
     const found: { index: number; codeUs: number }[] = [];
     const read = async (index: number, f: GrayFrame): Promise<boolean> => {
       scan.framesRead++;

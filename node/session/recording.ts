@@ -23,7 +23,7 @@ import {
   restartedEvent,
   StreamWarnings,
 } from "./recording-events.js";
-import { ranItsCourse } from "./restart-policy.js";
+import { isCrash } from "./restart-policy.js";
 import { Restarts } from "./restarts.js";
 import {
   CameraUnavailableError,
@@ -217,22 +217,17 @@ export class Recording {
     this.run = null;
     this.framesOfEndedRuns += run.frames;
     this.lastExit = exit;
-    const endPts = run.assembler.lastFrameEndPtsUs;
-    const recordedUs =
-      run.anchorUs === null || endPts === null || this.gridZeroUs === null
-        ? 0
-        : run.anchorUs + endPts - this.gridZeroUs;
     if (run.noSpace && !this.stopRequested)
       this.diskFull(`ffmpeg could not write: ${run.firstError ?? "no space"}`);
-    // A clean exit once the session's time is up is its end, frames or not: a run restarted near the
-    // end (an MPEG-TS camera's takes its whole probe) has nothing left to record, and is no crash.
-    const duration = this.opts.recorder.duration;
-    const timeUp =
-      duration !== null &&
-      this.gridZeroUs !== null &&
-      this.now() * 1000 >= this.gridZeroUs + (duration - 0.5) * 1e6;
-    const crashed =
-      !this.stopRequested && !ranItsCourse(duration, exit.code, recordedUs) && !(exit.code === 0 && timeUp);
+    const crashed = isCrash({
+      stopRequested: this.stopRequested,
+      exitCode: exit.code,
+      durationS: this.opts.recorder.duration,
+      anchorUs: run.anchorUs,
+      lastFrameEndPtsUs: run.assembler.lastFrameEndPtsUs,
+      zeroUs: this.gridZeroUs,
+      nowUs: this.now() * 1000,
+    });
     const why = run.firstError ?? `ffmpeg exited with ${exit.code ?? exit.signal}`;
     let delay: number | null = null;
     if (crashed) {

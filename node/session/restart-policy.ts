@@ -35,3 +35,27 @@ export function restartDelay(
 export function ranItsCourse(durationS: number | null, exitCode: number | null, recordedUs: number): boolean {
   return durationS !== null && exitCode === 0 && recordedUs >= (durationS - 0.5) * 1e6;
 }
+
+/**
+ * Pure: whether an ffmpeg run that exited is a crash to restart from. Not when a stop was asked for,
+ * when it ran its course, or when it exited cleanly once the session's time was up (frames or not: a
+ * run restarted near the end, such as an MPEG-TS camera's that takes its whole probe, has nothing
+ * left to record). Times in µs: the run's anchor and its last frame's end (pts), the session's zero.
+ */
+export function isCrash(o: {
+  stopRequested: boolean;
+  exitCode: number | null;
+  durationS: number | null;
+  anchorUs: number | null;
+  lastFrameEndPtsUs: number | null;
+  zeroUs: number | null;
+  nowUs: number;
+}): boolean {
+  if (o.stopRequested) return false;
+  const recordedUs =
+    o.anchorUs === null || o.lastFrameEndPtsUs === null || o.zeroUs === null
+      ? 0
+      : o.anchorUs + o.lastFrameEndPtsUs - o.zeroUs;
+  const timeUp = o.durationS !== null && o.zeroUs !== null && o.nowUs >= o.zeroUs + (o.durationS - 0.5) * 1e6;
+  return !ranItsCourse(o.durationS, o.exitCode, recordedUs) && !(o.exitCode === 0 && timeUp);
+}

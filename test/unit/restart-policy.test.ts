@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { countFrames, repairArgs } from "../../node/store/repair.js";
-import { DEFAULT_RESTART_POLICY, ranItsCourse, restartDelay } from "../../node/session/restart-policy.js";
+import {
+  DEFAULT_RESTART_POLICY,
+  isCrash,
+  ranItsCourse,
+  restartDelay,
+} from "../../node/session/restart-policy.js";
 
 describe("restart policy", () => {
   it("backs off 0.5, 1, 2, 4, 8 s and gives up after more than maxFailures within the window", () => {
@@ -27,6 +32,25 @@ describe("an ffmpeg exit that ends the session as planned", () => {
     assert.equal(ranItsCourse(10, 0, 6_000_000), false, "the stream ended early");
     assert.equal(ranItsCourse(10, 1, 10_000_000), false, "an error exit");
     assert.equal(ranItsCourse(null, 0, 60_000_000), false, "no duration: any exit is unexpected");
+  });
+
+  it("a crash is any other exit, unless a stop was asked for or the session's time is up and ffmpeg exited cleanly", () => {
+    const base = {
+      stopRequested: false,
+      exitCode: 0 as number | null,
+      durationS: 10 as number | null,
+      anchorUs: 1_000_000,
+      lastFrameEndPtsUs: 9_990_000 as number | null,
+      zeroUs: 1_000_000,
+      nowUs: 12_000_000,
+    };
+    assert.equal(isCrash(base), false, "ran its course");
+    assert.equal(isCrash({ ...base, lastFrameEndPtsUs: 3_000_000, nowUs: 5_000_000 }), true, "early EOF");
+    assert.equal(isCrash({ ...base, lastFrameEndPtsUs: 3_000_000 }), false, "clean exit once the time is up");
+    assert.equal(isCrash({ ...base, exitCode: 1 }), true, "an error exit");
+    assert.equal(isCrash({ ...base, exitCode: 1, stopRequested: true }), false, "asked to stop");
+    assert.equal(isCrash({ ...base, durationS: null }), true, "no duration: any exit is unexpected");
+    assert.equal(isCrash({ ...base, zeroUs: null, nowUs: 99e6 }), true, "never started: nothing recorded");
   });
 });
 
