@@ -2,7 +2,7 @@ import { createWriteStream, mkdirSync, readdirSync, statSync, writeFileSync } fr
 import path from "node:path";
 import { ConfigError, loadOptions } from "../platform/config/config.js";
 import { fetchSession, storeSchema } from "./fetch-command.js";
-import { findSessionDir, readNodeSession, type NodeSession } from "./session-reader.js";
+import { findSessionDir, readNodeSessions, type NodeSession } from "./session-reader.js";
 import { summarize, type SessionSummary } from "./summary.js";
 import { buildTimeline, nominalRate, type Timeline } from "./timeline.js";
 
@@ -53,13 +53,7 @@ export function readSession(from: string, session: string): NodeSession[] {
     throw new ConfigError(
       `no folder under ${from} holds session ${session} (a manifest.jsonl in ${session}/)`,
     );
-  const nodes = dirs.map(readNodeSession);
-  const seen = new Set<string>();
-  for (const n of nodes) {
-    if (seen.has(n.node)) throw new ConfigError(`node ${n.node} appears twice under ${from}`);
-    seen.add(n.node);
-  }
-  return nodes.sort((a, b) => a.node.localeCompare(b.node));
+  return readNodeSessions(dirs);
 }
 
 function writeTimeline(file: string, t: Timeline): Promise<void> {

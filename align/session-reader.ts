@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { BatchReady } from "../contract/generated/payloads.js";
 import { readJsonLines } from "../platform/durable/jsonl.js";
+import { ConfigError } from "../platform/config/config.js";
 
 // One node's share of a session, read from what the node left on disk: its manifest (the batches, their
 // time source and clock), every batch's sidecar (each frame's time) and the attempts record (where
@@ -107,4 +108,16 @@ export function readNodeSession(sessionDir: string): NodeSession {
     announcedGaps,
     timeSource: batches[0]!.time_source ?? "unknown",
   };
+}
+
+/** Each node's share from its session folder, sorted by node; a node found twice is refused. */
+export function readNodeSessions(dirs: readonly string[]): NodeSession[] {
+  const nodes = dirs.map(readNodeSession);
+  const seen = new Map<string, string>();
+  for (const n of nodes) {
+    const other = seen.get(n.node);
+    if (other !== undefined) throw new ConfigError(`node ${n.node} appears twice: ${other} and ${n.dir}`);
+    seen.set(n.node, n.dir);
+  }
+  return nodes.sort((a, b) => a.node.localeCompare(b.node));
 }

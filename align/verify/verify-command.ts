@@ -12,7 +12,7 @@ import { connectVisitor } from "../../platform/mqtt/visitor.js";
 import { sendCommand, type CommandResult } from "../../platform/control/send-command.js";
 import { redactUrl } from "../../platform/secrets.js";
 import type { Validators } from "../../contract/schemas.js";
-import { readNodeSession, type NodeSession } from "../session-reader.js";
+import { readNodeSessions, type NodeSession } from "../session-reader.js";
 import {
   buildCertificate,
   CERTIFICATE_FILE,
@@ -87,15 +87,10 @@ export function sessionFolders(args: readonly string[]): string[] {
 }
 
 function readSessions(folders: readonly string[]): NodeSession[] {
-  const sessions = folders.map(readNodeSession);
+  const sessions = readNodeSessions(folders);
   const names = new Set(sessions.map((s) => s.batches[0]!.session));
   if (names.size > 1) throw new ConfigError(`the folders hold different sessions: ${[...names].join(", ")}`);
-  const seen = new Set<string>();
-  for (const s of sessions) {
-    if (seen.has(s.node)) throw new ConfigError(`node ${s.node} appears twice (${s.dir})`);
-    seen.add(s.node);
-  }
-  return sessions.sort((a, b) => a.node.localeCompare(b.node));
+  return sessions;
 }
 
 export interface VerifyIo {
