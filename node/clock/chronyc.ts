@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { parseSources, parseTracking } from "./chrony-parse.js";
+import type { ReadChrony } from "./chrony-client.js";
 
 export interface ChronycOptions {
   path: string;
@@ -31,4 +33,13 @@ export function chronycRunner(o: ChronycOptions): RunChronyc {
         } else resolve(stdout);
       });
     });
+}
+
+/** A reading through chronyc: for chronyd's Unix socket, which Node.js cannot speak to (no Unix datagrams). */
+export function chronycReader(o: ChronycOptions): ReadChrony {
+  const run = chronycRunner(o);
+  return async () => {
+    const [tracking, sources] = await Promise.all([run("tracking"), run("sources")]);
+    return { tracking: parseTracking(tracking), sources: parseSources(sources) };
+  };
 }

@@ -1,10 +1,22 @@
 import type { Logger } from "pino";
 import type { Config } from "../../platform/config/config.js";
 import type { ClockStatus, NodeEvent } from "../../contract/generated/payloads.js";
-import { chronycRunner } from "./chronyc.js";
+import { chronycReader } from "./chronyc.js";
+import { chronyClient, type ReadChrony } from "./chrony-client.js";
 import { ClockMonitor } from "./monitor.js";
 
-/** The node's clock monitor (chrony through chronyc), or null with --disable-sync. */
+/**
+ * How this node reads chronyd: its command protocol over UDP (no process per reading), or chronyc
+ * when chrony_host is the path of chronyd's Unix socket.
+ */
+export function chronyReader(config: Config): ReadChrony {
+  const timeoutMs = 5000;
+  return config.chrony_host.startsWith("/")
+    ? chronycReader({ path: config.chronyc_path, host: config.chrony_host, port: null, timeoutMs })
+    : chronyClient({ host: config.chrony_host || null, port: config.chrony_port || null, timeoutMs });
+}
+
+/** The node's clock monitor, or null with --disable-sync. */
 export function createClock(
   config: Config,
   deps: {
@@ -19,12 +31,7 @@ export function createClock(
     node: config.sbc_id,
     intervalMs: config.sync_interval * 1000,
     maxRootDistanceS: config.max_root_distance_ms / 1000,
-    chronyc: chronycRunner({
-      path: config.chronyc_path,
-      host: config.chrony_host || null,
-      port: config.chrony_port || null,
-      timeoutMs: 5000,
-    }),
+    read: chronyReader(config),
     log: deps.log,
     publishClock: deps.publishClock,
     publishEvent: deps.publishEvent,

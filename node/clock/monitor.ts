@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { BatchReady, ClockStatus, NodeEvent } from "../../contract/generated/payloads.js";
-import { assessClock, parseSources, parseTracking } from "./chrony-parse.js";
-import type { RunChronyc } from "./chronyc.js";
+import { assessClock } from "./chrony-parse.js";
+import type { ReadChrony } from "./chrony-client.js";
 import { callSafely } from "../../platform/listeners.js";
 import { realTimers, type Timers as PlatformTimers } from "../../platform/timers.js";
 
@@ -12,7 +12,7 @@ export interface ClockMonitorOptions {
   node: string;
   intervalMs: number;
   maxRootDistanceS: number;
-  chronyc: RunChronyc;
+  read: ReadChrony;
   log: Logger;
   publishClock: (status: ClockStatus) => void;
   publishEvent: (event: Omit<NodeEvent, "node" | "at">) => void;
@@ -112,9 +112,8 @@ export class ClockMonitor {
       checked_at,
     };
     try {
-      const [tracking, sources] = await Promise.all([this.o.chronyc("tracking"), this.o.chronyc("sources")]);
-      const t = parseTracking(tracking);
-      const a = assessClock(t, parseSources(sources), this.o.maxRootDistanceS);
+      const { tracking: t, sources } = await this.o.read();
+      const a = assessClock(t, sources, this.o.maxRootDistanceS);
       return {
         node: this.o.node,
         synced: a.synced,

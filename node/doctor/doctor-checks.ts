@@ -8,8 +8,8 @@ import { freeBytes } from "../../platform/disk/free-bytes.js";
 import { BatchAssembler } from "../ffmpeg/batch-assembler.js";
 import { buildFfmpegArgs, cameraKind, timeSourceOf } from "../ffmpeg/ffmpeg-args.js";
 import { parseInputStart, parseStdoutLine } from "../ffmpeg/ffmpeg-output.js";
-import { assessClock, parseSources, parseTracking } from "../clock/chrony-parse.js";
-import type { RunChronyc } from "../clock/chronyc.js";
+import { assessClock } from "../clock/chrony-parse.js";
+import type { ReadChrony } from "../clock/chrony-client.js";
 import { analyseCapture, type CaptureAnalysis } from "./capture-analysis.js";
 import type { CameraPlan } from "../session/camera-plan.js";
 
@@ -114,12 +114,11 @@ export async function checkCapture(
   }
 }
 
-export async function checkClock(config: Config, chronyc: RunChronyc): Promise<CheckResult> {
+export async function checkClock(config: Config, read: ReadChrony): Promise<CheckResult> {
   if (config.disable_sync) return { check: "clock", verdict: "skipped", detail: "--disable-sync" };
   try {
-    const [tracking, sources] = await Promise.all([chronyc("tracking"), chronyc("sources")]);
-    const t = parseTracking(tracking);
-    const a = assessClock(t, parseSources(sources), config.max_root_distance_ms / 1000);
+    const { tracking: t, sources } = await read();
+    const a = assessClock(t, sources, config.max_root_distance_ms / 1000);
     const figures = `offset ${(t.offsetS * 1000).toFixed(3)} ms, root distance ${(a.rootDistanceS * 1000).toFixed(3)} ms`;
     return a.synced
       ? { check: "clock", verdict: "ok", detail: `chrony synced to ${t.source || t.refId}: ${figures}` }

@@ -5,7 +5,7 @@ import { connectVisitor } from "../../platform/mqtt/visitor.js";
 import { redactUrl } from "../../platform/secrets.js";
 import { realTimers, type Timers } from "../../platform/timers.js";
 import { listCameras } from "../camera/cameras-command.js";
-import { chronycRunner } from "../clock/chronyc.js";
+import { chronyReader } from "../clock/create-clock.js";
 import { resolveCamera, streamFormatFor } from "../session/camera-plan.js";
 import { cameraKind } from "../ffmpeg/ffmpeg-args.js";
 import { checkCapture, checkClock, checkDisk, checkFfmpeg, type CheckResult } from "./doctor-checks.js";
@@ -55,13 +55,7 @@ export async function runDoctor(
   const capture = await checkCapture(deps.ffmpegPath, camera, CAPTURE_SECONDS);
   capture.result.detail = `${redactUrl(camera.camera)}${cameraKind(camera.camera) === "stream" && streamFormat ? ` (${streamFormat})` : ""}: ${capture.result.detail}`;
   results.push(capture.result);
-  const chronyc = chronycRunner({
-    path: config.chronyc_path,
-    host: config.chrony_host || null,
-    port: config.chrony_port || null,
-    timeoutMs: 5000,
-  });
-  results.push(await checkClock(config, chronyc));
+  results.push(await checkClock(config, chronyReader(config)));
   results.push(await checkDisk(config, capture.analysis?.bytesPerSecond ?? null));
   results.push(await checkBroker(config, deps.log, timers));
   return results;

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { pino } from "pino";
 import { ClockMonitor, type Timers } from "../../node/clock/monitor.js";
 import type { ClockStatus } from "../../contract/generated/payloads.js";
+import { parseSources, parseTracking } from "../../node/clock/chrony-parse.js";
 
 const TRACKING =
   "7F000001,127.0.0.1,9,1795575132.1,-0.000000405,0.000000022,0.000000153,-0.234,0.002,0.295,0.000005608,0.000000633,0.1,Normal\n";
@@ -19,7 +20,10 @@ function harness(sources: string[]) {
     node: "U1",
     intervalMs: 10_000,
     maxRootDistanceS: 0.01,
-    chronyc: async (cmd) => (cmd === "tracking" ? TRACKING : sources[Math.min(call++, sources.length - 1)]!),
+    read: async () => ({
+      tracking: parseTracking(TRACKING),
+      sources: parseSources(sources[Math.min(call++, sources.length - 1)]!),
+    }),
     log: pino({ level: "silent" }),
     publishClock: (s) => clocks.push(s),
     publishEvent: (e) => events.push(e.type),
@@ -29,7 +33,7 @@ function harness(sources: string[]) {
   return { monitor, scheduled, clocks, events };
 }
 
-describe("ClockMonitor (timers injected, chronyc scripted)", () => {
+describe("ClockMonitor (timers injected, chrony readings scripted)", () => {
   it("publishes at start and on each tick; a change of synced is an event", async () => {
     const h = harness([OK, OK, LOST, OK]);
     await h.monitor.start();
