@@ -54,6 +54,8 @@ export async function startCamera(
   root: string,
   work: string,
   seconds: number,
+  /** The fake MJPEG camera's frame size (tcp-mjpeg, http-mjpeg). */
+  size = "320x240",
 ): Promise<BenchCamera> {
   const tsx = (script: string, args: string[]): ChildProcess =>
     spawn(process.execPath, ["--import", "tsx", path.join(root, "test/helpers", script), ...args], {
@@ -76,7 +78,7 @@ export async function startCamera(
     case "http-mjpeg": {
       const port = await freePort();
       const protocol = kind === "tcp-mjpeg" ? "tcp" : "http";
-      const child = tsx("fake-camera.ts", [String(port), log, "30", "", protocol]);
+      const child = tsx("fake-camera.ts", [String(port), log, "30", "", protocol, size]);
       await sleep(1500);
       return {
         kind,

@@ -11,7 +11,7 @@ import { readAttempts } from "../node/store/session-files.js";
 import { frameNumbers } from "../test/helpers/fake-camera.js";
 import { keyFlags, mjpegBytes } from "../test/helpers/media.js";
 import type { BenchCamera, TruthFrame } from "./camera-kinds.js";
-import { freePort, labxNodeArgs, sleep } from "./util.js";
+import { freePort, labxNodeArgs, sleep, waitPort } from "./util.js";
 
 export interface KindResult {
   /** |recorded − sent| per frame, µs. */
@@ -64,29 +64,42 @@ function match(truth: TruthFrame[], times: number[], ids: (number | null)[]): (T
   return times.map((us, i) => (ids[i] !== null && ids[i] !== undefined ? byId.get(ids[i]!) : nearest(us)));
 }
 
+export interface KindRunOptions {
+  /** The node's --video-size. */
+  videoSize?: string;
+  /** The session's batch length (s). */
+  batchDuration?: number;
+  /** A launcher the node runs under (e.g. taskset -c 1). */
+  launcher?: string[];
+  /** Called with the node's pid at once, before it starts any ffmpeg (e.g. to put it in a cgroup). */
+  confine?: (pid: number) => void;
+}
+
 export async function runKind(
   root: string,
   camera: BenchCamera,
   dataDir: string,
   seconds: number,
   starts: number,
+  o: KindRunOptions = {},
 ): Promise<KindResult> {
   const port = await freePort();
-  const node = spawn(
-    process.execPath,
-    labxNodeArgs(root, port, [
-      "--sbc-id",
-      "B",
-      "--camera",
-      camera.camera,
-      "--data-dir",
-      dataDir,
-      "--video-size",
-      "640x480",
-    ]),
-    { stdio: "ignore" },
-  );
-  await sleep(2500);
+  const batchS = o.batchDuration ?? 1;
+  const args = labxNodeArgs(root, port, [
+    "--sbc-id",
+    "B",
+    "--camera",
+    camera.camera,
+    "--data-dir",
+    dataDir,
+    "--video-size",
+    o.videoSize ?? "640x480",
+  ]);
+  const [command, ...rest] = [...(o.launcher ?? []), process.execPath, ...args];
+  const node = spawn(command!, rest, { stdio: "ignore" });
+  o.confine?.(node.pid!);
+  // Until its broker listens (a confined node, bench/pizero.ts, takes seconds).
+  await waitPort(port);
   const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`);
   const seen: { topic: string; at: number; body: Record<string, unknown> }[] = [];
   client.on("message", (topic, payload) => {
@@ -102,11 +115,13 @@ export async function runKind(
     const sentAt = Date.now();
     await client.publishAsync(
       "labx/B/cmd",
-      JSON.stringify({ cmd: "start", id: name, session: name, duration, batch_duration: 1 }),
+      JSON.stringify({ cmd: "start", id: name, session: name, duration, batch_duration: batchS }),
       { qos: 1 },
     );
     await until(() => seen.some((m) => m.topic === "labx/B/reply" && m.body.id === name), 15_000);
-    const replyAt = seen.find((m) => m.topic === "labx/B/reply" && m.body.id === name)?.at ?? NaN;
+    const reply = seen.find((m) => m.topic === "labx/B/reply" && m.body.id === name);
+    if (reply?.body.ok === false) throw new Error(`start ${name} refused: ${JSON.stringify(reply.body)}`);
+    const replyAt = reply?.at ?? NaN;
     await until(
       () =>
         seen.some(
@@ -155,13 +170,15 @@ export async function runKind(
     // compared with 1 s (with the keyframe grid's distance, for H.264 copy).
     // The grid's zero: ffmpeg's timeline zero, the first frame it read (attempts record, anchor_us).
     const zero = readAttempts(path.join(dataDir, "gt"))[0]!.anchor_us;
-    const expected = starts_.map(({ k }) => times.findIndex((t, i) => t >= zero + k * 1e6 && keys[i]));
+    const expected = starts_.map(({ k }) =>
+      times.findIndex((t, i) => t >= zero + k * batchS * 1e6 && keys[i]),
+    );
     const misplaced = starts_.filter(({ index }, j) => j > 0 && index !== expected[j]).length;
     // Full batches: from the second (the first opens at the first frame recorded) to the last but one.
     const lengthErrors = starts_.slice(1, -1).map(({ index }, i) => {
       const j = i + 1;
       const length = times[starts_[j + 1]!.index]! - times[index]!;
-      const due = camera.keyframesOnly ? times[expected[j + 1]!]! - times[expected[j]!]! : 1e6;
+      const due = camera.keyframesOnly ? times[expected[j + 1]!]! - times[expected[j]!]! : batchS * 1e6;
       return Math.abs(length - due);
     });
     const startErrors =

@@ -1,6 +1,7 @@
-// Cost of recording a live MJPEG camera, side by side: `labx node` (node + its ffmpeg) against bare
-// ffmpeg with the identical arguments. The camera is a separate ffmpeg serving MJPEG over TCP in real
-// time (excluded from both sides), so ffmpeg only copies, as with a USB camera's MJPEG.
+// Cost of recording a live MJPEG camera, side by side: `labx node` (node + its ffmpeg, clock monitor and
+// preview on) against the physical floor, bare `ffmpeg -c copy -f segment` plus the sha256 of its
+// batches. The camera is a separate ffmpeg serving MJPEG over TCP in real time (excluded from both
+// sides), so ffmpeg only copies, as with a USB camera's MJPEG.
 // Usage: npm run bench (or: tsx bench/live-cost.ts [--seconds 75] [--warmup 15] [--sizes 640x480,1920x1080] [--batches 10,60]).
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync } from "node:fs";
@@ -9,9 +10,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { hashFile } from "../node/store/hash.js";
 import { readManifest } from "../node/store/manifest.js";
-import { buildFfmpegArgs } from "../node/ffmpeg/ffmpeg-args.js";
 import { writeSection } from "./doc.js";
 import { children, freePort, proc, sharedCamera, sleep, labxNodeArgs } from "./util.js";
+import { startChronyClient, startChronyServer } from "../test/helpers/chrony.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const opt = (name: string, dflt: string) => {
@@ -81,18 +82,12 @@ async function sampled(
   };
 }
 
-function bareFfmpeg(url: string, dir: string, size: string, batch: number): ChildProcess {
-  const args = buildFfmpegArgs({
-    camera: url,
-    streamFormat: "mjpeg",
-    videoSize: size,
-    framerate: 30,
-    inputFormat: "mjpeg",
-    codec: "auto",
-    batchDuration: batch,
-    duration: SECONDS,
-    filePattern: "BARE_%05d.mkv",
-  });
+/** The floor: what a lab would type to copy the camera into batch files, and nothing more. */
+function bareFfmpeg(url: string, dir: string, batch: number): ChildProcess {
+  const args = ["-hide_banner", "-nostats", "-loglevel", "error", "-f", "mjpeg", "-i", url, "-map", "0:v:0"]
+    .concat(["-c:v", "copy", "-t", String(SECONDS), "-f", "segment", "-segment_time", String(batch)])
+    .concat(["-reset_timestamps", "1", "-segment_format", "matroska", "-segment_list", "pipe:1"])
+    .concat(["-segment_list_type", "csv", "BARE_%05d.mkv"]);
   const out = openSync(path.join(dir, "stdout.txt"), "w");
   const p = spawn(ffmpeg, args, { cwd: dir, stdio: ["ignore", out, "ignore"] });
   closeSync(out);
@@ -102,24 +97,44 @@ function bareFfmpeg(url: string, dir: string, size: string, batch: number): Chil
 async function labxNode(url: string, dir: string, size: string, batch: number): Promise<ChildProcess> {
   return spawn(
     process.execPath,
-    labxNodeArgs(root, await freePort(), [
-      "--camera",
-      url,
-      "--stream-format",
-      "mjpeg",
-      "--video-size",
-      size,
-      "--batch-duration",
-      String(batch),
-      "--duration",
-      String(SECONDS),
-      "--session",
-      "live",
-      "--data-dir",
-      dir,
-    ]),
+    labxNodeArgs(
+      root,
+      await freePort(),
+      [
+        "--camera",
+        url,
+        "--stream-format",
+        "mjpeg",
+        "--video-size",
+        size,
+        "--batch-duration",
+        String(batch),
+        "--duration",
+        String(SECONDS),
+        "--session",
+        "live",
+        "--data-dir",
+        dir,
+      ],
+      chronyPort,
+    ),
     { stdio: "ignore" },
   );
+}
+
+/** Packets in a Matroska file, as ffprobe counts them. */
+function packets(file: string): number {
+  const out = execFileSync(
+    "ffprobe",
+    ["-v", "error", "-select_streams", "v:0", "-count_packets"].concat([
+      "-show_entries",
+      "stream=nb_read_packets",
+      "-of",
+      "csv=p=0",
+      file,
+    ]),
+  );
+  return Number(out.toString().trim());
 }
 
 /**
@@ -141,7 +156,7 @@ async function runPair(size: string, batch: number): Promise<{ bare: Sampled; no
   // The camera listens on the second port once the node's ffmpeg has connected to the first.
   while (children(node.pid!).length === 0) await sleep(100);
   await sleep(1500);
-  const bare = bareFfmpeg(`tcp://127.0.0.1:${ports[1]}`, dirs.bare, size, batch);
+  const bare = bareFfmpeg(`tcp://127.0.0.1:${ports[1]}`, dirs.bare, batch);
   const [n, b] = await Promise.all([nodeSampled, sampled(bare, false)]);
   cam.kill("SIGTERM");
 
@@ -155,14 +170,17 @@ async function runPair(size: string, batch: number): Promise<{ bare: Sampled; no
   const hashCpuPerMin = ((used.user + used.system) / 1e6 / SECONDS) * 60;
 
   const m = readManifest(path.join(dirs.node, "live", "manifest.jsonl"));
-  const stdout = readFileSync(path.join(dirs.bare, "stdout.txt"), "utf8").split("\n");
+  const listed = readFileSync(path.join(dirs.bare, "stdout.txt"), "utf8")
+    .split("\n")
+    .filter((l) => l.includes(".mkv,"))
+    .map((l) => l.split(",")[0]!);
   return {
     node: { ...n, hashCpuPerMin: 0, batches: m.length, frames: m.reduce((a, x) => a + x.frames, 0) },
     bare: {
       ...b,
       hashCpuPerMin,
-      frames: stdout.filter((l) => /^0,/.test(l)).length,
-      batches: stdout.filter((l) => l.includes(".mkv,")).length,
+      frames: listed.reduce((a, f) => a + packets(path.join(dirs.bare, f)), 0),
+      batches: listed.length,
     },
   };
 }
@@ -174,6 +192,10 @@ console.log(
 );
 const rss10: number[] = [];
 const rss60: number[] = [];
+// The node reads a real chronyd, as it does on a Pi (its clock monitor is part of the cost).
+const chronyServer = await startChronyServer();
+const chronyClient = await startChronyClient(chronyServer.port);
+const chronyPort = chronyClient.cmdPort;
 for (const size of SIZES)
   for (const batch of BATCHES) {
     const { bare, node } = await runPair(size, batch);
@@ -197,12 +219,18 @@ const text = `## Cost of recording a live MJPEG camera — bench/live-cost.ts
 The camera is its own ffmpeg (\`-re -f lavfi -i testsrc2=size=WxH:rate=30 -c:v mjpeg -q:v 5 -f tee
 "[f=mjpeg]tcp://…?listen=1|[f=mjpeg]tcp://…?listen=1"\`), outside both measured sides, serving the
 same frames to both. The two sides run **at the same time**, so the machine's noise falls on both:
-- **bare**: ffmpeg with the very argument list the node builds (\`buildFfmpegArgs\`, \`--stream-format
-  mjpeg\`: stream copy into Matroska batches plus the per-frame timeline), stdout to a file; plus the
-  sha256 of each of its batch files, computed afterwards by the node's own \`hashFile\` and timed with
-  \`process.cpuUsage()\`: issue 7's floor is "bare ffmpeg plus the hash that proves each batch intact";
-- **node**: \`labx node --embedded-broker --camera tcp://…\`: the node process (embedded broker, timeline
-  parsing, sha256 of each batch, sidecar and manifest fsync, MQTT announcements) plus its ffmpeg.
+- **bare**, the physical floor: \`ffmpeg -f mjpeg -i tcp://… -c:v copy -f segment -segment_time N
+  -reset_timestamps 1 -segment_format matroska -segment_list pipe:1 BARE_%05d.mkv\`; plus the sha256 of
+  each of its batch files, computed afterwards by the node's own \`hashFile\` and timed with
+  \`process.cpuUsage()\` (issue 19: "bare ffmpeg copying the camera's compressed stream to disk plus the
+  sha256 that proves each batch");
+- **node**: \`labx node --embedded-broker --camera tcp://…\` with every feature that runs while recording:
+  the clock monitor reading a real chronyd on loopback every 10 s, the preview (every 5 s), the
+  embedded broker; the node process (timeline parsing, sha256 of each batch, sidecar and manifest
+  fsync, MQTT announcements) plus its ffmpeg, which does more than bare ffmpeg by design: the per-frame
+  timeline (framecrc), a flush per frame (a killed node loses at most its last frames), the timestamp
+  filters, the preview frame. Uploads are not configured (an uploading node sends every batch: work
+  beyond the floor by design).
 
 CPU (user + system, all threads) is sampled from /proc every 250 ms; steady state is from ${WARMUP} s to
 the end of a ${SECONDS} s recording, given in CPU seconds per recorded minute; start-up is the CPU used in the
@@ -218,4 +246,6 @@ ${notes.length ? notes.map((n) => `- ${n}`).join("\n") : "- Every row is within 
 Command: \`npx tsx bench/live-cost.ts --seconds ${SECONDS} --warmup ${WARMUP} --sizes ${SIZES.join(",")} --batches ${BATCHES.join(",")}\`.`;
 console.log(text);
 writeSection("live-cost", text);
+await chronyClient.stop();
+await chronyServer.stop();
 process.exit(0);

@@ -1,7 +1,7 @@
 // Completeness and soak in one long recording from the fake camera (ground truth: it stamps every
 // JPEG with its number and logs what it sent): frames recorded versus sent, batches contiguous, and
 // the node's RSS and open file descriptors sampled throughout, with their slopes.
-// Usage: npm run bench (or: tsx bench/soak.ts [--minutes 30] [--batch 10]).
+// Usage: npm run bench (or: tsx bench/soak.ts [--minutes 60] [--batch 10]).
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,7 +14,7 @@ import { freePort, numArg, sleep, labxNodeArgs } from "./util.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const arg = numArg;
-const MINUTES = arg("minutes", 30);
+const MINUTES = arg("minutes", 60);
 const BATCH = arg("batch", 10);
 const SAMPLE_S = Math.max(1, Math.min(10, (MINUTES * 60) / 60));
 const work = mkdtempSync(path.join(tmpdir(), "labx-bench-soak-"));

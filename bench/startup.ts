@@ -4,17 +4,19 @@
 // reading a real chronyd on loopback when one is given by --chrony-port, else --disable-sync).
 // Usage: npm run bench (or: tsx bench/startup.ts [--runs 5] [--idle 60]).
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import mqtt from "mqtt";
 import { writeSection } from "./doc.js";
 import { freePort, numArg, proc, quantiles, sleep } from "./util.js";
+import { NODE_V8_FLAGS } from "../cli/node-flags.js";
+import { startChronyClient, startChronyServer } from "../test/helpers/chrony.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const RUNS = numArg("runs", 5);
-const IDLE_S = numArg("idle", 60);
+const IDLE_S = numArg("idle", 120);
 
 async function main(): Promise<void> {
   const port = await freePort();
@@ -39,7 +41,10 @@ async function main(): Promise<void> {
   });
   const startMs: number[] = [];
   const startCpu: number[] = [];
-  const idle: { cpuPerMin: number; rssMb: number }[] = [];
+  const idle: { firstPerMin: number; cpuPerMin: number; rssMb: number; peakMb: number }[] = [];
+  // The clock monitor reads a real chronyd on loopback, as on a Pi.
+  const chronyServer = await startChronyServer();
+  const chronyClient = await startChronyClient(chronyServer.port);
   try {
     for (let i = 0; i < RUNS; i++) {
       const id = `START${i}`;
@@ -47,8 +52,9 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const node = spawn(
         process.execPath,
-        [`${root}/dist/cli/labx.js`, "node", "--broker-url", `mqtt://127.0.0.1:${port}`, "--sbc-id", id]
-          .concat(["--data-dir", mkdtempSync(path.join(tmpdir(), "labx-bench-start-")), "--disable-sync"])
+        [...NODE_V8_FLAGS, `${root}/dist/cli/labx.js`, "node", "--broker-url", `mqtt://127.0.0.1:${port}`]
+          .concat(["--sbc-id", id, "--data-dir", mkdtempSync(path.join(tmpdir(), "labx-bench-start-"))])
+          .concat(["--chrony-host", "127.0.0.1", "--chrony-port", String(chronyClient.cmdPort)])
           .concat(["--no-ha-discovery", "--log-level", "warn"]),
         { stdio: "ignore" },
       );
@@ -56,19 +62,28 @@ async function main(): Promise<void> {
       startMs.push(performance.now() - t0);
       const a = proc(node.pid!)!;
       startCpu.push(a.cpu);
-      // The last run also sits idle, long enough for its CPU to be read at /proc's 10 ms ticks.
+      // The last run also sits idle, long enough for its CPU to be read at /proc's 10 ms ticks: its
+      // first minute (V8 shrinks the heap it grew at start-up once, some seconds in), then IDLE_S more.
       if (i === RUNS - 1) {
-        await sleep(5000);
+        await sleep(60_000);
         const b = proc(node.pid!)!;
         await sleep(IDLE_S * 1000);
         const c = proc(node.pid!)!;
-        idle.push({ cpuPerMin: ((c.cpu - b.cpu) * 60) / IDLE_S, rssMb: c.rssKb / 1024 });
+        const peak = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${node.pid}/status`, "utf8"));
+        idle.push({
+          firstPerMin: b.cpu - a.cpu,
+          cpuPerMin: ((c.cpu - b.cpu) * 60) / IDLE_S,
+          rssMb: c.rssKb / 1024,
+          peakMb: Number(peak?.[1] ?? 0) / 1024,
+        });
       }
       await kill(node);
     }
   } finally {
     await client.endAsync();
     await kill(broker);
+    await chronyClient.stop();
+    await chronyServer.stop();
   }
   const s = quantiles(startMs);
   const cpu = quantiles(startCpu);
@@ -77,17 +92,20 @@ async function main(): Promise<void> {
     "|---|---|---|---|",
     `| process start → \`online\` (ms, ${RUNS} starts) | ${s.p50.toFixed(0)} | ${s.max.toFixed(0)} | ≤ 500 |`,
     `| CPU to get there (s) | ${cpu.p50.toFixed(2)} | ${cpu.max.toFixed(2)} | — |`,
-    `| idle CPU (CPU s/min, over ${IDLE_S} s) | ${idle[0]!.cpuPerMin.toFixed(3)} | | ≤ 0.05 |`,
-    `| idle RSS (MiB) | ${idle[0]!.rssMb.toFixed(1)} | | (≤ 64 at 1080p while recording) |`,
+    `| CPU in the first idle minute after \`online\` (s) | ${idle[0]!.firstPerMin.toFixed(3)} | | — |`,
+    `| idle CPU, steady (CPU s/min, the ${IDLE_S} s after that minute) | ${idle[0]!.cpuPerMin.toFixed(3)} | | ≤ 0.05 — **${idle[0]!.cpuPerMin <= 0.05 ? "met" : "missed"}** |`,
+    `| idle RSS / peak RSS (MiB) | ${idle[0]!.rssMb.toFixed(1)} / ${idle[0]!.peakMb.toFixed(1)} | | (≤ 64 at 1080p while recording: live-cost) |`,
   ].join("\n");
   console.log(table);
   writeSection(
     "startup",
     `## Start-up and idle — bench/startup.ts
 
-\`labx node\` started ${RUNS} times against the labx broker already running as its own process (no
-camera opened, \`--disable-sync\`), timed from the process's spawn to its retained \`online\`; then the
-last one left idle for ${IDLE_S} s. What a recording node never uses is loaded only when asked for (the
+\`labx node\` (with the V8 flags of cli/node-flags.ts, as labx's launchers start it) started ${RUNS}
+times against the labx broker already running as its own process (no camera opened; the clock monitor
+reading a real chronyd on loopback every 10 s over chrony's command protocol), timed from the
+process's spawn to its retained \`online\`; then the last one left idle: its first minute, then
+${IDLE_S} s more (steady state). What a recording node never uses is loaded only when asked for (the
 AWS SDK, aedes, the dashboard, the fleet monitor), and each schema validator is compiled at its first
 use. Command: \`tsx bench/startup.ts --runs ${RUNS} --idle ${IDLE_S}\` (after \`npm run build\`).
 

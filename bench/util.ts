@@ -1,7 +1,8 @@
 // Small helpers shared by the bench scripts.
+import { NODE_V8_FLAGS as NODE_FLAGS } from "../cli/node-flags.js";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -24,15 +25,21 @@ export function quantiles(xs: number[]): { p50: number; p99: number; max: number
   return { p50: q(0.5), p99: q(0.99), max: s.at(-1)!, n: s.length };
 }
 
-/** `node dist/cli/labx.js node` with its own embedded broker on `port`, quiet, clock reading and HA off. */
-export function labxNodeArgs(root: string, port: number, extra: string[]): string[] {
+/**
+ * `node dist/cli/labx.js node` with its own embedded broker on `port`, quiet, HA off; clock reading off,
+ * or reading the chronyd whose command port is `chronyPort`.
+ */
+export function labxNodeArgs(root: string, port: number, extra: string[], chronyPort?: number): string[] {
   return [
+    ...NODE_FLAGS,
     `${root}/dist/cli/labx.js`,
     "node",
     "--embedded-broker",
     "--broker-port",
     String(port),
-    "--disable-sync",
+    ...(chronyPort
+      ? ["--chrony-host", "127.0.0.1", "--chrony-port", String(chronyPort)]
+      : ["--disable-sync"]),
     "--no-ha-discovery",
     "--log-level",
     "warn",
@@ -95,4 +102,16 @@ export function sharedCamera(o: {
     ],
     { stdio: "ignore" },
   );
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:port (up to 30 s). */
+export async function waitPort(port: number): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = connect(port, "127.0.0.1", () => (s.end(), r(true))).on("error", () => r(false));
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+  throw new Error(`port ${port} never opened`);
 }

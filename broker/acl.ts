@@ -45,15 +45,7 @@ export function subscribePatterns(user: AclUser, base: string): string[] {
 }
 
 export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split("/");
-  const t = topic.split("/");
-  if (topic.startsWith("$") && (f[0] === "+" || f[0] === "#")) return false;
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === "#") return true;
-    if (i >= t.length) return false;
-    if (f[i] !== "+" && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
+  return levelsMatch(filter.split("/"), topic);
 }
 
 /** True when every topic `filter` can match is also matched by `pattern`. */
@@ -71,10 +63,37 @@ export function filterCovers(pattern: string, filter: string): boolean {
   return p.length === f.length;
 }
 
+/** Each user's patterns, built once per user and base topic (every publish is checked against them). */
+const compiled = new WeakMap<AclUser, { base: string; publish: string[][]; subscribe: string[] }>();
+
+function rulesOf(user: AclUser, base: string): { publish: string[][]; subscribe: string[] } {
+  const hit = compiled.get(user);
+  if (hit && hit.base === base) return hit;
+  const rules = {
+    base,
+    publish: publishPatterns(user, base).map((p) => p.split("/")),
+    subscribe: subscribePatterns(user, base),
+  };
+  compiled.set(user, rules);
+  return rules;
+}
+
+/** topicMatches over a filter already split into its levels. */
+function levelsMatch(f: readonly string[], topic: string): boolean {
+  const t = topic.split("/");
+  if (topic.startsWith("$") && (f[0] === "+" || f[0] === "#")) return false;
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === "#") return true;
+    if (i >= t.length) return false;
+    if (f[i] !== "+" && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
 export function mayPublish(user: AclUser, topic: string, base: string): boolean {
-  return publishPatterns(user, base).some((p) => topicMatches(p, topic));
+  return rulesOf(user, base).publish.some((p) => levelsMatch(p, topic));
 }
 
 export function maySubscribe(user: AclUser, filter: string, base: string): boolean {
-  return subscribePatterns(user, base).some((p) => filterCovers(p, filter));
+  return rulesOf(user, base).subscribe.some((p) => filterCovers(p, filter));
 }

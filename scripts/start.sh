@@ -38,4 +38,5 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 fi
 ui_port="${LABX_UI_PORT:-8080}"
 echo "labx: node SBC001, camera $camera, MQTT on port $port, dashboard on port $ui_port. Try:  mosquitto_pub -p $port -t labx/SBC001/cmd -m start" >&2
-exec node dist/cli/labx.js node "${broker_args[@]}" --ui-port "$ui_port" --camera "$camera" --data-dir "${LABX_DATA_DIR:-./data}" "$@"
+# V8 flags: cli/node-flags.ts.
+exec node --max-semi-space-size=1 --v8-pool-size=1 --lite-mode --no-expose-wasm dist/cli/labx.js node "${broker_args[@]}" --ui-port "$ui_port" --camera "$camera" --data-dir "${LABX_DATA_DIR:-./data}" "$@"

@@ -51,7 +51,7 @@ export function frameNumbers(bytes: Buffer): number[] {
   return [...bytes.toString("latin1").matchAll(/labx-frame:(\d+)/g)].map((m) => Number(m[1]));
 }
 
-function baseFrames(count: number): Buffer[] {
+function baseFrames(count: number, size = "320x240"): Buffer[] {
   const all = execFileSync(
     "ffmpeg",
     [
@@ -60,7 +60,7 @@ function baseFrames(count: number): Buffer[] {
       "-f",
       "lavfi",
       "-i",
-      `testsrc2=size=320x240:rate=30`,
+      `testsrc2=size=${size}:rate=30`,
       "-frames:v",
       String(count),
       "-c:v",
@@ -69,7 +69,7 @@ function baseFrames(count: number): Buffer[] {
       "image2pipe",
       "-",
     ],
-    { maxBuffer: 64 << 20 },
+    { maxBuffer: 256 << 20 },
   );
   const frames: Buffer[] = [];
   let start = 0;
@@ -135,6 +135,8 @@ async function main(): Promise<void> {
   // write (a camera or network that stalls and catches up); each is logged with that one send time.
   const [stallAt, stallMs] = (process.argv[5] || "-1:0").split(":").map(Number) as [number, number];
   const http = process.argv[6] === "http";
+  // Optional frame size (WxH), 320x240 by default.
+  const size = process.argv[7] || "320x240";
   // HTTP multipart: each JPEG is a part with its own headers, as real cameras send them.
   const part = (jpeg: Buffer): Buffer =>
     http
@@ -146,7 +148,7 @@ async function main(): Promise<void> {
       : jpeg;
   const held: Buffer[] = [];
   const heldNumbers: number[] = [];
-  const frames = baseFrames(30);
+  const frames = baseFrames(30, size);
   writeFileSync(log, "");
   // One frame clock for the camera's life, whoever is connected: frame n is due at t0 + n/fps and
   // goes to the current client, if any. A client that reconnects (a restarted ffmpeg) misses the

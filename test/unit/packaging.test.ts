@@ -23,3 +23,15 @@ test("deploy/pi/install-pi.sh copies every folder the build compiles", () => {
   for (const dir of [...built, "schemas"])
     assert.ok(script.includes(`"$src/${dir}"`), `install-pi.sh copies ${dir}/`);
 });
+
+test("every launcher of `labx node` for a lab passes the V8 flags of cli/node-flags.ts", async () => {
+  const { NODE_V8_FLAGS } = await import("../../cli/node-flags.js");
+  const flags = NODE_V8_FLAGS.join(" ");
+  assert.match(
+    read("deploy/pi/labx.service"),
+    new RegExp(`^ExecStart=/usr/bin/node ${flags} /opt/labx/dist/cli/labx\\.js node `, "m"),
+  );
+  assert.match(read("scripts/start.sh"), new RegExp(`^exec node ${flags} dist/cli/labx\\.js node `, "m"));
+  const start = (JSON.parse(read("package.json")) as { scripts: Record<string, string> }).scripts.start!;
+  assert.ok(start.startsWith(`node ${flags} dist/cli/labx.js node `), start);
+});
