@@ -102,7 +102,9 @@ export async function runKind(
   await waitPort(port);
   const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`);
   const seen: { topic: string; at: number; body: Record<string, unknown> }[] = [];
+  let online = false;
   client.on("message", (topic, payload) => {
+    if (topic === "labx/B/availability") online = payload.toString() === "online";
     if (!/\/(reply|event|batch)$/.test(topic)) return;
     seen.push({ topic, at: Date.now(), body: JSON.parse(payload.toString()) as Record<string, unknown> });
   });
@@ -111,6 +113,9 @@ export async function runKind(
     const end = Date.now() + ms;
     while (!pred() && Date.now() < end) await sleep(50);
   };
+  // Its broker may listen before the node hears its commands: `online` says it does.
+  await until(() => online, 60_000);
+  if (!online) throw new Error("the node never said online");
   const session = async (name: string, duration: number): Promise<{ sentAt: number; replyAt: number }> => {
     const sentAt = Date.now();
     await client.publishAsync(

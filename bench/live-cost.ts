@@ -84,7 +84,10 @@ async function sampled(
 
 /** The floor: what a lab would type to copy the camera into batch files, and nothing more. */
 function bareFfmpeg(url: string, dir: string, batch: number): ChildProcess {
-  const args = ["-hide_banner", "-nostats", "-loglevel", "error", "-f", "mjpeg", "-i", url, "-map", "0:v:0"]
+  const args = ["-hide_banner", "-nostats", "-loglevel", "error", "-use_wallclock_as_timestamps", "1"]
+    // Stamped with arrival time, as the node's: -t and the batch length count real seconds (the raw
+    // MJPEG demuxer would otherwise assume 25 fps and stop a 30 fps camera after 100 s).
+    .concat(["-f", "mjpeg", "-i", url, "-map", "0:v:0"])
     .concat(["-c:v", "copy", "-t", String(SECONDS), "-f", "segment", "-segment_time", String(batch)])
     .concat(["-reset_timestamps", "1", "-segment_format", "matroska", "-segment_list", "pipe:1"])
     .concat(["-segment_list_type", "csv", "BARE_%05d.mkv"]);
@@ -219,7 +222,7 @@ const text = `## Cost of recording a live MJPEG camera — bench/live-cost.ts
 The camera is its own ffmpeg (\`-re -f lavfi -i testsrc2=size=WxH:rate=30 -c:v mjpeg -q:v 5 -f tee
 "[f=mjpeg]tcp://…?listen=1|[f=mjpeg]tcp://…?listen=1"\`), outside both measured sides, serving the
 same frames to both. The two sides run **at the same time**, so the machine's noise falls on both:
-- **bare**, the physical floor: \`ffmpeg -f mjpeg -i tcp://… -c:v copy -f segment -segment_time N
+- **bare**, the physical floor: \`ffmpeg -use_wallclock_as_timestamps 1 -f mjpeg -i tcp://… -c:v copy -f segment -segment_time N
   -reset_timestamps 1 -segment_format matroska -segment_list pipe:1 BARE_%05d.mkv\`; plus the sha256 of
   each of its batch files, computed afterwards by the node's own \`hashFile\` and timed with
   \`process.cpuUsage()\` (issue 19: "bare ffmpeg copying the camera's compressed stream to disk plus the
