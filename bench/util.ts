@@ -31,7 +31,8 @@ export function quantiles(xs: number[]): { p50: number; p99: number; max: number
  */
 export function labxNodeArgs(root: string, port: number, extra: string[], chronyPort?: number): string[] {
   return [
-    ...NODE_FLAGS,
+    // LABX_BENCH_PLAIN_NODE=1: without them, to measure what they change.
+    ...(process.env.LABX_BENCH_PLAIN_NODE ? [] : NODE_FLAGS),
     `${root}/dist/cli/labx.js`,
     "node",
     "--embedded-broker",
