@@ -13,6 +13,12 @@ const REPLY_HEADER = 28;
 
 export const REQ = { nSources: 14, sourceData: 15, tracking: 33 } as const;
 const RPY = { nSources: 2, sourceData: 3, tracking: 5 } as const;
+/** The reply type that answers each request. */
+const REPLY_TO: Record<number, number> = {
+  [REQ.tracking]: RPY.tracking,
+  [REQ.nSources]: RPY.nSources,
+  [REQ.sourceData]: RPY.sourceData,
+};
 
 /** Request data length and the full length of its reply (header included), per command. */
 const LENGTHS: Record<number, { data: number; reply: number }> = {
@@ -60,12 +66,7 @@ export function replyData(reply: Buffer, command: number, sequence: number): Buf
         ? `chronyd speaks protocol version ${version}, labx ${PROTO_VERSION} (chrony 4.x)`
         : (STATUS[status] ?? `chronyd status ${status}`),
     );
-  const expected = {
-    [REQ.tracking]: RPY.tracking,
-    [REQ.nSources]: RPY.nSources,
-    [REQ.sourceData]: RPY.sourceData,
-  }[command];
-  if (reply.readUInt16BE(6) !== expected)
+  if (reply.readUInt16BE(6) !== REPLY_TO[command])
     throw new Error(`unexpected chrony reply type ${reply.readUInt16BE(6)}`);
   if (reply.length < LENGTHS[command]!.reply)
     throw new Error(`chrony reply too short (${reply.length} of ${LENGTHS[command]!.reply} bytes)`);
