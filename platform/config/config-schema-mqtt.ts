@@ -5,8 +5,8 @@ import { assertName as name } from "../../contract/names.js";
 
 export const mqttSchema = {
   broker_url: {
-    doc: "MQTT broker to connect to.",
-    format: String,
+    doc: "MQTT broker to connect to; the members of one cluster comma-separated (mqtt://a:1883,mqtt://b:1883): a lost connection moves to the next member.",
+    format: "broker-urls",
     default: "mqtt://127.0.0.1:1883",
     arg: "broker-url",
     env: "LABX_BROKER_URL",

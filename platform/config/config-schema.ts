@@ -3,6 +3,7 @@ import { mqttSchema } from "./config-schema-mqtt.js";
 import { uploadSchema } from "./config-schema-upload.js";
 import { uiSchema } from "./config-schema-ui.js";
 import { assertName as name } from "../../contract/names.js";
+import { parseBrokerList } from "../mqtt/broker-list.js";
 
 // The convict schema of every option (flag, LABX_* variable, config-file key) and its formats.
 // Loading, precedence and freezing are in config.ts.
@@ -52,6 +53,12 @@ convict.addFormats({
         throw new Error("must be a number of ms from 0 to 5000");
     },
     coerce: toNullable,
+  },
+  "broker-urls": {
+    validate: (v: unknown) => {
+      if (typeof v !== "string") throw new Error("must be one or more broker URLs, comma-separated");
+      parseBrokerList(v);
+    },
   },
   "optional-name": {
     validate: (v: unknown) => v === null || name(v),

@@ -1,6 +1,7 @@
 import convict from "convict";
 import { readFileSync } from "node:fs";
 import { schema, splitList } from "./config-schema.js";
+import { redactUrl } from "../secrets.js";
 
 // The one place that reads process.env and argv: everything else receives the frozen Config.
 
@@ -69,7 +70,12 @@ export type Config = Readonly<{
   log_level: string;
 }>;
 
-export class ConfigError extends Error {}
+/** A configuration's faults; URL passwords in them (convict quotes the value) are replaced. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(redactUrl(message));
+  }
+}
 
 // The old collector's spellings, kept so its users' habits still work.
 const ALIASES: Record<string, string> = {

@@ -10,6 +10,7 @@ import type { ClientSecurity } from "./client-security.js";
 import { redactUrl } from "../secrets.js";
 import { NoStore } from "./no-store.js";
 import { Listeners } from "../listeners.js";
+import { parseBrokerList, type BrokerList } from "./broker-list.js";
 
 /** A publish while the connection is down: dropped, not queued. */
 export class OfflineError extends Error {
@@ -21,6 +22,8 @@ export class OfflineError extends Error {
 export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
 
 export interface ConnectionOptions {
+  /** One broker URL, or the members of a cluster comma-separated (broker-list.ts): a lost
+   * connection moves to the next member. */
   url: string;
   clientId: string;
   /** Retained `online`/`offline` here, and the will; absent for a visitor (a controller): neither. */
@@ -56,8 +59,10 @@ export class MqttConnection {
   /** The first connection attempt's outcome, until it is known. */
   private firstOutcome: { resolve: () => void; reject: (err: unknown) => void } | null = null;
   private readonly subscriptions: Set<string>;
+  private readonly brokers: BrokerList;
 
   constructor(private readonly opts: ConnectionOptions) {
+    this.brokers = parseBrokerList(opts.url);
     this.subscriptions = new Set(opts.subscriptions);
     this.messageListeners = new Listeners(opts.log, "mqtt message");
     this.connectListeners = new Listeners(opts.log, "mqtt connect");
@@ -119,10 +124,15 @@ export class MqttConnection {
   }
 
   private connectWith(version: 4 | 5): void {
-    const { opts } = this;
+    const { opts, brokers } = this;
     this.version = version;
     const connect = opts.connect ?? mqtt.connect;
-    const client = connect(opts.url, {
+    const client = connect(brokers.url, {
+      // Each (re)connection tries the next member of a cluster (MQTT.js's round robin).
+      ...(brokers.members.length > 1 ? { servers: brokers.members } : {}),
+      // A member that refuses (a cluster electing its leaders answers "server unavailable" for a
+      // while) is tried again, not given up; a refusal at the first attempt is handled below.
+      reconnectOnConnackError: true,
       clientId: opts.clientId,
       protocolVersion: version,
       clean: true,
@@ -144,7 +154,9 @@ export class MqttConnection {
     });
     this.client = client;
     client.on("connect", () => {
-      opts.log.info({ url: redactUrl(opts.url), version }, "mqtt connected");
+      const { protocol, host, port } = client.options;
+      const member = brokers.members.length > 1 ? { member: `${protocol}://${host}:${port}` } : {};
+      opts.log.info({ url: redactUrl(opts.url), ...member, version }, "mqtt connected");
       const subscribed = (err?: Error | null): void => {
         if (err) opts.log.error({ err }, "subscribe failed");
         // `online` only once the broker has confirmed our command subscriptions: a controller that
@@ -170,7 +182,7 @@ export class MqttConnection {
         if (this.client === client) this.connectWith(4);
         return;
       }
-      if (isRefusal(err) && this.firstOutcome) {
+      if (isConfigRefusal(err) && this.firstOutcome) {
         // Refused at the very first answer: credentials or authorization to fix, not an outage.
         this.client = null;
         client.end(true);
@@ -226,10 +238,14 @@ export class MqttConnection {
   }
 }
 
-/** A CONNACK that said no: protocol version (1, 132) or credentials and authorization (4, 5, 134, 135). */
-function isRefusal(err: unknown): boolean {
+/**
+ * A CONNACK that says the configuration is wrong: the client identifier (2, 133), credentials and
+ * authorization (4, 5, 134, 135, 140), a banned client (138). Not "server unavailable" (3, 136) or
+ * "busy" (137): those pass.
+ */
+function isConfigRefusal(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
-  return typeof code === "number";
+  return typeof code === "number" && [2, 4, 5, 133, 134, 135, 138, 140].includes(code);
 }
 
 function isProtocolRefusal(err: unknown): boolean {
