@@ -46,7 +46,8 @@ options:
   --timeout S             seconds to wait for replies (default 10)
   --json                  machine-readable output (one JSON document; watch: one JSON line per change)
   --once                  watch: print the current table once and exit
-  --broker-url URL        [LABX_BROKER_URL, default mqtt://127.0.0.1:1883]
+  --broker-url URL[,URL]  one broker, or a cluster's members (the next on failure)
+                          [LABX_BROKER_URL, default mqtt://127.0.0.1:1883]
   --base-topic NAME       [LABX_BASE_TOPIC, default labx]
   --broker-username U     [LABX_BROKER_USERNAME]
   --broker-password P     [LABX_BROKER_PASSWORD; prefer the variable, which ps does not show]

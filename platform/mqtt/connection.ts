@@ -2,7 +2,6 @@ import mqtt, {
   type IClientOptions,
   type IClientPublishOptions,
   type IPublishPacket,
-  type ISubscriptionMap,
   type MqttClient,
 } from "mqtt";
 import type { Logger } from "pino";
@@ -87,7 +86,7 @@ export class MqttConnection {
     topics.forEach((t) => this.subscriptions.add(t));
     const client = this.client;
     if (!client?.connected) return Promise.reject(new OfflineError(topics.join(", ")));
-    return client.subscribeAsync([...topics], { qos: 1 }).then(() => undefined);
+    return subscribeRetrying(client, [...topics], this.opts.log);
   }
 
   /** Runs after `online` on each (re)connect. */
@@ -169,8 +168,10 @@ export class MqttConnection {
         this.settle();
       };
       if (this.subscriptions.size === 0) return subscribed();
-      const subscriptions = Object.fromEntries([...this.subscriptions].map((t) => [t, { qos: 1 as const }]));
-      client.subscribe({ ...subscriptions, resubscribe: true } as ISubscriptionMap, subscribed);
+      subscribeRetrying(client, [...this.subscriptions], opts.log).then(
+        () => subscribed(),
+        (err: Error) => subscribed(err),
+      );
     });
     client.on("message", (topic, payload, packet) => {
       this.messageListeners.emit(topic, payload, packet);
@@ -235,6 +236,24 @@ export class MqttConnection {
     }
     // Offline, nothing can be acknowledged any more: end at once instead of waiting for it.
     await client.endAsync(!client.connected);
+  }
+}
+
+/**
+ * QoS 1 subscriptions, tried again (1 s apart, 5 tries in all) while the broker refuses them: a
+ * clustered broker (NATS) answers "unspecified error" while its stream store is busy or electing.
+ * Rejects with the last refusal, or at once when the connection is gone.
+ */
+async function subscribeRetrying(client: MqttClient, topics: string[], log: Logger): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.subscribeAsync(topics, { qos: 1 });
+      return;
+    } catch (err) {
+      if (attempt >= 5 || !client.connected) throw err;
+      log.warn({ err, attempt }, "subscription refused, trying again");
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   }
 }
 

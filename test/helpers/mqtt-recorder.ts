@@ -6,6 +6,8 @@ export interface Message {
   /** The payload as sent (binary payloads: previews). */
   bytes: Buffer;
   retain: boolean;
+  /** Date.now() at arrival. */
+  at: number;
   json(): unknown;
 }
 
@@ -22,6 +24,7 @@ export class MqttRecorder {
         text,
         bytes: payload,
         retain: packet.retain,
+        at: Date.now(),
         json: () => JSON.parse(text) as unknown,
       });
       for (const w of this.waiters) w();
