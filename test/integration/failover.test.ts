@@ -48,7 +48,11 @@ describe("several brokers: a cluster member dies mid-session", () => {
         reconnectOnConnackError: true,
       });
       // An observer on a survivor times each node's return (its `online` after the kill).
-      observer = await MqttRecorder.connect(cluster.members[1]!.url, ["labx/+/availability"], 4);
+      observer = await MqttRecorder.connect(
+        cluster.members[1]!.url,
+        ["labx/+/availability", "labx/+/state", "labx/+/clock"],
+        4,
+      );
       for (const id of NODES)
         nodes.push(await startNode({ broker_url: list, sbc_id: id, batch_duration: 1 }));
       const online = (id: string, after = 0): boolean =>
@@ -82,6 +86,14 @@ describe("several brokers: a cluster member dies mid-session", () => {
           observer!.on(`labx/${id}/availability`).find((m) => m.text === "online" && m.at > killedAt)!.at -
           killedAt,
       ).sort((a, b) => a - b);
+      // Each node said its state and clock again on the survivor it reached.
+      for (const id of NODES)
+        for (const leaf of ["state", "clock"])
+          await observer.waitFor(
+            () => (observer!.on(`labx/${id}/${leaf}`).some((m) => m.at > killedAt) ? true : undefined),
+            10_000,
+            `${id}: ${leaf} published again after the failover`,
+          );
       // Batches recorded after the kill reach the archive.
       await archive.waitFor(
         () => (NODES.every((id) => batchesOf(id).some((b) => b.seq > seqAtKill[id]! + 2)) ? true : undefined),
