@@ -22,6 +22,8 @@ export interface FfmpegIo {
   launcher?: readonly string[];
   /** The stop ladder's waits and the output polling (platform/timers.ts). */
   timers?: Timers;
+  /** Added to the node's environment (a sensor program's session: node/source/). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -68,6 +70,7 @@ export class FfmpegProcess {
         stdio: ["pipe", out, "pipe"],
         detached: true,
         shell: false,
+        ...(this.io.env ? { env: { ...process.env, ...this.io.env } } : {}),
       });
     } finally {
       closeSync(out);

@@ -6,11 +6,11 @@ import type { NodeEvent } from "../../contract/generated/payloads.js";
 export type RecordingEvent = Omit<NodeEvent, "node" | "at" | "session">;
 
 /** Pure: the `gap` event between the last frame on disk and the first frame of a restarted ffmpeg. */
-export function gapEvent(fromUs: number, toUs: number, framesLost: number): RecordingEvent {
+export function gapEvent(fromUs: number, toUs: number, framesLost: number, what = "ffmpeg"): RecordingEvent {
   return {
     type: "gap",
     level: "warning",
-    message: `no recording from ${isoMicros(fromUs)} to ${isoMicros(toUs)} (${((toUs - fromUs) / 1e6).toFixed(3)} s, ffmpeg restarted)`,
+    message: `no recording from ${isoMicros(fromUs)} to ${isoMicros(toUs)} (${((toUs - fromUs) / 1e6).toFixed(3)} s, ${what} restarted)`,
     gap_start: isoMicros(fromUs),
     gap_end: isoMicros(toUs),
     gap_s: Math.round(toUs - fromUs) / 1e6,
@@ -72,11 +72,11 @@ export function keyframeIntervalEvent(intervalUs: number, batchDurationS: number
   };
 }
 
-export function restartedEvent(why: string, delayMs: number): RecordingEvent {
+export function restartedEvent(why: string, delayMs: number, what = "ffmpeg"): RecordingEvent {
   return {
     type: "recorder_restarted",
     level: "warning",
-    message: `ffmpeg stopped unexpectedly (${why}); restarting in ${delayMs} ms`,
+    message: `${what} stopped unexpectedly (${why}); restarting in ${delayMs} ms`,
     reason: why,
   };
 }

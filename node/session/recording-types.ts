@@ -45,4 +45,17 @@ export interface RecordingResult {
   error?: string;
 }
 
+/** What the session controller drives: a camera's Recording, or a sensor program's (node/source/). */
+export interface SessionRecording {
+  /** Resolves when the session is over and every batch is on disk, in the manifest and announced. */
+  readonly done: Promise<RecordingResult>;
+  readonly batchCount: number;
+  /** Wall-clock µs of the session's first frame or sample, once known. */
+  readonly startedAtUs: number | null;
+  /** Resolves at the first frame or sample; throws CameraUnavailableError when none comes. */
+  start(): Promise<void>;
+  stop(reason?: "stopped" | "disk_full"): Promise<RecordingResult>;
+  diskFull(what: string): void;
+}
+
 export class CameraUnavailableError extends Error {}

@@ -30,6 +30,7 @@ import {
   type RecordingDeps,
   type RecordingOptions,
   type RecordingResult,
+  type SessionRecording,
 } from "./recording-types.js";
 
 /**
@@ -40,7 +41,7 @@ import {
  * `start()` resolves at the first captured frame; `done` when the session is over and every batch
  * is on disk, in the manifest and announced.
  */
-export class Recording {
+export class Recording implements SessionRecording {
   readonly done: Promise<RecordingResult>;
   private run: FfmpegRun | null = null;
   private readonly finalizer: BatchFinalizer;

@@ -6,15 +6,15 @@ import { redactUrl } from "../../platform/secrets.js";
 import { preflight, scheduleFrom } from "./start-checks.js";
 import { probeHint, type CameraPlan, type DetectStreamFormat, type ListCameras } from "./camera-plan.js";
 import type { SpawnFn } from "../ffmpeg/ffmpeg-process.js";
-import { recordingOptions, SCHEDULE_LEAD_MS } from "./recording-options.js";
+import { SCHEDULE_LEAD_MS } from "./recording-options.js";
+import { createRecording } from "./create-recording.js";
 import { belowOnce, FreeSpace } from "../../platform/disk/free-space.js";
-import { Recording } from "./recording.js";
 import { SessionError } from "./session-errors.js";
 import { diskLowEvent, failedEvent, sessionEndedEvent } from "./recording-events.js";
 import { callSafely, Listeners } from "../../platform/listeners.js";
 import { realTimers, type Timers } from "../../platform/timers.js";
 import { ScheduledStart } from "./scheduled-start.js";
-import { CameraUnavailableError, type RecordingResult } from "./recording-types.js";
+import { CameraUnavailableError, type RecordingResult, type SessionRecording } from "./recording-types.js";
 
 export interface ControllerDeps {
   log: Logger;
@@ -44,7 +44,7 @@ export interface ControllerDeps {
 export class SessionController {
   private status: NodeState["state"] = "idle";
   private session: string | null = null;
-  private recording: Recording | null = null;
+  private recording: SessionRecording | null = null;
   private scheduledAt: Date | null = null;
   private batchDuration: number;
   private duration: number | null = null;
@@ -158,20 +158,18 @@ export class SessionController {
   }
 
   private async begin(session: string, dir: string, alignToUs: number | null = null): Promise<NodeState> {
-    const recording = new Recording(
-      recordingOptions(
-        this.config,
-        {
-          session,
-          dir,
-          batchDuration: this.batchDuration,
-          duration: this.duration,
-          alignToUs,
-          camera: this.camera!,
-          latencyUs: this.deps.latencyUs?.() ?? 0,
-        },
-        { path: this.deps.ffmpegPath, launcher: this.deps.launcher },
-      ),
+    const recording = createRecording(
+      this.config,
+      {
+        session,
+        dir,
+        batchDuration: this.batchDuration,
+        duration: this.duration,
+        alignToUs,
+        camera: this.camera!,
+        latencyUs: this.deps.latencyUs?.() ?? 0,
+      },
+      { path: this.deps.ffmpegPath, launcher: this.deps.launcher },
       {
         log: this.deps.log.child({ session }),
         clock: this.deps.clock,
@@ -225,7 +223,7 @@ export class SessionController {
     return this.state;
   }
 
-  private ended(recording: Recording, result: RecordingResult): void {
+  private ended(recording: SessionRecording, result: RecordingResult): void {
     if (this.recording !== recording) return;
     const session = this.session;
     if (result.reason === "failed") {
@@ -252,7 +250,7 @@ export class SessionController {
   }
 
   /** Free space fell below --stop-free-mb: end the session cleanly while the manifest can still be written. */
-  private diskLow(recording: Recording, free: number): void {
+  private diskLow(recording: SessionRecording, free: number): void {
     if (this.recording !== recording || this.status !== "recording") return;
     const freeMb = Math.floor(free / 1048576);
     this.deps.log.error(

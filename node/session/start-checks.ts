@@ -90,6 +90,10 @@ export async function preflight(
 ): Promise<CameraPlan> {
   checkSessionFree(start.dir, start.session, config.sbc_id);
   await checkDisk(config.data_dir, config.min_free_mb, deps.freeBytes ?? freeBytes);
+  if (config.source === "command") {
+    checkClock(start.requireSync ?? config.require_sync, deps.clock());
+    return commandPlan(config);
+  }
   const camera = await resolveCamera(config, deps.log, deps.listCameras);
   checkCamera(camera.camera);
   checkClock(start.requireSync ?? config.require_sync, deps.clock());
@@ -103,5 +107,18 @@ export async function preflight(
     ...camera,
     ...stream,
     probed: !config.stream_format && /^(https?|tcp):/.test(camera.camera),
+  };
+}
+
+/** A sensor program's session (--source command): named in the state as `command:<program>`. */
+export function commandPlan(config: Config): CameraPlan {
+  return {
+    camera: `command:${path.basename(config.source_command[0] ?? "")}`,
+    inputFormat: config.input_format,
+    videoSize: config.video_size,
+    framerate: config.framerate,
+    streamFormat: null,
+    lateHandover: false,
+    probed: false,
   };
 }

@@ -79,7 +79,6 @@ export class BatchFinalizer {
 
   async finalize(b: AssembledBatch, anchorUs: number, last: boolean): Promise<Finalized> {
     const { opts } = this;
-    const file = path.join(opts.sessionDir, b.file);
     let pts = b.framePtsUs;
     let endPts = b.endPtsUs;
     if (!b.finalized) {
@@ -93,15 +92,72 @@ export class BatchFinalizer {
     const first = pts[0];
     if (first === undefined)
       return { batch: null, endUs: anchorUs + endPts - latencyUs, framesLost: b.framePtsUs.length };
-    const { sha256, bytes } = await hashFile(file);
-    const framesFile = sidecarName(b.file);
-    await writeSidecar(
-      path.join(opts.sessionDir, framesFile),
-      renderSidecar(this.frames, anchorUs, pts, latencyUs),
-    );
-    this.frames += pts.length;
     const startUs = anchorUs + first - latencyUs;
     const endUs = anchorUs + endPts - latencyUs;
+    const batch = await this.list({
+      seq: b.seq,
+      file: b.file,
+      sidecar: renderSidecar(this.frames, anchorUs, pts, latencyUs),
+      frames: pts.length,
+      startUs,
+      endUs,
+      tickUs: b.tickUs,
+      last,
+      recovered: !b.finalized || opts.recovering === true,
+    });
+    return { batch, endUs, framesLost: b.framePtsUs.length - pts.length };
+  }
+
+  /**
+   * A batch whose times the program that wrote it measured (node/source/): each sample's time, or
+   * only where the batch starts and ends (then no row in the sidecar, `samples` counted by the program).
+   */
+  finalizeTimes(t: {
+    seq: number;
+    file: string;
+    samplesUs: readonly number[];
+    startUs: number;
+    endUs: number;
+    samples: number;
+    last: boolean;
+  }): Promise<BatchReady> {
+    const anchorUs = t.samplesUs[0] ?? t.startUs;
+    return this.list({
+      seq: t.seq,
+      file: t.file,
+      sidecar: renderSidecar(
+        this.frames,
+        anchorUs,
+        t.samplesUs.map((us) => us - anchorUs),
+      ),
+      frames: t.samplesUs.length || t.samples,
+      startUs: t.startUs,
+      endUs: t.endUs,
+      tickUs: 1,
+      last: t.last,
+      recovered: false,
+    });
+  }
+
+  /** Hash, sidecar (fsync'ed), manifest line (fsync'ed), announcement: a batch becomes listed. */
+  private async list(b: {
+    seq: number;
+    file: string;
+    sidecar: string;
+    frames: number;
+    startUs: number;
+    endUs: number;
+    tickUs: number;
+    last: boolean;
+    recovered: boolean;
+  }): Promise<BatchReady> {
+    const { opts } = this;
+    const latencyUs = opts.latencyUs ?? 0;
+    const { sha256, bytes } = await hashFile(path.join(opts.sessionDir, b.file));
+    const framesFile = sidecarName(b.file);
+    await writeSidecar(path.join(opts.sessionDir, framesFile), b.sidecar);
+    this.frames += b.frames;
+    const { startUs, endUs } = b;
     const batch: BatchReady = {
       node: opts.node,
       session: opts.session,
@@ -110,7 +166,7 @@ export class BatchFinalizer {
       start: isoMicros(startUs),
       end: isoMicros(endUs),
       duration_s: Math.round(endUs - startUs) / 1e6,
-      frames: pts.length,
+      frames: b.frames,
       frames_file: `${opts.session}/${framesFile}`,
       bytes,
       sha256,
@@ -123,14 +179,14 @@ export class BatchFinalizer {
             raw_end: isoMicros(endUs + latencyUs),
           }
         : {}),
-      ...(last ? { last: true } : {}),
-      ...(!b.finalized || opts.recovering ? { recovered: true } : {}),
+      ...(b.last ? { last: true } : {}),
+      ...(b.recovered ? { recovered: true } : {}),
       clock: opts.clock(),
     };
     await this.manifest.append(batch);
     this.count++;
     await opts.announce(batch);
-    return { batch, endUs, framesLost: b.framePtsUs.length - pts.length };
+    return batch;
   }
 
   close(): Promise<void> {

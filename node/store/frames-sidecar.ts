@@ -5,9 +5,9 @@ export const SIDECAR_HEADER = "frame,batch_frame,pts_s,epoch_s,time_utc";
 /** With a latency correction: epoch_s and time_utc are corrected, raw_epoch_s is the time as stamped. */
 export const SIDECAR_HEADER_CORRECTED = `${SIDECAR_HEADER},raw_epoch_s`;
 
-/** `<batch>.mkv` → `<batch>.frames.csv`. */
+/** `<batch>.mkv` → `<batch>.frames.csv` (any batch's extension: a sensor program's `.csv`, `.npz`…). */
 export function sidecarName(batchFile: string): string {
-  return batchFile.replace(/\.mkv$/, ".frames.csv");
+  return batchFile.replace(/\.[A-Za-z0-9]{1,8}$/, "") + ".frames.csv";
 }
 
 /**

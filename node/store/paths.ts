@@ -24,8 +24,9 @@ export function batchFilePattern(node: string, session: string): string {
   return `${node}_${session}_%0${BATCH_DIGITS}d.mkv`;
 }
 
-export function batchFileName(node: string, session: string, seq: number): string {
-  return `${node}_${session}_${String(seq).padStart(BATCH_DIGITS, "0")}.mkv`;
+/** A batch's file name; `ext`: a sensor program's own format (node/source/), else Matroska. */
+export function batchFileName(node: string, session: string, seq: number, ext = "mkv"): string {
+  return `${node}_${session}_${String(seq).padStart(BATCH_DIGITS, "0")}.${ext}`;
 }
 
 /** A session name from the start time, e.g. 20261125T100030Z. */

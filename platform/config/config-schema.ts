@@ -54,6 +54,20 @@ convict.addFormats({
     },
     coerce: toNullable,
   },
+  "argument-array": {
+    validate: (v: unknown) => {
+      if (!Array.isArray(v) || !v.every((a) => typeof a === "string" && a !== "" && !a.includes("\0")))
+        throw new Error('must be a JSON array of non-empty strings, e.g. ["python3","imu.py"]');
+    },
+    coerce: (v: unknown) => {
+      if (typeof v !== "string") return v;
+      try {
+        return JSON.parse(v) as unknown;
+      } catch {
+        return v;
+      }
+    },
+  },
   "broker-urls": {
     validate: (v: unknown) => {
       if (typeof v !== "string") throw new Error("must be one or more broker URLs, comma-separated");
@@ -117,6 +131,20 @@ export const schema = {
     default: null as string | null,
     arg: "session",
     env: "LABX_SESSION",
+  },
+  source: {
+    doc: "What the node records: 'camera' (--camera, through ffmpeg) or 'command' (a sensor program, --source-command; docs/sensors.md).",
+    format: ["camera", "command"],
+    default: "camera",
+    arg: "source",
+    env: "LABX_SOURCE",
+  },
+  source_command: {
+    doc: 'The sensor program of --source command, as a JSON array of its arguments (never a shell line), e.g. ["python3","/opt/imu.py","--rate","100"]. It is run for each session, from the session folder; docs/sensors.md.',
+    format: "argument-array",
+    default: [] as string[],
+    arg: "source-command",
+    env: "LABX_SOURCE_COMMAND",
   },
   camera: {
     doc: "A V4L2 device (/dev/video0), 'auto' (the first V4L2 camera, as labx cameras lists it, else synthetic), 'synthetic', or a stream URL (rtsp, http, udp, tcp).",

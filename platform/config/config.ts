@@ -12,6 +12,8 @@ export type Config = Readonly<{
   batch_duration: number;
   duration: number | null;
   session: string | null;
+  source: "camera" | "command";
+  source_command: readonly string[];
   camera: string;
   video_size: string;
   framerate: number;
@@ -166,6 +168,10 @@ export function loadConfig(
   };
   if (props.groups.includes(props.sbc_id))
     throw new ConfigError(`groups: must not contain the node's own id "${props.sbc_id}"`);
+  if (props.source === "command" && props.source_command.length === 0)
+    throw new ConfigError(
+      'source_command: --source command needs the program to run, e.g. --source-command \'["python3","imu.py"]\'',
+    );
   return deepFreeze(structuredClone(props));
 }
 
