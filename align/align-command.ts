@@ -24,7 +24,7 @@ const alignSchema = {
     arg: "out",
   },
   rate: {
-    doc: "Ticks per second of the common timeline (0: the cameras' nominal rate).",
+    doc: "Ticks per second of the common timeline (0: the slowest node's own rate, so every node has a frame or sample at every tick).",
     format: Number,
     default: 0,
     arg: "rate",
@@ -72,7 +72,7 @@ export function renderSummary(s: SessionSummary): string {
     `session ${s.session}: ${Object.keys(s.nodes).length} nodes, ${s.ticks} ticks at ${s.rate} fps from ${s.start}`,
     ...Object.entries(s.nodes).map(
       ([n, v]) =>
-        `  ${n}: ${v.batches} batches, ${v.frames} frames, ${v.missing_ticks} ticks missing, ${v.gaps_announced.length} gaps announced, ${v.gaps_found.length} found, ${v.time_source}, clock ${v.clock.unsynced_batches ? `unsynced in ${v.clock.unsynced_batches} batches` : "synced"}`,
+        `  ${n}: ${v.batches} batches, ${v.frames} frames${v.rate ? ` at ${v.rate}/s` : ""}, ${v.missing_ticks} ticks missing, ${v.gaps_announced.length} gaps announced, ${v.gaps_found.length} found, ${v.time_source}, clock ${v.clock.unsynced_batches ? `unsynced in ${v.clock.unsynced_batches} batches` : "synced"}`,
     ),
     ...s.pairs.map(
       (p) =>

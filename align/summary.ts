@@ -1,6 +1,6 @@
 import type { Gap, NodeSession } from "./session-reader.js";
 import { quantile } from "./stats.js";
-import { foundGaps, type Timeline } from "./timeline.js";
+import { foundGaps, nodeRate, type Timeline } from "./timeline.js";
 
 // Pure: what the researcher needs to trust (or distrust) the index: per node its batches, frames,
 // first and last frame, gaps (announced by the node and found in the frame times), time source and
@@ -14,6 +14,8 @@ const iso = (us: number): string =>
 export interface NodeSummary {
   batches: number;
   frames: number;
+  /** The node's own frames (or samples) per second: the median interval between them. */
+  rate: number | null;
   first_frame: string;
   last_frame: string;
   time_source: string;
@@ -62,15 +64,17 @@ function nodeSummary(n: NodeSession, t: Timeline): NodeSummary {
     const xs = clocks.map(pick).filter((x): x is number => typeof x === "number");
     return xs.length ? xs.reduce((m, x) => (Math.abs(x) > Math.abs(m) ? x : m)) : null;
   };
+  const rate = nodeRate(n);
   return {
     batches: n.batches.length,
     frames: n.frames.length,
+    rate: Number.isFinite(rate) ? rate : null,
     first_frame: iso(n.frames[0]!.epochUs),
     last_frame: iso(n.frames.at(-1)!.epochUs),
     time_source: n.timeSource,
     missing_ticks: t.rows.filter((r) => r.node === n.node && r.frameUs === null).length,
     gaps_announced: n.announcedGaps.map(gapText),
-    gaps_found: foundGaps(n, t.rate).map(gapText),
+    gaps_found: foundGaps(n, Number.isFinite(rate) ? rate : t.rate).map(gapText),
     clock: {
       synced_batches: clocks.filter((c) => c.synced).length,
       unsynced_batches: clocks.filter((c) => !c.synced).length,

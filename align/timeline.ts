@@ -30,12 +30,21 @@ const median = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)] ?? NaN;
 };
 
-/** The cameras' nominal rate: the median interval between consecutive frames, rounded to 0.001 fps. */
-export function nominalRate(nodes: readonly NodeSession[]): number {
-  const intervals = nodes.flatMap((n) => n.frames.slice(1).map((f, i) => f.epochUs - n.frames[i]!.epochUs));
+/** A node's own rate: the median interval between its consecutive frames (or samples), 0.001 fps. */
+export function nodeRate(n: NodeSession): number {
+  const intervals = n.frames.slice(1).map((f, i) => f.epochUs - n.frames[i]!.epochUs);
   const rate = 1e6 / median(intervals.filter((d) => d > 0));
-  if (!Number.isFinite(rate)) throw new Error("too few frames to find the cameras' rate: give --rate");
-  return Math.round(rate * 1000) / 1000;
+  return Number.isFinite(rate) ? Math.round(rate * 1000) / 1000 : NaN;
+}
+
+/**
+ * The timeline's default rate: the slowest node's own rate, so that every node has a frame at every
+ * tick (cameras at 30 fps beside a 100 Hz sensor: 30 ticks a second, the sensor's nearest sample each).
+ */
+export function nominalRate(nodes: readonly NodeSession[]): number {
+  const rates = nodes.map(nodeRate).filter((r) => Number.isFinite(r));
+  if (rates.length === 0) throw new Error("too few frames to find the nodes' rates: give --rate");
+  return Math.min(...rates);
 }
 
 export function buildTimeline(nodes: readonly NodeSession[], rate: number): Timeline {
@@ -71,7 +80,10 @@ export function buildTimeline(nodes: readonly NodeSession[], rate: number): Time
   return { rate, t0Us, ticks, rows };
 }
 
-/** Pure: stretches where consecutive frames lie more than 1.5 periods apart (frames the camera lost). */
+/**
+ * Pure: stretches where consecutive frames lie more than 1.5 periods of `rate` apart (frames the camera
+ * lost); the summary gives each node its own rate (nodeRate).
+ */
 export function foundGaps(n: NodeSession, rate: number): Gap[] {
   const limit = 1.5e6 / rate;
   return n.frames

@@ -53,6 +53,7 @@ def read_sample(t):
 
 
 class Batch:
+    closing = None
     def __init__(self, out_dir, index):
         self.name = f"imu-{index:09d}.csv"
         self.times_name = f"imu-{index:09d}.times.csv"
@@ -67,11 +68,21 @@ class Batch:
         self.times.write(f"{n},{stamp}\n")
 
     def close(self, end, last=False):
-        for f in (self.data, self.times):
-            f.flush()
-            os.fsync(f.fileno())
-            f.close()
-        say({"batch": self.name, "times": self.times_name, "end": round(end, 6), "last": last})
+        """Flushed, fsync'ed and said in a thread of its own: the next sample is not held up by the
+        disk. Batches are said in order (each close waits for the one before)."""
+        before = Batch.closing
+
+        def finish():
+            if before is not None:
+                before.join()
+            for f in (self.data, self.times):
+                f.flush()
+                os.fsync(f.fileno())
+                f.close()
+            say({"batch": self.name, "times": self.times_name, "end": round(end, 6), "last": last})
+
+        Batch.closing = threading.Thread(target=finish)
+        Batch.closing.start()
 
 
 def main():
@@ -114,6 +125,8 @@ def main():
         k += 1
     if batch is not None:
         batch.close(min(time.time(), end_at), last=True)
+    if Batch.closing is not None:
+        Batch.closing.join()
     return 0
 
 
