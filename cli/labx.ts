@@ -41,6 +41,8 @@ commands:
            (labx align SESSION --from DIR|s3://BUCKET/PREFIX --out DIR [--rate FPS] [--json])
   verify   each camera's latency and the session's alignment, from a time code filmed by every camera:
            a sync certificate (JSON and PNG) in each session folder (labx verify FOLDER… [--json] [--save])
+  conformance  drive one node (labx's or any program speaking the contract) through every promise of
+           the contract: a pass/fail table (labx conformance --target ID [--group G] [--data-dir DIR])
   fetch    a session's files from the store, each checked against its sha256, resumed where it stopped
            (labx fetch SESSION --from s3://BUCKET/PREFIX --to DIR [--endpoint URL])
 

@@ -1,4 +1,4 @@
-// The one-shot tools of `labx` (cameras, align, fetch, verify): each loaded only when asked for, so a
+// The one-shot tools of `labx` (cameras, align, fetch, verify, conformance): each loaded only when asked for, so a
 // node never pays for them, and each with the same exits (0 done, 1 its own failure, 2 a usage or
 // configuration error, said on stderr).
 import { ConfigError } from "../platform/config/config.js";
@@ -7,7 +7,7 @@ import { createValidators } from "../contract/schemas.js";
 import { labxVersion } from "../platform/version.js";
 import { FfmpegNotFoundError, resolveFfmpeg } from "../node/ffmpeg/ffmpeg-path.js";
 
-export const TOOLS = ["cameras", "align", "fetch", "verify"] as const;
+export const TOOLS = ["cameras", "align", "fetch", "verify", "conformance"] as const;
 export type Tool = (typeof TOOLS)[number];
 
 export const isTool = (command: string): command is Tool => (TOOLS as readonly string[]).includes(command);
@@ -21,6 +21,13 @@ async function run(tool: Tool, argv: string[]): Promise<number> {
       return (await import("../align/align-command.js")).runAlign(argv, env, process.stdout);
     case "fetch":
       return (await import("../align/fetch-command.js")).runFetch(argv, env, process.stdout);
+    case "conformance":
+      return (await import("../ctl/conformance/conformance-command.js")).runConformance(argv, env, {
+        stdout: process.stdout,
+        stderr: process.stderr,
+        validators: createValidators(),
+        color: process.stdout.isTTY === true,
+      });
     case "verify":
       return (await import("../align/verify/verify-command.js")).runVerify(argv, env, {
         // Debian's ffmpeg also draws the certificate's plot (librsvg); LABX_FFMPEG_PATH names another.
