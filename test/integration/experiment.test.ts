@@ -20,7 +20,7 @@ const NODES = { CAM1: 30, CAM2: 30, IMU1: 100 } as const;
 
 function readmeBlock(name: string): string {
   const text = readFileSync(path.join(ROOT, "README.md"), "utf8");
-  const m = new RegExp(`<!-- experiment:${name} -->\\n\`\`\`sh\\n([\\s\\S]*?)\`\`\``).exec(text);
+  const m = new RegExp(`<!-- experiment:${name} -->\\n+\`\`\`sh\\n([\\s\\S]*?)\`\`\``).exec(text);
   assert.ok(m, `README.md has the experiment:${name} block`);
   return m[1]!;
 }
