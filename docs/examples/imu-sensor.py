@@ -27,7 +27,8 @@ stop = threading.Event()
 def watch_stdin():
     """labx closes our stdin to ask for a stop."""
     try:
-        while sys.stdin.buffer.read(4096):
+        # The raw descriptor: a daemon thread blocked in a buffered read would make Python's exit abort.
+        while os.read(sys.stdin.fileno(), 4096):
             pass
     except (OSError, ValueError):
         pass
