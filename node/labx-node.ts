@@ -18,7 +18,8 @@ import { labxVersion } from "../platform/version.js";
 import { SessionController } from "./session/session-controller.js";
 import type { SpawnFn } from "./ffmpeg/ffmpeg-process.js";
 import type { RecordingResult } from "./session/recording-types.js";
-import { recoverSessions } from "./store/recovery.js";
+import { recoverSessions, type RecoveryDeps } from "./store/recovery.js";
+import { recoverCommandSessions } from "./source/command-recovery.js";
 import type { Validators } from "../contract/schemas.js";
 import { configSecrets, redactor } from "../platform/secrets.js";
 import { NodeMessages } from "./outbox/node-messages.js";
@@ -272,8 +273,8 @@ export class LabxNode {
   }
 
   /** Recovers what a killed predecessor left: journaled before the first connect, then sent in order. */
-  private recover(): Promise<void> {
-    return recoverSessions({
+  private async recover(): Promise<void> {
+    const deps: RecoveryDeps = {
       dataDir: this.config.data_dir,
       node: this.config.sbc_id,
       ffmpegPath: this.ffmpegPath,
@@ -289,7 +290,9 @@ export class LabxNode {
         reason: "recovered after a restart: the clock's state while recording is unknown",
       }),
       settleMs: this.config.stop_timeout * 1000,
-    }).then(() => undefined);
+    };
+    await recoverSessions(deps);
+    await recoverCommandSessions(deps);
   }
 
   /** With the broker up, what is owed goes out now; otherwise it waits in the journal for the next run. */

@@ -74,10 +74,10 @@ def main():
     ]
     ff = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    stopping = threading.Event()
+    stopping = []  # a plain flag (see imu-sensor.py): set from a signal handler
 
     def ask_stop(*_):
-        stopping.set()
+        stopping.append(True)
         try:
             ff.stdin.write("q")
             ff.stdin.flush()
@@ -115,7 +115,7 @@ def main():
         if held is not None:
             close(held, zero_us, args.rate, False)
             held = None
-        ending = stopping.is_set() or (end_us is not None and time.time() * 1e6 >= end_us)
+        ending = bool(stopping) or (end_us is not None and time.time() * 1e6 >= end_us)
         if ending:
             held = line
         else:
@@ -132,7 +132,7 @@ def close(line, zero_us, rate, last):
     with wave.open(path, "rb") as w:
         samples = w.getnframes()
     start_us = zero_us + round(float(start) * 1e6)
-    end_us = start_us + round(samples * 1e6 / rate)
+    end_us = start_us + (2_000_000 * samples + rate) // (2 * rate)  # samples / rate in us, half up
     times = path[: -len(".wav")] + ".times.csv"
     with open(times, "w") as f:
         f.write(f"start_epoch_s,end_epoch_s,samples\n{start_us / 1e6:.6f},{end_us / 1e6:.6f},{samples}\n")

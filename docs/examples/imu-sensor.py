@@ -21,7 +21,9 @@ import sys
 import threading
 import time
 
-stop = threading.Event()
+# Set from the stdin thread or the SIGTERM handler. A plain flag, not a threading.Event: a signal
+# handler that takes a lock the interrupted main thread holds (Event.set inside Event.wait) deadlocks.
+stopping = False
 
 
 def watch_stdin():
@@ -32,7 +34,13 @@ def watch_stdin():
             pass
     except (OSError, ValueError):
         pass
-    stop.set()
+    global stopping
+    stopping = True
+
+
+def on_sigterm(*_):
+    global stopping
+    stopping = True
 
 
 def say(message):
@@ -95,7 +103,7 @@ def main():
     batch_s = float(os.environ["LABX_BATCH_DURATION"])
     # A timed session ends at start + duration: no sample from then on.
     end_at = zero + float(os.environ["LABX_DURATION"]) if os.environ.get("LABX_DURATION") else math.inf
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, on_sigterm)
     threading.Thread(target=watch_stdin, daemon=True).start()
 
     period = 1.0 / args.rate
@@ -103,15 +111,14 @@ def main():
     # program starts late (Python's start-up) or again (a restarted run joins the session's grid).
     k = max(0, math.ceil((time.time() - zero) / period))
     batch, batch_index, n = None, None, 0
-    while not stop.is_set():
+    while not stopping:
         due = zero + k * period
         if due >= end_at:
             break
         delay = due - time.time()
         if delay > 0:
-            stop.wait(delay)
-            if stop.is_set():
-                break
+            time.sleep(min(delay, 0.05))  # short naps: a stop is seen within 50 ms
+            continue
         t = time.time()  # the sample's time: when it was taken, on the node's (chrony-disciplined) clock
         index = int((t - zero) // batch_s)
         if batch is not None and index != batch_index:

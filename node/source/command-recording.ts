@@ -1,7 +1,6 @@
-import { mkdir, readFile, rename, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { BatchFinalizer } from "../store/batch-finalizer.js";
-import { batchFileName } from "../store/paths.js";
 import { closeSession } from "../store/session-files.js";
 import { FfmpegProcess, type Exit, type SpawnFn } from "../ffmpeg/ffmpeg-process.js";
 import { Restarts } from "../session/restarts.js";
@@ -14,18 +13,10 @@ import {
   type SessionRecording,
 } from "../session/recording-types.js";
 import { realTimers, type TimerHandle, type Timers } from "../../platform/timers.js";
-import {
-  batchEndUs,
-  batchExtension,
-  commandEnv,
-  parseProgramLine,
-  parseSampleTimes,
-} from "./command-protocol.js";
+import { commandEnv, parseProgramLine } from "./command-protocol.js";
+import { listProgramBatch, OUT_DIR, sourceOutputFile, type SaidBatch } from "./program-batch.js";
 
 const DURATION_GRACE_MS = 1000;
-
-/** Where the program writes, inside the session folder; what labx lists is moved out of it. */
-export const OUT_DIR = "incoming";
 
 export interface CommandRecordingOptions {
   node: string;
@@ -70,7 +61,7 @@ export class CommandRecording implements SessionRecording {
   private stopRequested = false;
   private stopReason: "stopped" | "disk_full" | "completed" | null = null;
   /** While stopping, each batch waits for the next line or the exit: the last one is marked `last`. */
-  private held: { file: string; times: string; endUs: number | null } | null = null;
+  private held: SaidBatch | null = null;
   private durationTimer: TimerHandle | null = null;
   private lastError: string | null = null;
   private lastStderr: string | null = null;
@@ -188,7 +179,7 @@ export class CommandRecording implements SessionRecording {
       args,
       opts.cwd,
       {
-        stdoutFile: path.join(opts.sessionDir, `source-output${run ? `-${run}` : ""}.txt`),
+        stdoutFile: path.join(opts.sessionDir, sourceOutputFile(run)),
         stdout: (line) => this.onLine(line),
         stderr: (line) => {
           this.lastStderr = line;
@@ -259,36 +250,24 @@ export class CommandRecording implements SessionRecording {
   }
 
   /** Lists one batch the program wrote, in order: moved to labx's name, its times as the sidecar. */
-  private enqueue(b: { file: string; times: string; endUs: number | null }, last: boolean): void {
-    const { opts } = this;
-    const out = path.join(opts.sessionDir, OUT_DIR);
+  private enqueue(b: SaidBatch, last: boolean): void {
     // Numbered when listed: a batch that cannot be listed leaves no hole in the session's numbers.
     let seq = this.nextSeq;
     this.chain = this.chain
       .then(async () => {
         seq = this.nextSeq;
-        const times = parseSampleTimes(await readFile(path.join(out, b.times), "utf8"));
-        const file = batchFileName(opts.node, opts.session, seq, batchExtension(b.file));
-        await rename(path.join(out, b.file), path.join(opts.sessionDir, file));
-        const samplesUs = times.kind === "samples" ? times.samplesUs : [];
-        const startUs = times.kind === "samples" ? samplesUs[0]! : times.startUs;
-        const endUs = times.kind === "samples" ? batchEndUs(samplesUs, b.endUs) : times.endUs;
-        if (this.gapOpen && this.lastEndUs !== null)
-          this.deps.event?.(gapEvent(this.lastEndUs, startUs, 0, "the sensor program"));
-        this.gapOpen = false;
-        this.nextSeq++;
-        await this.finalizer.finalizeTimes({
-          seq,
-          file,
-          samplesUs,
-          startUs,
-          endUs,
-          samples: times.kind === "span" ? times.samples : samplesUs.length,
-          last,
+        const session = { ...this.opts, finalizer: this.finalizer };
+        const listed = await listProgramBatch(session, b, seq, last, {
+          // The first batch after a restart closes the gap with its first sample, before it is announced.
+          beforeListing: ({ startUs }) => {
+            if (this.gapOpen && this.lastEndUs !== null)
+              this.deps.event?.(gapEvent(this.lastEndUs, startUs, 0, "the sensor program"));
+            this.gapOpen = false;
+          },
         });
-        this.samples += times.kind === "span" ? times.samples : samplesUs.length;
-        this.lastEndUs = endUs;
-        await rm(path.join(out, b.times), { force: true });
+        this.nextSeq++;
+        this.samples += listed.samples;
+        this.lastEndUs = listed.endUs;
       })
       .catch((err: unknown) => {
         this.deps.log.error({ err, file: b.file, times: b.times, seq }, "sensor batch not listed");

@@ -135,7 +135,7 @@ export class BatchFinalizer {
       endUs: t.endUs,
       tickUs: 1,
       last: t.last,
-      recovered: false,
+      recovered: this.opts.recovering === true,
     });
   }
 

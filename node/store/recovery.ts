@@ -93,17 +93,32 @@ async function recoverSession(deps: RecoveryDeps, session: string, dir: string):
     lost += (await finalizer.finalize(batch, anchorUs, i === lastIndex)).framesLost;
   }
   await finalizer.close();
-  const batches = listed.length + finalizer.batches;
-  await writeSessionEnd(dir, { reason: "interrupted", batches, ended_at: new Date().toISOString() });
-  log.warn({ recovered: finalizer.batches, batches, frames_lost: lost }, "interrupted session recovered");
+  await endInterrupted(deps, log, {
+    session,
+    dir,
+    recovered: finalizer.batches,
+    listed: listed.length,
+    lost,
+  });
+}
+
+/** An interrupted session's end once its batches are recovered: session-end written, logged, said. */
+export async function endInterrupted(
+  deps: Pick<RecoveryDeps, "publishEvent">,
+  log: Logger,
+  r: { session: string; dir: string; recovered: number; listed: number; lost: number },
+): Promise<void> {
+  const batches = r.listed + r.recovered;
+  await writeSessionEnd(r.dir, { reason: "interrupted", batches, ended_at: new Date().toISOString() });
+  log.warn({ recovered: r.recovered, batches, frames_lost: r.lost }, "interrupted session recovered");
   deps.publishEvent({
     type: "session_ended",
     level: "warning",
-    session,
-    message: `session ${session} was interrupted (the node stopped without finishing it): ${finalizer.batches} batches recovered at restart, ${batches} in all`,
+    session: r.session,
+    message: `session ${r.session} was interrupted (the node stopped without finishing it): ${r.recovered} batches recovered at restart, ${batches} in all`,
     reason: "interrupted",
     batches,
-    frames_lost: lost,
+    frames_lost: r.lost,
   });
 }
 

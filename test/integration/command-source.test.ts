@@ -12,7 +12,7 @@ import { uniqueBatches } from "../helpers/delivery.js";
 import { sha256 } from "../helpers/media.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
-import { ROOT, startNode, type RunningNode } from "../helpers/node.js";
+import { ROOT, runCli, startNode, tempDir, type CliProcess, type RunningNode } from "../helpers/node.js";
 
 const IMU = ["python3", path.join(ROOT, "docs", "examples", "imu-sensor.py"), "--rate", "100"];
 const PERIOD_US = 10_000;
@@ -177,6 +177,87 @@ describe("--source command: a sensor program records beside the cameras", () => 
       assert.equal(manifest.at(-1)!.last, true);
     } finally {
       await run?.stop();
+      await rec?.close();
+      await broker?.stop();
+    }
+  });
+
+  it("the node killed -9 mid-session: its program closes its batch, the restarted node lists it (recovered), no sample lost", async () => {
+    let broker: Broker | undefined;
+    let rec: MqttRecorder | undefined;
+    let node: CliProcess | undefined;
+    const dataDir = tempDir();
+    const args = (b: Broker): string[] => [
+      "node",
+      "--broker-url",
+      b.url,
+      "--sbc-id",
+      "IMU4",
+      "--data-dir",
+      dataDir,
+      "--batch-duration",
+      "1",
+      "--ui-port",
+      "0",
+      "--source",
+      "command",
+      "--source-command",
+      JSON.stringify(IMU),
+    ];
+    try {
+      broker = await startMosquitto();
+      rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
+      node = runCli(args(broker));
+      const online = (n: number): Promise<boolean> =>
+        rec!.waitFor(
+          () =>
+            rec!.on("labx/IMU4/availability").filter((m) => m.text === "online").length >= n
+              ? true
+              : undefined,
+          30_000,
+          "online",
+        );
+      await online(1);
+      assert.equal((await rec.command("labx", "IMU4", "IMU4", { cmd: "start", session: "killed" })).ok, true);
+      await rec.waitFor(
+        () => (uniqueBatches(rec!, "IMU4").batches.length >= 2 ? true : undefined),
+        20_000,
+        "two batches",
+      );
+      node.child.kill("SIGKILL");
+      await node.exited;
+      // The program got SIGTERM with its parent's death: it closes its batch and leaves.
+      await rec.waitFor(
+        () => (programPids("IMU4").length === 0 ? true : undefined),
+        10_000,
+        "the program gone",
+      );
+      node = runCli(args(broker));
+      const ended = await rec.waitFor(
+        () => rec!.jsonOn<NodeEvent>("labx/IMU4/event").find((e) => e.type === "session_ended"),
+        30_000,
+        "the interrupted session ended by recovery",
+      );
+      assert.equal(ended.reason, "interrupted");
+      const manifest = readManifest(path.join(dataDir, "killed", "manifest.jsonl"));
+      await rec.waitFor(
+        () => (uniqueBatches(rec!, "IMU4").batches.length >= manifest.length ? true : undefined),
+        10_000,
+        "every batch announced",
+      );
+      assert.deepEqual(uniqueBatches(rec, "IMU4").batches, manifest);
+      const recovered = manifest.filter((b) => b.recovered);
+      assert.ok(recovered.length >= 1, "the batch closed at the kill is listed by recovery");
+      assert.equal(manifest.at(-1)!.last, true);
+      const samples = checkBatches({ dataDir } as RunningNode, manifest);
+      assert.deepEqual(
+        samples.map((x) => x.sample),
+        samples.map((_, i) => i),
+        "every sample up to the kill, none lost",
+      );
+    } finally {
+      node?.child.kill("SIGTERM");
+      await node?.exited;
       await rec?.close();
       await broker?.stop();
     }

@@ -1,0 +1,125 @@
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { isName } from "../../contract/names.js";
+import { BatchFinalizer } from "../store/batch-finalizer.js";
+import { MANIFEST_NAME, readManifest } from "../store/manifest.js";
+import { sessionDir } from "../store/paths.js";
+import { endInterrupted, type RecoveryDeps } from "../store/recovery.js";
+import { sessionEnded, TIMELINE_FILE } from "../store/session-files.js";
+import { realTimers, sleep } from "../../platform/timers.js";
+import { parseProgramLine } from "./command-protocol.js";
+import {
+  listProgramBatch,
+  OUT_DIR,
+  saidBatchStatus,
+  sourceOutputFile,
+  type SaidBatch,
+} from "./program-batch.js";
+
+/**
+ * At start: finishes every sensor-program session (--source command) a previous run left without its
+ * session-end. The program got SIGTERM with the node's death (the launcher): it closes its batch and
+ * says it on its stdout, kept in the session folder. Every batch it said and that is not in the manifest
+ * is listed now (marked `recovered`), in order; files it wrote but never said (killed mid-batch) stay in
+ * incoming/, named in the log. Returns the sessions it finished.
+ */
+export async function recoverCommandSessions(deps: RecoveryDeps): Promise<string[]> {
+  if (!existsSync(deps.dataDir)) return [];
+  const done: string[] = [];
+  for (const name of readdirSync(deps.dataDir).sort()) {
+    if (!isName(name)) continue;
+    const dir = sessionDir(deps.dataDir, name);
+    if (!statSync(dir).isDirectory() || sessionEnded(dir)) continue;
+    if (existsSync(path.join(dir, TIMELINE_FILE)) || !existsSync(path.join(dir, sourceOutputFile(0))))
+      continue;
+    await waitForPrograms(path.join(dir, OUT_DIR), deps);
+    try {
+      await recoverSession(deps, name, dir);
+      done.push(name);
+    } catch (err) {
+      deps.log.error({ err, session: name }, "interrupted session not recovered yet");
+    }
+  }
+  return done;
+}
+
+/** Every batch line of every run of the session, in order. */
+function saidBatches(dir: string): SaidBatch[] {
+  const out: SaidBatch[] = [];
+  for (let run = 0; existsSync(path.join(dir, sourceOutputFile(run))); run++)
+    for (const line of readFileSync(path.join(dir, sourceOutputFile(run)), "utf8").split("\n")) {
+      const m = parseProgramLine(line);
+      if (m.kind === "batch") out.push({ file: m.file, times: m.times, endUs: m.endUs });
+    }
+  return out;
+}
+
+async function recoverSession(deps: RecoveryDeps, session: string, dir: string): Promise<void> {
+  const log = deps.log.child({ session });
+  const manifestFile = path.join(dir, MANIFEST_NAME);
+  const listed = existsSync(manifestFile) ? readManifest(manifestFile) : [];
+  // The last line may be on disk without its announcement journaled: say it again (a duplicate at worst).
+  const lastListed = listed.at(-1);
+  if (lastListed) await deps.announce(lastListed);
+  const finalizer = new BatchFinalizer({
+    node: deps.node,
+    session,
+    sessionDir: dir,
+    ffmpegPath: deps.ffmpegPath,
+    framesBefore: listed.reduce((n, b) => n + b.frames, 0),
+    recovering: true,
+    log,
+    announce: deps.announce,
+    clock: deps.clock,
+    timeSource: "capture",
+  });
+  const s = { node: deps.node, session, sessionDir: dir, finalizer };
+  let seq = Math.max(-1, ...listed.map((b) => b.seq)) + 1;
+  const said = saidBatches(dir);
+  const pending: { b: SaidBatch; moved: boolean }[] = [];
+  for (const b of said) {
+    const status = saidBatchStatus(s, b, seq + pending.length);
+    if (status !== "done") pending.push({ b, moved: status === "moved" });
+  }
+  for (const [i, { b, moved }] of pending.entries()) {
+    try {
+      await listProgramBatch(s, b, seq, i === pending.length - 1, { moved });
+      seq++;
+    } catch (err) {
+      log.error(
+        { err, file: b.file },
+        "a batch the sensor program said could not be listed: left in incoming/",
+      );
+    }
+  }
+  await finalizer.close();
+  const outDir = path.join(dir, OUT_DIR);
+  const unsaid = existsSync(outDir) ? readdirSync(outDir) : [];
+  if (unsaid.length)
+    log.warn({ files: unsaid }, "files the sensor program never said it closed: left in incoming/");
+  await endInterrupted(deps, log, {
+    session,
+    dir,
+    recovered: finalizer.batches,
+    listed: listed.length,
+    lost: 0,
+  });
+}
+
+/** A sensor program of the dead node may still be closing its batch (its parent-death SIGTERM). */
+async function waitForPrograms(outDir: string, deps: RecoveryDeps): Promise<void> {
+  const marker = `LABX_OUT_DIR=${outDir}`;
+  const running = (): boolean =>
+    existsSync("/proc") &&
+    readdirSync("/proc").some((p) => {
+      if (!/^\d+$/.test(p) || Number(p) === process.pid) return false;
+      try {
+        return readFileSync(`/proc/${p}/environ`, "utf8").split("\0").includes(marker);
+      } catch {
+        return false;
+      }
+    });
+  const timers = deps.timers ?? realTimers;
+  for (let waited = 0; running() && waited < (deps.settleMs ?? 10_000); waited += 100)
+    await sleep(timers, 100);
+}

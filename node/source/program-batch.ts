@@ -1,0 +1,66 @@
+import { existsSync } from "node:fs";
+import { readFile, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import type { BatchFinalizer } from "../store/batch-finalizer.js";
+import { batchFileName } from "../store/paths.js";
+import { batchEndUs, batchExtension, parseSampleTimes } from "./command-protocol.js";
+
+// One batch a sensor program said it closed (command-protocol.ts), made a listed batch: its times read,
+// its file moved to labx's name, listed by the session's finalizer, its times file removed. The same
+// steps for a running session (command-recording.ts) and at recovery (command-recovery.ts).
+
+/** Where the program writes, inside the session folder; what labx lists is moved out of it. */
+export const OUT_DIR = "incoming";
+
+/** The program's stdout, kept in the session folder: `source-output.txt`, then `-1`, `-2`… per restart. */
+export const sourceOutputFile = (run: number): string => `source-output${run ? `-${run}` : ""}.txt`;
+
+export interface SaidBatch {
+  file: string;
+  times: string;
+  endUs: number | null;
+}
+
+export interface ListedTimes {
+  startUs: number;
+  endUs: number;
+  samples: number;
+}
+
+/**
+ * Lists `b` as batch `seq`. `moved`: the file already has labx's name (a node that died between the
+ * move and the manifest line). Throws what went wrong, the files left where they were.
+ */
+export async function listProgramBatch(
+  s: { node: string; session: string; sessionDir: string; finalizer: BatchFinalizer },
+  b: SaidBatch,
+  seq: number,
+  last: boolean,
+  o: { moved?: boolean; beforeListing?: (t: ListedTimes) => void } = {},
+): Promise<ListedTimes> {
+  const out = path.join(s.sessionDir, OUT_DIR);
+  const times = parseSampleTimes(await readFile(path.join(out, b.times), "utf8"));
+  const file = batchFileName(s.node, s.session, seq, batchExtension(b.file));
+  if (!o.moved) await rename(path.join(out, b.file), path.join(s.sessionDir, file));
+  const samplesUs = times.kind === "samples" ? times.samplesUs : [];
+  const startUs = times.kind === "samples" ? samplesUs[0]! : times.startUs;
+  const endUs = times.kind === "samples" ? batchEndUs(samplesUs, b.endUs) : times.endUs;
+  const samples = times.kind === "span" ? times.samples : samplesUs.length;
+  o.beforeListing?.({ startUs, endUs, samples });
+  await s.finalizer.finalizeTimes({ seq, file, samplesUs, startUs, endUs, samples, last });
+  await rm(path.join(out, b.times), { force: true });
+  return { startUs, endUs, samples };
+}
+
+/** Whether a said batch is still the program's (not yet moved), moved but not listed, or done. */
+export function saidBatchStatus(
+  s: { node: string; session: string; sessionDir: string },
+  b: SaidBatch,
+  nextSeq: number,
+): "unmoved" | "moved" | "done" {
+  const out = path.join(s.sessionDir, OUT_DIR);
+  if (existsSync(path.join(out, b.file))) return "unmoved";
+  if (!existsSync(path.join(out, b.times))) return "done";
+  const labxFile = batchFileName(s.node, s.session, nextSeq, batchExtension(b.file));
+  return existsSync(path.join(s.sessionDir, labxFile)) ? "moved" : "done";
+}
