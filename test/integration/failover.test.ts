@@ -1,6 +1,6 @@
 // Several brokers: three nodes record while the member of a three-member NATS cluster they are all
 // connected to is killed with -9. Real components only: nats-server (JetStream, MQTT 3.1.1), the
-// nodes' real ffmpeg, `labx watch` and `labx stop` as real processes given the same member list.
+// nodes' real ffmpeg, `labx watch`, `labx monitor` and `labx stop` as real processes given the same member list.
 import assert from "node:assert/strict";
 import path from "node:path";
 import { describe, it } from "node:test";
@@ -11,7 +11,7 @@ import { quantile } from "../../align/stats.js";
 import { uniqueBatches } from "../helpers/delivery.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { startNatsCluster, type NatsCluster } from "../helpers/nats-cluster.js";
-import { runCli, startNode, type CliProcess, type RunningNode } from "../helpers/node.js";
+import { runCli, startNode, tempDir, type CliProcess, type RunningNode } from "../helpers/node.js";
 
 const NODES = ["FO1", "FO2", "FO3"];
 
@@ -31,6 +31,7 @@ describe("several brokers: a cluster member dies mid-session", () => {
     let archive: MqttRecorder | undefined;
     let observer: MqttRecorder | undefined;
     let watch: CliProcess | undefined;
+    let monitor: CliProcess | undefined;
     const nodes: RunningNode[] = [];
     try {
       cluster = await startNatsCluster(3);
@@ -50,7 +51,7 @@ describe("several brokers: a cluster member dies mid-session", () => {
       // An observer on a survivor times each node's return (its `online` after the kill).
       observer = await MqttRecorder.connect(
         cluster.members[1]!.url,
-        ["labx/+/availability", "labx/+/state", "labx/+/clock"],
+        ["labx/+/availability", "labx/+/state", "labx/+/clock", "labx/fleet/clock"],
         4,
       );
       for (const id of NODES)
@@ -63,6 +64,7 @@ describe("several brokers: a cluster member dies mid-session", () => {
         "nodes online",
       );
       watch = runCli(["watch", "--json", "--broker-url", list]);
+      monitor = runCli(["monitor", "--broker-url", list, "--data-dir", tempDir(), "--ui-port", "0"]);
 
       const start = runCli(["start", "--session", "fo", "--broker-url", list]);
       assert.equal((await start.exited).code, 0, start.stderr());
@@ -94,6 +96,12 @@ describe("several brokers: a cluster member dies mid-session", () => {
             10_000,
             `${id}: ${leaf} published again after the failover`,
           );
+      // The monitor, given the same list, publishes the fleet's clock figures from a survivor.
+      await observer.waitFor(
+        () => (observer!.on("labx/fleet/clock").some((m) => m.at > killedAt) ? true : undefined),
+        30_000,
+        "labx monitor's fleet clock after the failover",
+      );
       // Batches recorded after the kill reach the archive.
       await archive.waitFor(
         () => (NODES.every((id) => batchesOf(id).some((b) => b.seq > seqAtKill[id]! + 2)) ? true : undefined),
@@ -154,8 +162,10 @@ describe("several brokers: a cluster member dies mid-session", () => {
         `failover: reconnect p50 ${quantile(reconnectMs, 0.5)} ms, max ${reconnectMs.at(-1)} ms (${reconnectMs.join(", ")}); events lost 0; duplicates ${duplicates}`,
       );
     } finally {
-      watch?.child.kill("SIGTERM");
-      await watch?.exited;
+      for (const p of [watch, monitor]) {
+        p?.child.kill("SIGTERM");
+        await p?.exited;
+      }
       for (const n of nodes) await n.stop();
       await archive?.close();
       await observer?.close();
