@@ -1,11 +1,7 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { isName } from "../../contract/names.js";
-import { BatchFinalizer } from "../store/batch-finalizer.js";
-import { MANIFEST_NAME, readManifest } from "../store/manifest.js";
-import { sessionDir } from "../store/paths.js";
-import { endInterrupted, type RecoveryDeps } from "../store/recovery.js";
-import { sessionEnded, TIMELINE_FILE } from "../store/session-files.js";
+import { endInterrupted, recoverInterrupted, resumeSession, type RecoveryDeps } from "../store/recovery.js";
+import { TIMELINE_FILE } from "../store/session-files.js";
 import { realTimers, sleep } from "../../platform/timers.js";
 import { parseProgramLine } from "./command-protocol.js";
 import {
@@ -23,24 +19,13 @@ import {
  * is listed now (marked `recovered`), in order; files it wrote but never said (killed mid-batch) stay in
  * incoming/, named in the log. Returns the sessions it finished.
  */
-export async function recoverCommandSessions(deps: RecoveryDeps): Promise<string[]> {
-  if (!existsSync(deps.dataDir)) return [];
-  const done: string[] = [];
-  for (const name of readdirSync(deps.dataDir).sort()) {
-    if (!isName(name)) continue;
-    const dir = sessionDir(deps.dataDir, name);
-    if (!statSync(dir).isDirectory() || sessionEnded(dir)) continue;
-    if (existsSync(path.join(dir, TIMELINE_FILE)) || !existsSync(path.join(dir, sourceOutputFile(0))))
-      continue;
-    await waitForPrograms(path.join(dir, OUT_DIR), deps);
-    try {
-      await recoverSession(deps, name, dir);
-      done.push(name);
-    } catch (err) {
-      deps.log.error({ err, session: name }, "interrupted session not recovered yet");
-    }
-  }
-  return done;
+export function recoverCommandSessions(deps: RecoveryDeps): Promise<string[]> {
+  return recoverInterrupted(deps, {
+    owns: (dir) =>
+      !existsSync(path.join(dir, TIMELINE_FILE)) && existsSync(path.join(dir, sourceOutputFile(0))),
+    settle: (dir) => waitForPrograms(path.join(dir, OUT_DIR), deps),
+    recover: recoverSession,
+  });
 }
 
 /** Every batch line of every run of the session, in order. */
@@ -55,24 +40,7 @@ function saidBatches(dir: string): SaidBatch[] {
 }
 
 async function recoverSession(deps: RecoveryDeps, session: string, dir: string): Promise<void> {
-  const log = deps.log.child({ session });
-  const manifestFile = path.join(dir, MANIFEST_NAME);
-  const listed = existsSync(manifestFile) ? readManifest(manifestFile) : [];
-  // The last line may be on disk without its announcement journaled: say it again (a duplicate at worst).
-  const lastListed = listed.at(-1);
-  if (lastListed) await deps.announce(lastListed);
-  const finalizer = new BatchFinalizer({
-    node: deps.node,
-    session,
-    sessionDir: dir,
-    ffmpegPath: deps.ffmpegPath,
-    framesBefore: listed.reduce((n, b) => n + b.frames, 0),
-    recovering: true,
-    log,
-    announce: deps.announce,
-    clock: deps.clock,
-    timeSource: "capture",
-  });
+  const { log, listed, finalizer } = await resumeSession(deps, session, dir, { timeSource: "capture" });
   const s = { node: deps.node, session, sessionDir: dir, finalizer };
   let seq = Math.max(-1, ...listed.map((b) => b.seq)) + 1;
   const said = saidBatches(dir);

@@ -36,17 +36,34 @@ export interface RecoveryDeps {
  * manifest, a partial one repaired and marked `recovered`; all are announced; the session is marked
  * ended ("interrupted"). Returns the sessions it finished.
  */
-export async function recoverSessions(deps: RecoveryDeps): Promise<string[]> {
+export function recoverSessions(deps: RecoveryDeps): Promise<string[]> {
+  return recoverInterrupted(deps, {
+    owns: (dir) => existsSync(path.join(dir, TIMELINE_FILE)),
+    settle: (dir) => waitForOrphans(dir, deps.settleMs ?? 10_000, deps.timers ?? realTimers),
+    recover: recoverSession,
+  });
+}
+
+/** One kind of session (ffmpeg's, a sensor program's: node/source/): which folders, and how. */
+export interface SessionKind {
+  /** The folder holds a session of this kind. */
+  owns: (dir: string) => boolean;
+  /** Waits for what the dead node left running to finish its files. */
+  settle: (dir: string) => Promise<void>;
+  recover: (deps: RecoveryDeps, session: string, dir: string) => Promise<void>;
+}
+
+/** Every session folder of `kind` without its session-end, recovered in name order. */
+export async function recoverInterrupted(deps: RecoveryDeps, kind: SessionKind): Promise<string[]> {
   if (!existsSync(deps.dataDir)) return [];
   const done: string[] = [];
   for (const name of readdirSync(deps.dataDir).sort()) {
     if (!isName(name)) continue;
     const dir = sessionDir(deps.dataDir, name);
-    if (!statSync(dir).isDirectory() || sessionEnded(dir)) continue;
-    if (!existsSync(path.join(dir, TIMELINE_FILE))) continue; // not a recording session folder
-    await waitForOrphans(dir, deps.settleMs ?? 10_000, deps.timers ?? realTimers);
+    if (!statSync(dir).isDirectory() || sessionEnded(dir) || !kind.owns(dir)) continue;
+    await kind.settle(dir);
     try {
-      await recoverSession(deps, name, dir);
+      await kind.recover(deps, name, dir);
       done.push(name);
     } catch (err) {
       // e.g. the disk is still full: the node starts anyway, and the next start tries again.
@@ -56,19 +73,20 @@ export async function recoverSessions(deps: RecoveryDeps): Promise<string[]> {
   return done;
 }
 
-async function recoverSession(deps: RecoveryDeps, session: string, dir: string): Promise<void> {
+/**
+ * What recovering any interrupted session starts with: its manifest as it is, its last line announced
+ * again (written just before the node died, its announcement maybe not journaled: a duplicate at worst,
+ * same session and seq), and a finalizer that continues it, marking what it lists `recovered`.
+ */
+export async function resumeSession(
+  deps: RecoveryDeps,
+  session: string,
+  dir: string,
+  times: { timeSource?: BatchReady["time_source"]; latencyUs?: number },
+): Promise<{ log: Logger; listed: BatchReady[]; finalizer: BatchFinalizer }> {
   const log = deps.log.child({ session });
   const manifestFile = path.join(dir, MANIFEST_NAME);
   const listed = existsSync(manifestFile) ? readManifest(manifestFile) : [];
-  const lastSeq = Math.max(-1, ...listed.map((b) => b.seq));
-  const attempts = readAttempts(dir);
-  const missing = attempts.flatMap((a) =>
-    replay(deps.node, session, dir, a)
-      .filter((b) => b.seq > lastSeq)
-      .map((batch) => ({ batch, anchorUs: a.anchor_us })),
-  );
-  // The last manifest line may have been written just before the node died, before its announcement
-  // was journaled: announce it again (a duplicate at worst, with the same session and seq).
   const lastListed = listed.at(-1);
   if (lastListed) await deps.announce(lastListed);
   const finalizer = new BatchFinalizer({
@@ -81,9 +99,24 @@ async function recoverSession(deps: RecoveryDeps, session: string, dir: string):
     log,
     announce: deps.announce,
     clock: deps.clock,
+    ...(times.timeSource ? { timeSource: times.timeSource } : {}),
+    latencyUs: times.latencyUs ?? 0,
+  });
+  return { log, listed, finalizer };
+}
+
+async function recoverSession(deps: RecoveryDeps, session: string, dir: string): Promise<void> {
+  const attempts = readAttempts(dir);
+  const { log, listed, finalizer } = await resumeSession(deps, session, dir, {
     ...(attempts[0]?.time_source ? { timeSource: attempts[0].time_source } : {}),
     latencyUs: attempts[0]?.latency_us ?? 0,
   });
+  const lastSeq = Math.max(-1, ...listed.map((b) => b.seq));
+  const missing = attempts.flatMap((a) =>
+    replay(deps.node, session, dir, a)
+      .filter((b) => b.seq > lastSeq)
+      .map((batch) => ({ batch, anchorUs: a.anchor_us })),
+  );
   // The last batch with a frame on disk is the session's last: a final partial batch the kill left
   // empty is dropped, and the one before it is marked instead.
   let lastIndex = missing.length - 1;

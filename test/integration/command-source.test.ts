@@ -12,7 +12,8 @@ import { uniqueBatches } from "../helpers/delivery.js";
 import { sha256 } from "../helpers/media.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
-import { ROOT, runCli, startNode, tempDir, type CliProcess, type RunningNode } from "../helpers/node.js";
+import { withNode } from "../helpers/harness.js";
+import { ROOT, runCli, tempDir, type CliProcess, type RunningNode } from "../helpers/node.js";
 
 const IMU = ["python3", path.join(ROOT, "docs", "examples", "imu-sensor.py"), "--rate", "100"];
 const PERIOD_US = 10_000;
@@ -65,121 +66,102 @@ function checkBatches(run: RunningNode, batches: BatchReady[]): { sample: number
 
 describe("--source command: a sensor program records beside the cameras", () => {
   it("a timed session: every sample in exactly one batch, its times kept, batches gap-free on the grid, the last marked", async () => {
-    let broker: Broker | undefined;
-    let rec: MqttRecorder | undefined;
-    let run: RunningNode | undefined;
-    try {
-      broker = await startMosquitto();
-      rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
-      run = await startNode({
-        broker_url: broker.url,
-        sbc_id: "IMU1",
-        batch_duration: 1,
-        source: "command",
-        source_command: IMU,
-      });
-      const reply = await rec.command("labx", "IMU1", "IMU1", { cmd: "start", session: "imu", duration: 4 });
-      assert.equal(reply.ok, true, JSON.stringify(reply));
-      assert.equal((reply.state as { camera: string }).camera, "command:python3");
-      await rec.waitFor(
-        () => rec!.jsonOn<NodeEvent>("labx/IMU1/event").find((e) => e.type === "session_ended"),
-        30_000,
-        "session ended",
-      );
-      const manifest = readManifest(path.join(run.dataDir, "imu", "manifest.jsonl"));
-      const { batches } = uniqueBatches(rec, "IMU1");
-      assert.deepEqual(batches, manifest, "every manifest line announced, in order");
-      assert.ok(manifest.length >= 4, `${manifest.length} batches`);
-      const samples = checkBatches(run, manifest);
-      assert.deepEqual(
-        samples.map((s) => s.sample),
-        samples.map((_, i) => i),
-        "samples numbered without a hole across the batches",
-      );
-      for (const [i, b] of manifest.entries()) {
-        if (i > 0) assert.equal(b.start > manifest[i - 1]!.end || b.start === manifest[i - 1]!.end, true);
-        if (i + 2 < manifest.length) {
-          // Cut on the session's grid: each batch ends where the next second of the session begins,
-          // and the next batch's first sample follows within one sample period.
-          const gap = isoUs(manifest[i + 1]!.start) - isoUs(b.end);
-          assert.ok(gap >= 0 && gap < PERIOD_US, `batch ${i} → ${i + 1}: ${gap} µs`);
-          assert.equal(isoUs(manifest[i + 1]!.end) - isoUs(b.end), 1_000_000, "one batch_duration apart");
+    await withNode(
+      { sbc_id: "IMU1", batch_duration: 1, source: "command", source_command: IMU },
+      async ({ rec, run }) => {
+        const reply = await rec.command("labx", "IMU1", "IMU1", {
+          cmd: "start",
+          session: "imu",
+          duration: 4,
+        });
+        assert.equal(reply.ok, true, JSON.stringify(reply));
+        assert.equal((reply.state as { camera: string }).camera, "command:python3");
+        await rec.waitFor(
+          () => rec!.jsonOn<NodeEvent>("labx/IMU1/event").find((e) => e.type === "session_ended"),
+          30_000,
+          "session ended",
+        );
+        const manifest = readManifest(path.join(run.dataDir, "imu", "manifest.jsonl"));
+        const { batches } = uniqueBatches(rec, "IMU1");
+        assert.deepEqual(batches, manifest, "every manifest line announced, in order");
+        assert.ok(manifest.length >= 4, `${manifest.length} batches`);
+        const samples = checkBatches(run, manifest);
+        assert.deepEqual(
+          samples.map((s) => s.sample),
+          samples.map((_, i) => i),
+          "samples numbered without a hole across the batches",
+        );
+        for (const [i, b] of manifest.entries()) {
+          if (i > 0) assert.equal(b.start > manifest[i - 1]!.end || b.start === manifest[i - 1]!.end, true);
+          if (i + 2 < manifest.length) {
+            // Cut on the session's grid: each batch ends where the next second of the session begins,
+            // and the next batch's first sample follows within one sample period.
+            const gap = isoUs(manifest[i + 1]!.start) - isoUs(b.end);
+            assert.ok(gap >= 0 && gap < PERIOD_US, `batch ${i} → ${i + 1}: ${gap} µs`);
+            assert.equal(isoUs(manifest[i + 1]!.end) - isoUs(b.end), 1_000_000, "one batch_duration apart");
+          }
         }
-      }
-      assert.equal(manifest.at(-1)!.last, true);
-      assert.ok(manifest.slice(0, -1).every((b) => !b.last));
-      const started = Date.parse(
-        rec.jsonOn<{ state: { started_at: string } }>("labx/IMU1/reply")[0]!.state.started_at,
-      );
-      assert.ok(
-        isoUs(manifest.at(-1)!.end) <= (started + 4000) * 1000 + PERIOD_US,
-        "ends at start + duration",
-      );
-      assert.deepEqual(readdirSync(path.join(run.dataDir, "imu", "incoming")), [], "nothing left unlisted");
-    } finally {
-      await run?.stop();
-      await rec?.close();
-      await broker?.stop();
-    }
+        assert.equal(manifest.at(-1)!.last, true);
+        assert.ok(manifest.slice(0, -1).every((b) => !b.last));
+        const started = Date.parse(
+          rec.jsonOn<{ state: { started_at: string } }>("labx/IMU1/reply")[0]!.state.started_at,
+        );
+        assert.ok(
+          isoUs(manifest.at(-1)!.end) <= (started + 4000) * 1000 + PERIOD_US,
+          "ends at start + duration",
+        );
+        assert.deepEqual(readdirSync(path.join(run.dataDir, "imu", "incoming")), [], "nothing left unlisted");
+      },
+    );
   });
 
   it("a program killed mid-session is restarted: a gap event with the exact window, numbering goes on, stop marks the last", async () => {
-    let broker: Broker | undefined;
-    let rec: MqttRecorder | undefined;
-    let run: RunningNode | undefined;
-    try {
-      broker = await startMosquitto();
-      rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
-      run = await startNode({
-        broker_url: broker.url,
-        sbc_id: "IMU2",
-        batch_duration: 1,
-        source: "command",
-        source_command: IMU,
-      });
-      assert.equal((await rec.command("labx", "IMU2", "IMU2", { cmd: "start", session: "crash" })).ok, true);
-      await rec.waitFor(
-        () => (uniqueBatches(rec!, "IMU2").batches.length >= 2 ? true : undefined),
-        20_000,
-        "two batches",
-      );
-      const [pid] = programPids("IMU2");
-      assert.ok(pid, "the sensor program runs");
-      process.kill(pid, "SIGKILL");
-      const gap = await rec.waitFor(
-        () => rec!.jsonOn<NodeEvent>("labx/IMU2/event").find((e) => e.type === "gap"),
-        30_000,
-        "gap event",
-      );
-      assert.ok(rec.jsonOn<NodeEvent>("labx/IMU2/event").some((e) => e.type === "recorder_restarted"));
-      await rec.waitFor(
-        () => (uniqueBatches(rec!, "IMU2").batches.some((b) => b.start >= gap.gap_end!) ? true : undefined),
-        20_000,
-        "a batch after the restart",
-      );
-      assert.equal((await rec.command("labx", "IMU2", "IMU2", { cmd: "stop" })).ok, true);
-      const manifest = readManifest(path.join(run.dataDir, "crash", "manifest.jsonl"));
-      assert.deepEqual(uniqueBatches(rec, "IMU2").batches, manifest);
-      assert.deepEqual(
-        manifest.map((b) => b.seq),
-        manifest.map((_, i) => i),
-        "batch numbers without a hole",
-      );
-      checkBatches(run, manifest);
-      // The gap is exactly the window between the batches around it.
-      const after = manifest.findIndex((b) => isoUs(b.start) === isoUs(gap.gap_end!));
-      assert.ok(after > 0, "the gap ends at a batch's first sample");
-      assert.equal(
-        isoUs(manifest[after - 1]!.end),
-        isoUs(gap.gap_start!),
-        "and starts where the batch before ends",
-      );
-      assert.equal(manifest.at(-1)!.last, true);
-    } finally {
-      await run?.stop();
-      await rec?.close();
-      await broker?.stop();
-    }
+    await withNode(
+      { sbc_id: "IMU2", batch_duration: 1, source: "command", source_command: IMU },
+      async ({ rec, run }) => {
+        assert.equal(
+          (await rec.command("labx", "IMU2", "IMU2", { cmd: "start", session: "crash" })).ok,
+          true,
+        );
+        await rec.waitFor(
+          () => (uniqueBatches(rec!, "IMU2").batches.length >= 2 ? true : undefined),
+          20_000,
+          "two batches",
+        );
+        const [pid] = programPids("IMU2");
+        assert.ok(pid, "the sensor program runs");
+        process.kill(pid, "SIGKILL");
+        const gap = await rec.waitFor(
+          () => rec!.jsonOn<NodeEvent>("labx/IMU2/event").find((e) => e.type === "gap"),
+          30_000,
+          "gap event",
+        );
+        assert.ok(rec.jsonOn<NodeEvent>("labx/IMU2/event").some((e) => e.type === "recorder_restarted"));
+        await rec.waitFor(
+          () => (uniqueBatches(rec!, "IMU2").batches.some((b) => b.start >= gap.gap_end!) ? true : undefined),
+          20_000,
+          "a batch after the restart",
+        );
+        assert.equal((await rec.command("labx", "IMU2", "IMU2", { cmd: "stop" })).ok, true);
+        const manifest = readManifest(path.join(run.dataDir, "crash", "manifest.jsonl"));
+        assert.deepEqual(uniqueBatches(rec, "IMU2").batches, manifest);
+        assert.deepEqual(
+          manifest.map((b) => b.seq),
+          manifest.map((_, i) => i),
+          "batch numbers without a hole",
+        );
+        checkBatches(run, manifest);
+        // The gap is exactly the window between the batches around it.
+        const after = manifest.findIndex((b) => isoUs(b.start) === isoUs(gap.gap_end!));
+        assert.ok(after > 0, "the gap ends at a batch's first sample");
+        assert.equal(
+          isoUs(manifest[after - 1]!.end),
+          isoUs(gap.gap_start!),
+          "and starts where the batch before ends",
+        );
+        assert.equal(manifest.at(-1)!.last, true);
+      },
+    );
   });
 
   it("the node killed -9 mid-session: its program closes its batch, the restarted node lists it (recovered), no sample lost", async () => {
@@ -264,14 +246,8 @@ describe("--source command: a sensor program records beside the cameras", () => 
   });
 
   it("a program that fails before its first sample: the start is refused with what it said", async () => {
-    let broker: Broker | undefined;
-    let rec: MqttRecorder | undefined;
-    let run: RunningNode | undefined;
-    try {
-      broker = await startMosquitto();
-      rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
-      run = await startNode({
-        broker_url: broker.url,
+    await withNode(
+      {
         sbc_id: "IMU3",
         source: "command",
         source_command: [
@@ -279,20 +255,18 @@ describe("--source command: a sensor program records beside the cameras", () => 
           "-c",
           "import sys; sys.stderr.write('no IMU on /dev/i2c-1\\n'); sys.exit(2)",
         ],
-      });
-      const reply = await rec.command("labx", "IMU3", "IMU3", { cmd: "start", session: "none" });
-      assert.equal(reply.ok, false);
-      assert.equal(reply.code, "CAMERA_UNAVAILABLE");
-      assert.match(
-        String(reply.message),
-        /the sensor program python3 exited before its first sample: no IMU on \/dev\/i2c-1/,
-      );
-      const state = await rec.command("labx", "IMU3", "IMU3", { cmd: "status" });
-      assert.equal((state.state as { state: string }).state, "idle");
-    } finally {
-      await run?.stop();
-      await rec?.close();
-      await broker?.stop();
-    }
+      },
+      async ({ rec }) => {
+        const reply = await rec.command("labx", "IMU3", "IMU3", { cmd: "start", session: "none" });
+        assert.equal(reply.ok, false);
+        assert.equal(reply.code, "CAMERA_UNAVAILABLE");
+        assert.match(
+          String(reply.message),
+          /the sensor program python3 exited before its first sample: no IMU on \/dev\/i2c-1/,
+        );
+        const state = await rec.command("labx", "IMU3", "IMU3", { cmd: "status" });
+        assert.equal((state.state as { state: string }).state, "idle");
+      },
+    );
   });
 });
