@@ -1,3 +1,5 @@
+import { accessSync, constants, statSync } from "node:fs";
+import path from "node:path";
 import type { Logger } from "pino";
 import type { Config } from "../../platform/config/config.js";
 import { clientSecurity } from "../../platform/mqtt/client-security.js";
@@ -40,6 +42,14 @@ export async function runDoctor(
 ): Promise<CheckResult[]> {
   const timers = deps.timers ?? realTimers;
   const results: CheckResult[] = [await checkFfmpeg(deps.ffmpegPath)];
+  if (config.source === "command") {
+    // A sensor node records its program, not a camera (docs/sensors.md).
+    results.push(checkProgram(config.source_command, process.env.PATH ?? "", process.cwd()));
+    results.push(await checkClock(config, chronyReader(config)));
+    results.push(await checkDisk(config, null));
+    results.push(await checkBroker(config, deps.log, timers));
+    return results;
+  }
   const v4l2 = await listCameras({ videoSize: config.video_size, framerate: config.framerate });
   results.push({
     check: "cameras",
@@ -59,6 +69,32 @@ export async function runDoctor(
   results.push(await checkDisk(config, capture.analysis?.bytesPerSecond ?? null));
   results.push(await checkBroker(config, deps.log, timers));
   return results;
+}
+
+/** The sensor program of --source command: found on PATH (or at its path) and executable. */
+export function checkProgram(command: readonly string[], envPath: string, cwd: string): CheckResult {
+  const program = command[0] ?? "";
+  const candidates = program.includes("/")
+    ? [path.resolve(cwd, program)]
+    : envPath
+        .split(":")
+        .filter(Boolean)
+        .map((dir) => path.join(dir, program));
+  const found = candidates.find((file) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  });
+  return found
+    ? { check: "sensor program", verdict: "ok", detail: `${found} (${JSON.stringify(command)})` }
+    : {
+        check: "sensor program",
+        verdict: "fail",
+        detail: `${program} is not ${program.includes("/") ? "an executable file" : "on PATH"}`,
+      };
 }
 
 /** Pure: the verdict table. */
