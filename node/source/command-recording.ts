@@ -121,7 +121,7 @@ export class CommandRecording implements SessionRecording {
         // stopped a second later.
         const endMs = (this.zeroUs! + opts.duration * 1e6) / 1000 + DURATION_GRACE_MS;
         this.durationTimer = this.timers.setTimeout(
-          () => void this.stopWith("completed"),
+          () => void this.stop("completed"),
           Math.max(0, endMs - this.now()),
         );
       }
@@ -137,19 +137,16 @@ export class CommandRecording implements SessionRecording {
     );
   }
 
-  stop(reason: "stopped" | "disk_full" = "stopped"): Promise<RecordingResult> {
-    return this.stopWith(reason);
-  }
-
   diskFull(what: string): void {
     if (this.diskFullError) return;
     this.diskFullError = `disk full: ${what}`;
     this.deps.log.error({ what }, "disk full: stopping the session");
     this.deps.event?.(diskFullEvent(what));
-    void this.stopWith("disk_full");
+    void this.stop("disk_full");
   }
 
-  private async stopWith(reason: "stopped" | "disk_full" | "completed"): Promise<RecordingResult> {
+  /** Ends the session: the program closes its batch and exits; resolves when every batch is listed. */
+  async stop(reason: "stopped" | "disk_full" | "completed" = "stopped"): Promise<RecordingResult> {
     this.stopReason ??= reason;
     this.stopRequested = true;
     if (this.durationTimer) this.timers.clearTimeout(this.durationTimer);
@@ -244,7 +241,13 @@ export class CommandRecording implements SessionRecording {
       if (this.stopRequested) return this.end(this.stopReason ?? "stopped");
       this.restarts.schedule(delay, () => {
         this.runIndex++;
-        this.spawn();
+        try {
+          this.spawn();
+        } catch (err) {
+          // e.g. the session folder is gone: nothing more can be recorded into it.
+          this.lastError = (err as Error).message;
+          this.end("failed");
+        }
       });
     });
   }

@@ -94,10 +94,10 @@ describe("--source command: a sensor program records beside the cameras", () => 
         for (const [i, b] of manifest.entries()) {
           if (i > 0) assert.equal(b.start > manifest[i - 1]!.end || b.start === manifest[i - 1]!.end, true);
           if (i + 2 < manifest.length) {
-            // Cut on the session's grid: each batch ends where the next second of the session begins,
-            // and the next batch's first sample follows within one sample period.
-            const gap = isoUs(manifest[i + 1]!.start) - isoUs(b.end);
-            assert.ok(gap >= 0 && gap < PERIOD_US, `batch ${i} → ${i + 1}: ${gap} µs`);
+            // Cut on the session's grid: each batch ends where the next second of the session begins
+            // (its samples all before, the next batch's all at or after: checkBatches holds start and
+            // end to the program's own rows).
+            assert.ok(isoUs(manifest[i + 1]!.start) >= isoUs(b.end), `batch ${i + 1} starts after ${i} ends`);
             assert.equal(isoUs(manifest[i + 1]!.end) - isoUs(b.end), 1_000_000, "one batch_duration apart");
           }
         }

@@ -158,6 +158,15 @@ describe("several brokers: a cluster member dies mid-session", () => {
         );
         assert.ok(manifest.at(-1)!.last, `${id}: the session ended on the stop`);
       }
+      // A node started now, its list still beginning with the dead member, comes online on a survivor.
+      const lateStart = Date.now();
+      nodes.push(await startNode({ broker_url: list, sbc_id: "FO4", batch_duration: 1 }));
+      await observer.waitFor(
+        () => (online("FO4") ? true : undefined),
+        60_000,
+        "FO4 online past the dead member",
+      );
+      t.diagnostic(`a node started with the dead member first: online in ${Date.now() - lateStart} ms`);
       t.diagnostic(
         `failover: reconnect p50 ${quantile(reconnectMs, 0.5)} ms, max ${reconnectMs.at(-1)} ms (${reconnectMs.join(", ")}); events lost 0; duplicates ${duplicates}`,
       );

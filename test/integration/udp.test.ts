@@ -71,12 +71,16 @@ describe("a UDP MPEG-TS camera", () => {
         const k0 = Math.floor(sent.findLastIndex((t) => t <= recorded[0]!) / 15) * 15;
         const offsets = recorded.map((t, i) => t - sent[k0 + i]!);
         const spread = Math.max(...offsets) - Math.min(...offsets);
-        assert.ok(spread < PERIOD_US, `the offsets from the send log spread over ${spread} µs`);
-        const sorted = [...offsets].sort((x, y) => x - y);
-        const median = sorted[Math.floor(sorted.length / 2)]!;
+        const medianOf = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+        const median = medianOf(offsets);
         assert.ok(median >= 0 && median < PERIOD_US / 4, `recorded ${median} µs after sending`);
-        for (const [i, o] of offsets.entries())
-          assert.ok(Math.abs(o) < PERIOD_US / 2, `frame ${i} recorded ${o} µs from its sending`);
+        // A lost or extra frame moves every later offset by a period; a frame the loaded machine stamped
+        // late moves only its own. So every run of 15 frames (half a second) must keep its median within
+        // a quarter period of the sending: a step anywhere shows, a late stamp does not.
+        for (let i = 0; i + 15 <= offsets.length; i++) {
+          const m = medianOf(offsets.slice(i, i + 15));
+          assert.ok(Math.abs(m) < PERIOD_US / 4, `frames ${i}–${i + 14}: median ${m} µs from their sending`);
+        }
         console.log(
           `udp (${name}): ${recorded.length} frames from the camera's frame ${k0}; recorded p50 ${median} µs after sending, spread ${spread} µs`,
         );
