@@ -126,16 +126,30 @@ def main():
     return code
 
 
+def epoch_text(us):
+    """Epoch us as seconds with 6 decimals, from the integer (a float has too few digits for them)."""
+    return f"{us // 1_000_000}.{us % 1_000_000:06d}"
+
+
+previous_end_us = None
+
+
 def close(line, zero_us, rate, last):
+    global previous_end_us
     name, start, _ = line.strip().split(",")
     path = os.path.join(os.environ["LABX_OUT_DIR"], os.path.basename(name))
     with wave.open(path, "rb") as w:
         samples = w.getnframes()
     start_us = zero_us + round(float(start) * 1e6)
+    # The segment muxer cuts between two packets: a batch starts on the sample after the last one of
+    # the batch before. ffmpeg prints the cut to the us, rounded its own way: keep the one instant.
+    if previous_end_us is not None and abs(start_us - previous_end_us) <= 1:
+        start_us = previous_end_us
     end_us = start_us + (2_000_000 * samples + rate) // (2 * rate)  # samples / rate in us, half up
+    previous_end_us = end_us
     times = path[: -len(".wav")] + ".times.csv"
     with open(times, "w") as f:
-        f.write(f"start_epoch_s,end_epoch_s,samples\n{start_us / 1e6:.6f},{end_us / 1e6:.6f},{samples}\n")
+        f.write(f"start_epoch_s,end_epoch_s,samples\n{epoch_text(start_us)},{epoch_text(end_us)},{samples}\n")
     say({"batch": os.path.basename(path), "times": os.path.basename(times), "last": last})
 
 
