@@ -9,7 +9,8 @@ import {
   nodeTopic,
 } from "../contract/topics.js";
 
-export type Role = "node" | "controller" | "monitor" | "admin";
+/** join: the lab's shared node login; each client speaks as the node its client id names (access.ts). */
+export type Role = "node" | "join" | "controller" | "monitor" | "admin";
 
 export interface AclUser {
   username: string;
@@ -22,7 +23,8 @@ export interface AclUser {
 /** Topics (filters) the user may publish to. */
 export function publishPatterns(user: AclUser, base: string): string[] {
   switch (user.role) {
-    case "node": {
+    case "node":
+    case "join": {
       const id = user.node ?? user.username;
       // Its own Home Assistant device discovery, under whatever discovery prefix HA uses.
       return [...NODE_LEAVES.map((leaf) => nodeTopic(base, id, leaf)), `+/device/${id}/config`];
@@ -39,6 +41,8 @@ export function publishPatterns(user: AclUser, base: string): string[] {
 
 /** Filters the user may subscribe to (or any narrower filter). */
 export function subscribePatterns(user: AclUser, base: string): string[] {
+  // A joined node answers to groups the broker cannot know: every command topic, read-only.
+  if (user.role === "join") return [everyCommandTopic(base), "+/status"];
   if (user.role !== "node") return ["#"];
   const id = user.node ?? user.username;
   return [...commandTopics(base, id, user.groups ?? []), "+/status"];

@@ -23,7 +23,7 @@ const SCHEMA = {
         properties: {
           username: { type: "string", minLength: 1, maxLength: 128 },
           password_hash: { type: "string" },
-          role: { enum: ["node", "controller", "monitor", "admin"] },
+          role: { enum: ["node", "join", "controller", "monitor", "admin"] },
           node: { type: "string" },
           groups: { type: "array", items: { type: "string" } },
         },

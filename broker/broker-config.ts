@@ -1,13 +1,31 @@
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
+import type { LabCredentials } from "../contract/generated/payloads.js";
+import type { Validators } from "../contract/schemas.js";
 import type { Config } from "../platform/config/config.js";
 import { loadAuthFile } from "./auth-file.js";
+import { DEFAULT_BROKER_LIMITS } from "./connection-limits.js";
 import type { BrokerOptions } from "./embedded-broker.js";
+import { ensureLabCredentials } from "./lab-credentials.js";
 
 export class BrokerConfigError extends Error {}
 
-/** The embedded broker's options from the configuration; files are read (and checked) here, once. */
-export function brokerOptions(config: Config, log: Logger): BrokerOptions {
+/** The lab's generated logins, when the broker runs on them (no --auth-file). */
+export interface LabLogins {
+  created: boolean;
+  credentials: LabCredentials;
+  authFile: string;
+}
+
+/**
+ * The embedded broker's options from the configuration; files are read (and checked) here, once. With
+ * no --auth-file, the lab's logins are made in the data directory at the first start (lab-credentials.ts)
+ * and anonymous clients are taken from this machine only; --allow-anonymous takes them from anywhere.
+ */
+export async function brokerOptions(
+  config: Config,
+  o: { log: Logger; validators: Validators; now: () => number; wallClock: () => Date },
+): Promise<{ options: BrokerOptions; lab: LabLogins | null }> {
   const tlsWanted = config.tls_port > 0;
   if (tlsWanted && (!config.tls_cert || !config.tls_key))
     throw new BrokerConfigError("tls_port needs tls_cert and tls_key");
@@ -20,12 +38,19 @@ export function brokerOptions(config: Config, log: Logger): BrokerOptions {
       );
     }
   };
-  return {
+  const lab = config.auth_file
+    ? null
+    : await ensureLabCredentials(config.data_dir, o.validators, o.wallClock).catch((err: Error) => {
+        throw new BrokerConfigError(`the lab's logins: ${err.message}`);
+      });
+  const users = loadAuthFile(config.auth_file || lab!.authFile);
+  const options: BrokerOptions = {
     port: config.broker_port,
     host: config.broker_host,
-    log,
+    log: o.log,
     baseTopic: config.base_topic,
-    users: config.auth_file ? loadAuthFile(config.auth_file) : null,
+    users,
+    anonymous: config.allow_anonymous ? "anywhere" : config.auth_file ? "never" : "loopback",
     tls: tlsWanted
       ? {
           port: config.tls_port,
@@ -34,5 +59,12 @@ export function brokerOptions(config: Config, log: Logger): BrokerOptions {
         }
       : null,
     wsPort: config.ws_port > 0 ? config.ws_port : null,
+    limits: {
+      ...DEFAULT_BROKER_LIMITS,
+      maxConnections: config.broker_max_connections,
+      maxPacketBytes: config.broker_max_packet_kb * 1024,
+    },
+    now: o.now,
   };
+  return { options, lab };
 }

@@ -1,26 +1,37 @@
 import { Aedes, type AuthenticateError, type Client } from "aedes";
 import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { createServer as createTlsServer } from "node:tls";
 import type { Logger } from "pino";
 import { WebSocketServer, createWebSocketStream } from "ws";
-import { mayPublish, maySubscribe } from "./acl.js";
+import type { AnonymousAccess } from "./access.js";
+import { installAdmission } from "./admission.js";
 import type { AuthUser } from "./auth-file.js";
+import { ConnectionLimits, DEFAULT_BROKER_LIMITS, type BrokerLimits } from "./connection-limits.js";
 import { verifyPassword } from "./password.js";
 
 export interface BrokerOptions {
   port: number;
   host: string;
   log: Logger;
-  /** Users from --auth-file; null: anonymous clients allowed, no rules (a lab's closed network). */
+  /** The users who may log in (an --auth-file, or the lab's generated logins); none: anonymous clients only. */
   users?: ReadonlyMap<string, Readonly<AuthUser>> | null;
+  /** Who may connect without a user name (access.ts); default: no one where there are users, else processes on this machine. */
+  anonymous?: AnonymousAccess;
   /** Base topic the rules are written for. */
   baseTopic?: string;
   /** An MQTT-over-TLS listener (PEM contents). */
   tls?: { port: number; cert: Buffer; key: Buffer } | null;
   /** An MQTT-over-WebSocket listener (path /, as browsers and Node-RED expect). */
   wsPort?: number | null;
+  limits?: BrokerLimits;
+  /** Monotonic milliseconds, for the connect rate. */
+  now: () => number;
 }
+
+/** A scrypt hash of a random password no one knows: what an unknown user name is checked against. */
+const DECOY_HASH = "scrypt$16384$8$1$bGFieC1kZWNveS1zYWx0$0J8qW9d2Fh3m5Yc6o1vX7k0QeXb4lWc2s8gA1rT5nHk=";
 
 /** Pure: MQTT 3.1.1 [MQTT-3.1.3-8]; MQTT 5 assigns an id instead, whatever Clean Start says. */
 export function refusesEmptyClientId(packet: {
@@ -31,17 +42,17 @@ export function refusesEmptyClientId(packet: {
   return packet.clientId === "" && packet.clean === false && (packet.protocolVersion ?? 4) < 5;
 }
 
-type ClientWithUser = Client & { labxUser?: Readonly<AuthUser> };
-
 /**
  * The embedded aedes broker (MQTT 3.1.1): TCP, and optionally TLS and WebSocket listeners, all
- * under the same users and rules. start() resolves with the bound TCP port.
+ * under the same users, rules and limits. start() resolves with the bound TCP port.
  */
 export class EmbeddedBroker {
   private broker: Aedes | null = null;
   private readonly servers: Server[] = [];
   private wss: WebSocketServer | null = null;
-  private readonly sockets = new Set<{ destroy(): void }>();
+  private limits: ConnectionLimits | null = null;
+  /** Where each client's connection came from (aedes' client.conn is the stream it was handed). */
+  private readonly addresses = new WeakMap<object, string>();
   private readonly ports = new Map<string, number>();
 
   constructor(private readonly opts: BrokerOptions) {}
@@ -55,44 +66,55 @@ export class EmbeddedBroker {
     return this.ports.get(listener) ?? null;
   }
 
+  private get anonymous(): AnonymousAccess {
+    return this.opts.anonymous ?? (this.opts.users?.size ? "never" : "loopback");
+  }
+
   async start(): Promise<number> {
     if (this.broker) return this.port!;
     const { log } = this.opts;
     const broker = await Aedes.createBroker();
-    if (this.opts.users) this.enforce(broker, this.opts.users);
+    installAdmission(broker, {
+      users: this.opts.users ?? new Map(),
+      anonymous: this.anonymous,
+      baseTopic: this.opts.baseTopic ?? "labx",
+      log,
+      addressOf: (c) => this.addresses.get(c.conn as object),
+      verify: verifyPassword,
+      decoyHash: DECOY_HASH,
+    });
     this.conform(broker);
     broker.on("client", (c) => log.debug({ client: c.id }, "client connected"));
     broker.on("clientDisconnect", (c) => log.debug({ client: c.id }, "client disconnected"));
     broker.on("clientError", (c, err) => log.debug({ client: c.id, err }, "client error"));
     this.broker = broker;
-    const track = (s: Socket): void => {
-      this.sockets.add(s);
-      s.on("close", () => this.sockets.delete(s));
+    const maxPacket = (this.opts.limits ?? DEFAULT_BROKER_LIMITS).maxPacketBytes;
+    const limits = new ConnectionLimits(this.opts.limits ?? DEFAULT_BROKER_LIMITS, this.opts.now, log);
+    this.limits = limits;
+    const handle = (stream: Duplex, address: string | undefined): void => {
+      if (!limits.admit(stream, address)) return;
+      if (address !== undefined) this.addresses.set(stream, address);
+      broker.handle(stream as never);
     };
-    await this.listen(
-      "tcp",
-      createServer((s) => {
-        track(s);
-        broker.handle(s);
-      }),
-      this.opts.port,
-    );
+    const onSocket = (s: Socket): void => handle(s, s.remoteAddress);
+    await this.listen("tcp", createServer(onSocket), this.opts.port);
     if (this.opts.tls) {
-      const tls = createTlsServer({ cert: this.opts.tls.cert, key: this.opts.tls.key }, (s) => {
-        track(s);
-        broker.handle(s);
-      });
+      const tls = createTlsServer({ cert: this.opts.tls.cert, key: this.opts.tls.key }, onSocket);
       await this.listen("tls", tls, this.opts.tls.port);
     }
     if (this.opts.wsPort !== null && this.opts.wsPort !== undefined) {
       const http = createHttpServer();
-      http.on("connection", track);
-      this.wss = new WebSocketServer({ server: http });
-      this.wss.on("connection", (ws) => broker.handle(createWebSocketStream(ws) as never));
+      this.wss = new WebSocketServer({ server: http, maxPayload: maxPacket });
+      this.wss.on("connection", (ws, req) => handle(createWebSocketStream(ws), req.socket.remoteAddress));
       await this.listen("ws", http, this.opts.wsPort);
     }
     log.info(
-      { host: this.opts.host, ports: Object.fromEntries(this.ports), auth: Boolean(this.opts.users) },
+      {
+        host: this.opts.host,
+        ports: Object.fromEntries(this.ports),
+        users: this.opts.users?.size ?? 0,
+        anonymous: this.anonymous,
+      },
       "embedded broker listening",
     );
     return this.port!;
@@ -133,49 +155,13 @@ export class EmbeddedBroker {
     };
   }
 
-  /** --auth-file: no anonymous client, a password per user, and each user's rules (acl.ts) on every publish and subscribe. */
-  private enforce(broker: Aedes, users: ReadonlyMap<string, Readonly<AuthUser>>): void {
-    const base = this.opts.baseTopic ?? "labx";
-    const log = this.opts.log;
-    const refuse = (code: 4 | 5, message: string): AuthenticateError =>
-      Object.assign(new Error(message), { returnCode: code }) as AuthenticateError;
-    broker.authenticate = (client, username, password, done) => {
-      const user = username === undefined ? undefined : users.get(username);
-      if (!user || !password) {
-        log.warn({ client: client.id, username }, "refused: unknown user or no password");
-        done(refuse(username === undefined ? 5 : 4, "bad user name or password"), false);
-        return;
-      }
-      verifyPassword(password.toString("utf8"), user.password_hash).then(
-        (ok) => {
-          if (!ok) log.warn({ client: client.id, username }, "refused: wrong password");
-          if (ok) (client as ClientWithUser).labxUser = user;
-          done(ok ? null : refuse(4, "bad user name or password"), ok);
-        },
-        () => done(refuse(4, "bad user name or password"), false),
-      );
-    };
-    broker.authorizePublish = (client, packet, done) => {
-      const user = (client as ClientWithUser | null)?.labxUser;
-      if (user && mayPublish(user, packet.topic, base)) return done(null);
-      log.warn({ client: client?.id, user: user?.username, topic: packet.topic }, "publish refused");
-      done(new Error(`not allowed to publish to ${packet.topic}`));
-    };
-    broker.authorizeSubscribe = (client, sub, done) => {
-      const user = (client as ClientWithUser).labxUser;
-      if (user && maySubscribe(user, sub.topic, base)) return done(null, sub);
-      log.warn({ client: client.id, user: user?.username, topic: sub.topic }, "subscription refused");
-      // null: a failure code (0x80) in the SUBACK for this filter; the client stays connected.
-      done(null, null);
-    };
-  }
-
   async stop(): Promise<void> {
     const broker = this.broker;
     if (!broker) return;
     this.broker = null;
     await new Promise<void>((r) => broker.close(() => r()));
-    for (const s of this.sockets) s.destroy();
+    this.limits?.destroyAll();
+    this.limits = null;
     this.wss?.close();
     this.wss = null;
     await Promise.all(this.servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));

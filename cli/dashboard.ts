@@ -1,7 +1,10 @@
 // Wiring of the dashboard (ui/): for `labx ui`, and for a node started with --ui-port.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { networkInterfaces } from "node:os";
+import { lanAddresses, ownHostNames } from "../platform/net/addresses.js";
+import { splitList } from "../platform/config/config-schema.js";
+import { withoutUserInfo } from "../platform/secrets.js";
+import { LoginGuard } from "../ui/login-guard.js";
 import type { Logger } from "pino";
 import type { Config } from "../platform/config/config.js";
 import { clientSecurity, SecurityConfigError } from "../platform/mqtt/client-security.js";
@@ -39,13 +42,15 @@ export function createDashboard(config: Config, log: Logger): UiServer {
   delete tls.password;
   const users = config.auth_file ? loadAuthFile(config.auth_file) : null;
   const uiLog = log.child({ module: "dashboard" });
+  // Nor is a login written into --broker-url: each page connects with exactly what it typed.
+  const brokerUrl = withoutUserInfo(config.broker_url);
   const logins = new Logins({
     baseTopic: config.base_topic,
     validators,
     security: tls,
     connect: (security) =>
       connectVisitor({
-        url: config.broker_url,
+        url: brokerUrl,
         clientId: `labx-ui-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
         security,
         timeoutMs: 5000,
@@ -54,19 +59,42 @@ export function createDashboard(config: Config, log: Logger): UiServer {
     roleOf: users ? (user) => users.get(user)?.role : null,
     idleMs: 10 * 60_000,
     maxLogins: 64,
+    maxNodes: 256,
     log: uiLog,
   });
+  if (config.allow_anonymous)
+    uiLog.warn(
+      "--allow-anonymous: pages from every host may log in without a password and command every node",
+    );
   return new UiServer({
     port: config.ui_port ?? DEFAULT_UI_PORT,
     host: config.ui_host,
     tls: uiTls(config),
     baseTopic: config.base_topic,
     logins,
+    loginGuard: new LoginGuard({
+      allowAnonymousRemote: config.allow_anonymous,
+      burst: 10,
+      perMinute: 10,
+      now: () => performance.now(),
+    }),
+    ...pageLimits(config),
+    openToAnonymous: config.allow_anonymous,
     validators,
     commandTimeoutMs: 10_000,
     syncThresholdMs: config.ui_sync_threshold_ms,
     log: uiLog,
   });
+}
+
+/** What any page served here is held to: the host names it may come under, and its streams. */
+function pageLimits(config: Config) {
+  const extra = splitList(config.ui_allowed_hosts).map((h) => h.toLowerCase());
+  return {
+    allowedHosts: () => new Set([...ownHostNames(), ...extra]),
+    maxStreamsPerLogin: 8,
+    maxStreamBacklogBytes: 4 * 1024 * 1024,
+  };
 }
 
 /** Starts the dashboard and says where it is (on stderr, for people; the log has it too). */
@@ -82,13 +110,7 @@ function announce(config: Config, ui: UiServer, what: string, path = ""): string
   // On a Pi the dashboard is opened from another machine: name the addresses it can be reached at.
   const port = new URL(ui.url).port;
   const scheme = new URL(ui.url).protocol;
-  const lan =
-    config.ui_host === "0.0.0.0"
-      ? Object.values(networkInterfaces())
-          .flat()
-          .filter((a) => a && a.family === "IPv4" && !a.internal)
-          .map((a) => `${scheme}//${a!.address}:${port}/`)
-      : [];
+  const lan = config.ui_host === "0.0.0.0" ? lanAddresses().map((a) => `${scheme}//${a}:${port}/`) : [];
   console.error(
     `labx: ${what} at ${ui.url}${path.slice(1)}${lan.length ? ` (on this network: ${lan.map((u) => u + path.slice(1)).join(", ")})` : ""}`,
   );
@@ -127,6 +149,9 @@ export async function runTimecode(
     tls: uiTls(config),
     baseTopic: config.base_topic,
     logins: null,
+    loginGuard: null,
+    ...pageLimits(config),
+    openToAnonymous: false,
     validators: createValidators(),
     commandTimeoutMs: 0,
     syncThresholdMs: config.ui_sync_threshold_ms,

@@ -8,7 +8,10 @@ import { resolveFfmpeg, FfmpegNotFoundError } from "../node/ffmpeg/ffmpeg-path.j
 import { resolveLauncher } from "../node/ffmpeg/launcher.js";
 import { createValidators } from "../contract/schemas.js";
 import { AuthFileError } from "../broker/auth-file.js";
-import { BrokerConfigError, brokerOptions } from "../broker/broker-config.js";
+import { BrokerConfigError } from "../broker/broker-config.js";
+import { LabCredentialsError, labAuthPaths } from "../broker/lab-credentials.js";
+import { childEnvironment } from "../platform/config/child-env.js";
+import { CREDENTIALS_USAGE, runCredentials, startLabBroker, type Terminal } from "./lab-broker.js";
 import type { EmbeddedBroker } from "../broker/embedded-broker.js";
 import { hashPassword } from "../broker/password.js";
 import { clientSecurity, SecurityConfigError } from "../platform/mqtt/client-security.js";
@@ -30,6 +33,8 @@ commands:
            then labx verify (labx timecode [--ui-port 8080]; the dashboard serves it at /timecode too)
   monitor  publish fleet clock figures (labx/fleet/clock) from every node's clock, and a CSV per session
   passwd   read a password on stdin, print its salted hash for an --auth-file user
+  credentials  the lab's logins, made at a broker's first start: how another Pi joins, how a person logs in
+           (labx credentials [--data-dir DIR] [--show join|controller] [--rotate])
   cameras  list the V4L2 cameras, their formats, sizes and rates, and what a node would record (--json)
   doctor   check this Pi before an experiment: ffmpeg, cameras, a 5 s test capture, clock, disk, broker
            (node options; --json; exit 1 when a check fails)
@@ -63,6 +68,21 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === "passwd") return runPasswd();
+  if (command === "credentials") {
+    if (rest.includes("--help")) return (console.log(CREDENTIALS_USAGE), 0);
+    try {
+      return await runCredentials(
+        rest,
+        process.env,
+        { write: (t) => void process.stdout.write(t), isTTY: false },
+        stderrTerminal(),
+      );
+    } catch (err) {
+      if (!(err instanceof ConfigError || err instanceof LabCredentialsError)) throw err;
+      console.error(`labx credentials: ${err.message}`);
+      return 2;
+    }
+  }
   if (isTool(command)) return runTool(command, rest);
   if ((CTL_COMMANDS as readonly string[]).includes(command)) {
     // Loaded only here: a node never pays for the table, colour and progress libraries.
@@ -164,16 +184,15 @@ async function runDoctorCli(config: Config, json: boolean): Promise<number> {
   return results.some((r) => r.verdict === "fail") ? 1 : 0;
 }
 
-// What a recording node does not use is loaded only when asked for: aedes (~12 MiB, ~70 ms), the
-// dashboard, the fleet monitor (and, in node/upload, the AWS SDK).
-async function embeddedBroker(config: Config, log: ReturnType<typeof createLogger>): Promise<EmbeddedBroker> {
-  const { EmbeddedBroker } = await import("../broker/embedded-broker.js");
-  return new EmbeddedBroker(brokerOptions(config, log.child({ module: "broker" })));
-}
+// What a recording node does not use is loaded only when asked for: aedes (~12 MiB, ~70 ms, in
+// lab-broker.ts), the dashboard, the fleet monitor (and, in node/upload, the AWS SDK).
+const stderrTerminal = (): Terminal => ({
+  write: (t) => void process.stderr.write(t),
+  isTTY: process.stderr.isTTY === true,
+});
 
 async function runBroker(config: Config, log: ReturnType<typeof createLogger>): Promise<number> {
-  const broker = await embeddedBroker(config, log);
-  const port = await broker.start();
+  const { broker, port } = await startLabBroker(config, log, stderrTerminal());
   const monitor = config.monitor
     ? await fleetMonitor({ ...config, broker_url: `mqtt://127.0.0.1:${port}` }, log)
     : null;
@@ -232,15 +251,22 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
   let broker: EmbeddedBroker | null = null;
   let effective = config;
   if (config.embedded_broker) {
-    broker = await embeddedBroker(config, log);
-    const port = await broker.start();
-    effective = Object.freeze({ ...config, broker_url: `mqtt://127.0.0.1:${port}` });
+    const started = await startLabBroker(config, log, stderrTerminal());
+    broker = started.broker;
+    // The node and its dashboard reach the broker on loopback; the dashboard knows the lab's roles.
+    effective = Object.freeze({
+      ...config,
+      broker_url: `mqtt://127.0.0.1:${started.port}`,
+      auth_file: config.auth_file || labAuthPaths(config.data_dir).authFile,
+    });
   }
   const node = new LabxNode(effective, {
     log,
     validators: createValidators(),
     ffmpegPath,
     launcher: launcher.prefix,
+    // The one place the node's environment is read for its children: an allowlist (docs/security.md).
+    childEnv: childEnvironment(process.env, config.child_env),
   });
   let ui: UiServer | null = null;
   const shutdown = async (): Promise<void> => {

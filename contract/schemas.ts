@@ -8,6 +8,7 @@ import type {
   ClockStatus,
   Command,
   FleetClock,
+  LabCredentials,
   NodeEvent,
   NodeState,
   PreviewMeta,
@@ -43,6 +44,8 @@ export interface Validators {
   preview: ValidateFunction<PreviewMeta>;
   /** sync-certificate.json, a file (labx verify), not a message. */
   certificate: ValidateFunction<SyncCertificate>;
+  /** .labx/credentials.json, a file (broker/lab-credentials.ts). */
+  labCredentials: ValidateFunction<LabCredentials>;
 }
 
 /** Compiles every schema once; create one set in the composition root and pass it down. */
@@ -66,6 +69,7 @@ export function createValidators(): Validators {
     fleetClock: "fleet-clock.schema.json",
     preview: "preview.schema.json",
     certificate: "sync-certificate.schema.json",
+    labCredentials: "lab-credentials.schema.json",
   };
   const validators = {} as Validators;
   for (const [key, file] of Object.entries(files))

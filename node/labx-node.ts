@@ -16,7 +16,8 @@ import { NodeStateExtras } from "./node-state.js";
 import { HaDiscovery } from "./homeassistant/ha-discovery.js";
 import { labxVersion } from "../platform/version.js";
 import { SessionController } from "./session/session-controller.js";
-import type { SpawnFn } from "./ffmpeg/ffmpeg-process.js";
+import { spawn as nodeSpawn } from "node:child_process";
+import { spawnWithEnvironment, type SpawnFn } from "./ffmpeg/ffmpeg-process.js";
 import type { RecordingResult } from "./session/recording-types.js";
 import { recoverSessions, type RecoveryDeps } from "./store/recovery.js";
 import { recoverCommandSessions } from "./source/command-recovery.js";
@@ -42,6 +43,8 @@ export interface NodeDeps {
   /** See recorder/launcher.ts. */
   launcher: readonly string[];
   spawn?: SpawnFn;
+  /** Every child's environment (platform/config/child-env.ts): never the node's own. */
+  childEnv: Readonly<Record<string, string>>;
   now?: () => Date;
 }
 
@@ -69,6 +72,7 @@ export class LabxNode {
   private readonly log: Logger;
   private readonly publishEvent: (event: Omit<NodeEvent, "node" | "at">) => void;
   private readonly ffmpegPath: string;
+  private readonly childEnv: Readonly<Record<string, string>>;
   private readonly messages: NodeMessages;
   /** Every part, in start order (platform/units.ts). */
   private readonly units: Units;
@@ -80,6 +84,8 @@ export class LabxNode {
     deps: NodeDeps,
   ) {
     this.log = deps.log.child({ module: "node" });
+    const spawn = spawnWithEnvironment(deps.spawn ?? nodeSpawn, deps.childEnv);
+    this.childEnv = deps.childEnv;
     this.ffmpegPath = deps.ffmpegPath;
     const topic = (leaf: NodeLeaf): string => nodeTopic(config.base_topic, config.sbc_id, leaf);
     this.ha = new HaDiscovery({
@@ -151,7 +157,8 @@ export class LabxNode {
       log: deps.log.child({ module: "recorder" }),
       ffmpegPath: deps.ffmpegPath,
       launcher: deps.launcher,
-      spawn: deps.spawn,
+      spawn,
+      childEnv: deps.childEnv,
       now: deps.now,
       clock: () => this.clock?.snapshot() ?? { synced: false, reason: "sync disabled" },
       publishState: (state) => {
@@ -166,6 +173,7 @@ export class LabxNode {
     this.preview = createPreview(config, {
       log: deps.log.child({ module: "preview" }),
       ffmpegPath: deps.ffmpegPath,
+      spawn,
       // A latest value, like the state: sent when connected, else skipped (the next one follows).
       publish: async (jpeg) => {
         if (this.connection.connected)
@@ -278,6 +286,7 @@ export class LabxNode {
       dataDir: this.config.data_dir,
       node: this.config.sbc_id,
       ffmpegPath: this.ffmpegPath,
+      childEnv: this.childEnv,
       log: this.log.child({ module: "recovery" }),
       announce: (batch) =>
         this.messages.owe(

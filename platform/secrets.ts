@@ -7,6 +7,17 @@ export function redactUrl(text: string): string {
   return text.replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/@\s"'<>]+@/g, "$1***@");
 }
 
+/**
+ * Each comma-separated broker URL without its user info: what a connection that must use someone
+ * else's login is given (MQTT.js takes a URL's user name and password over the options').
+ */
+export function withoutUserInfo(urls: string): string {
+  return urls
+    .split(",")
+    .map((u) => u.trim().replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/@\s]*@/, "$1"))
+    .join(",");
+}
+
 /** The secret parts of one URL: its password (and user info) as written and percent-decoded. */
 export function urlSecrets(url: string): string[] {
   const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/@\s]+)@/.exec(url);

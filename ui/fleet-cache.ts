@@ -22,9 +22,11 @@ export interface FleetCacheLimits {
   batches: number;
   /** Clock readings kept per node for the plot. */
   clockPoints: number;
+  /** Nodes remembered; the one heard from least recently is forgotten first. */
+  nodes: number;
 }
 
-export const DEFAULT_LIMITS: FleetCacheLimits = { events: 200, batches: 200, clockPoints: 720 };
+export const DEFAULT_LIMITS: FleetCacheLimits = { events: 200, batches: 200, clockPoints: 720, nodes: 256 };
 
 export function dashboardTopics(base: string): string[] {
   return [
@@ -41,6 +43,8 @@ export class FleetCache {
   private readonly events: UiMessage[] = [];
   private readonly batches: UiMessage[] = [];
   private readonly clocks = new Map<string, UiMessage[]>();
+  /** Every node heard of, in the order last heard from (a Map keeps insertion order). */
+  private readonly heard = new Map<string, true>();
 
   constructor(
     private readonly base: string,
@@ -52,6 +56,7 @@ export class FleetCache {
   apply(topic: string, payload: Buffer, now: number): UiMessage | null {
     const m = this.parse(topic, payload, now);
     if (!m) return null;
+    this.hear(m.node);
     const key = `${m.node}/${m.leaf}`;
     if (LATEST.has(m.leaf)) {
       if (m.payload === null) this.latest.delete(key);
@@ -69,6 +74,19 @@ export class FleetCache {
       push(list, m, this.limits.clockPoints);
     }
     return m;
+  }
+
+  /** Marks `node` heard from; past the limit, the node heard from least recently is forgotten whole. */
+  private hear(node: string): void {
+    this.heard.delete(node);
+    this.heard.set(node, true);
+    if (this.heard.size <= this.limits.nodes) return;
+    const gone = this.heard.keys().next().value!;
+    this.heard.delete(gone);
+    for (const key of [...this.latest.keys()])
+      if (this.latest.get(key)!.node === gone) this.latest.delete(key);
+    this.previews.delete(gone);
+    this.clocks.delete(gone);
   }
 
   /** Everything a page that just connected needs, in arrival order. */

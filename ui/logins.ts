@@ -8,7 +8,7 @@ import type { MqttConnection } from "../platform/mqtt/connection.js";
 import type { Validators } from "../contract/schemas.js";
 import { Listeners } from "../platform/listeners.js";
 import { realTimers, type Timers } from "../platform/timers.js";
-import { dashboardTopics, FleetCache, type UiMessage } from "./fleet-cache.js";
+import { dashboardTopics, DEFAULT_LIMITS, FleetCache, type UiMessage } from "./fleet-cache.js";
 
 export interface Login {
   readonly token: string;
@@ -18,8 +18,10 @@ export interface Login {
   canCommand: boolean;
   readonly connection: MqttConnection;
   readonly cache: FleetCache;
-  /** Adds a listener for the live messages; returns its removal. */
-  listen(fn: (m: UiMessage) => void): () => void;
+  /** Adds a listener for the live messages, `end` called if the login is closed first; returns its removal. */
+  listen(fn: (m: UiMessage) => void, end: () => void): () => void;
+  /** Event streams open on this login. */
+  readonly streams: number;
   lastUsed: number;
 }
 
@@ -34,12 +36,13 @@ export interface LoginsOptions {
   roleOf: ((user: string) => string | undefined) | null;
   /** A login with no open page for this long is closed (ms). */
   idleMs: number;
+  /** Logins open at most; a new one closes the least recently used. */
   maxLogins: number;
+  /** Nodes one login's cache remembers (fleet-cache.ts). */
+  maxNodes: number;
   log: Logger;
   timers?: Timers;
 }
-
-export class TooManyLoginsError extends Error {}
 
 const COMMANDING_ROLES = ["controller", "admin"];
 
@@ -70,16 +73,20 @@ export class Logins {
     return login;
   }
 
-  /** Connects as this user (refusals from the broker are thrown as they come) and opens a login. */
+  /**
+   * Connects as this user (refusals from the broker are thrown as they come) and opens a login; at the
+   * cap, the least recently used login is closed first.
+   */
   async open(user: string | null, password: string | null): Promise<Login> {
-    if (this.logins.size >= this.o.maxLogins) await this.sweep();
-    if (this.logins.size >= this.o.maxLogins) throw new TooManyLoginsError("too many dashboard logins open");
     const connection = await this.o.connect({
       ...this.o.security,
       ...(user !== null ? { username: user } : {}),
       ...(password !== null ? { password } : {}),
     });
-    const cache = new FleetCache(this.o.baseTopic, this.o.validators);
+    const cache = new FleetCache(this.o.baseTopic, this.o.validators, {
+      ...DEFAULT_LIMITS,
+      nodes: this.o.maxNodes,
+    });
     const listeners = new Listeners<[UiMessage]>(this.o.log, "dashboard stream");
     connection.onMessage((topic, payload) => {
       const m = cache.apply(topic, payload, Date.now());
@@ -93,25 +100,35 @@ export class Logins {
     }
     const role = user !== null ? this.o.roleOf?.(user) : undefined;
     const token = randomBytes(24).toString("base64url");
+    const enders = new Set<() => void>();
     const login = {
       token,
       user,
-      canCommand: this.o.roleOf === null || (role !== undefined && COMMANDING_ROLES.includes(role)),
+      // An anonymous login got this far only where anonymous clients are taken (login-guard.ts, the
+      // broker): the broker decides what it may publish, as for a user whose role the dashboard cannot know.
+      canCommand:
+        user === null || this.o.roleOf === null || (role !== undefined && COMMANDING_ROLES.includes(role)),
       connection,
       cache,
       streams: 0,
       lastUsed: Date.now(),
-      listen: (fn: (m: UiMessage) => void) => {
+      listen: (fn: (m: UiMessage) => void, end: () => void) => {
         login.streams++;
         const off = listeners.add(fn);
+        enders.add(end);
         return () => {
           login.streams--;
           login.lastUsed = Date.now();
+          enders.delete(end);
           off();
         };
       },
-      close: () => connection.stop(),
+      close: async () => {
+        for (const end of [...enders]) end();
+        await connection.stop();
+      },
     };
+    await this.makeRoom();
     this.logins.set(token, login);
     this.o.log.info({ user: user ?? "(anonymous)", can_command: login.canCommand }, "dashboard login");
     return login;
@@ -121,6 +138,19 @@ export class Logins {
     const login = this.logins.get(token);
     this.logins.delete(token);
     await login?.close();
+  }
+
+  /** At the cap, the least recently used login goes (its pages are closed; they ask for a login again). */
+  private async makeRoom(): Promise<void> {
+    await this.sweep();
+    while (this.logins.size >= this.o.maxLogins) {
+      const [token, oldest] = [...this.logins].reduce((a, b) => (b[1].lastUsed < a[1].lastUsed ? b : a));
+      this.o.log.info(
+        { user: oldest.user ?? "(anonymous)" },
+        "dashboard login closed: the least recently used, at the cap",
+      );
+      await this.close(token);
+    }
   }
 
   private async sweep(): Promise<void> {

@@ -11,7 +11,10 @@ import { sendCommand } from "../platform/control/send-command.js";
 import { isName } from "../contract/names.js";
 import { BadRequestError, parseCommandRequest } from "./command-request.js";
 import { loadStaticFiles, type StaticFile } from "./static-files.js";
-import { TooManyLoginsError, type Login, type Logins } from "./logins.js";
+import type { Login, Logins } from "./logins.js";
+import { hostAllowed } from "./host-allowlist.js";
+import type { LoginGuard } from "./login-guard.js";
+import { redactUrl } from "../platform/secrets.js";
 
 export interface UiServerOptions {
   port: number;
@@ -20,6 +23,16 @@ export interface UiServerOptions {
   baseTopic: string;
   /** Null: the time code page alone (`labx timecode`), no broker. */
   logins: Logins | null;
+  /** Rate and anonymous rules for logins (login-guard.ts). */
+  loginGuard: LoginGuard | null;
+  /** Names this machine answers to (ownHostNames() and --ui-allowed-hosts), looked up again on a miss. */
+  allowedHosts: () => ReadonlySet<string>;
+  /** Event streams one login may hold open (a page each). */
+  maxStreamsPerLogin: number;
+  /** An event stream whose client reads slower than this many bytes behind is closed (the page reconnects). */
+  maxStreamBacklogBytes: number;
+  /** Said on the page: the broker and dashboard take anonymous clients from every host. */
+  openToAnonymous: boolean;
   /** Wall-clock µs, for /api/time (the time code page's clock). */
   nowUs?: () => number;
   validators: Validators;
@@ -54,6 +67,7 @@ export class UiServer implements Unit {
   private server: http.Server | null = null;
   private files: Map<string, StaticFile> | null = null;
   private readonly streams = new Set<ServerResponse>();
+  private hosts: ReadonlySet<string> = new Set();
 
   constructor(private readonly o: UiServerOptions) {}
 
@@ -68,6 +82,7 @@ export class UiServer implements Unit {
   async start(): Promise<void> {
     if (this.server) return;
     this.files = loadStaticFiles(this.o.logins === null);
+    this.hosts = this.o.allowedHosts();
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
     const server = this.o.tls ? https.createServer({ ...this.o.tls }, handler) : http.createServer(handler);
     this.server = server;
@@ -97,6 +112,13 @@ export class UiServer implements Unit {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      // Before anything is served or read: a page under a foreign name (DNS rebinding) gets nothing.
+      if (!this.hostKnown(req.headers.host))
+        throw new HttpError(
+          421,
+          "UNKNOWN_HOST",
+          "this dashboard does not answer to that host name (--ui-allowed-hosts)",
+        );
       const url = new URL(req.url ?? "/", "http://dashboard");
       const route = `${req.method} ${url.pathname}`;
       if (req.method === "GET" && this.files?.has(url.pathname))
@@ -124,6 +146,13 @@ export class UiServer implements Unit {
       this.o.log.error({ err }, "dashboard request failed");
       this.json(res, 500, { code: "INTERNAL", error: "the dashboard failed; see its log" });
     }
+  }
+
+  private hostKnown(header: string | undefined): boolean {
+    if (hostAllowed(header, this.hosts)) return true;
+    // The machine may have gained an address since (DHCP, a new interface): look once more.
+    this.hosts = this.o.allowedHosts();
+    return hostAllowed(header, this.hosts);
   }
 
   private file(res: ServerResponse, f: StaticFile): void {
@@ -159,30 +188,42 @@ export class UiServer implements Unit {
   }
 
   private me(login: Login): unknown {
-    return { user: login.user, can_command: login.canCommand, sync_threshold_ms: this.o.syncThresholdMs };
+    return {
+      user: login.user,
+      can_command: login.canCommand,
+      sync_threshold_ms: this.o.syncThresholdMs,
+      open_to_anonymous: this.o.openToAnonymous,
+    };
   }
 
   private async login(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = (await readJson(req)) as { username?: unknown; password?: unknown };
     const user = typeof body.username === "string" && body.username !== "" ? body.username : null;
     const password = typeof body.password === "string" && body.password !== "" ? body.password : null;
+    const verdict = this.o.loginGuard?.check(req.socket.remoteAddress, user === null) ?? { ok: true };
+    if (!verdict.ok) {
+      this.o.log.warn({ address: req.socket.remoteAddress, code: verdict.code }, "dashboard login refused");
+      return this.json(
+        res,
+        verdict.status,
+        { code: verdict.code, error: verdict.message },
+        verdict.retryAfterS ? { "retry-after": String(verdict.retryAfterS) } : {},
+      );
+    }
     let login: Login;
     try {
       login = await this.logins().open(user, password);
     } catch (err) {
-      if (err instanceof TooManyLoginsError) throw new HttpError(503, "BUSY", err.message);
       const refused = typeof (err as { code?: unknown }).code === "number";
-      this.o.log.warn(
-        { user: user ?? "(anonymous)", err: (err as Error).message },
-        "dashboard login refused",
-      );
+      const why = redactUrl((err as Error).message);
+      this.o.log.warn({ user: user ?? "(anonymous)", err: why }, "dashboard login refused");
       throw refused
         ? new HttpError(
             401,
             "UNAUTHORIZED",
             user ? "the broker refused this user name or password" : "the broker wants a login",
           )
-        : new HttpError(502, "BROKER", `the broker cannot be reached: ${(err as Error).message}`);
+        : new HttpError(502, "BROKER", `the broker cannot be reached: ${why}`);
     }
     const cookie = `${COOKIE}=${login.token}; HttpOnly; SameSite=Strict; Path=/${this.o.tls ? "; Secure" : ""}`;
     this.json(res, 200, this.me(login), { "set-cookie": cookie });
@@ -196,13 +237,28 @@ export class UiServer implements Unit {
 
   /** Server-sent events: everything the login's cache holds, then each message as it comes. */
   private stream(req: IncomingMessage, res: ServerResponse, login: Login): void {
+    if (login.streams >= this.o.maxStreamsPerLogin)
+      throw new HttpError(429, "TOO_MANY_STREAMS", "this login has too many pages open; close one");
     res.writeHead(200, { ...HEADERS, "content-type": "text/event-stream", "cache-control": "no-store" });
     this.streams.add(res);
-    const send = (m: unknown): void => void res.write(`data: ${JSON.stringify(m)}\n\n`);
+    // A page that reads slower than the fleet speaks is cut off rather than buffered without end; its
+    // EventSource reconnects and gets the latest state again.
+    const write = (text: string): void => {
+      if (res.writableLength > this.o.maxStreamBacklogBytes) {
+        this.o.log.warn(
+          { user: login.user, behind: res.writableLength },
+          "dashboard stream too slow: closed",
+        );
+        res.destroy();
+        return;
+      }
+      res.write(text);
+    };
+    const send = (m: unknown): void => write(`data: ${JSON.stringify(m)}\n\n`);
     for (const m of login.cache.replay()) send(m);
     res.write(`event: ready\ndata: {}\n\n`);
-    const off = login.listen(send);
-    const ping = setInterval(() => res.write(": ping\n\n"), 20_000);
+    const off = login.listen(send, () => res.end());
+    const ping = setInterval(() => write(": ping\n\n"), 20_000);
     ping.unref();
     const end = (): void => {
       clearInterval(ping);

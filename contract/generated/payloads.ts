@@ -276,6 +276,31 @@ export interface FleetClock {
   computed_at: string;
 }
 
+// from schemas/lab-credentials.schema.json
+/**
+ * The lab's generated logins (<data-dir>/.labx/credentials.json, mode 0600): written by a node or broker at its first start with no --auth-file, shown again by `labx credentials`. The broker checks their scrypt hashes in auth.json beside it.
+ */
+export interface LabCredentials {
+  version: 1;
+  created_at: string;
+  controller: Login;
+  join: Login1;
+}
+/**
+ * A person's login (dashboard, labx start/stop, Home Assistant): role controller.
+ */
+export interface Login {
+  username: string;
+  password: string;
+}
+/**
+ * The login every other node joins with: role join, each node speaking only as the id in its client id.
+ */
+export interface Login1 {
+  username: string;
+  password: string;
+}
+
 // from schemas/preview.schema.json
 /**
  * labx/<id>/preview, retained: the payload is a small JPEG of the camera (image/jpeg, at most --preview-max-kb), refreshed every --preview-interval seconds while the node records. A JPEG comment segment (COM, 0xFFFE) right after the start of image holds `labx-preview ` followed by this JSON, so the image stays a plain JPEG for any viewer (Home Assistant's MQTT camera, Node-RED, a browser) and its origin and age travel with it. An empty retained payload clears it.

@@ -6,6 +6,14 @@ import { realTimers, type Timers } from "../../platform/timers.js";
 
 export type SpawnFn = (file: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
 
+/**
+ * `spawn` with every child's environment built from `base` (platform/config/child-env.ts) and the
+ * child's own variables, never the node's whole environment.
+ */
+export function spawnWithEnvironment(spawn: SpawnFn, base: Readonly<Record<string, string>>): SpawnFn {
+  return (file, args, options) => spawn(file, args, { ...options, env: { ...base, ...options.env } });
+}
+
 export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -70,7 +78,8 @@ export class FfmpegProcess {
         stdio: ["pipe", out, "pipe"],
         detached: true,
         shell: false,
-        ...(this.io.env ? { env: { ...process.env, ...this.io.env } } : {}),
+        // Only the child's own variables: the spawn function adds the allowed rest (spawnWithEnvironment).
+        ...(this.io.env ? { env: { ...this.io.env } } : {}),
       });
     } finally {
       closeSync(out);

@@ -1,13 +1,14 @@
 import path from "node:path";
 import type { Logger } from "pino";
 import type { Config } from "../../platform/config/config.js";
+import type { SpawnFn } from "../ffmpeg/ffmpeg-process.js";
 import { PREVIEW_DIR } from "../ffmpeg/preview-args.js";
 import { PreviewPublisher } from "./preview-publisher.js";
 
 /** The node's preview publisher, or null with --preview-interval 0. */
 export function createPreview(
   config: Config,
-  deps: { log: Logger; ffmpegPath: string; publish: (jpeg: Buffer) => Promise<void> },
+  deps: { log: Logger; ffmpegPath: string; spawn: SpawnFn; publish: (jpeg: Buffer) => Promise<void> },
 ): PreviewPublisher | null {
   if (!config.preview_interval) return null;
   return new PreviewPublisher({
@@ -17,6 +18,7 @@ export function createPreview(
     maxBytes: config.preview_max_kb * 1024,
     width: config.preview_width,
     ffmpegPath: deps.ffmpegPath,
+    spawn: deps.spawn,
     publish: deps.publish,
     log: deps.log,
   });

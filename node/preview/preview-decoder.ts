@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import type { SpawnFn } from "../ffmpeg/ffmpeg-process.js";
 import type { Logger } from "pino";
 import { previewDecoderArgs, type DecoderInput } from "../ffmpeg/preview-args.js";
 
@@ -29,7 +30,8 @@ export class PreviewDecoder {
       maxWidth: number;
       lowres: number;
       log: Logger;
-      spawnFn?: typeof spawn;
+      /** The node's spawn (its children's environment applied); Node's own where absent. */
+      spawnFn?: SpawnFn;
     },
   ) {}
 

@@ -6,6 +6,7 @@ import { embedPreviewMeta, isJpeg, jpegSize } from "../../contract/preview.js";
 import type { Unit } from "../../platform/units.js";
 import { realTimers, type Timers } from "../../platform/timers.js";
 import { keyframeCodec, lowresFor, type PreviewKind } from "../ffmpeg/preview-args.js";
+import type { SpawnFn } from "../ffmpeg/ffmpeg-process.js";
 import { PreviewDecoder } from "./preview-decoder.js";
 
 export interface PreviewPublisherOptions {
@@ -16,6 +17,8 @@ export interface PreviewPublisherOptions {
   maxBytes: number;
   width: number;
   ffmpegPath: string;
+  /** Spawns the preview decoder (the node's, with its children's environment). */
+  spawn?: SpawnFn;
   publish: (jpeg: Buffer) => Promise<void>;
   log: Logger;
   timers?: Timers;
@@ -158,6 +161,7 @@ export class PreviewPublisher implements Unit {
       await this.dropDecoder();
       this.decoder = new PreviewDecoder({
         ffmpegPath: this.o.ffmpegPath,
+        ...(this.o.spawn ? { spawnFn: this.o.spawn } : {}),
         input,
         maxWidth: this.o.width,
         lowres,

@@ -31,6 +31,8 @@ export interface RecordingDeps {
   /** Warnings and faults worth an event (restarts, gaps, coarse time bases): the controller publishes them. */
   event?: (e: RecordingEvent) => void;
   spawn?: SpawnFn;
+  /** The environment of every child (platform/config/child-env.ts); spawn already applies it. */
+  childEnv: Readonly<Record<string, string>>;
   now?: () => number;
   /** The restart backoff, and ffmpeg's first-frame wait, stop ladder and polling (platform/timers.ts). */
   timers?: Timers;

@@ -84,6 +84,7 @@ export class Recording implements SessionRecording {
       session: opts.session,
       sessionDir: opts.sessionDir,
       ffmpegPath: opts.ffmpegPath,
+      childEnv: deps.childEnv,
       log: deps.log,
       announce: deps.announce,
       clock: deps.clock,

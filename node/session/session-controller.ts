@@ -26,6 +26,7 @@ export interface ControllerDeps {
   clock: () => BatchReady["clock"];
   now?: () => Date;
   spawn?: SpawnFn;
+  childEnv: Readonly<Record<string, string>>;
   freeBytes?: (dir: string) => Promise<number>;
   /** What a network camera serves (node/camera/stream-format.ts). */
   detectStreamFormat?: DetectStreamFormat;
@@ -174,6 +175,7 @@ export class SessionController {
         log: this.deps.log.child({ session }),
         clock: this.deps.clock,
         spawn: this.deps.spawn,
+        childEnv: this.deps.childEnv,
         timers: this.timers,
         event: (e) => this.deps.publishEvent({ ...e, session }),
         announce: async (batch) => {

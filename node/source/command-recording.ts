@@ -82,6 +82,7 @@ export class CommandRecording implements SessionRecording {
       session: opts.session,
       sessionDir: opts.sessionDir,
       ffmpegPath: "",
+      childEnv: deps.childEnv,
       log: deps.log,
       announce: deps.announce,
       clock: deps.clock,

@@ -13,6 +13,8 @@ export interface FinalizerOptions {
   session: string;
   sessionDir: string;
   ffmpegPath: string;
+  /** The environment of the repair's ffmpeg (platform/config/child-env.ts). */
+  childEnv: Readonly<Record<string, string>>;
   /** Recovery at start: every batch it finalizes is marked `recovered`. */
   recovering?: boolean;
   /** Frames already in the manifest (sidecar frame numbers continue from there). */
@@ -66,7 +68,7 @@ export class BatchFinalizer {
     const file = path.join(this.opts.sessionDir, b.file);
     let kept = this.repaired.get(file);
     if (kept === undefined) {
-      kept = Math.min(await repairBatch(this.opts.ffmpegPath, file), b.framePtsUs.length);
+      kept = Math.min(await repairBatch(this.opts.ffmpegPath, file, this.opts.childEnv), b.framePtsUs.length);
       this.repaired.set(file, kept);
     }
     return kept;

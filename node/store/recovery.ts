@@ -21,6 +21,7 @@ export interface RecoveryDeps {
   dataDir: string;
   node: string;
   ffmpegPath: string;
+  childEnv: Readonly<Record<string, string>>;
   log: Logger;
   announce: (batch: BatchReady) => Promise<void>;
   publishEvent: (event: Omit<NodeEvent, "node" | "at">) => void;
@@ -94,6 +95,7 @@ export async function resumeSession(
     session,
     sessionDir: dir,
     ffmpegPath: deps.ffmpegPath,
+    childEnv: deps.childEnv,
     framesBefore: listed.reduce((n, b) => n + b.frames, 0),
     recovering: true,
     log,

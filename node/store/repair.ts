@@ -40,10 +40,16 @@ export function countFrames(framecrc: string): number {
  * Makes a partial batch playable in place; returns the frames it holds. A file with no readable frame
  * is removed (0). ffmpeg's "File ended prematurely" is expected here and not an error.
  */
-export async function repairBatch(ffmpegPath: string, file: string): Promise<number> {
+export async function repairBatch(
+  ffmpegPath: string,
+  file: string,
+  env: Readonly<Record<string, string>>,
+): Promise<number> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.repair.mkv`);
   const stdout = await new Promise<string>((resolve) => {
-    execFile(ffmpegPath, repairArgs(file, tmp), { maxBuffer: 64 * 1024 * 1024 }, (_err, out) => resolve(out));
+    execFile(ffmpegPath, repairArgs(file, tmp), { maxBuffer: 64 * 1024 * 1024, env }, (_err, out) =>
+      resolve(out),
+    );
   });
   const frames = countFrames(stdout);
   if (frames === 0) {

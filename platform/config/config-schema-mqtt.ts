@@ -54,11 +54,32 @@ export const mqttSchema = {
     env: "LABX_BROKER_PORT",
   },
   auth_file: {
-    doc: "Embedded broker: JSON file of users (labx passwd hashes) and roles; clients must log in and follow their role's rules. Empty: anonymous access.",
+    doc: "Embedded broker: JSON file of users (labx passwd hashes) and roles; clients must log in and follow their role's rules. Empty: the lab's own logins, made in <data-dir>/.labx/ at the first start (labx credentials shows them), and anonymous clients from this machine only.",
     format: String,
     default: "",
     arg: "auth-file",
     env: "LABX_AUTH_FILE",
+  },
+  allow_anonymous: {
+    doc: "Embedded broker and dashboard: take anonymous clients and page logins from every host, not only this machine (anyone on the network can then command every node; docs/security.md).",
+    format: Boolean,
+    default: false,
+    arg: "allow-anonymous",
+    env: "LABX_ALLOW_ANONYMOUS",
+  },
+  broker_max_connections: {
+    doc: "Embedded broker: connections open at once, at most (over every listener).",
+    format: "nat",
+    default: 4096,
+    arg: "broker-max-connections",
+    env: "LABX_BROKER_MAX_CONNECTIONS",
+  },
+  broker_max_packet_kb: {
+    doc: "Embedded broker: the largest MQTT packet or WebSocket message taken (KiB); a larger one closes its connection.",
+    format: "nat",
+    default: 2048,
+    arg: "broker-max-packet-kb",
+    env: "LABX_BROKER_MAX_PACKET_KB",
   },
   tls_port: {
     doc: "Embedded broker: also listen for MQTT over TLS on this port (0: off; needs --tls-cert and --tls-key).",

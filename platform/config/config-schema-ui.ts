@@ -46,6 +46,13 @@ export const uiSchema = {
     arg: "ui-host",
     env: "LABX_UI_HOST",
   },
+  ui_allowed_hosts: {
+    doc: "Host names the dashboard answers to besides this machine's own names and addresses (comma-separated), e.g. a DNS name of the Pi; any other Host header is refused (DNS rebinding).",
+    format: String,
+    default: "",
+    arg: "ui-allowed-hosts",
+    env: "LABX_UI_ALLOWED_HOSTS",
+  },
   ui_sync_threshold_ms: {
     doc: "The dashboard's clock plot marks this offset between two nodes (ms) as the limit of acceptable sync.",
     format: "positive-number",

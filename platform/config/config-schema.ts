@@ -273,6 +273,17 @@ export const schema = {
     arg: "ffmpeg-path",
     env: "LABX_FFMPEG_PATH",
   },
+  child_env: {
+    doc: "Environment variables ffmpeg and sensor programs get besides the basic ones (PATH, HOME, USER, LANG, LC_*, TZ, TMPDIR, LD_LIBRARY_PATH, XDG_RUNTIME_DIR, PYTHON*), comma-separated names; the broker password and cloud keys reach a child only when named here.",
+    format: (v: unknown) => {
+      const names = Array.isArray(v) ? v : typeof v === "string" ? splitList(v) : null;
+      if (!names || !names.every((n) => typeof n === "string" && /^[A-Za-z_][A-Za-z0-9_]*$/.test(n)))
+        throw new Error("must be environment variable names, comma-separated");
+    },
+    default: "" as string | string[],
+    arg: "child-env",
+    env: "LABX_CHILD_ENV",
+  },
   min_free_mb: {
     doc: "Refuse to start below this much free space (MiB) in the data directory.",
     format: "nat",

@@ -30,6 +30,9 @@ export type Config = Readonly<{
   broker_port: number;
   broker_host: string;
   auth_file: string;
+  allow_anonymous: boolean;
+  broker_max_connections: number;
+  broker_max_packet_kb: number;
   tls_port: number;
   tls_cert: string;
   tls_key: string;
@@ -48,6 +51,7 @@ export type Config = Readonly<{
   chrony_host: string;
   chrony_port: number;
   ffmpeg_path: string | null;
+  child_env: readonly string[];
   min_free_mb: number;
   start_timeout: number;
   stop_timeout: number;
@@ -66,6 +70,7 @@ export type Config = Readonly<{
   preview_width: number;
   ui_port: number | null;
   ui_host: string;
+  ui_allowed_hosts: string;
   ui_sync_threshold_ms: number;
   ui_tls_cert: string;
   ui_tls_key: string;
@@ -158,13 +163,21 @@ export function loadConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): Config {
-  const raw = loadOptions<Config & { groups: string | string[] }>(schema, argv, env, {
-    aliases: ALIASES,
-    configFile: true,
-  });
+  const raw = loadOptions<Config & { groups: string | string[]; child_env: string | string[] }>(
+    schema,
+    argv,
+    env,
+    {
+      aliases: ALIASES,
+      configFile: true,
+    },
+  );
+  const list = (v: string | readonly string[]): readonly string[] =>
+    typeof v === "string" ? splitList(v) : v;
   const props: Config = {
     ...raw,
-    groups: typeof raw.groups === "string" ? splitList(raw.groups) : raw.groups,
+    groups: list(raw.groups),
+    child_env: list(raw.child_env),
   };
   if (props.groups.includes(props.sbc_id))
     throw new ConfigError(`groups: must not contain the node's own id "${props.sbc_id}"`);

@@ -9,6 +9,7 @@ import { LabxNode, OUTBOX_DIR } from "../../node/labx-node.js";
 import { resolveLauncher } from "../../node/ffmpeg/launcher.js";
 import { PREVIEW_DIR } from "../../node/ffmpeg/preview-args.js";
 import { createValidators, type Validators } from "../../contract/schemas.js";
+import { testChildEnv } from "./child-env.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const CLI = path.join(ROOT, "cli", "labx.ts");
@@ -48,6 +49,7 @@ export async function startNode(
     validators: validators as Validators,
     ffmpegPath: overrides.ffmpeg_path ?? FFMPEG,
     launcher: resolveLauncher().prefix,
+    childEnv: testChildEnv,
   });
   await node.start();
   return {

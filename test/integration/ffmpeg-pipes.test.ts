@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import { pino } from "pino";
 import { Recording } from "../../node/session/recording.js";
 import { tempDir } from "../helpers/node.js";
+import { testChildEnv } from "../helpers/child-env.js";
 
 // ffmpeg reports a frame on stdout (framecrc) and its input's start time on stderr: two pipes, which a
 // busy machine may deliver in either order. CI once saw a session whose first frame arrived before the
@@ -59,6 +60,7 @@ describe("ffmpeg's two pipes", () => {
       },
       {
         log: pino({ level: "silent" }),
+        childEnv: testChildEnv,
         announce: async () => {},
         clock: () => ({ synced: false, reason: "test" }),
         event: (e) => events.push(e.type),

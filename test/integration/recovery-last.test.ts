@@ -12,6 +12,7 @@ import { batchFileName, batchFilePattern } from "../../node/store/paths.js";
 import { recoverSessions } from "../../node/store/recovery.js";
 import { TIMELINE_FILE } from "../../node/store/session-files.js";
 import { FFMPEG, tempDir } from "../helpers/node.js";
+import { testChildEnv } from "../helpers/child-env.js";
 
 // A node killed -9 just after ffmpeg opened a new batch: the timeline lists that batch's first frames,
 // but none reached its file. Recovery drops the empty batch; the one before it is the session's last.
@@ -60,6 +61,7 @@ describe("recovery: the session's last batch", () => {
       dataDir,
       node: "N1",
       ffmpegPath: FFMPEG,
+      childEnv: testChildEnv,
       log: pino({ level: "silent" }),
       announce: async (b) => void announced.push(b),
       publishEvent: () => {},

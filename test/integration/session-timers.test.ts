@@ -11,6 +11,7 @@ import { SessionController } from "../../node/session/session-controller.js";
 import { loadConfig } from "../../platform/config/config.js";
 import { FakeTimers, settle } from "../helpers/fake-timers.js";
 import { tempDir } from "../helpers/node.js";
+import { testChildEnv } from "../helpers/child-env.js";
 
 // The session's own timers on a fake clock: the restart backoff after ffmpeg dies, and the scheduled
 // start's lead time. ffmpeg is a stand-in script (a real process): each recording run prints one frame
@@ -89,6 +90,7 @@ describe("session timers (fake clock)", () => {
       },
       {
         log: silent,
+        childEnv: testChildEnv,
         announce: async () => {},
         clock: () => ({ synced: false, reason: "test" }),
         event: (e) => events.push(e.type),
@@ -128,6 +130,7 @@ describe("session timers (fake clock)", () => {
     const events: Omit<NodeEvent, "node" | "at">[] = [];
     const controller = new SessionController(config, {
       log: silent,
+      childEnv: testChildEnv,
       ffmpegPath: standIn(dir, 30),
       launcher: [],
       publishState: (s) => states.push(s),

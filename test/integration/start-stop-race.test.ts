@@ -7,6 +7,7 @@ import { resolveLauncher } from "../../node/ffmpeg/launcher.js";
 import { SessionController } from "../../node/session/session-controller.js";
 import { SessionError } from "../../node/session/session-errors.js";
 import { FFMPEG, tempDir, testConfig } from "../helpers/node.js";
+import { testChildEnv } from "../helpers/child-env.js";
 
 // A stop that arrives while a start is still in its checks (here a disk check that takes 300 ms, as on
 // a slow SD card) must wait for the start's answer, not find the node idle. Real ffmpeg, synthetic camera.
@@ -20,6 +21,7 @@ describe("a stop during a start's checks (the session controller, real ffmpeg)",
       {
         log: pino({ level: "silent" }),
         ffmpegPath: FFMPEG,
+        childEnv: testChildEnv,
         launcher: resolveLauncher().prefix,
         publishState: (s) => states.push(s.state),
         publishEvent: () => {},

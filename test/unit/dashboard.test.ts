@@ -46,7 +46,7 @@ test("a dashboard command is checked like a node checks it, and 'start in' is ta
 });
 
 test("the dashboard's cache keeps valid latest values, bounded history, and previews; the rest is dropped", () => {
-  const cache = new FleetCache("labx", validators, { events: 2, batches: 2, clockPoints: 2 });
+  const cache = new FleetCache("labx", validators, { events: 2, batches: 2, clockPoints: 2, nodes: 256 });
   const put = (topic: string, payload: string | Buffer, at: number) =>
     cache.apply(topic, Buffer.from(payload), at);
   assert.equal(put("labx/N1/availability", "online", 1)?.payload, "online");

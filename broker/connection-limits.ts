@@ -1,0 +1,74 @@
+// What one connection may cost the embedded broker: how many are open at once, how often one address
+// may connect, and how large a packet may be. Every listener (TCP, TLS, WebSocket) admits through one.
+import type { Duplex } from "node:stream";
+import type { Logger } from "pino";
+import { isLoopbackAddress, RateLimiter } from "../platform/net/rate-limit.js";
+import { PacketSizeGuard } from "./packet-size-guard.js";
+
+export interface BrokerLimits {
+  /** Connections open at once, over every listener. */
+  maxConnections: number;
+  /** The largest MQTT packet (and WebSocket message) taken, in bytes. */
+  maxPacketBytes: number;
+  /** Connects one address may make at once, then `connectsPerSecond`. Loopback is not limited. */
+  connectBurst: number;
+  connectsPerSecond: number;
+}
+
+export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
+  maxConnections: 4096,
+  maxPacketBytes: 2 * 1024 * 1024,
+  connectBurst: 30,
+  connectsPerSecond: 5,
+};
+
+export class ConnectionLimits {
+  private readonly open = new Set<Duplex>();
+  private readonly rate: RateLimiter;
+
+  constructor(
+    private readonly limits: BrokerLimits,
+    now: () => number,
+    private readonly log: Logger,
+  ) {
+    this.rate = new RateLimiter({
+      burst: limits.connectBurst,
+      perSecond: limits.connectsPerSecond,
+      maxKeys: 10_000,
+      now,
+    });
+  }
+
+  /**
+   * Admits a new connection: false (and the stream destroyed) when over a limit. An admitted stream is
+   * watched for oversized packets and counted until it closes.
+   */
+  admit(stream: Duplex, address: string | undefined): boolean {
+    if (this.open.size >= this.limits.maxConnections) {
+      this.log.warn({ address, open: this.open.size }, "connection refused: too many connections");
+      stream.destroy();
+      return false;
+    }
+    if (!isLoopbackAddress(address) && !this.rate.take(address ?? "")) {
+      this.log.warn({ address }, "connection refused: this address connects too often");
+      stream.destroy();
+      return false;
+    }
+    this.open.add(stream);
+    stream.once("close", () => this.open.delete(stream));
+    const guard = new PacketSizeGuard(this.limits.maxPacketBytes);
+    // A 'data' listener beside aedes' 'readable' one only observes what aedes reads, chunk by chunk.
+    stream.on("data", (chunk: Buffer) => {
+      if (guard.feed(chunk)) return;
+      this.log.warn({ address, max: this.limits.maxPacketBytes }, "connection closed: packet too large");
+      stream.destroy();
+    });
+    return true;
+  }
+
+  /** Every open connection, closed (the broker's stop). */
+  destroyAll(): void {
+    for (const s of this.open) s.destroy();
+    this.open.clear();
+  }
+}
