@@ -1,0 +1,291 @@
+import assert from "node:assert/strict";
+import { statSync } from "node:fs";
+import path from "node:path";
+import { describe, it } from "node:test";
+import type { BatchReady } from "../../contract/generated/payloads.js";
+import { MqttRecorder } from "../helpers/mqtt-recorder.js";
+import { CLI, ROOT, runCli, tempDir, type CliProcess } from "../helpers/node.js";
+import { freePort, waitForPort } from "../helpers/ports.js";
+import { withSecondHost, type SecondHost } from "../helpers/second-host.js";
+
+// A shared lab network, for real: the node with its embedded broker and dashboard on this machine, and
+// a second host (a network namespace on a veth pair) that tries to command it, joins it as a node, and
+// logs in to its dashboard.
+
+/** An HTTP request made from the second host (http.request: fetch cannot set Host). */
+async function httpFrom(
+  host: SecondHost,
+  url: string,
+  o: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; body: string }> {
+  const script = `
+    const http = require("node:http");
+    const [url, opts, body] = [process.argv[1], JSON.parse(process.argv[2]), process.argv[3]];
+    const req = http.request(url, opts, (res) => {
+      let b = ""; res.on("data", (d) => (b += d));
+      res.on("end", () => console.log(JSON.stringify({ status: res.statusCode, body: b })));
+    });
+    req.on("error", (e) => console.log(JSON.stringify({ status: 0, body: e.message })));
+    req.end(body || undefined);`;
+  const opts = { method: o.method ?? "GET", headers: o.headers ?? {} };
+  const r = await host.run(process.execPath, ["-e", script, url, JSON.stringify(opts), o.body ?? ""]);
+  return JSON.parse(r.stdout.trim()) as { status: number; body: string };
+}
+
+const login = (host: SecondHost, base: string, body: unknown, headers: Record<string, string> = {}) =>
+  httpFrom(host, `${base}api/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+
+async function stopCli(p: CliProcess): Promise<void> {
+  if (p.child.exitCode === null) p.child.kill("SIGTERM");
+  await p.exited;
+}
+
+async function credential(dir: string, which: "join" | "controller"): Promise<string> {
+  const p = runCli(["credentials", "--data-dir", dir, "--show", which]);
+  assert.equal((await p.exited).code, 0, p.stderr());
+  return p.stdout().trim();
+}
+
+describe("a lab network: the README's node cannot be commanded from another host without a login", () => {
+  it("anonymous from another host is refused; a second Pi joins with the printed command; the dashboard asks for the lab's login", async () => {
+    await withSecondHost(async (host) => {
+      const dir = tempDir();
+      const [port, uiPort] = [await freePort(), await freePort()];
+      const node = runCli([
+        ...["node", "--embedded-broker", "--broker-port", String(port), "--ui-port", String(uiPort)],
+        ...["--sbc-id", "LA", "--data-dir", dir, "--disable-sync", "--batch-duration", "1"],
+      ]);
+      let joined: ReturnType<SecondHost["start"]> | null = null;
+      let local: MqttRecorder | null = null;
+      try {
+        await waitForPort(port, 30_000);
+        // Loopback stays as it was: an anonymous client on this machine watches and commands.
+        local = await MqttRecorder.connect(`mqtt://127.0.0.1:${port}`, ["labx/#"]);
+        await local.waitFor(
+          () => (local!.on("labx/LA/availability").at(-1)?.text === "online" ? true : undefined),
+          30_000,
+          "LA online",
+        );
+
+        // The first start said, in plain words, how another Pi joins; not on a terminal, without the password.
+        const joinPassword = await credential(dir, "join");
+        const said = node.stderr();
+        assert.match(said, /Another Pi joins it/);
+        assert.match(said, /labx node --broker-url mqtt:\/\/\S+ --broker-username join --sbc-id/);
+        assert.ok(!said.includes(joinPassword), "no password in a log that is not a terminal");
+        const lab = path.join(dir, ".labx");
+        for (const f of ["auth.json", "credentials.json"])
+          assert.equal(statSync(path.join(lab, f)).mode & 0o777, 0o600, f);
+        assert.equal(statSync(lab).mode & 0o777, 0o700);
+
+        // An anonymous start from the second host: refused at CONNECT, and nothing starts.
+        const brokerUrl = ["-h", host.hostAddress, "-p", String(port), "-q", "1"];
+        const anon = await host.run("mosquitto_pub", [...brokerUrl, "-t", "labx/LA/cmd", "-m", "start"]);
+        assert.notEqual(anon.code, 0, "an anonymous client from another host is refused");
+        assert.match(anon.stderr, /not authori[sz]ed/i);
+        const wrong = await host.run("mosquitto_pub", [
+          ...brokerUrl,
+          "-u",
+          "join",
+          "-P",
+          "wrong",
+          "-t",
+          "labx/LA/cmd",
+          "-m",
+          "start",
+        ]);
+        assert.notEqual(wrong.code, 0, "a wrong password is refused");
+        // The join login speaks only as the node its client id names: it cannot command, nor forge LA's state.
+        const forged = await host.run("mosquitto_pub", [
+          ...brokerUrl,
+          "-i",
+          "labx-LX",
+          "-u",
+          "join",
+          "-P",
+          joinPassword,
+          "-t",
+          "labx/LA/state",
+          "-m",
+          "forged",
+        ]);
+        const cmd = await host.run("mosquitto_pub", [
+          ...brokerUrl,
+          "-i",
+          "labx-LX",
+          "-u",
+          "join",
+          "-P",
+          joinPassword,
+          "-t",
+          "labx/LA/cmd",
+          "-m",
+          "start",
+        ]);
+        const noNodeId = await host.run("mosquitto_pub", [
+          ...brokerUrl,
+          "-i",
+          "laptop",
+          "-u",
+          "join",
+          "-P",
+          joinPassword,
+          "-t",
+          "labx/x/event",
+          "-m",
+          "x",
+        ]);
+        assert.notEqual(noNodeId.code, 0, "a join login must name a node in its client id");
+        const status = await local.command("labx", "LA", "LA", { cmd: "status" });
+        assert.equal(
+          (status.state as { state: string }).state,
+          "idle",
+          `no recording started: ${JSON.stringify([forged, cmd])}`,
+        );
+        assert.ok(
+          !local.messages.some((m) => m.text === "forged"),
+          "LA's state cannot be forged with the join login",
+        );
+
+        // The second Pi joins with the command the first start printed, its password in the environment.
+        const dir2 = tempDir();
+        joined = host.start(
+          process.execPath,
+          [
+            ...["--import", "tsx", CLI, "node", "--broker-url", `mqtt://${host.hostAddress}:${port}`],
+            ...[
+              "--broker-username",
+              "join",
+              "--sbc-id",
+              "LB",
+              "--data-dir",
+              dir2,
+              "--disable-sync",
+              "--batch-duration",
+              "1",
+            ],
+          ],
+          { LABX_BROKER_PASSWORD: joinPassword, NODE_PATH: path.join(ROOT, "node_modules") },
+        );
+        let joinedErr = "";
+        joined.stderr!.on("data", (d: Buffer) => (joinedErr += d.toString()));
+        await local.waitFor(
+          () => (local!.on("labx/LB/availability").at(-1)?.text === "online" ? true : undefined),
+          60_000,
+          `LB online (${joinedErr})`,
+        );
+        const started = await local.command("labx", "LB", "LB", { cmd: "start", session: "joined" });
+        assert.equal(started.ok, true, JSON.stringify(started));
+        const batch = await local.waitFor(
+          () => local!.jsonOn<BatchReady>("labx/LB/batch")[0],
+          30_000,
+          "a batch from LB",
+        );
+        assert.equal(batch.node, "LB");
+        assert.equal((await local.command("labx", "LB", "LB", { cmd: "stop" })).ok, true);
+
+        // The dashboard, from the second host: an anonymous login is refused, the lab's login commands.
+        const base = `http://${host.hostAddress}:${uiPort}/`;
+        const anonymousPage = await login(host, base, {});
+        assert.equal(anonymousPage.status, 401, anonymousPage.body);
+        const controller = await credential(dir, "controller");
+        const page = await login(host, base, { username: "lab", password: controller });
+        assert.equal(page.status, 200, page.body);
+        assert.equal((JSON.parse(page.body) as { can_command: boolean }).can_command, true);
+        const wrongPage = await login(host, base, { username: "lab", password: "nope" });
+        assert.equal(wrongPage.status, 401);
+        // DNS rebinding: a foreign Host name, with its matching Origin, gets nothing at all.
+        const rebind = await login(
+          host,
+          base,
+          { username: "lab", password: controller },
+          {
+            host: "rebind.example",
+            origin: "http://rebind.example",
+          },
+        );
+        assert.equal(rebind.status, 421, rebind.body);
+        const rebindPage = await httpFrom(host, base, { headers: { host: `rebind.example:${uiPort}` } });
+        assert.equal(rebindPage.status, 421);
+        // Logins are rate-limited per address: a burst of wrong ones ends in 429.
+        const statuses: number[] = [];
+        for (let i = 0; i < 12; i++)
+          statuses.push((await login(host, base, { username: "lab", password: `x${i}` })).status);
+        assert.equal(statuses.at(-1), 429, statuses.join(","));
+        // From this machine, an anonymous page login behaves as before.
+        const localPage = await fetch(`http://127.0.0.1:${uiPort}/api/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: "{}",
+        });
+        assert.equal(localPage.status, 200);
+      } finally {
+        await local?.close();
+        await stopCli(node);
+      }
+      assert.equal((await node.exited).code, 0, node.stderr());
+    });
+  });
+
+  it("--allow-anonymous opens the broker and the dashboard to every host, and says so", async () => {
+    await withSecondHost(async (host) => {
+      const dir = tempDir();
+      const [port, uiPort] = [await freePort(), await freePort()];
+      const node = runCli([
+        ...[
+          "node",
+          "--embedded-broker",
+          "--broker-port",
+          String(port),
+          "--ui-port",
+          String(uiPort),
+          "--allow-anonymous",
+        ],
+        ...["--sbc-id", "LO", "--data-dir", dir, "--disable-sync", "--log-level", "warn"],
+      ]);
+      let local: MqttRecorder | null = null;
+      try {
+        await waitForPort(port, 30_000);
+        local = await MqttRecorder.connect(`mqtt://127.0.0.1:${port}`, ["labx/#"]);
+        await local.waitFor(
+          () => (local!.on("labx/LO/availability").at(-1)?.text === "online" ? true : undefined),
+          30_000,
+          "LO online",
+        );
+        const r = await host.run("mosquitto_pub", [
+          "-h",
+          host.hostAddress,
+          "-p",
+          String(port),
+          "-q",
+          "1",
+          "-t",
+          "labx/LO/cmd",
+          "-m",
+          '{"cmd":"status","id":"open-1"}',
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        await local.waitFor(
+          () => local!.jsonOn<{ id: string }>("labx/LO/reply").find((x) => x.id === "open-1"),
+          10_000,
+          "reply",
+        );
+        const page = await login(host, `http://${host.hostAddress}:${uiPort}/`, {});
+        assert.equal(page.status, 200, page.body);
+        assert.equal((JSON.parse(page.body) as { open_to_anonymous: boolean }).open_to_anonymous, true);
+        assert.match(node.stderr(), /ANYONE on this network may connect/);
+        assert.match(
+          node.stdout() + node.stderr(),
+          /--allow-anonymous: the broker takes anonymous clients from every host/,
+        );
+      } finally {
+        await local?.close();
+        await stopCli(node);
+      }
+    });
+  });
+});
