@@ -1,5 +1,6 @@
 import { createWriteStream, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import type { Validators } from "../contract/schemas.js";
 import { ConfigError, loadOptions } from "../platform/config/config.js";
 import { fetchSession, storeSchema } from "./fetch-command.js";
 import { findSessionDir, readNodeSessions, type NodeSession } from "./session-reader.js";
@@ -39,7 +40,11 @@ export const ALIGN_USAGE = `usage: labx align SESSION --from DIR|s3://BUCKET/PRE
     .join("\n  ")}`;
 
 /** Every node's share of `session` under `from` (each sub-folder, or `from` itself). */
-export function readSession(from: string, session: string): NodeSession[] {
+export function readSession(
+  from: string,
+  session: string,
+  validators: Pick<Validators, "batch">,
+): NodeSession[] {
   const folders = [
     from,
     ...readdirSync(from)
@@ -53,7 +58,7 @@ export function readSession(from: string, session: string): NodeSession[] {
     throw new ConfigError(
       `no folder under ${from} holds session ${session} (a manifest.jsonl in ${session}/)`,
     );
-  return readNodeSessions(dirs);
+  return readNodeSessions(dirs, validators);
 }
 
 function writeTimeline(file: string, t: Timeline): Promise<void> {
@@ -86,6 +91,7 @@ export async function runAlign(
   argv: string[],
   env: NodeJS.ProcessEnv,
   out: NodeJS.WritableStream,
+  deps: { validators: Pick<Validators, "batch">; err: NodeJS.WritableStream },
 ): Promise<number> {
   const [session, ...rest] = argv;
   if (!session || session.startsWith("--")) throw new ConfigError(`a session is needed\n${ALIGN_USAGE}`);
@@ -101,9 +107,10 @@ export async function runAlign(
   let from = o.from;
   if (from.startsWith("s3://")) {
     from = path.join(o.out, "data");
-    await fetchSession({ ...o, to: from }, session, null);
+    await fetchSession({ ...o, to: from }, session, null, (t) => deps.err.write(`labx align: ${t}\n`));
   }
-  const nodes = readSession(from, session);
+  const nodes = readSession(from, session, deps.validators);
+  for (const line of nodes.flatMap((n) => n.skipped)) deps.err.write(`labx align: skipped: ${line}\n`);
   const timeline = buildTimeline(nodes, o.rate > 0 ? o.rate : nominalRate(nodes));
   const summary = summarize(session, nodes, timeline);
   mkdirSync(o.out, { recursive: true });

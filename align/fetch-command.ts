@@ -8,6 +8,7 @@ import cliProgress from "cli-progress";
 import { ConfigError, loadOptions } from "../platform/config/config.js";
 import { createS3Client } from "../platform/store/s3-client.js";
 import { parseS3Url } from "../platform/store/s3-url.js";
+import { isName } from "../contract/names.js";
 
 // labx fetch SESSION --from s3://BUCKET/PREFIX --to DIR: a session's files from the store, as the nodes
 // uploaded them (PREFIX/<node>/<session>/<file>), into DIR/<node>/<session>/. Every file is checked
@@ -54,8 +55,31 @@ async function sha256Of(file: string): Promise<string> {
   return hash.digest("hex");
 }
 
+/**
+ * Pure: where an object's key puts it under --to, or null for a key that is not PREFIX/<node>/<session>/<file>
+ * with a node id and a plain file name (a key such as PREFIX/../x would write outside --to).
+ */
+export function localPathOf(
+  key: string,
+  prefix: string,
+  session: string,
+): { node: string; file: string } | null {
+  if (prefix && !key.startsWith(`${prefix}/`)) return null;
+  const rest = (prefix ? key.slice(prefix.length + 1) : key).split("/");
+  if (rest.length !== 3 || rest[1] !== session) return null;
+  const [node, , file] = rest as [string, string, string];
+  if (!isName(node) || !/^[A-Za-z0-9_.-]{1,255}$/.test(file) || file === "." || file === "..") return null;
+  return { node, file };
+}
+
 /** The session's objects: keys PREFIX/<node>/<session>/<file>. */
-async function listSession(s3: S3Client, bucket: string, prefix: string, session: string) {
+async function listSession(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  session: string,
+  refused: (key: string) => void,
+) {
   const out: { key: string; node: string; file: string; size: number }[] = [];
   let token: string | undefined;
   do {
@@ -67,9 +91,9 @@ async function listSession(s3: S3Client, bucket: string, prefix: string, session
       }),
     );
     for (const o of page.Contents ?? []) {
-      const rest = (prefix ? o.Key!.slice(prefix.length + 1) : o.Key!).split("/");
-      if (rest.length === 3 && rest[1] === session)
-        out.push({ key: o.Key!, node: rest[0]!, file: rest[2]!, size: o.Size ?? 0 });
+      const at = localPathOf(o.Key!, prefix, session);
+      if (at) out.push({ key: o.Key!, ...at, size: o.Size ?? 0 });
+      else if (o.Key!.split("/").includes(session)) refused(o.Key!);
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
@@ -80,11 +104,16 @@ export async function fetchSession(
   o: { from: string; to: string; endpoint: string; region: string },
   session: string,
   progress: NodeJS.WritableStream | null,
+  warn: (text: string) => void,
 ): Promise<FetchResult> {
   const { bucket, prefix } = parseS3Url(o.from);
   const s3 = createS3Client({ endpoint: o.endpoint, region: o.region });
   try {
-    const objects = await listSession(s3, bucket, prefix, session);
+    const objects = await listSession(s3, bucket, prefix, session, (key) =>
+      warn(
+        `skipped ${JSON.stringify(key)}: not PREFIX/<node>/<session>/<file>, it would be written outside --to`,
+      ),
+    );
     if (objects.length === 0) throw new ConfigError(`nothing of session ${session} under ${o.from}`);
     const total = objects.reduce((s, x) => s + x.size, 0);
     const bar = progress
@@ -150,7 +179,9 @@ export async function runFetch(
   );
   if (!o.from.startsWith("s3://") || !o.to)
     throw new ConfigError(`--from s3://… and --to are needed\n${FETCH_USAGE}`);
-  const r = await fetchSession(o, session, process.stderr.isTTY ? process.stderr : null);
+  const r = await fetchSession(o, session, process.stderr.isTTY ? process.stderr : null, (t) =>
+    process.stderr.write(`labx fetch: ${t}\n`),
+  );
   out.write(
     `${session}: ${r.files} files of ${r.nodes.length} nodes (${r.nodes.join(", ")}): ${r.fetched} fetched (${(r.bytes / 1048576).toFixed(1)} MiB), ${r.kept} already there; every one matches its sha256\n`,
   );

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { BatchReady } from "../contract/generated/payloads.js";
-import { readJsonLines } from "../platform/durable/jsonl.js";
+import { parseJsonLines, readJsonLines } from "../platform/durable/jsonl.js";
+import type { Validators } from "../contract/schemas.js";
 import { ConfigError } from "../platform/config/config.js";
 
 // One node's share of a session, read from what the node left on disk: its manifest (the batches, their
@@ -35,6 +36,45 @@ export interface NodeSession {
   /** Between an ffmpeg run and the next (attempts.jsonl), as the node's gap events said. */
   announcedGaps: Gap[];
   timeSource: string;
+  /** Manifest lines not read: invalid against schemas/batch.schema.json, or naming a file outside the session. */
+  skipped: string[];
+}
+
+/**
+ * A manifest's batches, each line checked against the batch schema and its files held to the session's
+ * own folder (a copied or fetched manifest is data from elsewhere); what fails is skipped and said.
+ */
+export function readCheckedManifest(
+  sessionDir: string,
+  validators: Pick<Validators, "batch">,
+): { batches: BatchReady[]; skipped: string[] } {
+  const file = path.join(sessionDir, "manifest.jsonl");
+  const session = path.basename(sessionDir);
+  const skipped: string[] = [];
+  const lines = parseJsonLines(readFileSync(file, "utf8"), (_v: unknown): _v is unknown => true);
+  if (lines.skipped) skipped.push(`${file}: ${lines.skipped} line(s) not JSON`);
+  const batches: BatchReady[] = [];
+  lines.items.forEach((v, i) => {
+    if (!validators.batch(v)) {
+      const e = validators.batch.errors?.[0];
+      return void skipped.push(
+        `${file}: batch line ${i + 1}: ${e?.instancePath || "/"} ${e?.message ?? "invalid"}`,
+      );
+    }
+    const outside = [v.file, v.frames_file].find((f) => !insideSession(f, session));
+    if (outside !== undefined)
+      return void skipped.push(
+        `${file}: batch line ${i + 1}: ${JSON.stringify(outside)} is not a file of session ${session}`,
+      );
+    batches.push(v);
+  });
+  return { batches, skipped };
+}
+
+/** `<session>/<name>`, the name neither . nor ..: a path that stays in the session's folder. */
+function insideSession(file: string, session: string): boolean {
+  const [dir, name, ...more] = file.split("/");
+  return more.length === 0 && dir === session && name !== undefined && name !== "." && name !== "..";
 }
 
 /** A sidecar's epoch_s text as µs, without float rounding. */
@@ -79,11 +119,9 @@ export function findSessionDir(folder: string, session: string): string | null {
   return null;
 }
 
-export function readNodeSession(sessionDir: string): NodeSession {
-  const isBatch = (v: unknown): v is BatchReady => typeof (v as BatchReady)?.seq === "number";
-  const batches = readJsonLines(path.join(sessionDir, "manifest.jsonl"), isBatch).items.sort(
-    (a, b) => a.seq - b.seq,
-  );
+export function readNodeSession(sessionDir: string, validators: Pick<Validators, "batch">): NodeSession {
+  const { batches, skipped } = readCheckedManifest(sessionDir, validators);
+  batches.sort((a, b) => a.seq - b.seq);
   if (batches.length === 0) throw new Error(`${sessionDir}: the manifest lists no batch`);
   const dataDir = path.dirname(sessionDir);
   const frames = batches.flatMap((b) =>
@@ -107,12 +145,16 @@ export function readNodeSession(sessionDir: string): NodeSession {
     frames,
     announcedGaps,
     timeSource: batches[0]!.time_source ?? "unknown",
+    skipped,
   };
 }
 
 /** Each node's share from its session folder, sorted by node; a node found twice is refused. */
-export function readNodeSessions(dirs: readonly string[]): NodeSession[] {
-  const nodes = dirs.map(readNodeSession);
+export function readNodeSessions(
+  dirs: readonly string[],
+  validators: Pick<Validators, "batch">,
+): NodeSession[] {
+  const nodes = dirs.map((d) => readNodeSession(d, validators));
   const seen = new Map<string, string>();
   for (const n of nodes) {
     const other = seen.get(n.node);

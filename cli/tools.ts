@@ -18,7 +18,10 @@ async function run(tool: Tool, argv: string[]): Promise<number> {
     case "cameras":
       return (await import("../node/camera/cameras-command.js")).runCameras(argv, env, process.stdout);
     case "align":
-      return (await import("../align/align-command.js")).runAlign(argv, env, process.stdout);
+      return (await import("../align/align-command.js")).runAlign(argv, env, process.stdout, {
+        validators: createValidators(),
+        err: process.stderr,
+      });
     case "fetch":
       return (await import("../align/fetch-command.js")).runFetch(argv, env, process.stdout);
     case "conformance":

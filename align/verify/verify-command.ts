@@ -86,8 +86,9 @@ export function sessionFolders(args: readonly string[]): string[] {
   return [...new Set(found)];
 }
 
-function readSessions(folders: readonly string[]): NodeSession[] {
-  const sessions = readNodeSessions(folders);
+function readSessions(folders: readonly string[], io: VerifyIo): NodeSession[] {
+  const sessions = readNodeSessions(folders, io.validators);
+  for (const line of sessions.flatMap((n) => n.skipped)) io.stderr.write(`labx verify: skipped: ${line}\n`);
   const names = new Set(sessions.map((s) => s.batches[0]!.session));
   if (names.size > 1) throw new ConfigError(`the folders hold different sessions: ${[...names].join(", ")}`);
   return sessions;
@@ -133,7 +134,7 @@ export async function runVerify(argv: string[], env: NodeJS.ProcessEnv, io: Veri
   if (folders.length === 0) throw new ConfigError(`a session folder is needed\n${VERIFY_USAGE}`);
   const o = loadOptions<VerifyOptions>(verifySchema, flags, env);
   if (o.stride < 1) throw new ConfigError("--stride must be 1 or more");
-  const sessions = readSessions(sessionFolders(folders));
+  const sessions = readSessions(sessionFolders(folders), io);
   const session = sessions[0]!.batches[0]!.session;
   const reader = await createQrReader();
   const scans: NodeScan[] = [];

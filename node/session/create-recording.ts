@@ -4,6 +4,7 @@ import { Recording } from "./recording.js";
 import { recordingOptions, SCHEDULE_LEAD_MS, type SessionPlan } from "./recording-options.js";
 import { DEFAULT_RESTART_POLICY } from "./restart-policy.js";
 import type { RecordingDeps, SessionRecording } from "./recording-types.js";
+import { configSecrets, redactor } from "../../platform/secrets.js";
 
 /** A session's recording: the camera through ffmpeg, or the sensor program of --source command. */
 export function createRecording(
@@ -28,6 +29,8 @@ export function createRecording(
         startTimeoutMs: config.start_timeout * 1000 + (plan.alignToUs ? SCHEDULE_LEAD_MS : 0),
         stopTimeoutMs: config.stop_timeout * 1000,
         restartPolicy: { ...DEFAULT_RESTART_POLICY, maxFailures: config.restart_attempts },
+        // The program's kept output loses every secret the configuration holds (a program may print its arguments).
+        redact: redactor(configSecrets(config)),
       },
       deps,
     );

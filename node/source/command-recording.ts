@@ -15,6 +15,7 @@ import {
 import { realTimers, type TimerHandle, type Timers } from "../../platform/timers.js";
 import { commandEnv, parseProgramLine } from "./command-protocol.js";
 import { listProgramBatch, OUT_DIR, sourceOutputFile, type SaidBatch } from "./program-batch.js";
+import { readFile, rename, writeFile } from "node:fs/promises";
 
 const DURATION_GRACE_MS = 1000;
 
@@ -27,6 +28,8 @@ export interface CommandRecordingOptions {
   /** Where it runs (relative paths in the command are from here): the node's working directory. */
   cwd: string;
   launcher: readonly string[];
+  /** Applied to the program's kept output once each run ends (platform/secrets.ts). */
+  redact: (text: string) => string;
   batchDuration: number;
   duration: number | null;
   /** Epoch µs of a synchronized start (`at`), or null: the grid starts when the program is spawned. */
@@ -215,6 +218,12 @@ export class CommandRecording implements SessionRecording {
 
   private onExit(exit: Exit): void {
     this.process = null;
+    const output = path.join(this.opts.sessionDir, sourceOutputFile(this.runIndex));
+    this.chain = this.chain
+      .then(() => redactFile(output, this.opts.redact))
+      .catch((err: unknown) =>
+        this.deps.log.warn({ err, file: output }, "the program's kept output could not be redacted"),
+      );
     this.lastExit = exit;
     const why = this.lastStderr ?? `exited with ${exit.code ?? exit.signal}`;
     if (this.held) this.enqueue(this.held, true);
@@ -306,4 +315,13 @@ export class CommandRecording implements SessionRecording {
       this.resolveDone({ ...result, ...(error ? { error } : {}) });
     });
   }
+}
+
+/** Rewrites `file` without its secrets (whole or not at all), when it holds any. */
+async function redactFile(file: string, redact: (text: string) => string): Promise<void> {
+  const text = await readFile(file, "utf8");
+  const clean = redact(text);
+  if (clean === text) return;
+  await writeFile(`${file}.tmp`, clean, { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
 }

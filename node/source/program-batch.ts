@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readFile, rename, rm } from "node:fs/promises";
+import { lstat, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { BatchFinalizer } from "../store/batch-finalizer.js";
 import { batchFileName } from "../store/paths.js";
@@ -39,6 +39,8 @@ export async function listProgramBatch(
   o: { moved?: boolean; beforeListing?: (t: ListedTimes) => void } = {},
 ): Promise<ListedTimes> {
   const out = path.join(s.sessionDir, OUT_DIR);
+  // Regular files only: a link the program left there would have labx hash, list and upload what it points at.
+  for (const name of o.moved ? [b.times] : [b.file, b.times]) await assertRegularFile(path.join(out, name));
   const times = parseSampleTimes(await readFile(path.join(out, b.times), "utf8"));
   const file = batchFileName(s.node, s.session, seq, batchExtension(b.file));
   if (!o.moved) await rename(path.join(out, b.file), path.join(s.sessionDir, file));
@@ -50,6 +52,17 @@ export async function listProgramBatch(
   await s.finalizer.finalizeTimes({ seq, file, samplesUs, startUs, endUs, samples, last });
   await rm(path.join(out, b.times), { force: true });
   return { startUs, endUs, samples };
+}
+
+export class NotARegularFileError extends Error {}
+
+/** Throws NotARegularFileError for a symbolic link, a folder, a device or a pipe (never followed). */
+export async function assertRegularFile(file: string): Promise<void> {
+  const st = await lstat(file);
+  if (!st.isFile())
+    throw new NotARegularFileError(
+      `${file} is not a regular file (${st.isSymbolicLink() ? "a symbolic link" : "not a file"}): not listed`,
+    );
 }
 
 /** Whether a said batch is still the program's (not yet moved), moved but not listed, or done. */

@@ -151,6 +151,7 @@ const session = (node: string, samples: CodeSample[], extra: Partial<BatchReady>
   })),
   announcedGaps: [],
   timeSource: "arrival",
+  skipped: [],
 });
 
 const scan = (node: string, samples: CodeSample[]): NodeScan => ({
