@@ -8,7 +8,7 @@ import cliProgress from "cli-progress";
 import { ConfigError, loadOptions } from "../platform/config/config.js";
 import { createS3Client } from "../platform/store/s3-client.js";
 import { parseS3Url } from "../platform/store/s3-url.js";
-import { isName } from "../contract/names.js";
+import { isName, isReserved } from "../contract/names.js";
 
 // labx fetch SESSION --from s3://BUCKET/PREFIX --to DIR: a session's files from the store, as the nodes
 // uploaded them (PREFIX/<node>/<session>/<file>), into DIR/<node>/<session>/. Every file is checked
@@ -68,7 +68,14 @@ export function localPathOf(
   const rest = (prefix ? key.slice(prefix.length + 1) : key).split("/");
   if (rest.length !== 3 || rest[1] !== session) return null;
   const [node, , file] = rest as [string, string, string];
-  if (!isName(node) || !/^[A-Za-z0-9_.-]{1,255}$/.test(file) || file === "." || file === "..") return null;
+  if (
+    !isName(node) ||
+    isReserved(node) ||
+    !/^[A-Za-z0-9_.-]{1,255}$/.test(file) ||
+    file === "." ||
+    file === ".."
+  )
+    return null;
   return { node, file };
 }
 
