@@ -119,12 +119,14 @@ else
     const c = { sbc_id: id, groups: groups ? groups.split(",") : [], data_dir: dataDir, camera };
     if (embedded === "true") c.embedded_broker = true; else c.broker_url = url;
     process.stdout.write(JSON.stringify(c, null, 2) + "\n");
-  ' "$sbc_id" "$groups" "$broker_url" "$embedded" "$camera" "$data_dir" >"$etc/labx/config.json"
+  ' "$sbc_id" "$groups" "$broker_url" "$embedded" "$camera" "$data_dir" | (umask 077 && cat >"$etc/labx/config.json")
 fi
 [ -f "$etc/labx/labx.env" ] || {
-  echo "# Secrets for labx.service, e.g. LABX_BROKER_USERNAME=... and LABX_BROKER_PASSWORD=..." >"$etc/labx/labx.env"
-  chmod 600 "$etc/labx/labx.env"
+  (umask 077 && echo "# Secrets for labx.service, e.g. LABX_BROKER_USERNAME=... and LABX_BROKER_PASSWORD=..." >"$etc/labx/labx.env")
 }
+# Camera and broker URLs may carry passwords: only the service's user reads them (never group or others).
+chmod 600 "$etc/labx/config.json" "$etc/labx/labx.env"
+if id labx >/dev/null 2>&1; then chown labx:labx "$etc/labx/config.json" "$etc/labx/labx.env"; fi
 
 # 5. The service. A data directory outside /var/lib/labx must be made writable to the sandboxed unit.
 mkdir -p "$etc/systemd/system"

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { loadConfig } from "../../platform/config/config.js";
@@ -103,6 +103,9 @@ describe("on a Pi: systemd unit and install-pi.sh", () => {
       "the value arrives as given, never run by a shell",
     );
     assert.equal(config.data_dir, "/mnt/ssd/labx");
+    // The camera's password is in config.json: no other user may read it.
+    for (const f of ["config.json", "labx.env"])
+      assert.equal(statSync(path.join(root, "etc/labx", f)).mode & 0o777, 0o600, f);
     assert.ok(existsSync(path.join(root, "etc/systemd/system/labx.service")));
     assert.equal(
       readFileSync(path.join(root, "etc/systemd/system/labx.service.d/data-dir.conf"), "utf8"),
