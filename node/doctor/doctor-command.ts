@@ -11,6 +11,8 @@ import { chronyReader } from "../clock/create-clock.js";
 import { resolveCamera, streamFormatFor } from "../session/camera-plan.js";
 import { cameraKind } from "../ffmpeg/ffmpeg-args.js";
 import { checkCapture, checkClock, checkDisk, checkFfmpeg, type CheckResult } from "./doctor-checks.js";
+import { readFile } from "node:fs/promises";
+import { checkArgumentSecrets, checkNetworkAccess } from "./exposure-checks.js";
 
 // `labx doctor`: what a lab runs on each Pi before an experiment. Every check runs, each answers
 // ok, warn, fail or skipped; the exit status is 1 when any failed.
@@ -48,6 +50,7 @@ export async function runDoctor(
     results.push(await checkClock(config, chronyReader(config)));
     results.push(await checkDisk(config, null));
     results.push(await checkBroker(config, deps.log, timers));
+    results.push(checkNetworkAccess(config));
     return results;
   }
   const v4l2 = await listCameras({ videoSize: config.video_size, framerate: config.framerate });
@@ -68,6 +71,8 @@ export async function runDoctor(
   results.push(await checkClock(config, chronyReader(config)));
   results.push(await checkDisk(config, capture.analysis?.bytesPerSecond ?? null));
   results.push(await checkBroker(config, deps.log, timers));
+  results.push(checkNetworkAccess(config));
+  results.push(checkArgumentSecrets(config, await readFile("/proc/mounts", "utf8").catch(() => null)));
   return results;
 }
 

@@ -58,6 +58,8 @@ describe("labx doctor", () => {
         clock: "ok",
         disk: "ok",
         broker: "ok",
+        "network access": "ok",
+        "secrets in /proc": "ok",
       });
       assert.equal(code, 0);
       const capture = checks.find((c) => c.check === "capture")!.data!;

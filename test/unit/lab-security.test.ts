@@ -26,6 +26,7 @@ import { LoginGuard } from "../../ui/login-guard.js";
 import { FleetCache, DEFAULT_LIMITS } from "../../ui/fleet-cache.js";
 import { verifyPassword } from "../../broker/password.js";
 import { tempDir } from "../helpers/node.js";
+import { checkArgumentSecrets, checkNetworkAccess } from "../../node/doctor/exposure-checks.js";
 
 const validators = createValidators();
 
@@ -294,5 +295,19 @@ describe("secrets and hostile data (pure, and files in a temporary folder)", () 
     });
     assert.ok(shown.includes(rotated.join.password) && shown.includes(rotated.controller.password));
     assert.match(shown, /ANYONE on this network/);
+  });
+});
+
+describe("labx doctor on exposure (pure)", () => {
+  it("says --allow-anonymous fails, and a camera password in ffmpeg's arguments warns unless /proc is hidepid", () => {
+    const base = { allow_anonymous: false, embedded_broker: true, auth_file: "", data_dir: "./data" };
+    assert.equal(checkNetworkAccess(base).verdict, "ok");
+    assert.equal(checkNetworkAccess({ ...base, allow_anonymous: true }).verdict, "fail");
+    const cam = { camera: "rtsp://u:pw@cam/1", broker_url: "mqtt://127.0.0.1:1883" };
+    const plain = "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n";
+    const hidden = "proc /proc proc rw,nosuid,nodev,noexec,relatime,hidepid=invisible 0 0\n";
+    assert.equal(checkArgumentSecrets(cam, plain).verdict, "warn");
+    assert.equal(checkArgumentSecrets(cam, hidden).verdict, "ok");
+    assert.equal(checkArgumentSecrets({ ...cam, camera: "rtsp://cam/1" }, plain).verdict, "ok");
   });
 });
