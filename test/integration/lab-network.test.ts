@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { statSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
@@ -229,6 +230,57 @@ describe("a lab network: the README's node cannot be commanded from another host
       }
       assert.equal((await node.exited).code, 0, node.stderr());
     });
+  });
+
+  it("on a terminal, the first start prints the exact join command with its password; a later start only says where they are", async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    // script(1) gives labx broker a real terminal, as the README's first command has.
+    const onTerminal = (): Promise<string> =>
+      new Promise((resolve) => {
+        const cmd = [
+          process.execPath,
+          "--import",
+          "tsx",
+          CLI,
+          "broker",
+          "--broker-port",
+          String(port),
+          "--data-dir",
+          dir,
+        ]
+          .map((a) => `'${a}'`)
+          .join(" ");
+        const child = spawn("script", ["-qfec", cmd, "/dev/null"], {
+          cwd: ROOT,
+          stdio: ["pipe", "pipe", "pipe"],
+        });
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => {
+          out += d.toString();
+          if (
+            /labx credentials --data-dir/.test(out) &&
+            /\n/.test(out.split("labx credentials --data-dir").at(-1)!)
+          )
+            child.kill("SIGTERM");
+        });
+        const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+        child.on("exit", () => {
+          clearTimeout(timer);
+          resolve(out);
+        });
+      });
+    const first = await onTerminal();
+    const join = await credential(dir, "join");
+    const controller = await credential(dir, "controller");
+    assert.ok(
+      first.includes(`LABX_BROKER_PASSWORD=${join} labx node --broker-url mqtt://`),
+      `the exact join command: ${first}`,
+    );
+    assert.ok(first.includes(`user lab, password ${controller}`), first);
+    const second = await onTerminal();
+    assert.ok(!second.includes(join) && !second.includes(controller), second);
+    assert.match(second, /anonymous clients from this machine only; the lab's logins: labx credentials/);
   });
 
   it("--allow-anonymous opens the broker and the dashboard to every host, and says so", async () => {
