@@ -4,6 +4,7 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import type { BatchReady } from "../../contract/generated/payloads.js";
+import { launchChromium } from "../helpers/browser.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { CLI, ROOT, runCli, tempDir, type CliProcess } from "../helpers/node.js";
 import { freePort, waitForPort } from "../helpers/ports.js";
@@ -330,6 +331,16 @@ describe("a lab network: the README's node cannot be commanded from another host
         assert.equal(page.status, 200, page.body);
         assert.equal((JSON.parse(page.body) as { open_to_anonymous: boolean }).open_to_anonymous, true);
         assert.match(node.stderr(), /ANYONE on this network may connect/);
+        // The page says it too, in real Chromium.
+        const browser = await launchChromium();
+        try {
+          const tab = await browser.newPage();
+          await tab.goto(`http://127.0.0.1:${uiPort}/`);
+          await tab.locator("#open-warning").waitFor({ state: "visible", timeout: 15_000 });
+          assert.match((await tab.locator("#open-warning").textContent())!, /anyone on the network/);
+        } finally {
+          await browser.close();
+        }
         assert.match(
           node.stdout() + node.stderr(),
           /--allow-anonymous: the broker takes anonymous clients from every host/,

@@ -162,6 +162,7 @@ function showApp() {
   $("app").hidden = false;
   $("logout").hidden = me.user === null;
   $("who").textContent = `${me.user ?? "anonymous"}${me.can_command ? "" : " · view only"}`;
+  $("open-warning").hidden = !me.open_to_anonymous;
   applyRights();
   plot ??= new ClockPlot($("plot"), me.sync_threshold_ms);
   connectStream();
