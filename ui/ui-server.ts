@@ -241,30 +241,39 @@ export class UiServer implements Unit {
       throw new HttpError(429, "TOO_MANY_STREAMS", "this login has too many pages open; close one");
     res.writeHead(200, { ...HEADERS, "content-type": "text/event-stream", "cache-control": "no-store" });
     this.streams.add(res);
+    let off: (() => void) | null = null;
+    let ping: ReturnType<typeof setInterval> | null = null;
+    const end = (): void => {
+      if (ping) clearInterval(ping);
+      off?.();
+      off = ping = null;
+      this.streams.delete(res);
+    };
     // A page that reads slower than the fleet speaks is cut off rather than buffered without end; its
-    // EventSource reconnects and gets the latest state again.
+    // EventSource reconnects and gets the latest state again. The replay (bounded by the cache) is
+    // allowed for on top of the limit.
+    let replayBytes = 0;
     const write = (text: string): void => {
-      if (res.writableLength > this.o.maxStreamBacklogBytes) {
+      if (res.destroyed) return;
+      if (res.writableLength > this.o.maxStreamBacklogBytes + replayBytes) {
         this.o.log.warn(
           { user: login.user, behind: res.writableLength },
           "dashboard stream too slow: closed",
         );
+        end();
         res.destroy();
         return;
       }
       res.write(text);
     };
-    const send = (m: unknown): void => write(`data: ${JSON.stringify(m)}\n\n`);
-    for (const m of login.cache.replay()) send(m);
-    res.write(`event: ready\ndata: {}\n\n`);
-    const off = login.listen(send, () => res.end());
-    const ping = setInterval(() => write(": ping\n\n"), 20_000);
+    const event = (m: unknown): string => `data: ${JSON.stringify(m)}\n\n`;
+    const replay = login.cache.replay().map(event).join("") + `event: ready\ndata: {}\n\n`;
+    replayBytes = Buffer.byteLength(replay);
+    res.write(replay);
+    const send = (m: unknown): void => write(event(m));
+    off = login.listen(send, () => res.end());
+    ping = setInterval(() => write(": ping\n\n"), 20_000);
     ping.unref();
-    const end = (): void => {
-      clearInterval(ping);
-      off();
-      this.streams.delete(res);
-    };
     req.on("close", end);
   }
 
