@@ -10,7 +10,7 @@ import {
 } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { CreateBucketCommand } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import type { NodeEvent } from "../../contract/generated/payloads.js";
 import type { SessionSummary } from "../../align/summary.js";
 import { readManifest } from "../../node/store/manifest.js";
@@ -68,6 +68,7 @@ describe("labx fetch and labx align --from s3://", () => {
         AWS_SECRET_ACCESS_KEY: store.credentials.secretAccessKey,
       };
       const to = tempDir();
+      let said = "";
       const fetch = async (): Promise<string> => {
         const cli = runCli(
           ["fetch", "field", "--from", "s3://labx/exp", "--to", to, "--endpoint", store!.endpoint],
@@ -75,6 +76,7 @@ describe("labx fetch and labx align --from s3://", () => {
         );
         const { code } = await cli.exited;
         assert.equal(code, 0, cli.stderr());
+        said = cli.stderr();
         return cli.stdout();
       };
       const first = await fetch();
@@ -101,8 +103,13 @@ describe("labx fetch and labx align --from s3://", () => {
       copyFileSync(cut, `${cut}.part`);
       truncateSync(`${cut}.part`, Math.floor(statSync(cut).size / 3));
       rmSync(cut);
+      // Keys that would land outside --to (every node holds upload credentials: the store is not trusted).
+      const hostile = ["exp/../field/evil.txt", "exp/F1/field/..", "exp/all/field/evil.txt"];
+      for (const Key of hostile) await s3.send(new PutObjectCommand({ Bucket: "labx", Key, Body: "evil" }));
       const second = await fetch();
       assert.match(second, /: 2 fetched/, second);
+      assert.ok(!existsSync(path.join(path.dirname(to), "field", "evil.txt")), "written outside --to");
+      assert.ok(!existsSync(path.join(to, "all")), "a reserved name taken as a node");
       assert.deepEqual(
         readFileSync(bad),
         readFileSync(local(0, path.basename(batches[0]!.file))),
@@ -114,6 +121,22 @@ describe("labx fetch and labx align --from s3://", () => {
         "cut one completed",
       );
       assert.ok(!existsSync(`${cut}.part`));
+      for (const key of hostile) assert.ok(said.includes(`skipped ${JSON.stringify(key)}`), said);
+      // A manifest line in the store that names a file outside its session: align skips it and says so.
+      const manifestKey = "exp/F2/field/manifest.jsonl";
+      const manifest = readFileSync(local(1, "manifest.jsonl"), "utf8");
+      const forged = {
+        ...JSON.parse(manifest.split("\n")[0]!),
+        seq: 99,
+        frames_file: "field/../../x.frames.csv",
+      };
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: "labx",
+          Key: manifestKey,
+          Body: manifest + JSON.stringify(forged) + "\n",
+        }),
+      );
       // align straight from the store.
       const out = tempDir();
       const cli = runCli(
@@ -121,6 +144,7 @@ describe("labx fetch and labx align --from s3://", () => {
         env,
       );
       assert.equal((await cli.exited).code, 0, cli.stderr());
+      assert.match(cli.stderr(), /labx align: skipped: .*batch line \d+/);
       const summary = JSON.parse(cli.stdout()) as SessionSummary;
       assert.deepEqual(Object.keys(summary.nodes), ["F1", "F2"]);
       assert.equal(summary.pairs.length, 1);
