@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { startMosquitto } from "../helpers/mosquitto.js";
@@ -119,6 +119,47 @@ describe("children get an allowlisted environment; kept output is redacted", () 
     } finally {
       node.child.kill("SIGTERM");
       await node.exited;
+      await rec.close();
+      await broker.stop();
+    }
+  });
+
+  it("a batch the program names that is a symbolic link (to a file outside) is refused, not hashed, listed or announced", async () => {
+    const broker = await startMosquitto();
+    const dir = tempDir();
+    const secretFile = path.join(dir, "outside-secret.txt");
+    writeFileSync(secretFile, "not for the store\n");
+    const script = path.join(dir, "linker.py");
+    writeFileSync(
+      script,
+      `
+import json, os, time
+out = os.environ["LABX_OUT_DIR"]
+start = float(os.environ["LABX_START_EPOCH_S"])
+print(json.dumps({"started": start}), flush=True)
+os.symlink(${JSON.stringify(secretFile)}, os.path.join(out, "b0.txt"))
+with open(os.path.join(out, "b0.times.csv"), "w") as f:
+    f.write("start_epoch_s,end_epoch_s,samples\\n%.6f,%.6f,1\\n" % (start, start + 0.2))
+print(json.dumps({"batch": "b0.txt", "times": "b0.times.csv", "last": True, "end": start + 0.2}), flush=True)
+`,
+    );
+    const rec = await MqttRecorder.connect(broker.url, ["labx/LNK/#"]);
+    try {
+      const node = runCli([
+        ...["node", "--broker-url", broker.url, "--sbc-id", "LNK", "--data-dir", dir, "--disable-sync"],
+        ...["--source", "command", "--session", "links", "--duration", "3"],
+        ...["--source-command", JSON.stringify(["python3", script])],
+      ]);
+      // The program ended well; the refusal is the event's to say (the files stay in incoming/).
+      assert.equal((await node.exited).code, 0, node.stderr());
+      const events = rec.jsonOn<{ type: string; message: string }>("labx/LNK/event");
+      const refused = events.find((e) => e.type === "recorder_failed");
+      assert.ok(refused, JSON.stringify(events));
+      assert.match(refused.message, /not a regular file/);
+      assert.equal(rec.on("labx/LNK/batch").length, 0, "nothing announced");
+      const manifest = path.join(dir, "links", "manifest.jsonl");
+      assert.ok(!existsSync(manifest) || readFileSync(manifest, "utf8").trim() === "", "nothing listed");
+    } finally {
       await rec.close();
       await broker.stop();
     }
