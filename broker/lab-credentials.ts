@@ -75,6 +75,8 @@ export async function readLabCredentials(
 /** Writes both files for `creds` (auth.json first: a broker never finds passwords without their hashes). */
 async function writeLab(dataDir: string, creds: LabCredentials): Promise<void> {
   const { dir, authFile, credentialsFile } = labAuthPaths(dataDir);
+  // The data directory keeps its own mode; only the logins' folder is the owner's alone.
+  await mkdir(dataDir, { recursive: true });
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
   const users = [

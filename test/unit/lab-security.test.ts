@@ -260,13 +260,18 @@ describe("secrets and hostile data (pure, and files in a temporary folder)", () 
   });
 
   it("the lab's logins: made once, 0600 in a 0700 folder, valid hashes, read again, rotated", async () => {
-    const dataDir = tempDir();
+    const dataDir = path.join(tempDir(), "new-data");
     const first = await ensureLabCredentials(dataDir, validators, () => new Date("2026-12-07T00:00:00Z"));
     const again = await ensureLabCredentials(dataDir, validators, () => new Date());
     assert.deepEqual([first.created, again.created], [true, false]);
     assert.deepEqual(again.credentials, first.credentials);
     assert.equal(statSync(first.authFile).mode & 0o777, 0o600);
     assert.equal(statSync(path.dirname(first.authFile)).mode & 0o777, 0o700);
+    assert.equal(
+      statSync(dataDir).mode & 0o777,
+      0o777 & ~process.umask(),
+      "the data directory keeps the umask's mode",
+    );
     const users = loadAuthFile(first.authFile);
     assert.equal(users.get("join")!.role, "join");
     assert.ok(await verifyPassword(first.credentials.controller.password, users.get("lab")!.password_hash));
