@@ -260,7 +260,9 @@ describe("secrets and hostile data (pure, and files in a temporary folder)", () 
   });
 
   it("the lab's logins: made once, 0600 in a 0700 folder, valid hashes, read again, rotated", async () => {
-    const dataDir = path.join(tempDir(), "new-data");
+    const parent = tempDir();
+    const dataDir = path.join(parent, "new-data");
+    mkdirSync(path.join(parent, "plain")); // a folder made as any other is
     const first = await ensureLabCredentials(dataDir, validators, () => new Date("2026-12-07T00:00:00Z"));
     const again = await ensureLabCredentials(dataDir, validators, () => new Date());
     assert.deepEqual([first.created, again.created], [true, false]);
