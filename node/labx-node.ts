@@ -287,6 +287,7 @@ export class LabxNode {
       node: this.config.sbc_id,
       ffmpegPath: this.ffmpegPath,
       childEnv: this.childEnv,
+      redact: redactor(configSecrets(this.config)),
       log: this.log.child({ module: "recovery" }),
       announce: (batch) =>
         this.messages.owe(

@@ -14,8 +14,7 @@ import {
 } from "../session/recording-types.js";
 import { realTimers, type TimerHandle, type Timers } from "../../platform/timers.js";
 import { commandEnv, parseProgramLine } from "./command-protocol.js";
-import { listProgramBatch, OUT_DIR, sourceOutputFile, type SaidBatch } from "./program-batch.js";
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { listProgramBatch, OUT_DIR, redactFile, sourceOutputFile, type SaidBatch } from "./program-batch.js";
 
 const DURATION_GRACE_MS = 1000;
 
@@ -315,13 +314,4 @@ export class CommandRecording implements SessionRecording {
       this.resolveDone({ ...result, ...(error ? { error } : {}) });
     });
   }
-}
-
-/** Rewrites `file` without its secrets (whole or not at all), when it holds any. */
-async function redactFile(file: string, redact: (text: string) => string): Promise<void> {
-  const text = await readFile(file, "utf8");
-  const clean = redact(text);
-  if (clean === text) return;
-  await writeFile(`${file}.tmp`, clean, { mode: 0o600 });
-  await rename(`${file}.tmp`, file);
 }

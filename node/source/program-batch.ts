@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { lstat, readFile, rename, rm } from "node:fs/promises";
+import { lstat, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { BatchFinalizer } from "../store/batch-finalizer.js";
 import { batchFileName } from "../store/paths.js";
@@ -52,6 +52,15 @@ export async function listProgramBatch(
   await s.finalizer.finalizeTimes({ seq, file, samplesUs, startUs, endUs, samples, last });
   await rm(path.join(out, b.times), { force: true });
   return { startUs, endUs, samples };
+}
+
+/** Rewrites the program's kept output `file` without its secrets (whole or not at all), when it holds any. */
+export async function redactFile(file: string, redact: (text: string) => string): Promise<void> {
+  const text = await readFile(file, "utf8");
+  const clean = redact(text);
+  if (clean === text) return;
+  await writeFile(`${file}.tmp`, clean, { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
 }
 
 export class NotARegularFileError extends Error {}

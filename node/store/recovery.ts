@@ -22,6 +22,8 @@ export interface RecoveryDeps {
   node: string;
   ffmpegPath: string;
   childEnv: Readonly<Record<string, string>>;
+  /** Every secret of the configuration out of a text (platform/secrets.ts): a program's kept output. */
+  redact: (text: string) => string;
   log: Logger;
   announce: (batch: BatchReady) => Promise<void>;
   publishEvent: (event: Omit<NodeEvent, "node" | "at">) => void;

@@ -62,6 +62,7 @@ describe("recovery: the session's last batch", () => {
       node: "N1",
       ffmpegPath: FFMPEG,
       childEnv: testChildEnv,
+      redact: (text) => text,
       log: pino({ level: "silent" }),
       announce: async (b) => void announced.push(b),
       publishEvent: () => {},
