@@ -41,6 +41,25 @@ const login = (host: SecondHost, base: string, body: unknown, headers: Record<st
     body: JSON.stringify(body),
   });
 
+/** Waits until `id` says it is online on `rec`. */
+const online = (rec: MqttRecorder, id: string, ms = 30_000) =>
+  rec.waitFor(
+    () => (rec.on(`labx/${id}/availability`).at(-1)?.text === "online" ? true : undefined),
+    ms,
+    `${id} online`,
+  );
+
+/** An anonymous client on this machine (loopback: allowed, as before), once node `id` is online. */
+async function watchLocally(port: number, id: string): Promise<MqttRecorder> {
+  await waitForPort(port, 30_000);
+  const rec = await MqttRecorder.connect(`mqtt://127.0.0.1:${port}`, ["labx/#"]);
+  await online(rec, id).catch(async (err: unknown) => {
+    await rec.close();
+    throw err;
+  });
+  return rec;
+}
+
 async function stopCli(p: CliProcess): Promise<void> {
   if (p.child.exitCode === null) p.child.kill("SIGTERM");
   await p.exited;
@@ -64,14 +83,8 @@ describe("a lab network: the README's node cannot be commanded from another host
       let joined: ReturnType<SecondHost["start"]> | null = null;
       let local: MqttRecorder | null = null;
       try {
-        await waitForPort(port, 30_000);
         // Loopback stays as it was: an anonymous client on this machine watches and commands.
-        local = await MqttRecorder.connect(`mqtt://127.0.0.1:${port}`, ["labx/#"]);
-        await local.waitFor(
-          () => (local!.on("labx/LA/availability").at(-1)?.text === "online" ? true : undefined),
-          30_000,
-          "LA online",
-        );
+        local = await watchLocally(port, "LA");
 
         // The first start said, in plain words, how another Pi joins; not on a terminal, without the password.
         const joinPassword = await credential(dir, "join");
@@ -86,61 +99,18 @@ describe("a lab network: the README's node cannot be commanded from another host
 
         // An anonymous start from the second host: refused at CONNECT, and nothing starts.
         const brokerUrl = ["-h", host.hostAddress, "-p", String(port), "-q", "1"];
-        const anon = await host.run("mosquitto_pub", [...brokerUrl, "-t", "labx/LA/cmd", "-m", "start"]);
+        const pub = (login: string[], topic: string, message: string) =>
+          host.run("mosquitto_pub", [...brokerUrl, ...login, "-t", topic, "-m", message]);
+        const anon = await pub([], "labx/LA/cmd", "start");
         assert.notEqual(anon.code, 0, "an anonymous client from another host is refused");
         assert.match(anon.stderr, /not authori[sz]ed/i);
-        const wrong = await host.run("mosquitto_pub", [
-          ...brokerUrl,
-          "-u",
-          "join",
-          "-P",
-          "wrong",
-          "-t",
-          "labx/LA/cmd",
-          "-m",
-          "start",
-        ]);
+        const wrong = await pub(["-u", "join", "-P", "wrong"], "labx/LA/cmd", "start");
         assert.notEqual(wrong.code, 0, "a wrong password is refused");
         // The join login speaks only as the node its client id names: it cannot command, nor forge LA's state.
-        const forged = await host.run("mosquitto_pub", [
-          ...brokerUrl,
-          "-i",
-          "labx-LX",
-          "-u",
-          "join",
-          "-P",
-          joinPassword,
-          "-t",
-          "labx/LA/state",
-          "-m",
-          "forged",
-        ]);
-        const cmd = await host.run("mosquitto_pub", [
-          ...brokerUrl,
-          "-i",
-          "labx-LX",
-          "-u",
-          "join",
-          "-P",
-          joinPassword,
-          "-t",
-          "labx/LA/cmd",
-          "-m",
-          "start",
-        ]);
-        const noNodeId = await host.run("mosquitto_pub", [
-          ...brokerUrl,
-          "-i",
-          "laptop",
-          "-u",
-          "join",
-          "-P",
-          joinPassword,
-          "-t",
-          "labx/x/event",
-          "-m",
-          "x",
-        ]);
+        const asLX = ["-i", "labx-LX", "-u", "join", "-P", joinPassword];
+        const forged = await pub(asLX, "labx/LA/state", "forged");
+        const cmd = await pub(asLX, "labx/LA/cmd", "start");
+        const noNodeId = await pub(["-i", "laptop", "-u", "join", "-P", joinPassword], "labx/x/event", "x");
         assert.notEqual(noNodeId.code, 0, "a join login must name a node in its client id");
         const status = await local.command("labx", "LA", "LA", { cmd: "status" });
         assert.equal(
@@ -175,11 +145,9 @@ describe("a lab network: the README's node cannot be commanded from another host
         );
         let joinedErr = "";
         joined.stderr!.on("data", (d: Buffer) => (joinedErr += d.toString()));
-        await local.waitFor(
-          () => (local!.on("labx/LB/availability").at(-1)?.text === "online" ? true : undefined),
-          60_000,
-          `LB online (${joinedErr})`,
-        );
+        await online(local, "LB", 60_000).catch((err: Error) => {
+          throw new Error(`${err.message}: ${joinedErr}`);
+        });
         const started = await local.command("labx", "LB", "LB", { cmd: "start", session: "joined" });
         assert.equal(started.ok, true, JSON.stringify(started));
         const batch = await local.waitFor(
@@ -302,13 +270,7 @@ describe("a lab network: the README's node cannot be commanded from another host
       ]);
       let local: MqttRecorder | null = null;
       try {
-        await waitForPort(port, 30_000);
-        local = await MqttRecorder.connect(`mqtt://127.0.0.1:${port}`, ["labx/#"]);
-        await local.waitFor(
-          () => (local!.on("labx/LO/availability").at(-1)?.text === "online" ? true : undefined),
-          30_000,
-          "LO online",
-        );
+        local = await watchLocally(port, "LO");
         const r = await host.run("mosquitto_pub", [
           "-h",
           host.hostAddress,
