@@ -88,8 +88,8 @@ export class EmbeddedBroker {
     broker.on("clientDisconnect", (c) => log.debug({ client: c.id }, "client disconnected"));
     broker.on("clientError", (c, err) => log.debug({ client: c.id, err }, "client error"));
     this.broker = broker;
-    const maxPacket = (this.opts.limits ?? DEFAULT_BROKER_LIMITS).maxPacketBytes;
-    const limits = new ConnectionLimits(this.opts.limits ?? DEFAULT_BROKER_LIMITS, this.opts.now, log);
+    const configured = this.opts.limits ?? DEFAULT_BROKER_LIMITS;
+    const limits = new ConnectionLimits(configured, this.opts.now, log);
     this.limits = limits;
     const handle = (stream: Duplex, address: string | undefined): void => {
       if (!limits.admit(stream, address)) return;
@@ -104,7 +104,7 @@ export class EmbeddedBroker {
     }
     if (this.opts.wsPort !== null && this.opts.wsPort !== undefined) {
       const http = createHttpServer();
-      this.wss = new WebSocketServer({ server: http, maxPayload: maxPacket });
+      this.wss = new WebSocketServer({ server: http, maxPayload: configured.maxPacketBytes });
       this.wss.on("connection", (ws, req) => handle(createWebSocketStream(ws), req.socket.remoteAddress));
       await this.listen("ws", http, this.opts.wsPort);
     }

@@ -1,4 +1,5 @@
-// Pure: the environment labx's children (ffmpeg, sensor programs, chronyc, v4l2-ctl) run with. Built
+// Pure: the environment a node's children (ffmpeg recording, sensor programs, the preview decoder, the
+// repair's ffmpeg) run with. Built
 // from an allowlist, never by inheritance: the broker password (LABX_BROKER_PASSWORD), cloud keys
 // (AWS_*) and whatever else the node's own environment holds reach a child only when --child-env names
 // them.

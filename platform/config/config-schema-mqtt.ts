@@ -69,14 +69,19 @@ export const mqttSchema = {
   },
   broker_max_connections: {
     doc: "Embedded broker: connections open at once, at most (over every listener).",
-    format: "nat",
+    format: (v: unknown) => {
+      if (!Number.isInteger(v) || (v as number) < 1) throw new Error("must be a whole number from 1");
+    },
     default: 4096,
     arg: "broker-max-connections",
     env: "LABX_BROKER_MAX_CONNECTIONS",
   },
   broker_max_packet_kb: {
     doc: "Embedded broker: the largest MQTT packet or WebSocket message taken (KiB); a larger one closes its connection.",
-    format: "nat",
+    format: (v: unknown) => {
+      if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 262_144)
+        throw new Error("must be a whole number of KiB from 1 to 262144 (MQTT's 256 MiB)");
+    },
     default: 2048,
     arg: "broker-max-packet-kb",
     env: "LABX_BROKER_MAX_PACKET_KB",
