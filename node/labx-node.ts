@@ -71,8 +71,8 @@ export class LabxNode {
   private readonly clock: ClockMonitor | null;
   private readonly log: Logger;
   private readonly publishEvent: (event: Omit<NodeEvent, "node" | "at">) => void;
-  private readonly ffmpegPath: string;
-  private readonly childEnv: Readonly<Record<string, string>>;
+  /** Every secret of the configuration out of a text: messages, and a recovered program's kept output. */
+  private readonly redact: (text: string) => string;
   private readonly messages: NodeMessages;
   /** Every part, in start order (platform/units.ts). */
   private readonly units: Units;
@@ -81,12 +81,11 @@ export class LabxNode {
 
   constructor(
     private readonly config: Config,
-    deps: NodeDeps,
+    private readonly deps: NodeDeps,
   ) {
     this.log = deps.log.child({ module: "node" });
     const spawn = spawnWithEnvironment(deps.spawn ?? nodeSpawn, deps.childEnv);
-    this.childEnv = deps.childEnv;
-    this.ffmpegPath = deps.ffmpegPath;
+    this.redact = redactor(configSecrets(config));
     const topic = (leaf: NodeLeaf): string => nodeTopic(config.base_topic, config.sbc_id, leaf);
     this.ha = new HaDiscovery({
       enabled: config.ha_discovery,
@@ -129,7 +128,7 @@ export class LabxNode {
     this.messages = new NodeMessages({
       outbox: this.outbox,
       publish: (t, payload, options) => this.connection.publish(t, payload, options),
-      redact: redactor(configSecrets(config)),
+      redact: this.redact,
       log: this.log,
     });
     const publishEvent = (this.publishEvent = (event: Omit<NodeEvent, "node" | "at">): void => {
@@ -285,9 +284,9 @@ export class LabxNode {
     const deps: RecoveryDeps = {
       dataDir: this.config.data_dir,
       node: this.config.sbc_id,
-      ffmpegPath: this.ffmpegPath,
-      childEnv: this.childEnv,
-      redact: redactor(configSecrets(this.config)),
+      ffmpegPath: this.deps.ffmpegPath,
+      childEnv: this.deps.childEnv,
+      redact: this.redact,
       log: this.log.child({ module: "recovery" }),
       announce: (batch) =>
         this.messages.owe(
