@@ -79,13 +79,14 @@ async function writeLab(dataDir: string, creds: LabCredentials): Promise<void> {
   await mkdir(dataDir, { recursive: true });
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
+  // Both hashes at once: scrypt runs in libuv's pool, so a first start waits for one, not two.
+  const [controllerHash, joinHash] = await Promise.all([
+    hashPassword(creds.controller.password),
+    hashPassword(creds.join.password),
+  ]);
   const users = [
-    {
-      username: creds.controller.username,
-      role: "controller",
-      password_hash: await hashPassword(creds.controller.password),
-    },
-    { username: creds.join.username, role: "join", password_hash: await hashPassword(creds.join.password) },
+    { username: creds.controller.username, role: "controller", password_hash: controllerHash },
+    { username: creds.join.username, role: "join", password_hash: joinHash },
   ];
   await writePrivate(authFile, JSON.stringify({ users }, null, 2) + "\n");
   await writePrivate(credentialsFile, JSON.stringify(creds, null, 2) + "\n");
