@@ -1,4 +1,4 @@
-import { Aedes, type AuthenticateError, type Client } from "aedes";
+import { Aedes } from "aedes";
 import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import { WebSocketServer, createWebSocketStream } from "ws";
 import type { AnonymousAccess } from "./access.js";
 import { installAdmission } from "./admission.js";
+import { installConformance } from "./conformance.js";
 import type { AuthUser } from "./auth-file.js";
 import { ConnectionLimits, DEFAULT_BROKER_LIMITS, type BrokerLimits } from "./connection-limits.js";
 import { verifyPassword } from "./password.js";
@@ -33,17 +34,8 @@ export interface BrokerOptions {
 /** A scrypt hash of a random password no one knows: what an unknown user name is checked against. */
 const DECOY_HASH = "scrypt$16384$8$1$bGFieC1kZWNveS1zYWx0$0J8qW9d2Fh3m5Yc6o1vX7k0QeXb4lWc2s8gA1rT5nHk=";
 
-/** Pure: MQTT 3.1.1 [MQTT-3.1.3-8]; MQTT 5 assigns an id instead, whatever Clean Start says. */
-export function refusesEmptyClientId(packet: {
-  clientId: string;
-  clean?: boolean;
-  protocolVersion?: number;
-}): boolean {
-  return packet.clientId === "" && packet.clean === false && (packet.protocolVersion ?? 4) < 5;
-}
-
 /**
- * The embedded aedes broker (MQTT 3.1.1): TCP, and optionally TLS and WebSocket listeners, all
+ * The embedded aedes broker (MQTT 5 and 3.1.1): TCP, and optionally TLS and WebSocket listeners, all
  * under the same users, rules and limits. start() resolves with the bound TCP port.
  */
 export class EmbeddedBroker {
@@ -83,7 +75,7 @@ export class EmbeddedBroker {
       verify: verifyPassword,
       decoyHash: DECOY_HASH,
     });
-    this.conform(broker);
+    installConformance(broker, log);
     broker.on("client", (c) => log.debug({ client: c.id }, "client connected"));
     broker.on("clientDisconnect", (c) => log.debug({ client: c.id }, "client disconnected"));
     broker.on("clientError", (c, err) => log.debug({ client: c.id, err }, "client error"));
@@ -131,28 +123,6 @@ export class EmbeddedBroker {
     this.servers.push(server);
     const addr = server.address();
     if (addr && typeof addr === "object") this.ports.set(name, addr.port);
-  }
-
-  /**
-   * What aedes 1.x lets through and MQTT 3.1.1 forbids: an empty client id with clean session 0
-   * must get CONNACK 0x02 (identifier rejected) and be closed [MQTT-3.1.3-8] (aedes#1095). aedes
-   * sends that CONNACK for an authenticate() error with returnCode 2; preConnect sees the packet.
-   */
-  private conform(broker: Aedes): void {
-    const refused = new WeakSet<Client>();
-    broker.preConnect = (client, packet, done) => {
-      if (refusesEmptyClientId(packet)) refused.add(client);
-      done(null, true);
-    };
-    const authenticate = broker.authenticate.bind(broker);
-    broker.authenticate = (client, username, password, done) => {
-      if (!refused.has(client)) return authenticate(client, username, password, done);
-      this.opts.log.warn("refused: empty client id with clean session 0 (MQTT-3.1.3-8)");
-      const err = Object.assign(new Error("identifier rejected: an empty client id needs clean session"), {
-        returnCode: 2,
-      }) as AuthenticateError;
-      done(err, false);
-    };
   }
 
   async stop(): Promise<void> {

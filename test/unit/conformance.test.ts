@@ -1,0 +1,22 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { dropWillOnlyProperties, refusesEmptyClientId } from "../../broker/conformance.js";
+
+describe("aedes conformance fixes (pure)", () => {
+  it("a will's Will Delay Interval is dropped before it is published; the properties a PUBLISH may carry stay", () => {
+    const will = {
+      topic: "t",
+      properties: { willDelayInterval: 5, contentType: "text/plain", userProperties: { a: "b" } },
+    };
+    assert.equal(dropWillOnlyProperties(will), true);
+    assert.deepEqual(will.properties, { contentType: "text/plain", userProperties: { a: "b" } });
+    assert.equal(dropWillOnlyProperties({ properties: { messageExpiryInterval: 1 } }), false);
+    assert.equal(dropWillOnlyProperties({}), false);
+  });
+
+  it("an empty client id with clean session 0 is refused on 3.1.1 only", () => {
+    assert.equal(refusesEmptyClientId({ clientId: "", clean: false, protocolVersion: 4 }), true);
+    assert.equal(refusesEmptyClientId({ clientId: "", clean: false, protocolVersion: 5 }), false);
+    assert.equal(refusesEmptyClientId({ clientId: "", clean: true, protocolVersion: 4 }), false);
+  });
+});
