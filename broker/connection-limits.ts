@@ -1,9 +1,9 @@
-// What one connection may cost the embedded broker: how many are open at once, how often one address
-// may connect, and how large a packet may be. Every listener (TCP, TLS, WebSocket) admits through one.
+// What one connection may cost the embedded broker: how many are open at once and how often one address
+// may connect (the largest packet is aedes' own maximumPacketSize: embedded-broker.ts). Every listener
+// (TCP, TLS, WebSocket) admits through one.
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { isLoopbackAddress, RateLimiter } from "../platform/net/rate-limit.js";
-import { PacketSizeGuard } from "./packet-size-guard.js";
 
 export interface BrokerLimits {
   /** Connections open at once, over every listener. */
@@ -41,7 +41,7 @@ export class ConnectionLimits {
 
   /**
    * Admits a new connection: false (and the stream destroyed) when over a limit. An admitted stream is
-   * watched for oversized packets and counted until it closes.
+   * counted until it closes.
    */
   admit(stream: Duplex, address: string | undefined): boolean {
     if (this.open.size >= this.limits.maxConnections) {
@@ -56,13 +56,6 @@ export class ConnectionLimits {
     }
     this.open.add(stream);
     stream.once("close", () => this.open.delete(stream));
-    const guard = new PacketSizeGuard(this.limits.maxPacketBytes);
-    // A 'data' listener beside aedes' 'readable' one only observes what aedes reads, chunk by chunk.
-    stream.on("data", (chunk: Buffer) => {
-      if (guard.feed(chunk)) return;
-      this.log.warn({ address, max: this.limits.maxPacketBytes }, "connection closed: packet too large");
-      stream.destroy();
-    });
     return true;
   }
 

@@ -35,6 +35,23 @@ export interface BrokerOptions {
 const DECOY_HASH = "scrypt$16384$8$1$bGFieC1kZWNveS1zYWx0$0J8qW9d2Fh3m5Yc6o1vX7k0QeXb4lWc2s8gA1rT5nHk=";
 
 /**
+ * Pure: aedes 2's MQTT 5 options, told to every v5 client in its CONNACK. A packet over the limit gets
+ * a v5 client a DISCONNECT 0x95 and a 3.1.1 client a closed connection, read at its header (aedes does
+ * not buffer the rest); topic aliases from clients are taken (10 a connection); the QoS 1/2 window a
+ * client may keep open, the session expiry a client may ask, and the sessions and delayed wills kept
+ * waiting are bounded.
+ */
+export function mqtt5Options(limits: BrokerLimits) {
+  return {
+    maximumPacketSize: limits.maxPacketBytes,
+    topicAliasMaximum: 10,
+    receiveMaximum: 100,
+    sessionExpiryIntervalLimit: 7 * 24 * 3600,
+    pendingSessionsLimit: 10_000,
+  };
+}
+
+/**
  * The embedded aedes broker (MQTT 5 and 3.1.1): TCP, and optionally TLS and WebSocket listeners, all
  * under the same users, rules and limits. start() resolves with the bound TCP port.
  */
@@ -65,7 +82,8 @@ export class EmbeddedBroker {
   async start(): Promise<number> {
     if (this.broker) return this.port!;
     const { log } = this.opts;
-    const broker = await Aedes.createBroker();
+    const configured = this.opts.limits ?? DEFAULT_BROKER_LIMITS;
+    const broker = await Aedes.createBroker(mqtt5Options(configured));
     installAdmission(broker, {
       users: this.opts.users ?? new Map(),
       anonymous: this.anonymous,
@@ -80,7 +98,6 @@ export class EmbeddedBroker {
     broker.on("clientDisconnect", (c) => log.debug({ client: c.id }, "client disconnected"));
     broker.on("clientError", (c, err) => log.debug({ client: c.id, err }, "client error"));
     this.broker = broker;
-    const configured = this.opts.limits ?? DEFAULT_BROKER_LIMITS;
     const limits = new ConnectionLimits(configured, this.opts.now, log);
     this.limits = limits;
     const handle = (stream: Duplex, address: string | undefined): void => {

@@ -101,6 +101,10 @@ step "installing labx into $opt"
 mkdir -p "$opt"
 cp -r "$src/package.json" "$src/package-lock.json" "$src/tsconfig.json" "$src/tsconfig.build.json" \
   "$src/contract" "$src/platform" "$src/cli" "$src/node" "$src/broker" "$src/ctl" "$src/monitor" "$src/align" "$src/ui" "$src/schemas" "$opt/"
+# The dependency patches npm ci applies (postinstall; docs/reliability.md).
+mkdir -p "$opt/scripts"
+cp -r "$src/patches" "$opt/"
+cp "$src/scripts/patches.mjs" "$opt/scripts/"
 if [ -z "$root" ]; then
   (cd "$opt" && npm ci --no-audit --no-fund --omit=optional --loglevel=error && npm run -s build &&
     npm prune --omit=dev --omit=optional --no-audit --no-fund --loglevel=error)

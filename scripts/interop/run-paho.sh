@@ -14,7 +14,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 work=$(mktemp -d)
 case "$broker" in
   labx)
-    node --import tsx cli/labx.ts broker --broker-host 127.0.0.1 --broker-port "$port" --log-level warn \
+    node --import tsx cli/labx.ts broker --broker-host 127.0.0.1 --broker-port "$port" --data-dir "$work/data" --log-level warn \
       >"$work/broker.log" 2>&1 &
     ;;
   mosquitto)

@@ -61,4 +61,38 @@ describe("a node on the embedded broker speaks MQTT 5; clients of both versions 
       await broker.stop();
     }
   });
+
+  it("a session resumed without Clean Start gets the messages queued while it was away, whatever expiry the new CONNECT asks (patches/aedes+2.0.0-beta.1)", async () => {
+    const broker = await startAedes();
+    const clients: mqtt.MqttClient[] = [];
+    try {
+      const opts = { protocolVersion: 5 as const, reconnectPeriod: 0, clientId: "collector", clean: false };
+      const first = await mqtt.connectAsync(broker.url, {
+        ...opts,
+        properties: { sessionExpiryInterval: 300 },
+      });
+      await first.subscribeAsync("labx/+/batch", { qos: 1 });
+      await first.endAsync();
+      const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
+      clients.push(pub);
+      for (const seq of [0, 1, 2])
+        await pub.publishAsync("labx/N1/batch", JSON.stringify({ seq }), { qos: 1 });
+      // Back with Clean Start 0 and no Session Expiry Interval (as Home Assistant's and many clients' defaults).
+      const got: number[] = [];
+      const again = mqtt.connect(broker.url, { ...opts, manualConnect: true });
+      clients.push(again);
+      again.on("message", (_t, payload) => got.push((JSON.parse(payload.toString()) as { seq: number }).seq));
+      const connack = await new Promise<{ sessionPresent: boolean }>((resolve, reject) => {
+        again.once("connect", resolve);
+        again.once("error", reject);
+        again.connect();
+      });
+      assert.equal(connack.sessionPresent, true);
+      for (let i = 0; i < 100 && got.length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(got, [0, 1, 2], "the queued batches");
+    } finally {
+      for (const c of clients) await c.endAsync(true);
+      await broker.stop();
+    }
+  });
 });

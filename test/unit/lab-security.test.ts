@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import fc from "fast-check";
 import { pino } from "pino";
 import { anonymousAllowed, clientIdentity, joinNodeId } from "../../broker/access.js";
 import { mayPublish, maySubscribe } from "../../broker/acl.js";
@@ -14,7 +13,6 @@ import {
   readLabCredentials,
   rotateLabCredentials,
 } from "../../broker/lab-credentials.js";
-import { PacketSizeGuard } from "../../broker/packet-size-guard.js";
 import { createValidators } from "../../contract/schemas.js";
 import { childEnvironment } from "../../platform/config/child-env.js";
 import { isLoopbackAddress, RateLimiter } from "../../platform/net/rate-limit.js";
@@ -90,41 +88,6 @@ describe("who may connect (pure)", () => {
 });
 
 describe("the broker's limits (pure)", () => {
-  const header = (type: number, remaining: number): Buffer => {
-    const bytes = [type << 4];
-    let n = remaining;
-    do {
-      let b = n % 128;
-      n = Math.floor(n / 128);
-      if (n > 0) b |= 0x80;
-      bytes.push(b);
-    } while (n > 0);
-    return Buffer.from(bytes);
-  };
-
-  it("the packet guard passes packets up to the limit, split anywhere, and stops at the first larger header", () => {
-    fc.assert(
-      fc.property(
-        fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 8 }),
-        fc.integer({ min: 1, max: 40 }),
-        (sizes, cut) => {
-          const stream = Buffer.concat(sizes.map((n) => Buffer.concat([header(3, n), Buffer.alloc(n, 7)])));
-          const guard = new PacketSizeGuard(300);
-          for (let i = 0; i < stream.length; i += cut) assert.ok(guard.feed(stream.subarray(i, i + cut)));
-        },
-      ),
-    );
-    const guard = new PacketSizeGuard(1000);
-    assert.ok(guard.feed(Buffer.concat([header(3, 10), Buffer.alloc(10)])));
-    assert.equal(guard.feed(header(3, 1001)), false);
-    assert.equal(guard.feed(Buffer.alloc(1)), false, "stays refused");
-    assert.equal(
-      new PacketSizeGuard(1e9).feed(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff])),
-      false,
-      "a 5-byte length",
-    );
-  });
-
   it("a rate limiter allows its burst, refills over time, and forgets the least recently seen key first", () => {
     let now = 0;
     const r = new RateLimiter({ burst: 3, perSecond: 1, maxKeys: 2, now: () => now });

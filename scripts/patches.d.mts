@@ -1,0 +1,1 @@
+export function applyPatch(text: string, diff: string): { text: string; applied: number };
