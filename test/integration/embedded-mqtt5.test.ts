@@ -95,4 +95,35 @@ describe("a node on the embedded broker speaks MQTT 5; clients of both versions 
       await broker.stop();
     }
   });
+
+  it("a client's Maximum Packet Size binds the broker: a larger message is not sent to it, but to others", async () => {
+    const broker = await startAedes();
+    const clients: mqtt.MqttClient[] = [];
+    try {
+      const receive = async (properties: mqtt.IClientOptions["properties"]) => {
+        const c = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0, properties });
+        clients.push(c);
+        const sizes: number[] = [];
+        c.on("message", (_t, payload) => sizes.push(payload.length));
+        await c.subscribeAsync("cam/preview", { qos: 1 });
+        return sizes;
+      };
+      const small = await receive({ maximumPacketSize: 1000 });
+      const any = await receive({});
+      const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
+      clients.push(pub);
+      for (const n of [500, 5000, 600]) await pub.publishAsync("cam/preview", Buffer.alloc(n, 7), { qos: 1 });
+      for (let i = 0; i < 100 && any.length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(any, [500, 5000, 600]);
+      assert.deepEqual(
+        small,
+        [500, 600],
+        "the 5000-byte message is not sent to a client of 1000 bytes at most",
+      );
+    } finally {
+      for (const c of clients) await c.endAsync(true);
+      await broker.stop();
+    }
+  });
 });
