@@ -63,6 +63,7 @@ export async function brokerOptions(
       ...DEFAULT_BROKER_LIMITS,
       maxConnections: config.broker_max_connections,
       maxPacketBytes: config.broker_max_packet_kb * 1024,
+      maxKeepaliveS: config.broker_max_keepalive,
     },
     now: o.now,
   };

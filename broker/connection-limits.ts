@@ -13,6 +13,8 @@ export interface BrokerLimits {
   /** Connects one address may make at once, then `connectsPerSecond`. Loopback is not limited. */
   connectBurst: number;
   connectsPerSecond: number;
+  /** The longest keepalive a client may keep (s); 0: none (aedes' keepaliveLimit, as mosquitto's max_keepalive). */
+  maxKeepaliveS: number;
 }
 
 export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
@@ -20,6 +22,7 @@ export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
   maxPacketBytes: 2 * 1024 * 1024,
   connectBurst: 30,
   connectsPerSecond: 5,
+  maxKeepaliveS: 0,
 };
 
 export class ConnectionLimits {

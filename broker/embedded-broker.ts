@@ -35,7 +35,9 @@ export interface BrokerOptions {
 const DECOY_HASH = "scrypt$16384$8$1$bGFieC1kZWNveS1zYWx0$0J8qW9d2Fh3m5Yc6o1vX7k0QeXb4lWc2s8gA1rT5nHk=";
 
 /**
- * Pure: aedes 2's MQTT 5 options, told to every v5 client in its CONNACK. A packet over the limit gets
+ * Pure: aedes 2's MQTT 5 options, told to every v5 client in its CONNACK. A keepalive over the limit (or
+ * none) becomes the limit for a v5 client (Server Keep Alive) and is refused to a 3.1.1 client, so a dead
+ * client's will comes within 1.5 times it. A packet over the limit gets
  * a v5 client a DISCONNECT 0x95 and a 3.1.1 client a closed connection, read at its header (aedes does
  * not buffer the rest); topic aliases from clients are taken (10 a connection); the QoS 1/2 window a
  * client may keep open, the session expiry a client may ask, and the sessions and delayed wills kept
@@ -44,6 +46,7 @@ const DECOY_HASH = "scrypt$16384$8$1$bGFieC1kZWNveS1zYWx0$0J8qW9d2Fh3m5Yc6o1vX7k
 export function mqtt5Options(limits: BrokerLimits) {
   return {
     maximumPacketSize: limits.maxPacketBytes,
+    keepaliveLimit: limits.maxKeepaliveS,
     topicAliasMaximum: 10,
     receiveMaximum: 100,
     sessionExpiryIntervalLimit: 7 * 24 * 3600,

@@ -76,6 +76,16 @@ export const mqttSchema = {
     arg: "broker-max-connections",
     env: "LABX_BROKER_MAX_CONNECTIONS",
   },
+  broker_max_keepalive: {
+    doc: "Embedded broker: the longest keepalive a client may keep (s), so that a dead client's will is published within 1.5 times it: an MQTT 5 client asking more (or none) is told this one in its CONNACK, an MQTT 3.1.1 client asking more or none is refused, as mosquitto's max_keepalive does (many 3.1.1 devices ask none: keep 0 unless every client is known); 0: no limit.",
+    format: (v: unknown) => {
+      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 65_535)
+        throw new Error("must be a whole number of seconds from 0 to 65535");
+    },
+    default: 0,
+    arg: "broker-max-keepalive",
+    env: "LABX_BROKER_MAX_KEEPALIVE",
+  },
   broker_max_packet_kb: {
     doc: "Embedded broker: the largest MQTT packet or WebSocket message taken (KiB); a larger one closes its connection.",
     format: (v: unknown) => {

@@ -33,6 +33,7 @@ export type Config = Readonly<{
   allow_anonymous: boolean;
   broker_max_connections: number;
   broker_max_packet_kb: number;
+  broker_max_keepalive: number;
   tls_port: number;
   tls_cert: string;
   tls_key: string;
