@@ -3,6 +3,14 @@ import { assertName as name } from "../../contract/names.js";
 // The MQTT part of the convict schema (config-schema.ts): the broker the node talks to, the embedded
 // broker it can run, and the topics it publishes under. Formats are registered in config-schema.ts.
 
+/** A convict format: a whole number from `min` to `max`, or a clear error. */
+const wholeNumber =
+  (min: number, max: number, unit: string) =>
+  (v: unknown): void => {
+    if (!Number.isInteger(v) || (v as number) < min || (v as number) > max)
+      throw new Error(`must be a whole number ${unit}from ${min} to ${max}`);
+  };
+
 export const mqttSchema = {
   broker_url: {
     doc: "MQTT broker to connect to; the members of one cluster comma-separated (mqtt://a:1883,mqtt://b:1883): a lost connection moves to the next member.",
@@ -69,29 +77,21 @@ export const mqttSchema = {
   },
   broker_max_connections: {
     doc: "Embedded broker: connections open at once, at most (over every listener).",
-    format: (v: unknown) => {
-      if (!Number.isInteger(v) || (v as number) < 1) throw new Error("must be a whole number from 1");
-    },
+    format: wholeNumber(1, 1_000_000, ""),
     default: 4096,
     arg: "broker-max-connections",
     env: "LABX_BROKER_MAX_CONNECTIONS",
   },
   broker_max_keepalive: {
     doc: "Embedded broker: the longest keepalive a client may keep (s), so that a dead client's will is published within 1.5 times it: an MQTT 5 client asking more (or none) is told this one in its CONNACK, an MQTT 3.1.1 client asking more or none is refused, as mosquitto's max_keepalive does (many 3.1.1 devices ask none: keep 0 unless every client is known); 0: no limit.",
-    format: (v: unknown) => {
-      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 65_535)
-        throw new Error("must be a whole number of seconds from 0 to 65535");
-    },
+    format: wholeNumber(0, 65_535, "of seconds "),
     default: 0,
     arg: "broker-max-keepalive",
     env: "LABX_BROKER_MAX_KEEPALIVE",
   },
   broker_max_packet_kb: {
     doc: "Embedded broker: the largest MQTT packet or WebSocket message taken (KiB); a larger one closes its connection.",
-    format: (v: unknown) => {
-      if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 262_144)
-        throw new Error("must be a whole number of KiB from 1 to 262144 (MQTT's 256 MiB)");
-    },
+    format: wholeNumber(1, 262_144, "of KiB "), // MQTT's 256 MiB at most
     default: 2048,
     arg: "broker-max-packet-kb",
     env: "LABX_BROKER_MAX_PACKET_KB",
