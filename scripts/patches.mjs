@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 
 /**
  * Pure: `text` with the unified diff `diff` (one file, exact context) applied. Each hunk's old lines must
- * appear exactly once; a hunk whose new lines already appear (and old do not) counts as applied.
+ * appear exactly once; a hunk whose new lines already appear once counts as applied.
  * Returns { text, applied } where applied counts the hunks changed now; throws what does not fit.
  * @param {string} text
  * @param {string} diff
@@ -41,11 +41,11 @@ export function applyPatch(text, diff) {
     const oldText = h.old.join("\n");
     const newText = h.new.join("\n");
     const count = (s) => text.split(s).length - 1;
-    if (count(oldText) === 1) {
+    if (count(newText) === 1) {
+      // already applied (checked first: an insertion keeps its old lines as context)
+    } else if (count(oldText) === 1) {
       text = text.replace(oldText, () => newText);
       applied++;
-    } else if (count(oldText) === 0 && count(newText) === 1) {
-      // already applied
     } else {
       throw new Error(`hunk ${i + 1}: its lines are found ${count(oldText)} times (expected once)`);
     }
@@ -53,11 +53,19 @@ export function applyPatch(text, diff) {
   return { text, applied };
 }
 
-/** The target file of a one-file git-style diff: `+++ b/<path>`. */
-function targetOf(diff) {
-  const m = /^\+\+\+ b\/(\S+)/m.exec(diff);
-  if (!m) throw new Error("no +++ b/<file> line");
-  return m[1];
+/**
+ * Pure: a git-style diff cut into its files, each `{ target, diff }` (target from `+++ b/<path>`).
+ * @param {string} diff
+ * @returns {{ target: string, diff: string }[]}
+ */
+export function filesOf(diff) {
+  const parts = diff.split(/^(?=--- a\/)/m).filter((part) => part.startsWith("--- a/"));
+  if (parts.length === 0) throw new Error("no --- a/<file> line");
+  return parts.map((part) => {
+    const m = /^\+\+\+ b\/(\S+)/m.exec(part);
+    if (!m) throw new Error("no +++ b/<file> line");
+    return { target: m[1], diff: part };
+  });
 }
 
 function main() {
@@ -74,15 +82,18 @@ function main() {
     for (const file of readdirSync(path.join(dir, folder))
       .filter((f) => f.endsWith(".patch"))
       .sort()) {
-      const diff = readFileSync(path.join(dir, folder, file), "utf8");
-      const target = path.join(pkgDir, targetOf(diff));
-      try {
-        const { text, applied } = applyPatch(readFileSync(target, "utf8"), diff);
-        if (applied) writeFileSync(target, text);
-        console.error(`labx: patches/${folder}/${file}: ${applied ? "applied" : "already applied"}`);
-      } catch (err) {
-        throw new Error(`patches/${folder}/${file} does not apply to ${target}: ${err.message}`);
-      }
+      // Every file of a patch is checked before any is written: a patch applies whole or not at all.
+      const changed = filesOf(readFileSync(path.join(dir, folder, file), "utf8")).map(({ target, diff }) => {
+        const where = path.join(pkgDir, target);
+        try {
+          return { where, ...applyPatch(readFileSync(where, "utf8"), diff) };
+        } catch (err) {
+          throw new Error(`patches/${folder}/${file} does not apply to ${where}: ${err.message}`);
+        }
+      });
+      for (const { where, text, applied } of changed) if (applied) writeFileSync(where, text);
+      const applied = changed.some((c) => c.applied);
+      console.error(`labx: patches/${folder}/${file}: ${applied ? "applied" : "already applied"}`);
     }
   }
 }

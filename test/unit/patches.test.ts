@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { applyPatch } from "../../scripts/patches.mjs";
+import { applyPatch, filesOf } from "../../scripts/patches.mjs";
 import { ROOT } from "../helpers/node.js";
 
 const diff = `--- a/f.js
@@ -23,12 +23,35 @@ describe("dependency patches (scripts/patches.mjs, run by npm ci)", () => {
     assert.throws(() => applyPatch("one\ntwo\nthree\none\ntwo\nthree\n", diff), /found 2 times/);
   });
 
-  it("every kept patch is applied to the installed package", () => {
-    const patch = readFileSync(
-      path.join(ROOT, "patches/aedes+2.0.0-beta.1/resume-session-queue.patch"),
-      "utf8",
+  it("an insertion, whose old lines stay as context, is applied once and then recognised", () => {
+    const insert = "--- a/f.js\n+++ b/f.js\n@@ -1,2 +1,3 @@\n one\n+inserted\n two\n";
+    const once = applyPatch("one\ntwo\n", insert);
+    assert.deepEqual(once, { text: "one\ninserted\ntwo\n", applied: 1 });
+    assert.deepEqual(applyPatch(once.text, insert), { text: once.text, applied: 0 });
+  });
+
+  it("a patch of several files is cut into its files", () => {
+    const two = `${diff}--- a/lib/g.js\n+++ b/lib/g.js\n@@ -1 +1 @@\n-a\n+b\n`;
+    assert.deepEqual(
+      filesOf(two).map((f) => f.target),
+      ["f.js", "lib/g.js"],
     );
-    const target = readFileSync(path.join(ROOT, "node_modules/aedes/lib/handlers/connect.js"), "utf8");
-    assert.equal(applyPatch(target, patch).applied, 0, "npm ci applied it (postinstall)");
+    assert.throws(() => filesOf("@@ -1 +1 @@\n-a\n+b\n"), /no --- a/);
+  });
+
+  it("every kept patch is applied to the installed package", () => {
+    const folder = path.join(ROOT, "patches/aedes+2.0.0-beta.1");
+    const patches = readdirSync(folder).filter((f) => f.endsWith(".patch"));
+    assert.deepEqual(patches.sort(), [
+      "disconnect-after-connack.patch",
+      "flow-control.patch",
+      "redelivery-dup.patch",
+      "resume-session-queue.patch",
+    ]);
+    for (const file of patches)
+      for (const { target, diff: part } of filesOf(readFileSync(path.join(folder, file), "utf8"))) {
+        const text = readFileSync(path.join(ROOT, "node_modules/aedes", target), "utf8");
+        assert.equal(applyPatch(text, part).applied, 0, `${file} ${target}: npm ci applied it (postinstall)`);
+      }
   });
 });
