@@ -63,6 +63,11 @@ export class BatchAssembler {
     return this.lastFrameEnd;
   }
 
+  /** From the first to the last frame of the batch ffmpeg is writing (µs), 0 before its second frame. */
+  get openSpanUs(): number {
+    return this.frames.length < 2 ? 0 : this.frames.at(-1)!.pts - this.frames[0]!.pts;
+  }
+
   /** Feeds one parsed stdout line; returns the batches it completed (zero or one). */
   push(line: StdoutLine): AssembledBatch[] {
     switch (line.kind) {

@@ -15,6 +15,11 @@ import {
   type StreamTimestamps,
 } from "./stream-timestamps.js";
 
+/**
+ * Matroska writes a batch's frames in clusters of this many ms: a cluster reaches the file when a frame
+ * more than CLUSTER_MS after its first arrives (ffmpeg's matroskaenc), the earlier ones with it.
+ */
+export const CLUSTER_MS = 200;
 export type CameraKind = "synthetic" | "v4l2" | "stream";
 export type Codec = "copy" | "mjpeg" | "h264";
 
@@ -185,7 +190,7 @@ export function buildFfmpegArgs(a: RecorderArgs): string[] {
     "segment_format=matroska",
     // Frames reach the disk within ~200 ms instead of at the next 5 s/5 MB cluster: if ffmpeg or the
     // node is killed, the partial batch keeps all but the last few frames (recovery remuxes it).
-    "segment_format_options=flush_packets=1\\\\:cluster_time_limit=200",
+    `segment_format_options=flush_packets=1\\\\:cluster_time_limit=${CLUSTER_MS}`,
     "segment_list_type=csv",
     "segment_list=pipe\\\\:1",
   ].join(":");

@@ -26,6 +26,8 @@ export interface FfmpegRunOptions {
   /** Batches the run's output completed, in order. */
   onBatches: (batches: AssembledBatch[]) => void;
   onFirstFrame: () => void;
+  /** Each frame reported, after onBatches for the batch it closed. */
+  onFrame?: () => void;
   /** The source's time base is coarser than 1 ms (e.g. 1/25 s for some MJPEG streams). */
   onCoarseTimebase: (message: string) => void;
 }
@@ -97,7 +99,9 @@ export class FfmpegRun {
       }
       const done = this.assembler.push(parsed);
       if (done.length > 0) this.o.onBatches(done);
-      if (parsed.kind === "frame" && ++this.frames === 1) this.firstFrameKnown();
+      if (parsed.kind !== "frame") return;
+      if (++this.frames === 1) this.firstFrameKnown();
+      this.o.onFrame?.();
     } catch (err) {
       this.o.log.error({ err, line }, "ffmpeg output not understood");
     }

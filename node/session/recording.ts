@@ -14,6 +14,7 @@ import { cameraKind, displayArgs, timeSourceOf } from "../ffmpeg/ffmpeg-args.js"
 import { restartAnchor, runArgs } from "./recording-options.js";
 import type { Exit } from "../ffmpeg/ffmpeg-process.js";
 import { FfmpegRun } from "../ffmpeg/ffmpeg-run.js";
+import { BatchHoldback } from "./batch-holdback.js";
 import { redactUrl } from "../../platform/secrets.js";
 import {
   diskFullEvent,
@@ -156,6 +157,8 @@ export class Recording implements SessionRecording {
     const { opts, deps } = this;
     const args = runArgs(opts, this.nextSeq, restart);
     deps.log.info({ run: index, cmd: displayArgs([opts.ffmpegPath, ...args]) }, "ffmpeg spawn");
+    const holdback = new BatchHoldback();
+    const release = (batches: AssembledBatch[]): void => batches.forEach((b) => this.enqueue(run, b, false));
     const run = new FfmpegRun({
       index,
       ffmpegPath: opts.ffmpegPath,
@@ -170,15 +173,16 @@ export class Recording implements SessionRecording {
       alignToUs: restart?.gridUs ?? opts.recorder.alignToUs ?? null,
       log: deps.log,
       onBatches: (batches) => {
-        batches.forEach((b) => this.enqueue(run, b, false));
+        batches.forEach((b) => release(holdback.closed(b, run.assembler.openSpanUs)));
         this.warnings.keyframes(run.assembler.maxKeyframeIntervalUs, opts.recorder.batchDuration);
       },
+      onFrame: () => release(holdback.release(run.assembler.openSpanUs)),
       onFirstFrame: () => this.onFirstFrame(run),
       onCoarseTimebase: (message) => this.warnings.coarseTimebase(message),
     });
     run.start();
     this.run = run;
-    void run.ffmpeg.exited.then((exit) => this.onExit(run, exit));
+    void run.ffmpeg.exited.then((exit) => this.onExit(run, exit, holdback.drain()));
     return run;
   }
 
@@ -215,7 +219,8 @@ export class Recording implements SessionRecording {
     }
   }
 
-  private onExit(run: FfmpegRun, exit: Exit): void {
+  /** `held`: the run's closed batches not yet finalized (batch-holdback.ts). */
+  private onExit(run: FfmpegRun, exit: Exit, held: AssembledBatch[]): void {
     this.run = null;
     this.framesOfEndedRuns += run.frames;
     this.lastExit = exit;
@@ -238,9 +243,9 @@ export class Recording implements SessionRecording {
       // A first run that never delivered a frame is a camera that is not there: start() reports it.
       if (this.startedUs !== null) delay = this.restarts.delay(this.now());
     }
-    const rest = run.assembler.finish();
+    const rest = [...held, ...run.assembler.finish()];
     if (delay === null) {
-      rest.forEach((batch, i) => this.enqueue(run, batch, i === rest.length - 1));
+      this.enqueueFinal(run, rest);
       this.end(crashed ? "failed" : this.stopRequested ? (this.stopReason ?? "stopped") : "completed");
       return;
     }
@@ -294,19 +299,30 @@ export class Recording implements SessionRecording {
 
   private enqueue(run: FfmpegRun, batch: AssembledBatch, last: boolean): void {
     this.nextSeq = Math.max(this.nextSeq, batch.seq + 1);
-    this.chain = this.chain
-      .then(async () => {
-        if (run.anchorUs === null) throw new Error("ffmpeg never reported the input start time");
-        const result = await this.finalizer.finalize(batch, run.anchorUs, last);
-        if (result.batch) this.lastEndUs = result.endUs;
-        // A batch ffmpeg had just opened when it died holds no frame and is dropped: the next run
-        // reuses its number, so the session's numbering has no hole (a gap event tells the loss).
-        else if (batch.seq === this.nextSeq - 1) this.nextSeq = batch.seq;
-        this.lostSinceLastRun += result.framesLost;
-      })
-      .catch((err: unknown) => {
-        this.unlisted = true;
-        this.writeFailed(err, `batch ${batch.seq} could not be finalized`);
-      });
+    this.chain = this.chain.then(() => this.finalizeOne(run, batch, last));
+  }
+
+  /** The session's final batches: the last one with a frame on disk is marked `last`. */
+  private enqueueFinal(run: FfmpegRun, batches: AssembledBatch[]): void {
+    for (const b of batches) this.nextSeq = Math.max(this.nextSeq, b.seq + 1);
+    this.chain = this.chain.then(async () => {
+      const last = await this.finalizer.lastWithFrames(batches).catch(() => batches.length - 1);
+      for (const [i, b] of batches.entries()) await this.finalizeOne(run, b, i === last);
+    });
+  }
+
+  private async finalizeOne(run: FfmpegRun, batch: AssembledBatch, last: boolean): Promise<void> {
+    try {
+      if (run.anchorUs === null) throw new Error("ffmpeg never reported the input start time");
+      const result = await this.finalizer.finalize(batch, run.anchorUs, last);
+      if (result.batch) this.lastEndUs = result.endUs;
+      // A batch ffmpeg had just opened when it died holds no frame and is dropped: the next run
+      // reuses its number, so the session's numbering has no hole (a gap event tells the loss).
+      else if (batch.seq === this.nextSeq - 1) this.nextSeq = batch.seq;
+      this.lostSinceLastRun += result.framesLost;
+    } catch (err) {
+      this.unlisted = true;
+      this.writeFailed(err, `batch ${batch.seq} could not be finalized`);
+    }
   }
 }

@@ -74,6 +74,16 @@ export class BatchFinalizer {
     return kept;
   }
 
+  /**
+   * Which of a session's final batches is its last: the last with a frame on disk (a final partial
+   * batch that holds none is dropped by finalize, and the one before it is marked instead); -1: none.
+   */
+  async lastWithFrames(batches: readonly AssembledBatch[]): Promise<number> {
+    let i = batches.length - 1;
+    while (i >= 0 && (await this.keptFrames(batches[i]!)) === 0) i--;
+    return i;
+  }
+
   /** Batches added to the manifest by this finalizer. */
   get batches(): number {
     return this.count;

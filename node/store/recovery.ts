@@ -121,10 +121,8 @@ async function recoverSession(deps: RecoveryDeps, session: string, dir: string):
       .filter((b) => b.seq > lastSeq)
       .map((batch) => ({ batch, anchorUs: a.anchor_us })),
   );
-  // The last batch with a frame on disk is the session's last: a final partial batch the kill left
-  // empty is dropped, and the one before it is marked instead.
-  let lastIndex = missing.length - 1;
-  while (lastIndex >= 0 && (await finalizer.keptFrames(missing[lastIndex]!.batch)) === 0) lastIndex--;
+  // A final partial batch the kill left empty is dropped, and the one before it is marked last.
+  const lastIndex = await finalizer.lastWithFrames(missing.map((m) => m.batch));
   let lost = 0;
   for (const [i, { batch, anchorUs }] of missing.entries()) {
     lost += (await finalizer.finalize(batch, anchorUs, i === lastIndex)).framesLost;

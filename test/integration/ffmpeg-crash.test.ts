@@ -29,6 +29,25 @@ async function waitForFfmpeg(dir: string, timeoutMs = 20_000): Promise<number> {
   }
 }
 
+/**
+ * An ffmpeg killed -9 inside the 200 ms between a new batch's first frame and its first flushed
+ * cluster (the kill cannot be timed from outside): a wrapper around the real ffmpeg does it
+ * (test/helpers/ffmpeg-dies-at-batch-open.ts); `marker` appears at the kill.
+ */
+function diesAtBatchOpen(): { marker: string; wrapper: string } {
+  const tmp = mkdtempSync(path.join(tmpdir(), "labx-dies-"));
+  const marker = path.join(tmp, "killed");
+  const wrapper = path.join(tmp, "ffmpeg");
+  const helper = path.resolve("test/helpers/ffmpeg-dies-at-batch-open.ts");
+  const real = resolveFfmpeg({ configured: null, envPath: process.env.PATH });
+  writeFileSync(
+    wrapper,
+    `#!/bin/sh\nLABX_REAL_FFMPEG='${real}' LABX_MARKER='${marker}' exec '${process.execPath}' --import '${import.meta.resolve("tsx")}' '${helper}' "$@"\n`,
+  );
+  chmodSync(wrapper, 0o755);
+  return { marker, wrapper };
+}
+
 describe("ffmpeg killed -9 mid-session (a real kill of the real process)", () => {
   it("restarts it, announces the repaired partial batch, and a gap event whose window holds exactly the frames missing", async (t) => {
     const camera = await startFakeCamera(FPS);
@@ -214,8 +233,11 @@ describe("ffmpeg killed -9 mid-session (a real kill of the real process)", () =>
         assert.equal(events.filter((e) => e.type === "recorder_failed").length, 1);
         assert.deepEqual(processesIn(dir, "ffmpeg"), [], "no ffmpeg left running");
         const batches = rec.jsonOn<BatchReady>("labx/FLAKY/batch");
-        // `last` marks the final batch, unless the final run's partial batch held no frame at all.
-        assert.ok(batches.slice(0, -1).every((b) => !b.last));
+        // `last` marks the final batch, and only it.
+        assert.deepEqual(
+          batches.map((b) => b.last === true),
+          batches.map((_, i) => i === batches.length - 1),
+        );
         assert.deepEqual(batches, readManifest(path.join(dir, "manifest.jsonl")));
         const ended = events.find((e) => e.type === "session_ended")!;
         assert.equal(ended.batches, batches.length);
@@ -224,18 +246,7 @@ describe("ffmpeg killed -9 mid-session (a real kill of the real process)", () =>
     );
   });
   it("ffmpeg killed just after opening a batch: that empty batch is dropped and the restarted ffmpeg reuses its number", async () => {
-    // The kill has to land inside the 200 ms between a batch's first frame and its first flushed
-    // cluster: a wrapper around the real ffmpeg does it (test/helpers/ffmpeg-dies-at-batch-open.ts).
-    const tmp = mkdtempSync(path.join(tmpdir(), "labx-dies-"));
-    const marker = path.join(tmp, "killed");
-    const wrapper = path.join(tmp, "ffmpeg");
-    const helper = path.resolve("test/helpers/ffmpeg-dies-at-batch-open.ts");
-    const real = resolveFfmpeg({ configured: null, envPath: process.env.PATH });
-    writeFileSync(
-      wrapper,
-      `#!/bin/sh\nLABX_REAL_FFMPEG='${real}' LABX_MARKER='${marker}' exec '${process.execPath}' --import '${import.meta.resolve("tsx")}' '${helper}' "$@"\n`,
-    );
-    chmodSync(wrapper, 0o755);
+    const { marker, wrapper } = diesAtBatchOpen();
     await withNode(
       { sbc_id: "OPEN", batch_duration: 1, disable_sync: true, ffmpeg_path: wrapper },
       async ({ rec, run }) => {
@@ -270,6 +281,32 @@ describe("ffmpeg killed -9 mid-session (a real kill of the real process)", () =>
         assert.equal(batches[1]!.start, gap.gap_end, "batch 1 is the restarted run's first");
         assert.equal(gap.gap_start, batches[0]!.end, "the gap starts where batch 0 ends");
         for (const b of batches) assert.equal(countFrames(path.join(run.dataDir, b.file)), b.frames, b.file);
+      },
+    );
+  });
+  it("ffmpeg dies just after opening a batch and is not restarted: the batch before that empty one is marked last", async () => {
+    const { marker, wrapper } = diesAtBatchOpen();
+    await withNode(
+      { sbc_id: "LASTO", batch_duration: 1, disable_sync: true, ffmpeg_path: wrapper, restart_attempts: 0 },
+      async ({ rec, run }) => {
+        assert.equal((await rec.command("labx", "LASTO", "LASTO", { cmd: "start", session: "l1" })).ok, true);
+        const ended = await rec.waitFor(
+          () => rec.jsonOn<NodeEvent>("labx/LASTO/event").find((e) => e.type === "session_ended"),
+          30_000,
+          "session_ended",
+        );
+        assert.ok(existsSync(marker), "the wrapper killed ffmpeg at a batch's opening");
+        const dir = path.join(run.dataDir, "l1");
+        const batches = rec.jsonOn<BatchReady>("labx/LASTO/batch");
+        // The killed run closed batch 0 and had opened batch 1, whose file holds no frame: dropped.
+        assert.equal(readFileSync(marker, "utf8").split(",")[0], path.basename(batches.at(-1)!.file));
+        assert.deepEqual(
+          batches.map((b) => [b.seq, b.last === true]),
+          [[0, true]],
+        );
+        assert.deepEqual(batches, readManifest(path.join(dir, "manifest.jsonl")));
+        assert.equal(ended.batches, 1);
+        assert.equal(countFrames(path.join(run.dataDir, batches[0]!.file)), batches[0]!.frames);
       },
     );
   });
