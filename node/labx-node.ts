@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { Config } from "../platform/config/config.js";
 import type { BatchReady, NodeEvent, NodeState } from "../contract/generated/payloads.js";
 import type { ClockMonitor } from "./clock/monitor.js";
+import type { DisabledClock } from "./clock/disabled-clock.js";
 import { createClock } from "./clock/create-clock.js";
 import { CommandRouter } from "./commands/router.js";
 import { MqttConnection } from "../platform/mqtt/connection.js";
@@ -67,8 +68,8 @@ export class LabxNode {
   private readonly uploader: Uploader | null;
   /** Absent with --preview-interval 0. */
   private readonly preview: PreviewPublisher | null;
-  /** Absent with --disable-sync. */
-  private readonly clock: ClockMonitor | null;
+  /** chrony's status; with --disable-sync, a clock that says so (clock/disabled-clock.ts). */
+  private readonly clock: ClockMonitor | DisabledClock;
   private readonly log: Logger;
   private readonly publishEvent: (event: Omit<NodeEvent, "node" | "at">) => void;
   /** Every secret of the configuration out of a text: messages, and a recovered program's kept output. */
@@ -159,7 +160,7 @@ export class LabxNode {
       spawn,
       childEnv: deps.childEnv,
       now: deps.now,
-      clock: () => this.clock?.snapshot() ?? { synced: false, reason: "sync disabled" },
+      clock: () => this.clock.snapshot(),
       publishState: (state) => {
         this.preview?.track(state);
         this.messages.latest(topic("state"), this.extras.decorate(state));
@@ -220,7 +221,7 @@ export class LabxNode {
     this.connection.onConnect(() => {
       this.messages.latest(topic("state"), this.state);
       // Retained messages do not survive a broker restart without persistence: say it again.
-      const clock = this.clock?.status;
+      const clock = this.clock.status;
       if (clock) this.messages.latest(topic("clock"), clock);
       this.outbox.onConnect();
       this.ha.onConnect();

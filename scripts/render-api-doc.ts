@@ -65,7 +65,7 @@ export const TOPICS: {
     direction: "from a node",
     retained: true,
     schema: "clock",
-    note: "every `--sync-interval` seconds (absent with `--disable-sync`)",
+    note: "every `--sync-interval` seconds; with `--disable-sync` once, `synced: false`, reason `sync disabled`",
   },
   {
     topic: "labx/<node-id>/batch",

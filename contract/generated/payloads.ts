@@ -77,7 +77,7 @@ export interface BatchReady {
 
 // from schemas/clock.schema.json
 /**
- * Retained on labx/<node-id>/clock: the node's chrony status, every --sync-interval seconds and at once when synced changes. Fields chrony could not give are null.
+ * Retained on labx/<node-id>/clock: the node's chrony status, every --sync-interval seconds and at once when synced changes; with --disable-sync once at start (and at each reconnect), synced false with reason "sync disabled" and every chrony field null. Fields chrony could not give are null.
  */
 export interface ClockStatus {
   node: string;

@@ -3,6 +3,7 @@ import type { Config } from "../../platform/config/config.js";
 import type { ClockStatus, NodeEvent } from "../../contract/generated/payloads.js";
 import { chronycReader } from "./chronyc.js";
 import { chronyClient, type ReadChrony } from "./chrony-client.js";
+import { DisabledClock } from "./disabled-clock.js";
 import { ClockMonitor } from "./monitor.js";
 
 /**
@@ -16,7 +17,7 @@ export function chronyReader(config: Config): ReadChrony {
     : chronyClient({ host: config.chrony_host || null, port: config.chrony_port || null, timeoutMs });
 }
 
-/** The node's clock monitor, or null with --disable-sync. */
+/** The node's clock monitor; with --disable-sync, a clock that says so. */
 export function createClock(
   config: Config,
   deps: {
@@ -25,8 +26,9 @@ export function createClock(
     publishEvent: (event: Omit<NodeEvent, "node" | "at">) => void;
     now?: () => Date;
   },
-): ClockMonitor | null {
-  if (config.disable_sync) return null;
+): ClockMonitor | DisabledClock {
+  if (config.disable_sync)
+    return new DisabledClock({ node: config.sbc_id, publishClock: deps.publishClock, now: deps.now });
   return new ClockMonitor({
     node: config.sbc_id,
     intervalMs: config.sync_interval * 1000,

@@ -1,0 +1,46 @@
+import type { BatchReady, ClockStatus } from "../../contract/generated/payloads.js";
+
+export const SYNC_DISABLED = "sync disabled";
+
+/**
+ * The clock of a node run with --disable-sync: chrony is never read, and the node says so where a
+ * synced one says its status, the retained clock topic (at start and on every reconnect) as the
+ * manifest lines do: synced false, reason "sync disabled".
+ */
+export class DisabledClock {
+  private last: ClockStatus | null = null;
+
+  constructor(
+    private readonly o: { node: string; publishClock: (status: ClockStatus) => void; now?: () => Date },
+  ) {}
+
+  get status(): ClockStatus | null {
+    return this.last;
+  }
+
+  snapshot(): BatchReady["clock"] {
+    return { synced: false, reason: SYNC_DISABLED };
+  }
+
+  start(): void {
+    if (this.last) return;
+    this.last = {
+      node: this.o.node,
+      synced: false,
+      reason: SYNC_DISABLED,
+      source: null,
+      stratum: null,
+      offset_s: null,
+      rms_offset_s: null,
+      root_delay_s: null,
+      root_dispersion_s: null,
+      root_distance_s: null,
+      skew_ppm: null,
+      leap: null,
+      checked_at: (this.o.now?.() ?? new Date()).toISOString(),
+    };
+    this.o.publishClock(this.last);
+  }
+
+  stop(): void {}
+}
