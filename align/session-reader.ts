@@ -4,6 +4,7 @@ import type { BatchReady } from "../contract/generated/payloads.js";
 import { parseJsonLines, readJsonLines } from "../platform/durable/jsonl.js";
 import type { Validators } from "../contract/schemas.js";
 import { ConfigError } from "../platform/config/config.js";
+import { isoUs } from "../contract/iso-us.js";
 
 // One node's share of a session, read from what the node left on disk: its manifest (the batches, their
 // time source and clock), every batch's sidecar (each frame's time) and the attempts record (where
@@ -106,11 +107,7 @@ export function parseSidecar(text: string, file: string, seq: number): FrameRow[
     });
 }
 
-/** An ISO time (µs digits kept) as epoch µs. */
-export const isoUs = (iso: string): number => {
-  const m = /\.(\d+)Z$/.exec(iso);
-  return Math.floor(Date.parse(iso) / 1000) * 1e6 + (m ? Number(m[1]!.padEnd(6, "0").slice(0, 6)) : 0);
-};
+export { isoUs };
 
 /** The session folder inside `folder` (a node's data directory), or `folder` itself if it is one. */
 export function findSessionDir(folder: string, session: string): string | null {

@@ -270,6 +270,7 @@ export class CommandRecording implements SessionRecording {
         seq = this.nextSeq;
         const session = { ...this.opts, finalizer: this.finalizer };
         const listed = await listProgramBatch(session, b, seq, last, {
+          continuesUs: this.gapOpen ? null : this.lastEndUs,
           // The first batch after a restart closes the gap with its first sample, before it is announced.
           beforeListing: ({ startUs }) => {
             if (this.gapOpen && this.lastEndUs !== null)

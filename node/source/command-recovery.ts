@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { isoUs } from "../../contract/iso-us.js";
 import { endInterrupted, recoverInterrupted, resumeSession, type RecoveryDeps } from "../store/recovery.js";
 import { TIMELINE_FILE } from "../store/session-files.js";
 import { realTimers, sleep } from "../../platform/timers.js";
@@ -29,13 +30,13 @@ export function recoverCommandSessions(deps: RecoveryDeps): Promise<string[]> {
   });
 }
 
-/** Every batch line of every run of the session, in order. */
-function saidBatches(dir: string): SaidBatch[] {
-  const out: SaidBatch[] = [];
+/** Every batch line of every run of the session, in order, with the run that said it. */
+function saidBatches(dir: string): (SaidBatch & { run: number })[] {
+  const out: (SaidBatch & { run: number })[] = [];
   for (let run = 0; existsSync(path.join(dir, sourceOutputFile(run))); run++)
     for (const line of readFileSync(path.join(dir, sourceOutputFile(run)), "utf8").split("\n")) {
       const m = parseProgramLine(line);
-      if (m.kind === "batch") out.push({ file: m.file, times: m.times, endUs: m.endUs });
+      if (m.kind === "batch") out.push({ file: m.file, times: m.times, endUs: m.endUs, run });
     }
   return out;
 }
@@ -48,14 +49,23 @@ async function recoverSession(deps: RecoveryDeps, session: string, dir: string):
   // The dead node could not redact what its program printed (command-recording.ts does at each run's end).
   for (let run = 0; existsSync(path.join(dir, sourceOutputFile(run))); run++)
     await redactFile(path.join(dir, sourceOutputFile(run)), deps.redact);
-  const pending: { b: SaidBatch; moved: boolean }[] = [];
+  const pending: { b: SaidBatch & { run: number }; moved: boolean }[] = [];
+  let lastDoneRun: number | null = null;
   for (const b of said) {
     const status = saidBatchStatus(s, b, seq + pending.length);
     if (status !== "done") pending.push({ b, moved: status === "moved" });
+    else if (pending.length === 0) lastDoneRun = b.run;
   }
+  // Batches of one run continue each other (program-batch.ts), the listed one before included; a
+  // run's first is where a gap ended.
+  const lastListed = listed.at(-1);
+  let previous =
+    lastDoneRun !== null && lastListed ? { run: lastDoneRun, endUs: isoUs(lastListed.end) } : null;
   for (const [i, { b, moved }] of pending.entries()) {
     try {
-      await listProgramBatch(s, b, seq, i === pending.length - 1, { moved });
+      const continuesUs = previous?.run === b.run ? previous.endUs : null;
+      const { endUs } = await listProgramBatch(s, b, seq, i === pending.length - 1, { moved, continuesUs });
+      previous = { run: b.run, endUs };
       seq++;
     } catch (err) {
       log.error(

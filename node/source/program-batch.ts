@@ -36,7 +36,16 @@ export async function listProgramBatch(
   b: SaidBatch,
   seq: number,
   last: boolean,
-  o: { moved?: boolean; beforeListing?: (t: ListedTimes) => void } = {},
+  o: {
+    moved?: boolean;
+    beforeListing?: (t: ListedTimes) => void;
+    /**
+     * Where the batch before it ended, when this one continues it (same run of the program, no gap):
+     * batches tile the session, so this one starts there (its samples keep their own times in the
+     * sidecar), as a camera batch starts where the one before ended. Not when its first sample is earlier.
+     */
+    continuesUs?: number | null;
+  } = {},
 ): Promise<ListedTimes> {
   const out = path.join(s.sessionDir, OUT_DIR);
   // Regular files only: a link the program left there would have labx hash, list and upload what it points at.
@@ -45,7 +54,8 @@ export async function listProgramBatch(
   const file = batchFileName(s.node, s.session, seq, batchExtension(b.file));
   if (!o.moved) await rename(path.join(out, b.file), path.join(s.sessionDir, file));
   const samplesUs = times.kind === "samples" ? times.samplesUs : [];
-  const startUs = times.kind === "samples" ? samplesUs[0]! : times.startUs;
+  const firstUs = times.kind === "samples" ? samplesUs[0]! : times.startUs;
+  const startUs = o.continuesUs != null && o.continuesUs <= firstUs ? o.continuesUs : firstUs;
   const endUs = times.kind === "samples" ? batchEndUs(samplesUs, b.endUs) : times.endUs;
   const samples = times.kind === "span" ? times.samples : samplesUs.length;
   o.beforeListing?.({ startUs, endUs, samples });

@@ -43,7 +43,11 @@ function programRows(file: string): { sample: number; us: number }[] {
 }
 
 /** Every batch: its file and hash as announced, its sidecar's times the program's own, row for row. */
-function checkBatches(run: RunningNode, batches: BatchReady[]): { sample: number; us: number }[] {
+function checkBatches(
+  run: RunningNode,
+  batches: BatchReady[],
+  gapStarts: ReadonlySet<number> = new Set(),
+): { sample: number; us: number }[] {
   const all: { sample: number; us: number }[] = [];
   for (const b of batches) {
     const file = path.join(run.dataDir, b.file);
@@ -57,7 +61,12 @@ function checkBatches(run: RunningNode, batches: BatchReady[]): { sample: number
       rows.map((r) => r.us),
       `${b.file}: the sidecar holds the program's sample times exactly`,
     );
-    assert.equal(isoUs(b.start), rows[0]!.us);
+    // A batch starts at its first sample or, continuing the one before (no gap between), where that
+    // one ended: batches tile the session as the contract says, the samples keep their own times.
+    const before = batches[batches.indexOf(b) - 1];
+    const continues = before !== undefined && !gapStarts.has(isoUs(before.end));
+    assert.equal(isoUs(b.start), continues ? isoUs(before.end) : rows[0]!.us, `${b.file}: start`);
+    assert.ok(isoUs(b.start) <= rows[0]!.us);
     assert.ok(isoUs(b.end) >= rows.at(-1)!.us);
     all.push(...rows);
   }
@@ -150,7 +159,7 @@ describe("--source command: a sensor program records beside the cameras", () => 
           manifest.map((_, i) => i),
           "batch numbers without a hole",
         );
-        checkBatches(run, manifest);
+        checkBatches(run, manifest, new Set([isoUs(gap.gap_start!)]));
         // The gap is exactly the window between the batches around it.
         const after = manifest.findIndex((b) => isoUs(b.start) === isoUs(gap.gap_end!));
         assert.ok(after > 0, "the gap ends at a batch's first sample");
