@@ -14,6 +14,8 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = {
   SESSION_EXISTS: "start with a session name whose folder already holds batches on this node.",
   BAD_SCHEDULE: "at is in the past or more than 24 h ahead.",
   CAMERA_UNAVAILABLE: "The camera could not be opened, or gave no frame within --start-timeout.",
+  INEXACT_TIMES:
+    "The camera's frames cannot be given exact wall-clock times: a network camera silent for longer than --camera-wait, or a stream ffmpeg reads on a coarse clock that labx cannot replace (the message says which and what helps). Nothing was recorded.",
   CLOCK_UNSYNCED:
     "start with require_sync (or a node run with --require-sync) while the node's clock is not synchronized; the message says why.",
   DISK_FULL: "Less than --min-free-mb free in the data directory.",

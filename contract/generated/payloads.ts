@@ -352,6 +352,7 @@ export interface ErrorReply {
     | "SESSION_EXISTS"
     | "BAD_SCHEDULE"
     | "CAMERA_UNAVAILABLE"
+    | "INEXACT_TIMES"
     | "CLOCK_UNSYNCED"
     | "DISK_FULL"
     | "INTERNAL";
@@ -385,6 +386,10 @@ export interface NodeState {
    */
   duration?: number | null;
   camera?: string;
+  /**
+   * While a start waits for a network camera that has sent nothing yet (labx learns its format from its first bytes): when the wait ends (--camera-wait) and the start is refused with INEXACT_TIMES. Absent otherwise.
+   */
+  camera_wait_until?: string;
   /**
    * Why the node is in state error.
    */

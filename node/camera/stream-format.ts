@@ -75,102 +75,153 @@ export function lookFromBytes(head: Buffer, final: boolean): StreamLook | null |
   return { format, lateHandover: unbounded ?? true };
 }
 
+/** How long the look waits: for the camera's first bytes, then to read enough of them. */
+export interface LookTimes {
+  /** A camera silent this long after labx connects gets "silent" (--camera-wait). */
+  waitMs: number;
+  /** From the first bytes on, to recognise the stream (an HTTP camera: from its answer). */
+  lookMs: number;
+  /** Called once when the camera has said nothing for `afterMs` (the node shows the wait in its state). */
+  onWaiting?: () => void;
+  afterMs?: number;
+}
+
+/** What the look found: the demuxer to force, null (not recognised: ffmpeg decides), or a silent camera. */
+export type LookResult = StreamLook | null | "silent";
+
 /**
  * Looks at what an http(s)://, tcp:// or udp:// camera serves (its Content-Type, its first bytes or
- * datagrams) and returns the demuxer to force, or null: another scheme, an answer not recognised, no
- * answer within `timeoutMs` (ffmpeg then reports the camera's own error). A udp:// camera that sends
- * nothing within the time is taken for MPEG-TS, what udp:// URLs carry (RTP needs an SDP file).
+ * datagrams) and returns the demuxer to force; null for another scheme, an answer not recognised or a
+ * camera that cannot be reached (ffmpeg then reports the camera's own error); "silent" when it sent
+ * nothing (no byte, no HTTP answer) within `waitMs`. A camera silent at first (a Pi's `rpicam-vid
+ * --listen`, an IP camera waking up) is waited for: ffmpeg's own probe would pick a demuxer that
+ * stamps frames on a 1/25 s clock.
  */
 export function detectStreamFormat(
   url: string,
-  timeoutMs = 1000,
+  times: LookTimes,
   timers: Timers = realTimers,
-): Promise<StreamLook | null> {
+): Promise<LookResult> {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     return Promise.resolve(null);
   }
-  if (parsed.protocol === "http:" || parsed.protocol === "https:") return fromHttp(parsed, timeoutMs, timers);
-  if (parsed.protocol === "tcp:") return fromTcp(parsed, timeoutMs, timers);
-  if (parsed.protocol === "udp:") return fromUdp(parsed, timeoutMs, timers);
+  if (parsed.protocol === "http:" || parsed.protocol === "https:") return fromHttp(parsed, times, timers);
+  if (parsed.protocol === "tcp:") return fromTcp(parsed, times, timers);
+  if (parsed.protocol === "udp:") return fromUdp(parsed, times, timers);
   return Promise.resolve(null);
 }
 
-/** Reads bytes until lookFromBytes can tell, the source ends or the time is up. */
+/**
+ * Reads bytes until lookFromBytes can tell, the source ends or the time is up: `waitMs` for the first
+ * bytes ("silent" without any), then `lookMs` more. `started`: the answer began before (HTTP headers).
+ */
 function reader(
-  timeoutMs: number,
+  times: LookTimes,
   timers: Timers,
-  resolve: (look: StreamLook | null) => void,
+  resolve: (look: LookResult) => void,
   close: () => void,
-): { push: (chunk: Buffer) => void; end: () => void } {
+  started = false,
+): {
+  push: (chunk: Buffer) => void;
+  end: () => void;
+  fail: () => void;
+  started: () => void;
+  settle: (look: LookResult) => void;
+} {
   let head = Buffer.alloc(0);
   let settled = false;
-  const done = (look: StreamLook | null): void => {
+  let any = started;
+  const done = (look: LookResult): void => {
     if (settled) return;
     settled = true;
     timers.clearTimeout(timer);
+    timers.clearTimeout(waiting);
     close();
     resolve(look);
   };
-  const timer = timers.setTimeout(() => end(), timeoutMs);
   const end = (): void => {
+    if (!any) return done("silent");
     const look = lookFromBytes(head, true);
     done(look === "more" ? null : look);
   };
+  let timer = timers.setTimeout(end, started ? times.lookMs : times.waitMs);
+  const waiting = times.onWaiting
+    ? timers.setTimeout(() => {
+        if (!any) times.onWaiting!();
+      }, times.afterMs ?? 500)
+    : null;
   return {
     push: (chunk) => {
+      if (!any) {
+        any = true;
+        timers.clearTimeout(timer);
+        timer = timers.setTimeout(end, times.lookMs);
+      }
       head = Buffer.concat([head, chunk]);
       const look = lookFromBytes(head, false);
       if (look !== "more") done(look);
     },
-    end,
+    end: () => {
+      // The source closed: what was read decides; a camera that closed without a byte is not silent.
+      any = true;
+      end();
+    },
+    // Not reachable (refused, reset): ffmpeg will say why.
+    fail: () => done(null),
+    // The camera answered without a byte of stream yet (HTTP headers): not silent, read on.
+    started: () => {
+      if (any) return;
+      any = true;
+      timers.clearTimeout(timer);
+      timer = timers.setTimeout(end, times.lookMs);
+    },
+    settle: (look: LookResult) => done(look),
   };
 }
 
-function fromHttp(url: URL, timeoutMs: number, timers: Timers): Promise<StreamLook | null> {
+function fromHttp(url: URL, times: LookTimes, timers: Timers): Promise<LookResult> {
   return new Promise((resolve) => {
     const get = url.protocol === "https:" ? https.get : http.get;
-    const req = get(url, { timeout: timeoutMs, rejectUnauthorized: false }, (res) => {
+    // Until the camera answers, the reader waits for "bytes": the answer's headers.
+    const answer = reader(times, timers, resolve, () => req.destroy());
+    const req = get(url, { rejectUnauthorized: false }, (res) => {
       const format = res.statusCode === 200 ? formatFromContentType(res.headers["content-type"]) : null;
-      if (format !== "mpegts") {
-        resolve(format ? { format, lateHandover: false } : null);
-        res.destroy();
-        req.destroy();
+      if (format !== "mpegts" && (format || res.statusCode !== 200)) {
+        answer.settle(format ? { format, lateHandover: false } : null);
         return;
       }
-      // MPEG-TS: read on to the first video PES, to learn whether it has a length.
-      const r = reader(timeoutMs, timers, resolve, () => {
-        res.destroy();
-        req.destroy();
-      });
-      res.on("data", (chunk: Buffer) => r.push(chunk));
-      res.on("end", r.end);
-      res.on("error", r.end);
+      // MPEG-TS (read on to the first video PES, to learn whether it has a length), or a Content-Type
+      // that names no stream format (its first bytes may: waited for, as for TCP).
+      answer.started();
+      res.on("data", (chunk: Buffer) => answer.push(chunk));
+      res.on("end", answer.end);
+      res.on("error", answer.end);
     });
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(null));
-    req.on("close", () => resolve(null));
+    req.on("error", answer.fail);
+    req.on("close", answer.end);
   });
 }
 
-function fromTcp(url: URL, timeoutMs: number, timers: Timers): Promise<StreamLook | null> {
+function fromTcp(url: URL, times: LookTimes, timers: Timers): Promise<LookResult> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: url.hostname, port: Number(url.port) });
-    const r = reader(timeoutMs, timers, resolve, () => socket.destroy());
+    const r = reader(times, timers, resolve, () => socket.destroy());
     socket.on("data", (chunk: Buffer) => r.push(chunk));
-    socket.on("error", r.end);
+    // Refused or reset: not reachable (ffmpeg says why), not silent.
+    socket.on("error", r.fail);
     socket.on("close", r.end);
   });
 }
 
-function fromUdp(url: URL, timeoutMs: number, timers: Timers): Promise<StreamLook | null> {
+function fromUdp(url: URL, times: LookTimes, timers: Timers): Promise<LookResult> {
   return new Promise((resolve) => {
     const socket = dgram.createSocket({ type: "udp4", reuseAddr: true });
-    const mpegts = (look: StreamLook | null): void =>
-      resolve(look ?? { format: "mpegts", lateHandover: true });
-    const r = reader(timeoutMs, timers, mpegts, () => {
+    // Datagrams not recognised: udp:// URLs carry MPEG-TS (RTP needs an SDP file).
+    const mpegts = (look: LookResult): void => resolve(look ?? { format: "mpegts", lateHandover: true });
+    const r = reader(times, timers, mpegts, () => {
       try {
         socket.close();
       } catch {

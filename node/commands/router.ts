@@ -13,6 +13,7 @@ const REPLY_CODE: Readonly<Record<SessionRefusal, ErrorCode>> = {
   session_exists: "SESSION_EXISTS",
   disk_full: "DISK_FULL",
   camera_unavailable: "CAMERA_UNAVAILABLE",
+  inexact_times: "INEXACT_TIMES",
   clock_unsynced: "CLOCK_UNSYNCED",
 };
 import { parseCommand } from "./parse.js";

@@ -62,11 +62,19 @@ export async function runDoctor(
       : "no V4L2 camera (labx cameras lists what v4l2-ctl sees)",
   });
   const resolved = await resolveCamera(config, deps.log);
-  const stream = await streamFormatFor({ ...config, camera: resolved.camera }, deps.log, timers);
-  const { streamFormat } = stream;
-  const camera = { ...resolved, ...stream, probed: false };
-  const capture = await checkCapture(deps.ffmpegPath, camera, CAPTURE_SECONDS);
-  capture.result.detail = `${redactUrl(camera.camera)}${cameraKind(camera.camera) === "stream" && streamFormat ? ` (${streamFormat})` : ""}: ${capture.result.detail}`;
+  const capture = await streamFormatFor({ ...config, camera: resolved.camera }, deps.log, timers).then(
+    async ({ streamFormat, lateHandover }) => {
+      const camera = { ...resolved, streamFormat, lateHandover, probed: false };
+      const c = await checkCapture(deps.ffmpegPath, camera, CAPTURE_SECONDS);
+      c.result.detail = `${redactUrl(camera.camera)}${cameraKind(camera.camera) === "stream" && streamFormat ? ` (${streamFormat})` : ""}: ${c.result.detail}`;
+      return c;
+    },
+    // A camera silent for --camera-wait: what a start would be told.
+    (err: unknown) => ({
+      result: { check: "capture", verdict: "fail" as const, detail: (err as Error).message },
+      analysis: null,
+    }),
+  );
   results.push(capture.result);
   results.push(await checkClock(config, chronyReader(config)));
   results.push(await checkDisk(config, capture.analysis?.bytesPerSecond ?? null));

@@ -40,6 +40,12 @@ export function parseInputStart(line: string): number | null {
   return Number(m[1]) * 1_000_000 + sign * Number(frac);
 }
 
+/** The demuxer ffmpeg reads its input with, from its "Input #0, <name>, from '…':" line, or null. */
+export function parseInputFormat(line: string): string | null {
+  const m = /Input #0, ([a-z0-9_,]+), from /.exec(line);
+  return m ? m[1]! : null;
+}
+
 export type LogLevel = "error" | "warn" | "info" | "debug";
 
 /** Splits a "-loglevel level+info" line into its level and text. */

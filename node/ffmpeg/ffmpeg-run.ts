@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { BatchAssembler, type AssembledBatch } from "./batch-assembler.js";
-import { parseInputStart, parseStderrLine, parseStdoutLine } from "./ffmpeg-output.js";
+import { parseInputFormat, parseInputStart, parseStderrLine, parseStdoutLine } from "./ffmpeg-output.js";
 import { FfmpegProcess, type SpawnFn } from "./ffmpeg-process.js";
 import { realTimers, type Timers } from "../../platform/timers.js";
 import { redactUrl } from "../../platform/secrets.js";
@@ -30,6 +30,11 @@ export interface FfmpegRunOptions {
   onFrame?: () => void;
   /** The source's time base is coarser than 1 ms (e.g. 1/25 s for some MJPEG streams). */
   onCoarseTimebase: (message: string) => void;
+  /**
+   * A coarse time base is refused (a network camera, whose frames should carry µs arrival stamps):
+   * the run reads nothing more and firstFrameWithin says "coarse".
+   */
+  refuseCoarse?: boolean;
 }
 
 /**
@@ -49,6 +54,12 @@ export class FfmpegRun {
   firstError: string | null = null;
   /** ffmpeg said its disk is full: no restart can help. */
   noSpace = false;
+  /** ffmpeg's demuxer for the input (its "Input #0" line). */
+  inputFormat: string | null = null;
+  /** The coarse time base refused (refuseCoarse), as "num/den". */
+  coarse: string | null = null;
+  private refused!: () => void;
+  private readonly coarseSeen = new Promise<void>((r) => (this.refused = r));
   private firstFrame!: () => void;
   private readonly firstFrameSeen = new Promise<void>((r) => (this.firstFrame = r));
 
@@ -76,11 +87,15 @@ export class FfmpegRun {
   }
 
   /** Waits for the first frame (then reads output every pollMs), ffmpeg's exit, or the timeout. */
-  async firstFrameWithin(timeoutMs: number, pollMs: number): Promise<"frame" | "exit" | "timeout"> {
+  async firstFrameWithin(
+    timeoutMs: number,
+    pollMs: number,
+  ): Promise<"frame" | "exit" | "timeout" | "coarse"> {
     const timers = this.o.timers ?? realTimers;
     let timer: unknown;
     const outcome = await Promise.race([
       this.firstFrameSeen.then(() => "frame" as const),
+      this.coarseSeen.then(() => "coarse" as const),
       this.ffmpeg.exited.then(() => "exit" as const),
       new Promise<"timeout">((r) => (timer = timers.setTimeout(() => r("timeout"), timeoutMs))),
     ]);
@@ -90,8 +105,14 @@ export class FfmpegRun {
   }
 
   private onStdout(line: string): void {
+    if (this.coarse) return;
     try {
       const parsed = parseStdoutLine(line);
+      if (parsed.kind === "timebase" && parsed.den / parsed.num < 1000 && this.o.refuseCoarse) {
+        this.coarse = `${parsed.num}/${parsed.den}`;
+        this.refused();
+        return;
+      }
       if (parsed.kind === "timebase" && parsed.den / parsed.num < 1000) {
         this.o.onCoarseTimebase(
           `the camera's time base is ${parsed.num}/${parsed.den} s: frame and batch times are quantized to ${Math.round((parsed.num / parsed.den) * 1000)} ms`,
@@ -120,6 +141,7 @@ export class FfmpegRun {
   }
 
   private onStderr(line: string): void {
+    this.inputFormat ??= parseInputFormat(line);
     const start = parseInputStart(line);
     // An aligned recording's timeline starts at `at` (see RecorderArgs.alignToUs), not at the input's start.
     if (start !== null && this.anchorUs === null) {

@@ -3,7 +3,9 @@ import type { Config } from "../../platform/config/config.js";
 import { redactUrl } from "../../platform/secrets.js";
 import type { Timers } from "../../platform/timers.js";
 import { listCameras, type CameraListing } from "../camera/cameras-command.js";
-import { detectStreamFormat, type StreamLook } from "../camera/stream-format.js";
+import { detectStreamFormat, type LookResult } from "../camera/stream-format.js";
+import { SessionError } from "./session-errors.js";
+import type { InexactTimesError } from "./recording-types.js";
 import { cameraKind } from "../ffmpeg/ffmpeg-args.js";
 
 // The camera a session records, settled at its start: `--camera auto` resolved to a V4L2 device (or
@@ -65,25 +67,48 @@ export function probeHint(plan: CameraPlan | null): string {
  * The demuxer ffmpeg reads the camera with: `--stream-format` when given; for a network camera, what
  * it serves (node/camera/stream-format.ts), so its frames keep µs arrival times; else ffmpeg's choice.
  * MPEG-TS forced by the flag is taken to have unbounded video PES, as ffmpeg's and GStreamer's are.
+ * A camera silent for `camera_wait` s is refused (INEXACT_TIMES): ffmpeg's own probe would stamp its
+ * frames on a coarse clock. `onWaiting` is told when the camera has been silent for half a second.
  */
 export async function streamFormatFor(
-  config: { camera: string; stream_format: string },
+  config: { camera: string; stream_format: string; camera_wait: number },
   log: Logger,
   timers: Timers,
-  detect: DetectStreamFormat = (url) => detectStreamFormat(url, 1000, timers),
+  detect: DetectStreamFormat = (url, onWaiting) =>
+    detectStreamFormat(url, { waitMs: config.camera_wait * 1000, lookMs: 1000, onWaiting }, timers),
+  onWaiting: () => void = () => {},
 ): Promise<{ streamFormat: string | null; lateHandover: boolean }> {
   if (config.stream_format || cameraKind(config.camera) !== "stream")
     return { streamFormat: config.stream_format || null, lateHandover: config.stream_format === "mpegts" };
-  const look = await detect(config.camera);
+  const look = await detect(config.camera, onWaiting);
+  const camera = redactUrl(config.camera);
+  if (look === "silent")
+    throw new SessionError(
+      "inexact_times",
+      `${camera} sent nothing within ${config.camera_wait} s of labx connecting (--camera-wait): without its format labx cannot give its frames exact times; nothing recorded`,
+    );
   log.info(
-    {
-      camera: redactUrl(config.camera),
-      format: look?.format ?? null,
-      late_handover: look?.lateHandover ?? false,
-    },
+    { camera, format: look?.format ?? null, late_handover: look?.lateHandover ?? false },
     look ? "camera format found" : "camera format left to ffmpeg",
   );
   return { streamFormat: look?.format ?? null, lateHandover: look?.lateHandover ?? false };
 }
 
-export type DetectStreamFormat = (url: string) => Promise<StreamLook | null>;
+export type DetectStreamFormat = (url: string, onWaiting: () => void) => Promise<LookResult>;
+
+/** ffmpeg's demuxers for MJPEG that count frames at 25 fps: their streams are read exactly as raw MJPEG. */
+const FRAME_COUNTING_MJPEG = new Set(["jpeg_pipe", "mpjpeg", "image2pipe", "mjpeg_2000"]);
+
+/**
+ * The plan that reads the camera exactly after ffmpeg's own pick was refused (InexactTimesError), or
+ * null: the format was the user's (--stream-format), or already raw MJPEG, or not MJPEG at all.
+ */
+export function exactPlan(
+  config: Pick<Config, "stream_format">,
+  plan: CameraPlan,
+  err: InexactTimesError,
+): CameraPlan | null {
+  if (config.stream_format || plan.streamFormat === "mjpeg") return null;
+  if (!err.demuxer || !FRAME_COUNTING_MJPEG.has(err.demuxer)) return null;
+  return { ...plan, streamFormat: "mjpeg", lateHandover: false };
+}

@@ -61,3 +61,17 @@ export interface SessionRecording {
 }
 
 export class CameraUnavailableError extends Error {}
+
+/**
+ * ffmpeg reads a network camera on a clock coarser than 1 ms (a demuxer that counts frames at 25 fps
+ * instead of stamping their arrival): stopped before its first frame, nothing recorded. `demuxer` is
+ * the one ffmpeg chose (the session controller may start again with an exact one).
+ */
+export class InexactTimesError extends Error {
+  constructor(
+    message: string,
+    readonly demuxer: string | null,
+  ) {
+    super(message);
+  }
+}

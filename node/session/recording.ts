@@ -28,6 +28,7 @@ import { isCrash } from "./restart-policy.js";
 import { Restarts } from "./restarts.js";
 import {
   CameraUnavailableError,
+  InexactTimesError,
   type RecordingDeps,
   type RecordingOptions,
   type RecordingResult,
@@ -119,9 +120,14 @@ export class Recording implements SessionRecording {
     const run = this.spawn(0);
     const outcome = await run.firstFrameWithin(opts.startTimeoutMs, opts.pollMs ?? 500);
     if (outcome === "frame") return;
-    if (outcome === "timeout") await run.ffmpeg.stop(opts.stopTimeoutMs);
+    if (outcome !== "exit") await run.ffmpeg.stop(opts.stopTimeoutMs);
     await this.done;
     const camera = redactUrl(opts.recorder.camera);
+    if (outcome === "coarse")
+      throw new InexactTimesError(
+        `ffmpeg reads ${camera} with ${run.inputFormat ?? "a demuxer"} on a ${run.coarse} s clock, not with each frame's arrival time: not recorded (for an MJPEG camera, --stream-format mjpeg keeps µs arrival times)`,
+        run.inputFormat,
+      );
     throw new CameraUnavailableError(
       outcome === "timeout"
         ? `no frame from ${camera} within ${opts.startTimeoutMs / 1000} s`
@@ -179,6 +185,8 @@ export class Recording implements SessionRecording {
       onFrame: () => release(holdback.release(run.assembler.openSpanUs)),
       onFirstFrame: () => this.onFirstFrame(run),
       onCoarseTimebase: (message) => this.warnings.coarseTimebase(message),
+      // A network camera's frames carry their arrival times: a frame-counting clock is refused.
+      refuseCoarse: cameraKind(opts.recorder.camera) === "stream",
     });
     run.start();
     this.run = run;

@@ -4,7 +4,13 @@ import type { BatchReady, NodeEvent, NodeState, StartCommand } from "../../contr
 import { generatedSessionName, sessionDir } from "../store/paths.js";
 import { redactUrl } from "../../platform/secrets.js";
 import { preflight, scheduleFrom } from "./start-checks.js";
-import { probeHint, type CameraPlan, type DetectStreamFormat, type ListCameras } from "./camera-plan.js";
+import {
+  exactPlan,
+  probeHint,
+  type CameraPlan,
+  type DetectStreamFormat,
+  type ListCameras,
+} from "./camera-plan.js";
 import type { SpawnFn } from "../ffmpeg/ffmpeg-process.js";
 import { SCHEDULE_LEAD_MS } from "./recording-options.js";
 import { createRecording } from "./create-recording.js";
@@ -14,7 +20,12 @@ import { diskLowEvent, failedEvent, sessionEndedEvent } from "./recording-events
 import { callSafely, Listeners } from "../../platform/listeners.js";
 import { realTimers, type Timers } from "../../platform/timers.js";
 import { ScheduledStart } from "./scheduled-start.js";
-import { CameraUnavailableError, type RecordingResult, type SessionRecording } from "./recording-types.js";
+import {
+  CameraUnavailableError,
+  InexactTimesError,
+  type RecordingResult,
+  type SessionRecording,
+} from "./recording-types.js";
 
 export interface ControllerDeps {
   log: Logger;
@@ -80,6 +91,9 @@ export class SessionController {
     return this.endedListeners.add(handler);
   }
 
+  /** While a start waits for a silent network camera: until when (--camera-wait). */
+  private cameraWaitUntil: Date | null = null;
+
   get state(): NodeState {
     const startedUs = this.recording?.startedAtUs ?? null;
     return {
@@ -92,6 +106,7 @@ export class SessionController {
       batch_duration: this.batchDuration,
       duration: this.duration,
       camera: redactUrl(this.camera?.camera ?? this.config.camera),
+      ...(this.cameraWaitUntil ? { camera_wait_until: this.cameraWaitUntil.toISOString() } : {}),
       ...(this.status === "error" && this.lastError ? { error: this.lastError } : {}),
       updated_at: this.now().toISOString(),
     };
@@ -122,15 +137,23 @@ export class SessionController {
     const at = scheduleFrom(cmd.at, this.now());
     const session = cmd.session ?? generatedSessionName(at ?? this.now());
     const dir = sessionDir(this.config.data_dir, session);
-    this.camera = await preflight(
-      this.config,
-      { ...this.deps, timers: this.timers },
-      {
-        dir,
-        session,
-        requireSync: cmd.require_sync,
-      },
-    );
+    // A network camera silent at first is waited for (--camera-wait): the state says until when.
+    const onCameraWait = (): void => {
+      this.cameraWaitUntil = new Date(this.now().getTime() + this.config.camera_wait * 1000 - 500);
+      this.deps.publishState(this.state);
+    };
+    try {
+      this.camera = await preflight(
+        this.config,
+        { ...this.deps, timers: this.timers, onCameraWait },
+        { dir, session, requireSync: cmd.require_sync },
+      );
+    } finally {
+      if (this.cameraWaitUntil) {
+        this.cameraWaitUntil = null;
+        this.deps.publishState(this.state);
+      }
+    }
 
     this.session = session;
     this.batchDuration = cmd.batch_duration ?? this.config.batch_duration;
@@ -191,9 +214,20 @@ export class SessionController {
       await recording.start();
     } catch (err) {
       this.recording = null;
+      // ffmpeg's own pick stamps MJPEG on a 1/25 s clock: once more with the exact demuxer.
+      const exact = err instanceof InexactTimesError ? exactPlan(this.config, this.camera!, err) : null;
+      if (exact) {
+        this.deps.log.warn(
+          { demuxer: err instanceof InexactTimesError ? err.demuxer : null },
+          "coarse clock: reading the camera as raw MJPEG",
+        );
+        this.camera = exact;
+        return this.begin(session, dir, alignToUs);
+      }
       this.session = null;
       this.scheduledAt = null;
       this.set("idle");
+      if (err instanceof InexactTimesError) throw new SessionError("inexact_times", err.message);
       if (err instanceof CameraUnavailableError)
         throw new SessionError("camera_unavailable", err.message + probeHint(this.camera));
       throw err;

@@ -9,6 +9,7 @@ export type SessionRefusal =
   | "session_exists"
   | "disk_full"
   | "camera_unavailable"
+  | "inexact_times"
   | "clock_unsynced";
 
 export class SessionError extends Error {

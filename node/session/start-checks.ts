@@ -85,6 +85,8 @@ export async function preflight(
     freeBytes?: ((dir: string) => Promise<number>) | undefined;
     detectStreamFormat?: DetectStreamFormat | undefined;
     listCameras?: ListCameras | undefined;
+    /** The network camera has said nothing yet: the start waits for it, up to --camera-wait. */
+    onCameraWait?: () => void;
   },
   start: { dir: string; session: string; requireSync: boolean | undefined },
 ): Promise<CameraPlan> {
@@ -98,10 +100,11 @@ export async function preflight(
   checkCamera(camera.camera);
   checkClock(start.requireSync ?? config.require_sync, deps.clock());
   const stream = await streamFormatFor(
-    { camera: camera.camera, stream_format: config.stream_format },
+    { camera: camera.camera, stream_format: config.stream_format, camera_wait: config.camera_wait },
     deps.log,
     deps.timers,
     deps.detectStreamFormat,
+    deps.onCameraWait,
   );
   return {
     ...camera,

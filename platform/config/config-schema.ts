@@ -193,6 +193,13 @@ export const schema = {
     arg: "stream-format",
     env: "LABX_STREAM_FORMAT",
   },
+  camera_wait: {
+    doc: "Seconds a network camera (tcp://, http://, udp://) may stay silent after labx connects before a start is refused with INEXACT_TIMES: labx learns its format from its first bytes, so that its frames keep exact arrival times; the wait is in the state (camera_wait_until).",
+    format: "nat",
+    default: 10,
+    arg: "camera-wait",
+    env: "LABX_CAMERA_WAIT",
+  },
   codec: {
     doc: "auto: copy compressed input, MJPEG otherwise; or force copy, mjpeg or h264.",
     format: ["auto", "copy", "mjpeg", "h264"],

@@ -19,6 +19,7 @@ export type Config = Readonly<{
   framerate: number;
   input_format: "mjpeg" | "h264" | "yuyv422";
   stream_format: string;
+  camera_wait: number;
   codec: "auto" | "copy" | "mjpeg" | "h264";
   latency_ms: number | null;
   broker_url: string;

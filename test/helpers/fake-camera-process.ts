@@ -47,11 +47,14 @@ export async function startFakeCamera(
   fps: number,
   stall?: { atFrame: number; ms: number },
   protocol: "tcp" | "http" = "tcp",
+  silentMs = 0,
 ): Promise<FakeCamera> {
   const { port, child, rows } = await spawnCamera("fake-camera.ts", [
     fps,
     stall ? `${stall.atFrame}:${stall.ms}` : "",
     protocol,
+    "320x240",
+    silentMs,
   ]);
   return {
     url: protocol === "http" ? `http://127.0.0.1:${port}/cam` : `tcp://127.0.0.1:${port}`,

@@ -2,7 +2,8 @@
 // (multipart/x-mixed-replace, what mjpg-streamer, Motion and ESP32-CAM serve), frame n due at
 // t0 + n/fps, each JPEG carrying "labx-frame:<n>" in a COM segment (decoders ignore it; stream copy
 // keeps it), and logs "n,send_epoch_us" for every frame. Run as its own process so the test's event
-// loop cannot disturb its timing:  node --import tsx test/helpers/fake-camera.ts PORT LOGFILE FPS [STALL] [tcp|http]
+// loop cannot disturb its timing:
+//   node --import tsx test/helpers/fake-camera.ts PORT LOGFILE FPS [STALL] [tcp|http] [WxH] [SILENT_MS]
 import { execFileSync } from "node:child_process";
 import { appendFileSync, writeFileSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
@@ -92,6 +93,7 @@ export function cameraServer(
   port: number,
   http: boolean,
   onListening: () => void,
+  silentMs = 0,
 ): { readonly client: Socket | null } {
   let client: Socket | null = null;
   const server = createServer((socket) => {
@@ -101,9 +103,16 @@ export function cameraServer(
     };
     socket.on("close", gone);
     socket.on("error", gone);
+    // A camera slow to start (rpicam-vid --listen, a waking IP camera) sends nothing for silentMs
+    // after each connection: the frames due meanwhile go to no one and are not in the log.
     const take = (): void => {
-      client?.destroy();
-      client = socket;
+      const now = (): void => {
+        if (socket.destroyed) return;
+        client?.destroy();
+        client = socket;
+      };
+      if (silentMs > 0) setTimeout(now, silentMs);
+      else now();
     };
     if (!http) return take();
     let head = "";
@@ -137,6 +146,8 @@ async function main(): Promise<void> {
   const http = process.argv[6] === "http";
   // Optional frame size (WxH), 320x240 by default.
   const size = process.argv[7] || "320x240";
+  // Optional: ms of silence after each connection (for HTTP: after the response's headers).
+  const silentMs = Number(process.argv[8] || 0);
   // HTTP multipart: each JPEG is a part with its own headers, as real cameras send them.
   const part = (jpeg: Buffer): Buffer =>
     http
@@ -170,7 +181,7 @@ async function main(): Promise<void> {
       }
     }
   };
-  const server = cameraServer(port, http, () => pace(fps, t0, send));
+  const server = cameraServer(port, http, () => pace(fps, t0, send), silentMs);
   process.on("SIGTERM", () => process.exit(0));
 }
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import type { BatchReady, NodeEvent } from "../../contract/generated/payloads.js";
+import type { BatchReady, NodeEvent, NodeState } from "../../contract/generated/payloads.js";
 import { startAedes } from "../helpers/aedes.js";
 import { frameNumbers } from "../helpers/fake-camera.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
@@ -16,10 +16,24 @@ const PERIOD_US = 1e6 / FPS;
 
 // The fake camera serves raw MJPEG over TCP or HTTP multipart (what mjpg-streamer, Motion and ESP32-CAM
 // serve). With --stream-format and, by default, without: the node finds the format itself.
-const CASES: { name: string; protocol: "tcp" | "http"; streamFormat: string }[] = [
+// A camera slow to start (rpicam-vid --listen, a waking IP camera) is silent for 3 s after every
+// connection, the node's look at its format included: the look waits for its first bytes.
+const CASES: { name: string; protocol: "tcp" | "http"; streamFormat: string; silentMs?: number }[] = [
   { name: "raw MJPEG over TCP, --stream-format mjpeg", protocol: "tcp", streamFormat: "mjpeg" },
   { name: "raw MJPEG over TCP, format found by the node", protocol: "tcp", streamFormat: "" },
   { name: "HTTP multipart MJPEG, format found by the node", protocol: "http", streamFormat: "" },
+  {
+    name: "raw MJPEG over TCP, silent for 3 s after connecting",
+    protocol: "tcp",
+    streamFormat: "",
+    silentMs: 3000,
+  },
+  {
+    name: "HTTP multipart MJPEG, silent for 3 s after connecting",
+    protocol: "http",
+    streamFormat: "",
+    silentMs: 3000,
+  },
 ];
 
 describe("batch times come from capture (fake camera with ground truth)", () => {
@@ -30,7 +44,7 @@ describe("batch times come from capture (fake camera with ground truth)", () => 
       let rec: MqttRecorder | undefined;
       let run: RunningNode | undefined;
       try {
-        camera = await startFakeCamera(FPS, undefined, c.protocol);
+        camera = await startFakeCamera(FPS, undefined, c.protocol, c.silentMs ?? 0);
         broker = await startAedes();
         rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
         run = await startNode({
@@ -45,6 +59,11 @@ describe("batch times come from capture (fake camera with ground truth)", () => 
           (await rec.command("labx", "TRUTH", "TRUTH", { cmd: "start", session: "gt", duration: 4 })).ok,
           true,
         );
+        if (c.silentMs && c.protocol === "tcp")
+          assert.ok(
+            rec.jsonOn<NodeState>("labx/TRUTH/state").some((s) => s.camera_wait_until),
+            "the wait for the silent camera is in the state",
+          );
         const ended = await rec.waitFor(
           () => rec!.jsonOn<NodeEvent>("labx/TRUTH/event").find((e) => e.type === "session_ended"),
           30_000,
@@ -81,6 +100,13 @@ describe("batch times come from capture (fake camera with ground truth)", () => 
             (n, i) => i > 0 && assert.equal(n, numbers[i - 1]! + 1, "no frame lost inside a batch"),
           );
           if (previous !== null) assert.equal(numbers[0], previous + 1, "no frame lost between batches");
+          // The session's first frame is the first ffmpeg's connection got: the frame before it went
+          // to another connection (the look), before this one's silence, or to none.
+          else if (c.silentMs && sent.has(numbers[0]! - 1))
+            assert.ok(
+              sent.get(numbers[0]!)! - sent.get(numbers[0]! - 1)! > c.silentMs * 500,
+              "first frame kept",
+            );
           previous = numbers.at(-1)!;
           firstNumber ??= numbers[0]!;
           const rows = readFileSync(path.join(run!.dataDir, b.frames_file), "utf8")

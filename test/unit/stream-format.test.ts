@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
+import net from "node:net";
 import { describe, it } from "node:test";
+import { exactPlan } from "../../node/session/camera-plan.js";
+import { InexactTimesError } from "../../node/session/recording-types.js";
 import {
+  detectStreamFormat,
   formatFromBytes,
   formatFromContentType,
   lookFromBytes,
@@ -77,5 +81,87 @@ describe("whether ffmpeg hands an MPEG-TS camera's frames over late (pure)", () 
     });
     assert.equal(lookFromBytes(Buffer.from([0xff]), false), "more");
     assert.equal(lookFromBytes(Buffer.from([0xff]), true), null);
+  });
+});
+
+describe("the look at a network camera (real sockets on loopback)", () => {
+  /** A TCP camera that accepts and sends `bytes` after `delayMs` (never, with null). */
+  async function camera(
+    bytes: Buffer,
+    delayMs: number | null,
+  ): Promise<{ url: string; close(): Promise<void> }> {
+    const sockets = new Set<net.Socket>();
+    const timers = new Set<NodeJS.Timeout>();
+    const server = net.createServer((s) => {
+      sockets.add(s);
+      s.on("error", () => {});
+      if (delayMs !== null) timers.add(setTimeout(() => s.write(bytes), delayMs));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as net.AddressInfo;
+    return {
+      url: `tcp://127.0.0.1:${port}`,
+      close: async () => {
+        timers.forEach(clearTimeout);
+        sockets.forEach((s) => s.destroy());
+        await new Promise((r) => server.close(r));
+      },
+    };
+  }
+  const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10]);
+
+  it("waits for a camera silent at first, and says so once; a camera silent for the whole wait is 'silent'", async () => {
+    const slow = await camera(JPEG, 700);
+    const silent = await camera(JPEG, null);
+    try {
+      let told = 0;
+      const look = await detectStreamFormat(slow.url, {
+        waitMs: 3000,
+        lookMs: 1000,
+        afterMs: 200,
+        onWaiting: () => told++,
+      });
+      assert.deepEqual(look, { format: "mjpeg", lateHandover: false });
+      assert.equal(told, 1);
+      assert.equal(await detectStreamFormat(silent.url, { waitMs: 400, lookMs: 1000 }), "silent");
+    } finally {
+      await slow.close();
+      await silent.close();
+    }
+  });
+
+  it("a camera that refuses the connection is not silent: null, ffmpeg will say why", async () => {
+    const gone = await camera(JPEG, null);
+    const url = gone.url;
+    await gone.close();
+    assert.equal(await detectStreamFormat(url, { waitMs: 2000, lookMs: 500 }), null);
+  });
+});
+
+describe("after ffmpeg's own pick was refused for a coarse clock", () => {
+  const plan = {
+    camera: "tcp://cam:8000",
+    inputFormat: "mjpeg" as const,
+    videoSize: "640x480",
+    framerate: 30,
+    streamFormat: null,
+    lateHandover: false,
+    probed: true,
+  };
+  const refused = (demuxer: string | null) => new InexactTimesError("coarse", demuxer);
+  it("an MJPEG demuxer that counts frames is replaced by raw MJPEG, once", () => {
+    assert.deepEqual(exactPlan({ stream_format: "" }, plan, refused("jpeg_pipe")), {
+      ...plan,
+      streamFormat: "mjpeg",
+    });
+    assert.equal(
+      exactPlan({ stream_format: "" }, { ...plan, streamFormat: "mjpeg" }, refused("jpeg_pipe")),
+      null,
+    );
+  });
+  it("not the user's --stream-format, nor a demuxer that is not MJPEG", () => {
+    assert.equal(exactPlan({ stream_format: "jpeg_pipe" }, plan, refused("jpeg_pipe")), null);
+    assert.equal(exactPlan({ stream_format: "" }, plan, refused("flv")), null);
+    assert.equal(exactPlan({ stream_format: "" }, plan, refused(null)), null);
   });
 });
