@@ -28,6 +28,7 @@ def main() -> int:
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--suite", choices=["3", "5"], required=True)
     ap.add_argument("--skip", action="append", default=[], help="a test to leave out (repeatable)")
+    ap.add_argument("--test", action="append", default=[], help="run only this test (repeatable)")
     ap.add_argument("--timeout", type=int, default=60, help="seconds a test may take")
     a = ap.parse_args()
 
@@ -44,7 +45,7 @@ def main() -> int:
         raise Timeout(f"no result within {a.timeout} s")
 
     signal.signal(signal.SIGALRM, on_alarm)
-    names = sorted(n for n in unittest.TestLoader().getTestCaseNames(mod.Test) if n not in a.skip)
+    names = sorted(n for n in unittest.TestLoader().getTestCaseNames(mod.Test) if n not in a.skip and (not a.test or n in a.test))
     passed, failed = [], []
     for name in names:
         suite = unittest.TestSuite([mod.Test(name)])

@@ -14,7 +14,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 work=$(mktemp -d)
 case "$broker" in
   labx)
-    node --import tsx cli/labx.ts broker --broker-host 127.0.0.1 --broker-port "$port" --data-dir "$work/data" --log-level warn \
+    node --import tsx cli/labx.ts broker --broker-host 127.0.0.1 --broker-port "$port" --data-dir "$work/data" --log-level "${LABX_LOG_LEVEL:-warn}" \
       >"$work/broker.log" 2>&1 &
     ;;
   mosquitto)
@@ -27,7 +27,7 @@ case "$broker" in
     ;;
 esac
 pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; [ -z "${KEEP_LOG:-}" ] || cp "$work/broker.log" "$KEEP_LOG"; rm -rf "$work"' EXIT
 for _ in $(seq 100); do
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
   sleep 0.1
