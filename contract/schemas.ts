@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import path from "node:path";
 import type {
   BatchReady,
+  CameraMemory,
   ClockStatus,
   Command,
   FleetClock,
@@ -46,6 +47,8 @@ export interface Validators {
   certificate: ValidateFunction<SyncCertificate>;
   /** .labx/credentials.json, a file (broker/lab-credentials.ts). */
   labCredentials: ValidateFunction<LabCredentials>;
+  /** .labx/cameras.json, a file (node/camera/camera-memory.ts). */
+  cameraMemory: ValidateFunction<CameraMemory>;
 }
 
 /** Compiles every schema once; create one set in the composition root and pass it down. */
@@ -70,6 +73,7 @@ export function createValidators(): Validators {
     preview: "preview.schema.json",
     certificate: "sync-certificate.schema.json",
     labCredentials: "lab-credentials.schema.json",
+    cameraMemory: "camera-memory.schema.json",
   };
   const validators = {} as Validators;
   for (const [key, file] of Object.entries(files))

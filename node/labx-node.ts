@@ -6,6 +6,7 @@ import type { BatchReady, NodeEvent, NodeState } from "../contract/generated/pay
 import type { ClockMonitor } from "./clock/monitor.js";
 import type { DisabledClock } from "./clock/disabled-clock.js";
 import { createClock } from "./clock/create-clock.js";
+import { fileCameraMemory } from "./camera/camera-memory.js";
 import { CommandRouter } from "./commands/router.js";
 import { MqttConnection } from "../platform/mqtt/connection.js";
 import { clientSecurity } from "../platform/mqtt/client-security.js";
@@ -160,6 +161,7 @@ export class LabxNode {
       spawn,
       childEnv: deps.childEnv,
       now: deps.now,
+      cameraMemory: fileCameraMemory(config.data_dir, { validators: deps.validators, log: this.log }),
       clock: () => this.clock.snapshot(),
       publishState: (state) => {
         this.preview?.track(state);

@@ -75,6 +75,20 @@ export interface BatchReady {
   };
 }
 
+// from schemas/camera-memory.schema.json
+/**
+ * What a node remembers of its MPEG-TS network cameras between sessions (<data-dir>/.labx/cameras.json): each camera's longest keyframe interval in its last session, so the next start probes it for that long (plus a margin) instead of ffmpeg's 5 s. Keyed by the SHA-256 of the camera's URL without its credentials; a file that does not match is ignored.
+ */
+export interface CameraMemory {
+  version: 1;
+  cameras: {
+    [k: string]: {
+      keyframe_interval_us: number;
+      updated_at: string;
+    };
+  };
+}
+
 // from schemas/clock.schema.json
 /**
  * Retained on labx/<node-id>/clock: the node's chrony status, every --sync-interval seconds and at once when synced changes; with --disable-sync once at start (and at each reconnect), synced false with reason "sync disabled" and every chrony field null. Fields chrony could not give are null.

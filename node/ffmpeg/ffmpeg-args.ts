@@ -35,6 +35,8 @@ export interface RecorderArgs {
    * PES): each frame is stamped with the one before's arrival stamp, which is when it began to arrive.
    */
   lateHandover?: boolean;
+  /** How long ffmpeg probes an MPEG-TS camera (µs, -analyzeduration); absent: its default 5 s. */
+  probeUs?: number | null;
   codec: "auto" | Codec;
   batchDuration: number;
   duration: number | null;
@@ -119,10 +121,15 @@ function inputArgs(a: RecorderArgs, kind: CameraKind): string[] {
         // frame rate labx never uses: every frame keeps its own arrival time, and the start reply
         // waits for the first frame (bench/time-accuracy.ts). Not for MPEG-TS: its demuxer may meet new
         // streams at any time, so ffmpeg probes it for the whole duration allowed, and a camera joined
-        // between keyframes needs that long to show one (its SPS): ffmpeg's default 5 s is kept.
+        // between keyframes needs that long to show one (its SPS): ffmpeg's default 5 s is kept, or
+        // the camera's keyframe interval as its last session measured it, plus a margin.
         "-fpsprobesize",
         "0",
-        ...(mpegts(a) ? [] : ["-analyzeduration", "1"]),
+        ...(!mpegts(a)
+          ? ["-analyzeduration", "1"]
+          : a.probeUs
+            ? ["-analyzeduration", String(a.probeUs)]
+            : []),
         ...(a.camera.startsWith("rtsp") ? ["-rtsp_transport", "tcp"] : []),
         ...(a.streamFormat ? ["-f", a.streamFormat] : []),
         "-i",

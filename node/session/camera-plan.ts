@@ -22,6 +22,11 @@ export interface CameraPlan {
   lateHandover: boolean;
   /** labx connected to the camera before ffmpeg to learn its format (no --stream-format). */
   probed: boolean;
+  /**
+   * How long ffmpeg probes an MPEG-TS camera (µs): its keyframe interval remembered from its last
+   * session plus a margin (camera-memory.ts); null or absent: ffmpeg's full 5 s.
+   */
+  probeUs?: number | null;
 }
 
 export type ListCameras = (want: { videoSize: string; framerate: number }) => Promise<CameraListing[]>;

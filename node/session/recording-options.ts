@@ -41,6 +41,7 @@ export function recordingOptions(
       inputFormat: plan.camera.inputFormat,
       streamFormat: plan.camera.streamFormat,
       lateHandover: plan.camera.lateHandover,
+      probeUs: plan.camera.probeUs ?? null,
       codec: config.codec,
       batchDuration: plan.batchDuration,
       duration: plan.duration,

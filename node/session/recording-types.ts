@@ -45,6 +45,8 @@ export interface RecordingResult {
   /** Why the recording ended: asked to stop, its duration ran out, or ffmpeg failed for good. */
   reason: "stopped" | "completed" | "failed" | "disk_full";
   error?: string;
+  /** The longest interval between two keyframes the camera sent (µs), when any two were seen. */
+  keyframeIntervalUs?: number;
 }
 
 /** What the session controller drives: a camera's Recording, or a sensor program's (node/source/). */

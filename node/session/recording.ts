@@ -75,6 +75,8 @@ export class Recording implements SessionRecording {
   /** A batch ffmpeg wrote is not in the manifest: no session-end, so recovery lists it at the next start. */
   private unlisted = false;
   private finished = false;
+  /** The longest keyframe interval of the session's runs (µs), 0 before two keyframes. */
+  private keyframeIntervalUs = 0;
 
   constructor(
     private readonly opts: RecordingOptions,
@@ -180,6 +182,7 @@ export class Recording implements SessionRecording {
       log: deps.log,
       onBatches: (batches) => {
         batches.forEach((b) => release(holdback.closed(b, run.assembler.openSpanUs)));
+        this.keyframeIntervalUs = Math.max(this.keyframeIntervalUs, run.assembler.maxKeyframeIntervalUs);
         this.warnings.keyframes(run.assembler.maxKeyframeIntervalUs, opts.recorder.batchDuration);
       },
       onFrame: () => release(holdback.release(run.assembler.openSpanUs)),
@@ -230,6 +233,7 @@ export class Recording implements SessionRecording {
   /** `held`: the run's closed batches not yet finalized (batch-holdback.ts). */
   private onExit(run: FfmpegRun, exit: Exit, held: AssembledBatch[]): void {
     this.run = null;
+    this.keyframeIntervalUs = Math.max(this.keyframeIntervalUs, run.assembler.maxKeyframeIntervalUs);
     this.framesOfEndedRuns += run.frames;
     this.lastExit = exit;
     if (run.noSpace && !this.stopRequested)
@@ -294,7 +298,13 @@ export class Recording implements SessionRecording {
         endedAt: new Date(this.now()),
         unlisted: this.unlisted,
       });
-      const result = { batches, frames: this.framesOfEndedRuns, exit: this.lastExit, reason };
+      const result = {
+        batches,
+        frames: this.framesOfEndedRuns,
+        exit: this.lastExit,
+        reason,
+        ...(this.keyframeIntervalUs > 0 ? { keyframeIntervalUs: this.keyframeIntervalUs } : {}),
+      };
       this.deps.log.info(result, "recording ended");
       this.resolveDone({ ...result, ...(error ? { error } : {}) });
     });

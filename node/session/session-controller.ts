@@ -12,6 +12,7 @@ import {
   type ListCameras,
 } from "./camera-plan.js";
 import type { SpawnFn } from "../ffmpeg/ffmpeg-process.js";
+import type { CameraMemory } from "../camera/camera-memory.js";
 import { SCHEDULE_LEAD_MS } from "./recording-options.js";
 import { createRecording } from "./create-recording.js";
 import { belowOnce, FreeSpace } from "../../platform/disk/free-space.js";
@@ -43,6 +44,8 @@ export interface ControllerDeps {
   detectStreamFormat?: DetectStreamFormat;
   /** The V4L2 cameras, for --camera auto (node/camera/cameras-command.ts). */
   listCameras?: ListCameras;
+  /** MPEG-TS cameras' keyframe intervals between sessions (node/camera/camera-memory.ts). */
+  cameraMemory?: CameraMemory;
   /** The camera's latency correction in µs, read when a session begins (node/calibration/). */
   latencyUs?: () => number;
   /** The scheduled start, the session's disk guard and its recording's timers (platform/timers.ts). */
@@ -216,6 +219,12 @@ export class SessionController {
       this.recording = null;
       // ffmpeg's own pick stamps MJPEG on a 1/25 s clock: once more with the exact demuxer.
       const exact = err instanceof InexactTimesError ? exactPlan(this.config, this.camera!, err) : null;
+      // A camera probed for its remembered keyframe interval that showed none: once more, probed fully.
+      if (err instanceof CameraUnavailableError && this.camera?.probeUs) {
+        this.deps.log.warn({ probe_us: this.camera.probeUs }, "short probe failed: probing the camera fully");
+        this.camera = { ...this.camera, probeUs: null };
+        return this.begin(session, dir, alignToUs);
+      }
       if (exact) {
         this.deps.log.warn(
           { demuxer: err instanceof InexactTimesError ? err.demuxer : null },
@@ -251,12 +260,23 @@ export class SessionController {
     });
     void watch.start();
     recording.done
-      .then((result) => {
+      .then(async (result) => {
         watch.stop();
+        await this.remember(result);
         this.ended(recording, result);
       })
       .catch((err: unknown) => this.deps.log.error({ err }, "session end not handled"));
     return this.state;
+  }
+
+  /** An MPEG-TS camera's keyframe interval, for its next start's probe (before the session is said ended). */
+  private async remember(result: RecordingResult): Promise<void> {
+    const camera = this.camera;
+    const mpegts = camera?.streamFormat === "mpegts" || camera?.camera.startsWith("udp:");
+    if (!camera || !mpegts || !result.keyframeIntervalUs) return;
+    await this.deps.cameraMemory
+      ?.remember(camera.camera, result.keyframeIntervalUs)
+      .catch((err: unknown) => this.deps.log.warn({ err }, "camera memory not written"));
   }
 
   private ended(recording: SessionRecording, result: RecordingResult): void {

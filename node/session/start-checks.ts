@@ -1,4 +1,5 @@
 import { existsSync, statSync } from "node:fs";
+import { probeFor, type CameraMemory } from "../camera/camera-memory.js";
 import path from "node:path";
 import { MANIFEST_NAME } from "../store/manifest.js";
 import { SessionError } from "./session-errors.js";
@@ -87,6 +88,8 @@ export async function preflight(
     listCameras?: ListCameras | undefined;
     /** The network camera has said nothing yet: the start waits for it, up to --camera-wait. */
     onCameraWait?: () => void;
+    /** MPEG-TS cameras' keyframe intervals from their last sessions (node/camera/camera-memory.ts). */
+    cameraMemory?: CameraMemory | undefined;
   },
   start: { dir: string; session: string; requireSync: boolean | undefined },
 ): Promise<CameraPlan> {
@@ -106,10 +109,13 @@ export async function preflight(
     deps.detectStreamFormat,
     deps.onCameraWait,
   );
+  const mpegts = stream.streamFormat === "mpegts" || camera.camera.startsWith("udp:");
+  const remembered = mpegts ? ((await deps.cameraMemory?.keyframeIntervalUs(camera.camera)) ?? null) : null;
   return {
     ...camera,
     ...stream,
     probed: !config.stream_format && /^(https?|tcp):/.test(camera.camera),
+    probeUs: probeFor(remembered),
   };
 }
 

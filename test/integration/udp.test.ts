@@ -1,15 +1,18 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import type { BatchReady, NodeEvent } from "../../contract/generated/payloads.js";
+import type { BatchReady, CameraMemory, NodeEvent } from "../../contract/generated/payloads.js";
+import { createValidators } from "../../contract/schemas.js";
+import { CAMERA_MEMORY_FILE, cameraKey, PROBE_MARGIN_US } from "../../node/camera/camera-memory.js";
+import { processesIn } from "../helpers/processes.js";
 import { startAedes } from "../helpers/aedes.js";
 import { assertContract } from "../helpers/contract.js";
 import { countFrames, epochUs, opensWithKeyframe } from "../helpers/media.js";
 import type { Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
-import { startNode, type RunningNode } from "../helpers/node.js";
-import { startUdpCamera } from "../helpers/stream-cameras.js";
+import { startNode, tempDir, type RunningNode } from "../helpers/node.js";
+import { startUdpCamera, type UdpCamera } from "../helpers/stream-cameras.js";
 
 // A UDP camera: MPEG-TS (H.264, 30 fps, a keyframe every 15 frames) sent frame by frame at the camera's
 // pace by test/helpers/udp-camera.ts, which logs each frame's send time: the ground truth.
@@ -22,6 +25,45 @@ const CASES = [
   { name: "unbounded video PES", muxerArgs: [] as string[] },
   { name: "video PES with a length", muxerArgs: ["-omit_video_pes_length", "0"] },
 ];
+
+/**
+ * Every recorded frame against the camera's send log: batches contiguous, opening on keyframes, every
+ * frame the camera's next one, each stamped when it began to arrive.
+ */
+function checkAgainstTruth(run: RunningNode, batches: BatchReady[], camera: UdpCamera, name: string): void {
+  assert.ok(batches.length >= 3, `${batches.length} batches`);
+  for (let i = 1; i < batches.length; i++) assert.equal(batches[i]!.start, batches[i - 1]!.end);
+  const recorded: number[] = [];
+  for (const b of batches) {
+    assert.deepEqual([b.time_source, b.time_resolution_us], ["arrival", 11.111]);
+    const file = path.join(run.dataDir, b.file);
+    assert.equal(countFrames(file), b.frames);
+    assert.ok(opensWithKeyframe(file), `${b.file} opens with a keyframe`);
+    const rows = readFileSync(path.join(run.dataDir, b.frames_file), "utf8").trim().split("\n").slice(1);
+    recorded.push(...rows.map((row) => epochUs(row.split(",")[3]!)));
+  }
+  // Ground truth. ffmpeg joins the stream at a keyframe (frame k0, a multiple of 15). From the first
+  // frame on, every recorded frame is the camera's next: a lost or extra frame would step the
+  // offsets below by a period, and a frame stamped when the next began to arrive (ffmpeg's own
+  // stamp for unbounded PES, docs/time.md) would be a period late.
+  const sent = camera.sent();
+  const k0 = Math.floor(sent.findLastIndex((t) => t <= recorded[0]!) / 15) * 15;
+  const offsets = recorded.map((t, i) => t - sent[k0 + i]!);
+  const spread = Math.max(...offsets) - Math.min(...offsets);
+  const medianOf = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  const median = medianOf(offsets);
+  assert.ok(median >= 0 && median < PERIOD_US / 4, `recorded ${median} µs after sending`);
+  // A lost or extra frame moves every later offset by a period; a frame the loaded machine stamped
+  // late moves only its own. So every run of 15 frames (half a second) must keep its median within
+  // a quarter period of the sending: a step anywhere shows, a late stamp does not.
+  for (let i = 0; i + 15 <= offsets.length; i++) {
+    const m = medianOf(offsets.slice(i, i + 15));
+    assert.ok(Math.abs(m) < PERIOD_US / 4, `frames ${i}–${i + 14}: median ${m} µs from their sending`);
+  }
+  console.log(
+    `udp (${name}): ${recorded.length} frames from the camera's frame ${k0}; recorded p50 ${median} µs after sending, spread ${spread} µs`,
+  );
+}
 
 describe("a UDP MPEG-TS camera", () => {
   for (const { name, muxerArgs } of CASES)
@@ -48,42 +90,7 @@ describe("a UDP MPEG-TS camera", () => {
           "end",
         );
         assert.equal(ended.reason, "completed", JSON.stringify(rec.jsonOn<NodeEvent>("labx/UDP/event")));
-        const batches = rec.jsonOn<BatchReady>("labx/UDP/batch");
-        assert.ok(batches.length >= 3, `${batches.length} batches`);
-        for (let i = 1; i < batches.length; i++) assert.equal(batches[i]!.start, batches[i - 1]!.end);
-        const recorded: number[] = [];
-        for (const b of batches) {
-          assert.deepEqual([b.time_source, b.time_resolution_us], ["arrival", 11.111]);
-          const file = path.join(run.dataDir, b.file);
-          assert.equal(countFrames(file), b.frames);
-          assert.ok(opensWithKeyframe(file), `${b.file} opens with a keyframe`);
-          const rows = readFileSync(path.join(run.dataDir, b.frames_file), "utf8")
-            .trim()
-            .split("\n")
-            .slice(1);
-          recorded.push(...rows.map((row) => epochUs(row.split(",")[3]!)));
-        }
-        // Ground truth. ffmpeg joins the stream at a keyframe (frame k0, a multiple of 15). From the first
-        // frame on, every recorded frame is the camera's next: a lost or extra frame would step the
-        // offsets below by a period, and a frame stamped when the next began to arrive (ffmpeg's own
-        // stamp for unbounded PES, docs/time.md) would be a period late.
-        const sent = camera.sent();
-        const k0 = Math.floor(sent.findLastIndex((t) => t <= recorded[0]!) / 15) * 15;
-        const offsets = recorded.map((t, i) => t - sent[k0 + i]!);
-        const spread = Math.max(...offsets) - Math.min(...offsets);
-        const medianOf = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-        const median = medianOf(offsets);
-        assert.ok(median >= 0 && median < PERIOD_US / 4, `recorded ${median} µs after sending`);
-        // A lost or extra frame moves every later offset by a period; a frame the loaded machine stamped
-        // late moves only its own. So every run of 15 frames (half a second) must keep its median within
-        // a quarter period of the sending: a step anywhere shows, a late stamp does not.
-        for (let i = 0; i + 15 <= offsets.length; i++) {
-          const m = medianOf(offsets.slice(i, i + 15));
-          assert.ok(Math.abs(m) < PERIOD_US / 4, `frames ${i}–${i + 14}: median ${m} µs from their sending`);
-        }
-        console.log(
-          `udp (${name}): ${recorded.length} frames from the camera's frame ${k0}; recorded p50 ${median} µs after sending, spread ${spread} µs`,
-        );
+        checkAgainstTruth(run, rec.jsonOn<BatchReady>("labx/UDP/batch"), camera, name);
         assert.ok(assertContract(rec.messages, "labx", "UDP") > 3);
       } finally {
         camera.stop();
@@ -135,6 +142,128 @@ describe("a UDP MPEG-TS camera", () => {
       await run?.stop();
       await rec?.close();
       await broker?.stop();
+    }
+  });
+
+  it("a second session probes the camera for the keyframe interval its first one measured (remembered on disk), as exact", async (t) => {
+    const camera = await startUdpCamera(1200);
+    let broker: Broker | undefined;
+    let rec: MqttRecorder | undefined;
+    let run: RunningNode | undefined;
+    try {
+      broker = await startAedes();
+      rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
+      run = await startNode({
+        broker_url: broker.url,
+        sbc_id: "MEM",
+        camera: camera.url,
+        batch_duration: 1,
+        disable_sync: true,
+      });
+      const session = async (
+        name: string,
+        duration: number,
+      ): Promise<{ replyMs: number; analyze: string | null }> => {
+        const t0 = Date.now();
+        const r = await rec!.command("labx", "MEM", "MEM", { cmd: "start", session: name, duration });
+        const replyMs = Date.now() - t0;
+        assert.equal(r.ok, true, JSON.stringify(r));
+        // The probe ffmpeg was given, from its own command line.
+        const [pid] = processesIn(path.join(run!.dataDir, name), "ffmpeg");
+        const argv = pid ? readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0") : [];
+        const i = argv.indexOf("-analyzeduration");
+        await rec!.waitFor(
+          () =>
+            rec!
+              .jsonOn<NodeEvent>("labx/MEM/event")
+              .find((e) => e.type === "session_ended" && e.session === name),
+          30_000,
+          `${name} ended`,
+        );
+        return { replyMs, analyze: i < 0 ? null : argv[i + 1]! };
+      };
+      const first = await session("m1", 2);
+      assert.equal(first.analyze, null, "the first session: ffmpeg's full probe");
+      const memory = JSON.parse(
+        readFileSync(path.join(run.dataDir, CAMERA_MEMORY_FILE), "utf8"),
+      ) as CameraMemory;
+      assert.ok(createValidators().cameraMemory(memory), "the memory matches its schema");
+      const kept = memory.cameras[cameraKey(camera.url)]!.keyframe_interval_us;
+      assert.ok(
+        kept >= 450_000 && kept <= 600_000,
+        `remembered a keyframe interval of ${kept} µs (the camera's: 0.5 s)`,
+      );
+      const batchesBefore = rec.jsonOn<BatchReady>("labx/MEM/batch").length;
+      const second = await session("m2", 4);
+      assert.equal(
+        Number(second.analyze),
+        kept + PROBE_MARGIN_US,
+        "the second: that interval plus the margin",
+      );
+      checkAgainstTruth(
+        run,
+        rec.jsonOn<BatchReady>("labx/MEM/batch").slice(batchesBefore),
+        camera,
+        "second session",
+      );
+      t.diagnostic(
+        `start reply: ${first.replyMs} ms with the full probe, ${second.replyMs} ms with the remembered one`,
+      );
+    } finally {
+      camera.stop();
+      await run?.stop();
+      await rec?.close();
+      await broker?.stop();
+    }
+  });
+
+  it("a remembered interval the camera no longer keeps (keyframes now 3 s apart): the short probe fails, the node probes fully and records; the memory is corrected", async () => {
+    const camera = await startUdpCamera(900, [], 90);
+    let broker: Broker | undefined;
+    let rec: MqttRecorder | undefined;
+    let run: RunningNode | undefined;
+    const dataDir = tempDir();
+    try {
+      const file = path.join(dataDir, CAMERA_MEMORY_FILE);
+      mkdirSync(path.dirname(file), { recursive: true });
+      const stale: CameraMemory = {
+        version: 1,
+        cameras: {
+          [cameraKey(camera.url)]: { keyframe_interval_us: 100_000, updated_at: new Date().toISOString() },
+        },
+      };
+      writeFileSync(file, JSON.stringify(stale));
+      broker = await startAedes();
+      rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
+      run = await startNode({
+        broker_url: broker.url,
+        sbc_id: "STALE",
+        camera: camera.url,
+        batch_duration: 1,
+        disable_sync: true,
+        data_dir: dataDir,
+      });
+      await new Promise((r) => setTimeout(r, 1500));
+      const r = await rec.command("labx", "STALE", "STALE", { cmd: "start", session: "s", duration: 4 });
+      assert.equal(r.ok, true, JSON.stringify(r));
+      const ended = await rec.waitFor(
+        () => rec!.jsonOn<NodeEvent>("labx/STALE/event").find((e) => e.type === "session_ended"),
+        40_000,
+        "end",
+      );
+      assert.equal(ended.reason, "completed");
+      const batches = rec.jsonOn<BatchReady>("labx/STALE/batch");
+      assert.ok(batches.length >= 1);
+      for (const b of batches) assert.ok(opensWithKeyframe(path.join(dataDir, b.file)), b.file);
+      const memory = JSON.parse(readFileSync(file, "utf8")) as CameraMemory;
+      const kept = memory.cameras[cameraKey(camera.url)]!.keyframe_interval_us;
+      assert.ok(kept >= 2_900_000 && kept <= 3_200_000, `corrected to ${kept} µs`);
+    } finally {
+      camera.stop();
+      await run?.stop();
+      await rec?.close();
+      await broker?.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
