@@ -7,6 +7,8 @@ import mqttPacket, { type Packet } from "mqtt-packet";
  */
 export interface WireClient {
   send(packet: Packet): void;
+  /** Bytes as they are, for a packet mqtt-packet will not encode (one the specification forbids). */
+  sendRaw(bytes: Buffer): void;
   /** The next packet from the broker, or null when none came within `ms` or the connection closed. */
   next(ms?: number): Promise<Packet | null>;
   readonly closed: boolean;
@@ -34,6 +36,7 @@ export function wireClient(port: number, protocolVersion: 4 | 5 = 5): Promise<Wi
     socket.once("connect", () =>
       resolve({
         send: (packet) => socket.write(mqttPacket.generate(packet, { protocolVersion })),
+        sendRaw: (bytes) => socket.write(bytes),
         next: async (ms = 2000) => {
           if (!queue.length && !closed) {
             await new Promise<void>((r) => {
