@@ -148,13 +148,37 @@ describe("clock monitor without chrony", () => {
     });
   });
 
-  it("--disable-sync: no clock topic, and batches say sync disabled", async () => {
-    await withNode({ sbc_id: "NOSYNC", disable_sync: true, batch_duration: 1 }, async ({ rec }) => {
+  it("--disable-sync: a retained clock status that says sync disabled, as the batches do; chrony is never read", async () => {
+    await withNode({ sbc_id: "NOSYNC", disable_sync: true, batch_duration: 1 }, async ({ rec, broker }) => {
+      await rec.waitFor(() => rec.jsonOn<ClockStatus>("labx/NOSYNC/clock")[0], 10_000, "clock");
+      // A client that comes later gets it: retained.
+      const later = await MqttRecorder.connect(broker.url, ["labx/NOSYNC/clock"]);
+      const retained = await later
+        .waitFor(() => later.on("labx/NOSYNC/clock").find((m) => m.retain), 5_000, "retained clock")
+        .finally(() => later.close());
+      const c = JSON.parse(retained.text) as ClockStatus;
+      assert.deepEqual(
+        { ...c, checked_at: "" },
+        {
+          node: "NOSYNC",
+          synced: false,
+          reason: "sync disabled",
+          source: null,
+          stratum: null,
+          offset_s: null,
+          rms_offset_s: null,
+          root_delay_s: null,
+          root_dispersion_s: null,
+          root_distance_s: null,
+          skew_ppm: null,
+          leap: null,
+          checked_at: "",
+        },
+      );
       const r = await rec.command("labx", "NOSYNC", "NOSYNC", { cmd: "start", duration: 1 });
       assert.equal(r.ok, true);
       const b = await rec.waitFor(() => rec.jsonOn<BatchReady>("labx/NOSYNC/batch")[0], 20_000, "batch");
       assert.deepEqual(b.clock, { synced: false, reason: "sync disabled" });
-      assert.equal(rec.on("labx/NOSYNC/clock").length, 0);
     });
   });
 });
