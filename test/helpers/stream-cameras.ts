@@ -88,9 +88,15 @@ export interface UdpCamera {
 
 /**
  * A UDP MPEG-TS camera (udp-camera.ts): `frames` of H.264 at 30 fps, a keyframe every `gop` frames, made
- * by ffmpeg with `muxerArgs`, each frame's transport packets sent at the camera's pace.
+ * by ffmpeg with `muxerArgs`, each frame's transport packets sent at the camera's pace; with `silentMs`,
+ * it begins that long after it starts (returned at once).
  */
-export async function startUdpCamera(frames: number, muxerArgs: string[] = [], gop = 15): Promise<UdpCamera> {
+export async function startUdpCamera(
+  frames: number,
+  muxerArgs: string[] = [],
+  gop = 15,
+  silentMs = 0,
+): Promise<UdpCamera> {
   const dir = tempDir();
   const ts = path.join(dir, "cam.ts");
   execFileSync("ffmpeg", [
@@ -114,7 +120,16 @@ export async function startUdpCamera(frames: number, muxerArgs: string[] = [], g
   const log = path.join(dir, "sent.csv");
   const camera = spawn(
     process.execPath,
-    ["--import", "tsx", path.join(ROOT, "test/helpers/udp-camera.ts"), String(port), "30", ts, log],
+    [
+      "--import",
+      "tsx",
+      path.join(ROOT, "test/helpers/udp-camera.ts"),
+      String(port),
+      "30",
+      ts,
+      log,
+      String(silentMs),
+    ],
     { cwd: ROOT, stdio: "ignore" },
   );
   const sent = (): number[] => {
@@ -124,9 +139,10 @@ export async function startUdpCamera(frames: number, muxerArgs: string[] = [], g
       return [];
     }
   };
-  // Sending before the test goes on: a node that looks at a silent camera must assume its kind.
+  // Sending before the test goes on (unless it is to be silent first): a node that looks at a camera
+  // silent for all of --camera-wait refuses it.
   const deadline = Date.now() + 20_000;
-  while (sent().length === 0) {
+  while (sent().length === 0 && silentMs === 0) {
     if (Date.now() > deadline || camera.exitCode !== null) {
       camera.kill("SIGKILL");
       throw new Error("the UDP camera did not start sending");

@@ -1,7 +1,8 @@
 // A fake UDP camera with ground truth: an MPEG-TS file (H.264, 30 fps, made by ffmpeg) sent as a camera
 // sends it, frame n's transport packets at t0 + n/fps in datagrams of 7 packets, each frame's send time
 // logged as "n,epoch_us". Run as its own process so the test's event loop cannot disturb its timing:
-//   node --import tsx test/helpers/udp-camera.ts PORT FPS TSFILE LOGFILE
+//   node --import tsx test/helpers/udp-camera.ts PORT FPS TSFILE LOGFILE [SILENT_MS]
+// SILENT_MS: the camera starts sending that long after it starts (a camera slow to start).
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { createSocket } from "node:dgram";
 import { nowUs, pace } from "./fake-camera.js";
@@ -33,11 +34,12 @@ function main(): void {
     process.argv[4]!,
     process.argv[5]!,
   ];
+  const silentMs = Number(process.argv[6] || 0);
   const frames = framesOf(readFileSync(file));
   const socket = createSocket("udp4");
   writeFileSync(log, "");
   process.stdout.write("sending\n");
-  pace(fps, nowUs() + 300_000, (n) => {
+  pace(fps, nowUs() + 300_000 + silentMs * 1000, (n) => {
     const packets = frames[n % frames.length]!;
     const sent = nowUs();
     for (let i = 0; i < packets.length; i += 7)

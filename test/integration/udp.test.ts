@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import type { BatchReady, CameraMemory, NodeEvent } from "../../contract/generated/payloads.js";
+import type { BatchReady, CameraMemory, NodeEvent, NodeState } from "../../contract/generated/payloads.js";
 import { createValidators } from "../../contract/schemas.js";
 import { CAMERA_MEMORY_FILE, cameraKey, PROBE_MARGIN_US } from "../../node/camera/camera-memory.js";
 import { processesIn } from "../helpers/processes.js";
@@ -264,6 +264,76 @@ describe("a UDP MPEG-TS camera", () => {
       await rec?.close();
       await broker?.stop();
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("a camera silent for 3 s when the start comes (slow to start): waited for, the wait in the state, recorded exactly", async () => {
+    const camera = await startUdpCamera(900, [], 15, 3000);
+    let broker: Broker | undefined;
+    let rec: MqttRecorder | undefined;
+    let run: RunningNode | undefined;
+    try {
+      broker = await startAedes();
+      rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
+      run = await startNode({
+        broker_url: broker.url,
+        sbc_id: "LATE",
+        camera: camera.url,
+        batch_duration: 1,
+        disable_sync: true,
+      });
+      const r = await rec.command("labx", "LATE", "LATE", { cmd: "start", session: "late", duration: 4 });
+      assert.equal(r.ok, true, JSON.stringify(r));
+      assert.ok(
+        rec.jsonOn<NodeState>("labx/LATE/state").some((s) => s.camera_wait_until),
+        "the wait for the silent camera is in the state",
+      );
+      const ended = await rec.waitFor(
+        () => rec!.jsonOn<NodeEvent>("labx/LATE/event").find((e) => e.type === "session_ended"),
+        40_000,
+        "end",
+      );
+      assert.equal(ended.reason, "completed");
+      checkAgainstTruth(run, rec.jsonOn<BatchReady>("labx/LATE/batch"), camera, "silent for 3 s");
+    } finally {
+      camera.stop();
+      await run?.stop();
+      await rec?.close();
+      await broker?.stop();
+    }
+  });
+
+  it("a camera silent for all of --camera-wait: refused with INEXACT_TIMES, nothing recorded", async () => {
+    const camera = await startUdpCamera(300, [], 15, 60_000);
+    let broker: Broker | undefined;
+    let rec: MqttRecorder | undefined;
+    let run: RunningNode | undefined;
+    try {
+      broker = await startAedes();
+      rec = await MqttRecorder.connect(broker.url, ["labx/#"]);
+      run = await startNode({
+        broker_url: broker.url,
+        sbc_id: "MUTE",
+        camera: camera.url,
+        camera_wait: 2,
+        disable_sync: true,
+      });
+      const r = await rec.command("labx", "MUTE", "MUTE", { cmd: "start", session: "mute" });
+      assert.equal(r.ok, false, JSON.stringify(r));
+      assert.equal(r.code, "INEXACT_TIMES");
+      assert.match(String(r.message), /sent nothing within 2 s of labx connecting \(--camera-wait\)/);
+      assert.equal(rec.jsonOn("labx/MUTE/batch").length, 0);
+      assert.equal(rec.jsonOn<NodeState>("labx/MUTE/state").at(-1)!.state, "idle");
+      assert.equal(
+        rec.jsonOn<NodeState>("labx/MUTE/state").at(-1)!.camera_wait_until,
+        undefined,
+        "the wait is over",
+      );
+    } finally {
+      camera.stop();
+      await run?.stop();
+      await rec?.close();
+      await broker?.stop();
     }
   });
 });
