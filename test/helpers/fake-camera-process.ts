@@ -48,6 +48,8 @@ export async function startFakeCamera(
   stall?: { atFrame: number; ms: number },
   protocol: "tcp" | "http" = "tcp",
   silentMs = 0,
+  /** At frame atFrame the camera drops its client and takes none for ms. */
+  drop?: { atFrame: number; ms: number },
 ): Promise<FakeCamera> {
   const { port, child, rows } = await spawnCamera("fake-camera.ts", [
     fps,
@@ -55,6 +57,7 @@ export async function startFakeCamera(
     protocol,
     "320x240",
     silentMs,
+    drop ? `${drop.atFrame}:${drop.ms}` : "",
   ]);
   return {
     url: protocol === "http" ? `http://127.0.0.1:${port}/cam` : `tcp://127.0.0.1:${port}`,

@@ -3,7 +3,7 @@
 // t0 + n/fps, each JPEG carrying "labx-frame:<n>" in a COM segment (decoders ignore it; stream copy
 // keeps it), and logs "n,send_epoch_us" for every frame. Run as its own process so the test's event
 // loop cannot disturb its timing:
-//   node --import tsx test/helpers/fake-camera.ts PORT LOGFILE FPS [STALL] [tcp|http] [WxH] [SILENT_MS]
+//   node --import tsx test/helpers/fake-camera.ts PORT LOGFILE FPS [STALL] [tcp|http] [WxH] [SILENT_MS] [DROP]
 import { execFileSync } from "node:child_process";
 import { appendFileSync, writeFileSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
@@ -94,9 +94,12 @@ export function cameraServer(
   http: boolean,
   onListening: () => void,
   silentMs = 0,
-): { readonly client: Socket | null } {
+): { readonly client: Socket | null; drop(downMs: number): void } {
   let client: Socket | null = null;
+  let downUntil = 0;
   const server = createServer((socket) => {
+    // Down (a camera rebooting, a link lost): every connection is closed at once.
+    if (Date.now() < downUntil) return void socket.destroy();
     socket.setNoDelay(true);
     const gone = (): void => {
       if (client === socket) client = null;
@@ -135,6 +138,12 @@ export function cameraServer(
     get client() {
       return client;
     },
+    /** The camera drops its client and takes none for downMs (then comes back on the same frame clock). */
+    drop: (downMs) => {
+      downUntil = Date.now() + downMs;
+      client?.destroy();
+      client = null;
+    },
   };
 }
 
@@ -148,6 +157,8 @@ async function main(): Promise<void> {
   const size = process.argv[7] || "320x240";
   // Optional: ms of silence after each connection (for HTTP: after the response's headers).
   const silentMs = Number(process.argv[8] || 0);
+  // Optional "<frame>:<ms>": at that frame the camera drops its client and is down for ms.
+  const [dropAt, downMs] = (process.argv[9] || "-1:0").split(":").map(Number) as [number, number];
   // HTTP multipart: each JPEG is a part with its own headers, as real cameras send them.
   const part = (jpeg: Buffer): Buffer =>
     http
@@ -166,6 +177,7 @@ async function main(): Promise<void> {
   // frames due meanwhile; they are absent from the log, so the log's holes are the ground truth of a gap.
   const t0 = nowUs() + 200_000;
   const send = (n: number): void => {
+    if (n === dropAt) server.drop(downMs);
     const client = server.client;
     if (client) {
       const frame = part(tagFrame(frames[n % frames.length]!, n));
