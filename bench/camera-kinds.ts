@@ -6,7 +6,15 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { freePort, sleep } from "./util.js";
 
-export type KindName = "synthetic" | "tcp-mjpeg" | "http-mjpeg" | "rtsp-h264" | "rtsp-mjpeg" | "udp-mpegts";
+export type KindName =
+  | "synthetic"
+  | "tcp-mjpeg"
+  | "http-mjpeg"
+  | "tcp-mjpeg-slow"
+  | "http-mjpeg-slow"
+  | "rtsp-h264"
+  | "rtsp-mjpeg"
+  | "udp-mpegts";
 
 export interface TruthFrame {
   /** The camera's frame number, where the recorded frame carries it (the fake MJPEG camera's tags). */
@@ -75,17 +83,22 @@ export async function startCamera(
         stop: async () => {},
       };
     case "tcp-mjpeg":
-    case "http-mjpeg": {
+    case "http-mjpeg":
+    case "tcp-mjpeg-slow":
+    case "http-mjpeg-slow": {
       const port = await freePort();
-      const protocol = kind === "tcp-mjpeg" ? "tcp" : "http";
-      const child = tsx("fake-camera.ts", [String(port), log, "30", "", protocol, size]);
+      const protocol = kind.startsWith("tcp") ? "tcp" : "http";
+      // Slow to start: silent for 3 s after every connection (rpicam-vid --listen, a waking IP camera).
+      const silentMs = kind.endsWith("-slow") ? 3000 : 0;
+      const child = tsx("fake-camera.ts", [String(port), log, "30", "", protocol, size, String(silentMs)]);
       await sleep(1500);
+      const slow = silentMs ? ", silent for 3 s after each connection" : "";
       return {
         kind,
         describe:
           protocol === "tcp"
-            ? "raw MJPEG over TCP (format found by the node)"
-            : "HTTP multipart MJPEG (found)",
+            ? `raw MJPEG over TCP (format found by the node${slow})`
+            : `HTTP multipart MJPEG (found${slow})`,
         camera: protocol === "tcp" ? `tcp://127.0.0.1:${port}` : `http://127.0.0.1:${port}/cam`,
         keyframesOnly: false,
         tagged: true,

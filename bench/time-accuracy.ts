@@ -42,7 +42,16 @@ function quantiles(xs: number[]): { p50: number; p99: number; max: number; n: nu
 const fmt = (q: ReturnType<typeof quantiles>) => `${q.p50} | ${q.p99} | ${q.max} | ${q.n}`;
 
 // (1) Every camera kind against its ground truth.
-const KINDS: KindName[] = ["synthetic", "tcp-mjpeg", "http-mjpeg", "rtsp-mjpeg", "rtsp-h264", "udp-mpegts"];
+const KINDS: KindName[] = [
+  "synthetic",
+  "tcp-mjpeg",
+  "http-mjpeg",
+  "tcp-mjpeg-slow",
+  "http-mjpeg-slow",
+  "rtsp-mjpeg",
+  "rtsp-h264",
+  "udp-mpegts",
+];
 const rows: string[] = [];
 const floors: string[] = [];
 const ms = (x: number) => x.toFixed(0);
@@ -78,8 +87,10 @@ for (const kind of KINDS) {
   if (r.lost > 0) floors.push(`${kind}: ${r.lost} frames lost`);
   if (r.misplaced > 0) floors.push(`${kind}: ${r.misplaced} batches misplaced`);
   if (!camera.keyframesOnly && len.max >= 1e6 / 30) floors.push(`${kind}: batch length off by ${len.max} µs`);
-  if (reply.p50 > 300) floors.push(`${kind}: start reply p50 ${ms(reply.p50)} ms > 300 ms`);
-  if (first.p50 > 300) floors.push(`${kind}: first frame p50 ${ms(first.p50)} ms > 300 ms`);
+  // A camera slow to start answers after its silence: its start figures are what the silence costs.
+  const slow = kind.endsWith("-slow");
+  if (reply.p50 > 300 && !slow) floors.push(`${kind}: start reply p50 ${ms(reply.p50)} ms > 300 ms`);
+  if (first.p50 > 300 && !slow) floors.push(`${kind}: first frame p50 ${ms(first.p50)} ms > 300 ms`);
 }
 
 // (2) N nodes given one `at`.
