@@ -298,15 +298,14 @@ export class Recording implements SessionRecording {
         endedAt: new Date(this.now()),
         unlisted: this.unlisted,
       });
-      const result = {
-        batches,
-        frames: this.framesOfEndedRuns,
-        exit: this.lastExit,
-        reason,
-        ...(this.keyframeIntervalUs > 0 ? { keyframeIntervalUs: this.keyframeIntervalUs } : {}),
-      };
-      this.deps.log.info(result, "recording ended");
-      this.resolveDone({ ...result, ...(error ? { error } : {}) });
+      const result = { batches, frames: this.framesOfEndedRuns, exit: this.lastExit, reason };
+      const keyframes = this.keyframeIntervalUs > 0 ? this.keyframeIntervalUs : null;
+      this.deps.log.info({ ...result, keyframe_interval_us: keyframes }, "recording ended");
+      this.resolveDone({
+        ...result,
+        ...(error ? { error } : {}),
+        ...(keyframes ? { keyframeIntervalUs: keyframes } : {}),
+      });
     });
   }
 
