@@ -190,6 +190,18 @@ ${rows.join("\n")}
 after the session's zero + k s, zero being the first frame ffmpeg read (the attempts record's \`anchor_us\`). Batch length error: a full batch's length against 1 s (H.264 copy:
 against the distance of the keyframes it should open at). Floors not met: ${floors.length ? floors.join("; ") : "none"}.
 
+"Silent for 3 s after each connection": a camera slow to start (a Pi's \`rpicam-vid --listen\`, a waking IP
+camera): the node's look at its format waits for its first bytes (\`--camera-wait\`), then ffmpeg's own
+connection waits 3 s more, so its start costs two silences; its times stay exact. The UDP row's start
+reply is its short sessions': the first session measures the camera's keyframe interval, and every
+later start probes for that long plus 0.15 s instead of ffmpeg's 5 s (docs/time.md, "How fast a start
+is"). RTSP MJPEG's per-frame tail is scheduling on this 2-core machine, where GStreamer encodes the
+camera's JPEGs beside ffmpeg and the node: on an idle machine six 40 s runs of this row (2026-12-07)
+gave p99 765–1181 µs, alike with the preview on or off (\`--preview-interval 0\`: 978 µs) and with
+GStreamer at nice 19 (765, 894 µs); the frames over 1 ms are spread through the batches (not at the
+batch boundaries, where ffmpeg closes a file), and ffmpeg stamps an RTSP MJPEG frame as it reads its last
+RTP packet, with nothing of labx's between.
+
 **One \`at\`, ${nodeCount} nodes.** ${nodeCount} \`labx node\` processes on this machine (synthetic camera 320×240 @ 30 fps,
 each its own ffmpeg, all sharing the embedded broker) receive one \`start\` to \`all\` with \`at\` 4 s ahead,
 ${BATCHES} batches of 1 s. ${answered} of ${nodeCount} nodes reported.
