@@ -4,7 +4,10 @@
 // packet (the one with the marker bit) were passed on to ffmpeg: "n,first_epoch_us,last_epoch_us".
 // The server's own log (before its payloader) cannot say when a frame left it: GStreamer holds frames
 // for its pipeline latency. Run as its own process so the test's event loop cannot disturb its timing:
-//   node --import tsx test/helpers/rtsp-wire-tap.ts LISTEN_PORT SERVER_PORT LOGFILE
+//   node --import tsx test/helpers/rtsp-wire-tap.ts LISTEN_PORT SERVER_PORT LOGFILE [SILENT_MS]
+// SILENT_MS: a camera slow to start. The tap drops the stream's RTP and RTCP for that long after its
+// first packet on each connection (resuming at a frame's first packet): ffmpeg gets its PLAY answer,
+// then nothing; frames dropped are not in the log.
 import { appendFileSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { nowUs } from "./fake-camera.js";
@@ -14,32 +17,63 @@ export class InterleavedReader {
   private pending = Buffer.alloc(0);
   private current: { ts: number; first: number } | null = null;
   private n = 0;
+  /** With a silence: when the first packet came, and whether the stream is passed on yet. */
+  private firstPacketUs: number | null = null;
+  private passing: boolean;
 
-  constructor(private readonly frame: (n: number, firstUs: number, lastUs: number) => void) {}
+  constructor(
+    private readonly frame: (n: number, firstUs: number, lastUs: number) => void,
+    private readonly silentUs = 0,
+  ) {
+    this.passing = silentUs === 0;
+  }
 
-  push(chunk: Buffer, atUs: number): void {
+  /** Reads a chunk; returns what is passed on (all of it without a silence, as it came). */
+  push(chunk: Buffer, atUs: number): Buffer {
     this.pending = Buffer.concat([this.pending, chunk]);
+    const out: Buffer[] = [];
     for (;;) {
-      if (this.pending.length === 0) return;
+      if (this.pending.length === 0) break;
+      let unit: Buffer;
       if (this.pending[0] === 0x24) {
-        if (this.pending.length < 4) return;
+        if (this.pending.length < 4) break;
         const channel = this.pending[1]!;
         const length = this.pending.readUInt16BE(2);
-        if (this.pending.length < 4 + length) return;
-        if (channel === 0 && length >= 12) this.rtp(this.pending.subarray(4, 4 + length), atUs);
-        this.pending = this.pending.subarray(4 + length);
+        if (this.pending.length < 4 + length) break;
+        unit = this.pending.subarray(0, 4 + length);
+        const packet = unit.subarray(4);
+        if (!this.passing) this.passing = this.silenceOver(channel, packet, atUs);
+        if (this.passing) {
+          if (channel === 0 && length >= 12) this.rtp(packet, atUs);
+          out.push(unit);
+        }
       } else {
         // An RTSP reply (headers, then Content-Length bytes of SDP): skip to the end of the message.
         const end = this.pending.indexOf("\r\n\r\n");
-        if (end < 0) return;
+        if (end < 0) break;
         const length = Number(
           /content-length:\s*(\d+)/i.exec(this.pending.subarray(0, end).toString())?.[1] ?? 0,
         );
-        if (this.pending.length < end + 4 + length) return;
-        this.pending = this.pending.subarray(end + 4 + length);
+        if (this.pending.length < end + 4 + length) break;
+        unit = this.pending.subarray(0, end + 4 + length);
+        out.push(unit);
       }
+      this.pending = this.pending.subarray(unit.length);
     }
+    return this.silentUs === 0 ? chunk : Buffer.concat(out);
   }
+
+  /** The silence ends at the first RTP packet that begins a frame once silentUs have passed. */
+  private silenceOver(channel: number, packet: Buffer, atUs: number): boolean {
+    this.firstPacketUs ??= atUs;
+    if (channel !== 0 || packet.length < 12 || atUs - this.firstPacketUs < this.silentUs) return false;
+    const ts = packet.readUInt32BE(4);
+    const begins = this.lastDroppedTs !== null && ts !== this.lastDroppedTs;
+    this.lastDroppedTs = ts;
+    return begins;
+  }
+
+  private lastDroppedTs: number | null = null;
 
   private rtp(packet: Buffer, atUs: number): void {
     const ts = packet.readUInt32BE(4);
@@ -54,15 +88,20 @@ export class InterleavedReader {
 
 function main(): void {
   const [listen, target, log] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4]!];
+  const silentUs = Number(process.argv[5] || 0) * 1000;
   writeFileSync(log, "");
   createServer((client) => {
     const server = connect(target, "127.0.0.1");
-    const reader = new InterleavedReader((n, first, last) => appendFileSync(log, `${n},${first},${last}\n`));
+    const reader = new InterleavedReader(
+      (n, first, last) => appendFileSync(log, `${n},${first},${last}\n`),
+      silentUs,
+    );
     client.on("data", (d) => server.write(d));
     server.on("data", (d) => {
       const at = nowUs();
-      client.write(d);
-      reader.push(d, at);
+      if (silentUs === 0) client.write(d);
+      const out = reader.push(d, at);
+      if (silentUs > 0 && out.length > 0) client.write(out);
     });
     const close = (): void => {
       client.destroy();

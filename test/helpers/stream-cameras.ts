@@ -34,6 +34,8 @@ export interface RtspCamera {
 export async function startRtspCamera(
   codec: "h264" | "h264-gop3s" | "mjpeg",
   credentials?: string,
+  /** A camera slow to start: no RTP for this long after its stream begins (rtsp-wire-tap.ts). */
+  silentMs = 0,
 ): Promise<RtspCamera> {
   const [port, tapPort] = [await freePort(), await freePort()];
   const dir = tempDir();
@@ -58,6 +60,7 @@ export async function startRtspCamera(
       String(tapPort),
       String(port),
       wireLog,
+      String(silentMs),
     ],
     { cwd: ROOT, stdio: "ignore" },
   );
