@@ -194,7 +194,7 @@ against the distance of the keyframes it should open at). Floors not met: ${floo
 camera): the node's look at its format waits for its first bytes (\`--camera-wait\`), then ffmpeg's own
 connection waits 3 s more, so its start costs two silences; its times stay exact. The UDP row's start
 reply is its short sessions': the first session measures the camera's keyframe interval, and every
-later start probes for that long plus 0.15 s instead of ffmpeg's 5 s (docs/time.md, "How fast a start
+later start probes only as long as that needs instead of ffmpeg's 5 s (docs/time.md, "How fast a start
 is"). RTSP MJPEG's per-frame tail is scheduling on this 2-core machine, where GStreamer encodes the
 camera's JPEGs beside ffmpeg and the node: on an idle machine six 40 s runs of this row (2026-12-07)
 gave p99 765–1181 µs, alike with the preview on or off (\`--preview-interval 0\`: 978 µs) and with

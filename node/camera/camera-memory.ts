@@ -15,6 +15,15 @@ export const CAMERA_MEMORY_FILE = path.join(".labx", "cameras.json");
 
 /** Probed beyond the remembered keyframe interval: the camera's jitter and ffmpeg's start-up. */
 export const PROBE_MARGIN_US = 150_000;
+/**
+ * The probe of a camera whose keyframes come at least once a second. Measured with ffmpeg 5.1 on a
+ * 30 fps camera (2026-12-07): ffmpeg's MPEG-TS probe keeps reading until the stream's first keyframe
+ * shows its parameters, for about 1.2 s, whatever a shorter -analyzeduration says (keyframes 0.5 s
+ * apart: 10 of 10 starts with 200 ms, answered in ~0.55 s instead of ~1.1 s with 650 ms; keyframes
+ * 3 s apart: 3 of 5 failed with 200 ms and with 1 s, none with 3.15 s). A probe that fails all the
+ * same falls back to the full one (session-controller.ts).
+ */
+export const SHORT_PROBE_US = 200_000;
 /** ffmpeg's own probe of MPEG-TS (its default analyzeduration): never more than that. */
 export const FULL_PROBE_US = 5_000_000;
 
@@ -26,6 +35,7 @@ export function cameraKey(url: string): string {
 /** Pure: how long ffmpeg probes a camera with that keyframe interval, or null for its full probe. */
 export function probeFor(keyframeIntervalUs: number | null): number | null {
   if (keyframeIntervalUs === null) return null;
+  if (keyframeIntervalUs <= 1_000_000) return SHORT_PROBE_US;
   const us = keyframeIntervalUs + PROBE_MARGIN_US;
   return us < FULL_PROBE_US ? us : null;
 }
