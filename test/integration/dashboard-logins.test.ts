@@ -167,7 +167,7 @@ describe("dashboard logins lend nothing", () => {
         );
       assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 200, 200, 429]);
       for (const r of open) r.destroy();
-      // One stream whose reader never reads: the fleet publishes ~12 MiB of valid events.
+      // One stream whose reader never reads: the fleet publishes 60 kB events until it is cut.
       const stalled = await new Promise<http.IncomingMessage>((resolve) => {
         const req = http.get(`${base}api/stream`, { headers: { cookie } }, resolve);
         req.on("error", () => {}); // destroyed below
@@ -184,7 +184,12 @@ describe("dashboard logins lend nothing", () => {
           message: "x".repeat(60_000) + i,
         });
       let sent = 0;
-      for (; sent < 400 && !cut(); sent++) await pub.publish("labx/S1/event", event(sent), { qos: 0 });
+      // Until it is cut (the kernel's socket buffers take several MB before the server's 4 MiB count):
+      // at most 90 MB, a pause every 50 events so that the dashboard's client keeps up with the broker.
+      for (; sent < 1500 && !cut(); sent++) {
+        await pub.publish("labx/S1/event", event(sent), { qos: 0 });
+        if (sent % 50 === 49) await new Promise((r) => setTimeout(r, 50));
+      }
       for (let i = 0; i < 50 && !cut(); i++) await new Promise((r) => setTimeout(r, 100));
       assert.ok(cut(), `the stalled stream was not cut off after ${sent} events of 60 kB`);
       assert.equal(ui.stdout().match(/dashboard stream too slow: closed/g)?.length, 1, ui.stdout());
