@@ -1,4 +1,5 @@
 import type { BatchReady, ClockStatus } from "../../contract/generated/payloads.js";
+import { unreadStatus } from "./monitor.js";
 
 export const SYNC_DISABLED = "sync disabled";
 
@@ -24,21 +25,7 @@ export class DisabledClock {
 
   start(): void {
     if (this.last) return;
-    this.last = {
-      node: this.o.node,
-      synced: false,
-      reason: SYNC_DISABLED,
-      source: null,
-      stratum: null,
-      offset_s: null,
-      rms_offset_s: null,
-      root_delay_s: null,
-      root_dispersion_s: null,
-      root_distance_s: null,
-      skew_ppm: null,
-      leap: null,
-      checked_at: (this.o.now?.() ?? new Date()).toISOString(),
-    };
+    this.last = unreadStatus(this.o.node, SYNC_DISABLED, (this.o.now?.() ?? new Date()).toISOString());
     this.o.publishClock(this.last);
   }
 

@@ -20,6 +20,25 @@ export interface ClockMonitorOptions {
   timers?: Timers;
 }
 
+/** Pure: a clock status with nothing read from chrony, and why. */
+export function unreadStatus(node: string, reason: string, checked_at: string): ClockStatus {
+  return {
+    node,
+    synced: false,
+    reason,
+    source: null,
+    stratum: null,
+    offset_s: null,
+    rms_offset_s: null,
+    root_delay_s: null,
+    root_dispersion_s: null,
+    root_distance_s: null,
+    skew_ppm: null,
+    leap: null,
+    checked_at,
+  };
+}
+
 /**
  * Polls chrony every interval and publishes the retained clock status; a change of `synced` is
  * also an event. chrony missing, stopped or unreachable gives synced: false with the reason, never a
@@ -98,19 +117,6 @@ export class ClockMonitor {
 
   private async read(): Promise<ClockStatus> {
     const checked_at = (this.o.now?.() ?? new Date()).toISOString();
-    const empty = {
-      node: this.o.node,
-      source: null,
-      stratum: null,
-      offset_s: null,
-      rms_offset_s: null,
-      root_delay_s: null,
-      root_dispersion_s: null,
-      root_distance_s: null,
-      skew_ppm: null,
-      leap: null,
-      checked_at,
-    };
     try {
       const { tracking: t, sources } = await this.o.read();
       const a = assessClock(t, sources, this.o.maxRootDistanceS);
@@ -130,7 +136,7 @@ export class ClockMonitor {
         checked_at,
       };
     } catch (err) {
-      return { ...empty, synced: false, reason: `chrony not readable: ${(err as Error).message}` };
+      return unreadStatus(this.o.node, `chrony not readable: ${(err as Error).message}`, checked_at);
     }
   }
 }
