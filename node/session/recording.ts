@@ -14,7 +14,7 @@ import { cameraKind, displayArgs, timeSourceOf } from "../ffmpeg/ffmpeg-args.js"
 import { restartAnchor, runArgs } from "./recording-options.js";
 import type { Exit } from "../ffmpeg/ffmpeg-process.js";
 import { FfmpegRun } from "../ffmpeg/ffmpeg-run.js";
-import { BatchHoldback } from "./batch-holdback.js";
+import { BatchHoldback, FLUSHED_SPAN_US } from "./batch-holdback.js";
 import { redactUrl } from "../../platform/secrets.js";
 import {
   diskFullEvent,
@@ -77,6 +77,13 @@ export class Recording implements SessionRecording {
   private finished = false;
   /** The longest keyframe interval of the session's runs (µs), 0 before two keyframes. */
   private keyframeIntervalUs = 0;
+  /**
+   * A crashed run's last batch with frames: held until a later run has a frame on disk (then it is
+   * not the session's last) or the session ends (then it is, and is marked `last`).
+   */
+  private carried: { run: FfmpegRun; batch: AssembledBatch } | null = null;
+  /** A restarted run's first frame (wall-clock µs): its gap event follows the carried batch. */
+  private gapEndUs: number | null = null;
 
   constructor(
     private readonly opts: RecordingOptions,
@@ -181,11 +188,16 @@ export class Recording implements SessionRecording {
       alignToUs: restart?.gridUs ?? opts.recorder.alignToUs ?? null,
       log: deps.log,
       onBatches: (batches) => {
+        // A batch of this run closed: its frames are on disk, so an earlier run's is not the last.
+        if (batches.length > 0) this.flushCarried();
         batches.forEach((b) => release(holdback.closed(b, run.assembler.openSpanUs)));
         this.keyframeIntervalUs = Math.max(this.keyframeIntervalUs, run.assembler.maxKeyframeIntervalUs);
         this.warnings.keyframes(run.assembler.maxKeyframeIntervalUs, opts.recorder.batchDuration);
       },
-      onFrame: () => release(holdback.release(run.assembler.openSpanUs)),
+      onFrame: () => {
+        if (run.assembler.openSpanUs >= FLUSHED_SPAN_US) this.flushCarried();
+        release(holdback.release(run.assembler.openSpanUs));
+      },
       onFirstFrame: () => this.onFirstFrame(run),
       onCoarseTimebase: (message) => this.warnings.coarseTimebase(message),
       // A network camera's frames carry their arrival times: a frame-counting clock is refused.
@@ -224,10 +236,29 @@ export class Recording implements SessionRecording {
       .then(() => appendAttempt(this.opts.sessionDir, record))
       .catch((err: unknown) => this.writeFailed(err, "the session's attempts record"));
     if (run.index > 0) {
-      const from = this.lastEndUs ?? firstUs;
-      this.deps.event?.(gapEvent(from, firstUs, this.lostSinceLastRun));
-      this.lostSinceLastRun = 0;
+      this.gapEndUs = firstUs;
+      // Else the gap starts where the carried batch ends: told once it is listed (flushCarried).
+      if (!this.carried) this.chain = this.chain.then(() => this.emitGap());
     }
+  }
+
+  /** The gap since the last batch on disk, closed by a restarted run's first frame. */
+  private emitGap(): void {
+    if (this.gapEndUs === null) return;
+    this.deps.event?.(gapEvent(this.lastEndUs ?? this.gapEndUs, this.gapEndUs, this.lostSinceLastRun));
+    this.lostSinceLastRun = 0;
+    this.gapEndUs = null;
+  }
+
+  /** A later run has a frame on disk: the carried batch is not the session's last. */
+  private flushCarried(): void {
+    const carried = this.carried;
+    if (!carried) return;
+    this.carried = null;
+    this.chain = this.chain.then(async () => {
+      await this.finalizeOne(carried.run, carried.batch, false);
+      this.emitGap();
+    });
   }
 
   /** `held`: the run's closed batches not yet finalized (batch-holdback.ts). */
@@ -261,10 +292,20 @@ export class Recording implements SessionRecording {
       this.end(crashed ? "failed" : this.stopRequested ? (this.stopReason ?? "stopped") : "completed");
       return;
     }
-    for (const batch of rest) this.enqueue(run, batch, false);
+    for (const b of rest) this.nextSeq = Math.max(this.nextSeq, b.seq + 1);
     this.deps.log.warn({ exit, delay_ms: delay, failures: this.restarts.count }, "ffmpeg died, restarting");
     this.deps.event?.(restartedEvent(why, delay));
-    this.chain = this.chain.then(() => {
+    this.chain = this.chain.then(async () => {
+      // The run's last batch with a frame on disk is carried: the session may end before another has
+      // one. An empty batch after it is dropped now, so the next run reuses its number.
+      const keep = await this.finalizer.lastWithFrames(rest).catch(() => rest.length - 1);
+      if (keep >= 0 && this.carried) {
+        await this.finalizeOne(this.carried.run, this.carried.batch, false);
+        this.carried = null;
+      }
+      if (keep >= 0) this.emitGap();
+      for (const [i, b] of rest.entries()) if (i !== keep) await this.finalizeOne(run, b, false);
+      if (keep >= 0) this.carried = { run, batch: rest[keep]! };
       // A stop that came while the partial batch was being repaired ends the session here.
       if (this.stopRequested) return this.end(this.stopReason ?? "stopped");
       this.restarts.schedule(delay, () => {
@@ -289,6 +330,7 @@ export class Recording implements SessionRecording {
   private end(reason: RecordingResult["reason"]): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.carried) this.enqueueFinal(this.carried.run, []);
     this.chain = this.chain.then(async () => {
       const error = endError(reason, this.restarts.count, this.lastError, this.diskFullError);
       const { batches } = this.finalizer;
@@ -319,12 +361,21 @@ export class Recording implements SessionRecording {
     this.chain = this.chain.then(() => this.finalizeOne(run, batch, last));
   }
 
-  /** The session's final batches: the last one with a frame on disk is marked `last`. */
+  /**
+   * The session's final batches, after a carried one: the last with a frame on disk is marked `last`.
+   * A restarted run's gap is told before its first batch with frames, none if it has none.
+   */
   private enqueueFinal(run: FfmpegRun, batches: AssembledBatch[]): void {
     for (const b of batches) this.nextSeq = Math.max(this.nextSeq, b.seq + 1);
+    const carried = this.carried ? [this.carried] : [];
+    const all = [...carried, ...batches.map((batch) => ({ run, batch }))];
+    this.carried = null;
     this.chain = this.chain.then(async () => {
-      const last = await this.finalizer.lastWithFrames(batches).catch(() => batches.length - 1);
-      for (const [i, b] of batches.entries()) await this.finalizeOne(run, b, i === last);
+      const last = await this.finalizer.lastWithFrames(all.map((p) => p.batch)).catch(() => all.length - 1);
+      for (const [i, p] of all.entries()) {
+        if (i >= carried.length && i <= last) this.emitGap();
+        await this.finalizeOne(p.run, p.batch, i === last);
+      }
     });
   }
 

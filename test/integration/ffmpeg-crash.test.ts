@@ -32,9 +32,10 @@ async function waitForFfmpeg(dir: string, timeoutMs = 20_000): Promise<number> {
 /**
  * An ffmpeg killed -9 inside the 200 ms between a new batch's first frame and its first flushed
  * cluster (the kill cannot be timed from outside): a wrapper around the real ffmpeg does it
- * (test/helpers/ffmpeg-dies-at-batch-open.ts); `marker` appears at the kill.
+ * (test/helpers/ffmpeg-dies-at-batch-open.ts); `marker` appears at the kill. With `kills` > 1 the
+ * runs after the first are killed at their first frame, before it reaches the file.
  */
-function diesAtBatchOpen(): { marker: string; wrapper: string } {
+function diesAtBatchOpen(kills = 1): { marker: string; wrapper: string } {
   const tmp = mkdtempSync(path.join(tmpdir(), "labx-dies-"));
   const marker = path.join(tmp, "killed");
   const wrapper = path.join(tmp, "ffmpeg");
@@ -42,7 +43,7 @@ function diesAtBatchOpen(): { marker: string; wrapper: string } {
   const real = resolveFfmpeg({ configured: null, envPath: process.env.PATH });
   writeFileSync(
     wrapper,
-    `#!/bin/sh\nLABX_REAL_FFMPEG='${real}' LABX_MARKER='${marker}' exec '${process.execPath}' --import '${import.meta.resolve("tsx")}' '${helper}' "$@"\n`,
+    `#!/bin/sh\nLABX_REAL_FFMPEG='${real}' LABX_MARKER='${marker}' LABX_KILLS=${kills} exec '${process.execPath}' --import '${import.meta.resolve("tsx")}' '${helper}' "$@"\n`,
   );
   chmodSync(wrapper, 0o755);
   return { marker, wrapper };
@@ -233,9 +234,11 @@ describe("ffmpeg killed -9 mid-session (a real kill of the real process)", () =>
         assert.equal(events.filter((e) => e.type === "recorder_failed").length, 1);
         assert.deepEqual(processesIn(dir, "ffmpeg"), [], "no ffmpeg left running");
         const batches = rec.jsonOn<BatchReady>("labx/FLAKY/batch");
-        // `last` marks the final batch, unless the final run (after the restarts) got no frame to disk at
-        // all: the batch before it is an earlier run's, announced when that run ended (docs/reliability.md).
-        assert.ok(batches.slice(0, -1).every((b) => !b.last));
+        assert.deepEqual(
+          batches.map((b) => b.last === true),
+          batches.map((_, i) => i === batches.length - 1),
+          "the final batch, and only it, is marked last",
+        );
         assert.deepEqual(batches, readManifest(path.join(dir, "manifest.jsonl")));
         const ended = events.find((e) => e.type === "session_ended")!;
         assert.equal(ended.batches, batches.length);
@@ -304,6 +307,48 @@ describe("ffmpeg killed -9 mid-session (a real kill of the real process)", () =>
         );
         assert.deepEqual(batches, readManifest(path.join(dir, "manifest.jsonl")));
         assert.equal(ended.batches, 1);
+        assert.equal(countFrames(path.join(run.dataDir, batches[0]!.file)), batches[0]!.frames);
+      },
+    );
+  });
+  it("the final run dies at its first frame, after a restart, with nothing on disk: the earlier run's last batch is marked last", async () => {
+    const { marker, wrapper } = diesAtBatchOpen(2);
+    await withNode(
+      { sbc_id: "LASTR", batch_duration: 1, disable_sync: true, ffmpeg_path: wrapper, restart_attempts: 1 },
+      async ({ rec, run }) => {
+        assert.equal((await rec.command("labx", "LASTR", "LASTR", { cmd: "start", session: "r1" })).ok, true);
+        const ended = await rec.waitFor(
+          () => rec.jsonOn<NodeEvent>("labx/LASTR/event").find((e) => e.type === "session_ended"),
+          30_000,
+          "session_ended",
+        );
+        const kills = readFileSync(marker, "utf8").trim().split("\n");
+        assert.equal(kills.length, 2, "both runs were killed by the wrapper");
+        assert.equal(kills[1], "first frame");
+        const dir = path.join(run.dataDir, "r1");
+        const events = rec.jsonOn<NodeEvent>("labx/LASTR/event");
+        assert.equal(events.filter((e) => e.type === "recorder_restarted").length, 1);
+        assert.equal(ended.reason, "failed");
+        // The second run reported a frame but wrote none: nothing after the first run was recorded,
+        // so no gap is told, and the first run's batch 0 (batch 1 was opened empty) is the last.
+        assert.deepEqual(
+          events.filter((e) => e.type === "gap"),
+          [],
+        );
+        const batches = rec.jsonOn<BatchReady>("labx/LASTR/batch");
+        assert.equal(kills[0]!.split(",")[0], path.basename(batches[0]!.file));
+        assert.deepEqual(
+          batches.map((b) => [b.seq, b.last === true]),
+          [[0, true]],
+        );
+        assert.deepEqual(batches, readManifest(path.join(dir, "manifest.jsonl")));
+        assert.equal(ended.batches, 1);
+        const attempts = readFileSync(path.join(dir, "attempts.jsonl"), "utf8").trim().split("\n");
+        assert.equal(
+          attempts.length,
+          2,
+          "the second run's first frame was reported (its attempt is on record)",
+        );
         assert.equal(countFrames(path.join(run.dataDir, batches[0]!.file)), batches[0]!.frames);
       },
     );
