@@ -5,6 +5,7 @@ import { ConfigError, configSchema, loadConfig, type Config } from "../platform/
 import { createLogger } from "../platform/log.js";
 import { LabxNode } from "../node/labx-node.js";
 import { resolveFfmpeg, FfmpegNotFoundError } from "../node/ffmpeg/ffmpeg-path.js";
+import { describeFfmpegVersion, inTestedRange, readFfmpegVersion } from "../node/ffmpeg/ffmpeg-version.js";
 import { resolveLauncher } from "../node/ffmpeg/launcher.js";
 import { createValidators } from "../contract/schemas.js";
 import { AuthFileError } from "../broker/auth-file.js";
@@ -179,7 +180,11 @@ async function runDoctorCli(config: Config, json: boolean): Promise<number> {
     // the ffmpeg check says so
   }
   // The checks' own logging stays quiet: the table (or the JSON) is the output.
-  const results = await runDoctor(config, { ffmpegPath, log: createLogger("silent") });
+  const results = await runDoctor(config, {
+    ffmpegPath,
+    childEnv: childEnvironment(process.env, config.child_env),
+    log: createLogger("silent"),
+  });
   process.stdout.write(json ? JSON.stringify(results, null, 2) + "\n" : renderDoctor(results));
   return results.some((r) => r.verdict === "fail") ? 1 : 0;
 }
@@ -244,7 +249,18 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
     }
     throw err;
   }
-  log.info({ ffmpeg: ffmpegPath }, "ffmpeg found");
+  const childEnv = childEnvironment(process.env, config.child_env);
+  // Told as soon as ffmpeg answers; the start does not wait for it.
+  void readFfmpegVersion(ffmpegPath, childEnv).then(
+    (v) => {
+      const tested = inTestedRange(v);
+      const fields = { ffmpeg: ffmpegPath, version: v.text, tested };
+      if (tested) log.info(fields, "ffmpeg found");
+      else log.warn(fields, `${describeFfmpegVersion(v)}`);
+    },
+    (err: unknown) =>
+      log.warn({ ffmpeg: ffmpegPath, err: (err as Error).message }, "ffmpeg's version unknown"),
+  );
   const launcher = resolveLauncher();
   if (launcher.warning) log.warn({ reason: launcher.warning }, "ffmpeg may outlive the node");
 
@@ -266,7 +282,7 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
     ffmpegPath,
     launcher: launcher.prefix,
     // The one place the node's environment is read for its children: an allowlist (docs/security.md).
-    childEnv: childEnvironment(process.env, config.child_env),
+    childEnv,
   });
   let ui: UiServer | null = null;
   const shutdown = async (): Promise<void> => {

@@ -8,6 +8,7 @@ import { freeBytes } from "../../platform/disk/free-bytes.js";
 import { BatchAssembler } from "../ffmpeg/batch-assembler.js";
 import { buildFfmpegArgs, cameraKind, timeSourceOf } from "../ffmpeg/ffmpeg-args.js";
 import { parseInputStart, parseStdoutLine } from "../ffmpeg/ffmpeg-output.js";
+import { describeFfmpegVersion, inTestedRange, readFfmpegVersion } from "../ffmpeg/ffmpeg-version.js";
 import { assessClock } from "../clock/chrony-parse.js";
 import type { ReadChrony } from "../clock/chrony-client.js";
 import { analyseCapture, type CaptureAnalysis } from "./capture-analysis.js";
@@ -24,12 +25,16 @@ export interface CheckResult {
   data?: Record<string, unknown>;
 }
 
-export async function checkFfmpeg(ffmpegPath: string): Promise<CheckResult> {
+/** The ffmpeg a node would record with: its version, and whether labx is tested with it (warn if not). */
+export async function checkFfmpeg(ffmpegPath: string, env: NodeJS.ProcessEnv): Promise<CheckResult> {
   try {
-    const { stdout } = await promisify(execFile)(ffmpegPath, ["-hide_banner", "-version"], {
-      timeout: 10_000,
-    });
-    return { check: "ffmpeg", verdict: "ok", detail: `${ffmpegPath}: ${stdout.split("\n")[0]}` };
+    const version = await readFfmpegVersion(ffmpegPath, env);
+    return {
+      check: "ffmpeg",
+      verdict: inTestedRange(version) ? "ok" : "warn",
+      detail: `${ffmpegPath}: ${describeFfmpegVersion(version)}`,
+      data: { path: ffmpegPath, version: version.text, tested: inTestedRange(version) },
+    };
   } catch (err) {
     return { check: "ffmpeg", verdict: "fail", detail: `${ffmpegPath}: ${(err as Error).message}` };
   }

@@ -40,10 +40,10 @@ async function checkBroker(config: Config, log: Logger, timers: Timers): Promise
 
 export async function runDoctor(
   config: Config,
-  deps: { ffmpegPath: string; log: Logger; timers?: Timers },
+  deps: { ffmpegPath: string; childEnv: NodeJS.ProcessEnv; log: Logger; timers?: Timers },
 ): Promise<CheckResult[]> {
   const timers = deps.timers ?? realTimers;
-  const results: CheckResult[] = [await checkFfmpeg(deps.ffmpegPath)];
+  const results: CheckResult[] = [await checkFfmpeg(deps.ffmpegPath, deps.childEnv)];
   if (config.source === "command") {
     // A sensor node records its program, not a camera (docs/sensors.md).
     results.push(checkProgram(config.source_command, process.env.PATH ?? "", process.cwd()));

@@ -30,20 +30,21 @@ export function ffmpegStaticPath(): string | null {
 }
 
 /**
- * An explicit --ffmpeg-path wins (and must work); then ffmpeg-static; then ffmpeg on PATH.
- * Resolved once at node start so a missing binary fails the launch, not the first command.
+ * An explicit --ffmpeg-path wins (and must work); then the system's ffmpeg (on PATH: the one the
+ * distribution keeps patched, and the one CI tests); then ffmpeg-static's own build as the fallback
+ * where the system has none. Resolved once at node start so a missing binary fails the launch.
  */
 export function resolveFfmpeg(lookup: FfmpegLookup): string {
   if (lookup.configured) {
     if (executable(lookup.configured)) return lookup.configured;
     throw new FfmpegNotFoundError(`--ffmpeg-path ${lookup.configured} is not an executable file`);
   }
-  const fromStatic = (lookup.staticPath ?? ffmpegStaticPath)();
-  if (fromStatic && executable(fromStatic)) return fromStatic;
   for (const dir of (lookup.envPath ?? "").split(path.delimiter).filter(Boolean)) {
     const candidate = path.join(dir, "ffmpeg");
     if (executable(candidate)) return candidate;
   }
+  const fromStatic = (lookup.staticPath ?? ffmpegStaticPath)();
+  if (fromStatic && executable(fromStatic)) return fromStatic;
   throw new FfmpegNotFoundError(
     "ffmpeg not found: install it (apt-get install ffmpeg), or the ffmpeg-static package, or pass --ffmpeg-path",
   );

@@ -274,7 +274,7 @@ export const schema = {
     env: "LABX_CHRONY_PORT",
   },
   ffmpeg_path: {
-    doc: "ffmpeg binary; ffmpeg-static, then ffmpeg on PATH, when absent.",
+    doc: "ffmpeg binary; when absent, the system's ffmpeg on PATH, then ffmpeg-static's as the fallback.",
     format: "*",
     default: null as string | null,
     arg: "ffmpeg-path",

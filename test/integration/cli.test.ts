@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { readManifest } from "../../node/store/manifest.js";
 import type { BatchReady } from "../../contract/generated/payloads.js";
 import { assertContract } from "../helpers/contract.js";
@@ -9,7 +10,7 @@ import { assertPlayable, countFrames, mkvFiles } from "../helpers/media.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { freePort, waitForPort } from "../helpers/ports.js";
-import { runCli, tempDir } from "../helpers/node.js";
+import { FFMPEG, runCli, tempDir } from "../helpers/node.js";
 import { processesIn } from "../helpers/processes.js";
 import { TcpProxy } from "../helpers/tcp-proxy.js";
 
@@ -104,6 +105,65 @@ describe("labx node as a process", () => {
     const noPath = runCli(["node", "--broker-url", broker.url], { PATH: "/nonexistent" });
     assert.equal((await noPath.exited).code, 3);
     assert.match(noPath.stderr(), /ffmpeg not found: install it/);
+  });
+
+  it("ffmpeg: the system's (on PATH) before ffmpeg-static's, which is the fallback; the one used and its version are logged", async () => {
+    // Two ffmpegs that are the real one, told apart by their paths: one on PATH, one posing as
+    // ffmpeg-static's download (a package of that name on NODE_PATH, as npm would install it).
+    const tmp = tempDir();
+    const system = path.join(tmp, "bin", "ffmpeg");
+    const bundled = path.join(tmp, "static-build", "ffmpeg");
+    for (const f of [system, bundled]) {
+      mkdirSync(path.dirname(f), { recursive: true });
+      writeFileSync(f, `#!/bin/sh\nexec '${FFMPEG}' "$@"\n`, { mode: 0o755 });
+    }
+    const pkg = path.join(tmp, "modules", "ffmpeg-static");
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(path.join(pkg, "index.js"), `module.exports = ${JSON.stringify(bundled)};\n`);
+    const real = execFileSync(FFMPEG, ["-hide_banner", "-version"]).toString().split("\n")[0]!;
+    const version = /^ffmpeg version (\S+)/.exec(real)![1]!;
+    const found = (out: string) => {
+      const line = out
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as { msg: string; ffmpeg?: string; version?: string; tested?: boolean })
+        .find((l) => l.ffmpeg !== undefined && l.version !== undefined);
+      return line && { msg: line.msg, ffmpeg: line.ffmpeg, version: line.version, tested: line.tested };
+    };
+    const record = async (id: string, env: Record<string, string>) => {
+      const dir = tempDir();
+      const cli = runCli(
+        [
+          "node",
+          "--broker-url",
+          broker.url,
+          "--sbc-id",
+          id,
+          "--data-dir",
+          dir,
+          "--duration",
+          "1",
+          "--session",
+          "s",
+        ],
+        { NODE_PATH: path.join(tmp, "modules"), ...env },
+      );
+      assert.deepEqual(await cli.exited, { code: 0, signal: null }, cli.stderr());
+      assert.equal(readManifest(path.join(dir, "s", "manifest.jsonl")).length, 1, "it recorded");
+      return found(cli.stdout());
+    };
+    const expect = (ffmpeg: string) => ({ msg: "ffmpeg found", ffmpeg, version, tested: true });
+    // Both present: the system's.
+    assert.deepEqual(
+      await record("FF1", { PATH: `${path.dirname(system)}:${process.env.PATH}` }),
+      expect(system),
+    );
+    // No ffmpeg on PATH: ffmpeg-static's.
+    const noFfmpeg = (process.env.PATH ?? "")
+      .split(":")
+      .filter((d) => !existsSync(path.join(d, "ffmpeg")))
+      .join(":");
+    assert.deepEqual(await record("FF2", { PATH: noFfmpeg }), expect(bundled));
   });
 });
 

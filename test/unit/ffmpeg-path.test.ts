@@ -18,8 +18,17 @@ describe("resolveFfmpeg", () => {
       /not an executable/,
     );
   });
-  it("then ffmpeg-static when installed, then PATH", () => {
-    assert.equal(resolveFfmpeg({ configured: null, staticPath: () => fake, envPath: "" }), fake);
+  it("then the system's ffmpeg on PATH, before ffmpeg-static; ffmpeg-static where PATH has none", () => {
+    const other = tempDir();
+    const bundled = path.join(other, "ffmpeg-static-build");
+    writeFileSync(bundled, "#!/bin/sh\n");
+    chmodSync(bundled, 0o755);
+    assert.equal(resolveFfmpeg({ configured: null, staticPath: () => bundled, envPath: dir }), fake);
+    assert.equal(
+      resolveFfmpeg({ configured: null, staticPath: () => bundled, envPath: `/nonexistent:${other}` }),
+      bundled,
+      "PATH without an ffmpeg: ffmpeg-static",
+    );
     assert.equal(
       resolveFfmpeg({ configured: null, staticPath: () => null, envPath: `/nonexistent:${dir}` }),
       fake,
