@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds labx:latest from docker/Dockerfile, plus a mosquitto image for compose.yaml and the tests,
 # both FROM a local base (scripts/docker-base.sh) because no image registry is reachable here.
-# With registry access, plain `docker build -f docker/Dockerfile -t labx .` does the same FROM node:20-bookworm-slim.
+# With registry access, plain `docker build -f docker/Dockerfile -t labx .` does the same FROM node:24-trixie-slim.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BASE="${LABX_BASE:-labx-base:bookworm-node20}"
+BASE="${LABX_BASE:-labx-base:trixie-node24}"
 export DOCKER_BUILDKIT=0 # the legacy builder: BuildKit wants to reach a registry for its frontend
 
 bash scripts/docker-base.sh "$BASE"

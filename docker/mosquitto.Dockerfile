@@ -1,5 +1,5 @@
 # Stand-in for eclipse-mosquitto:2 where no registry is reachable: Debian's mosquitto 2.0 on the local base.
-ARG BASE=labx-base:bookworm-node20
+ARG BASE=labx-base:trixie-node24
 FROM ${BASE}
 RUN apt-get update \
  && apt-get install -y --no-install-recommends mosquitto \

@@ -1,31 +1,32 @@
 #!/usr/bin/env bash
-# Builds a local stand-in for node:20-bookworm-slim where no image registry is reachable:
-# Debian bookworm from debootstrap (minbase) plus this machine's Node.js 20 and npm, imported as
-# labx-base:bookworm-node20. docker/build-images.sh then builds docker/Dockerfile FROM it.
+# Builds a local stand-in for node:24-trixie-slim where no image registry is reachable: Debian 13
+# (trixie) from debootstrap (minbase) plus Node.js 24 LTS and npm from the npm registry's official
+# packages (scripts/lib/node-runtime.sh), imported as labx-base:trixie-node24. docker/build-images.sh
+# then builds docker/Dockerfile FROM it.
 set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=scripts/lib/packages.sh
+. "$here/lib/packages.sh"
+# shellcheck source=scripts/lib/node-runtime.sh
+. "$here/lib/node-runtime.sh"
 
-TAG="${1:-labx-base:bookworm-node20}"
+TAG="${1:-labx-base:trixie-node24}"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
 if docker image inspect "$TAG" >/dev/null 2>&1; then
   echo "docker-base: $TAG already exists"
   exit 0
 fi
-node_bin="$(command -v node)"
-case "$("$node_bin" --version)" in
-  v20.*) ;;
-  *) echo "docker-base: needs Node.js 20 on this machine (found $("$node_bin" --version))" >&2; exit 1 ;;
-esac
-npm_dir="$(dirname "$(readlink -f "$(command -v npm)")")/.."
+node_dir="$(dirname "$(node_install_dir "$LABX_NODE_LTS")")"
 command -v debootstrap >/dev/null || { echo "docker-base: debootstrap is not installed" >&2; exit 1; }
 
 root="$(mktemp -d /tmp/labx-rootfs.XXXXXX)"
 trap 'rm -rf "$root"' EXIT
-debootstrap --variant=minbase bookworm "$root" "$MIRROR" >/tmp/labx-debootstrap.log 2>&1 ||
+debootstrap --variant=minbase trixie "$root" "$MIRROR" >/tmp/labx-debootstrap.log 2>&1 ||
   { tail -20 /tmp/labx-debootstrap.log >&2; exit 1; }
-install -m 0755 "$node_bin" "$root/usr/local/bin/node"
+install -m 0755 "$node_dir/bin/node" "$root/usr/local/bin/node"
 mkdir -p "$root/usr/local/lib/node_modules"
-cp -a "$(readlink -f "$npm_dir")" "$root/usr/local/lib/node_modules/npm"
+cp -a "$node_dir/lib/node_modules/npm" "$root/usr/local/lib/node_modules/npm"
 ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
 ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
 # This machine reaches the npm registry through a TLS-inspecting proxy: the base trusts the same CAs

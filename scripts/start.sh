@@ -5,20 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-
-missing=()
-for bin in ffmpeg ffprobe mosquitto mosquitto_pub chronyc shellcheck; do
-  command -v "$bin" >/dev/null 2>&1 || missing+=("$bin")
-done
-# For `npm test` afterwards: Home Assistant's templates are rendered with Jinja2, as HA does.
-/usr/bin/python3 -c 'import jinja2' 2>/dev/null || missing+=("python3-jinja2")
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "labx: installing system packages (missing: ${missing[*]})" >&2
-  sudo_if_needed apt-get update -qq
-  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg mosquitto mosquitto-clients chrony \
-    python3-jinja2 shellcheck >/dev/null
-fi
+# shellcheck source=scripts/lib/packages.sh
+. scripts/lib/packages.sh
+# shellcheck source=scripts/lib/node-runtime.sh
+. scripts/lib/node-runtime.sh
+apt_ensure "${LABX_RUNTIME_PACKAGES[@]}"
+ensure_node
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "labx: installing npm dependencies" >&2

@@ -70,15 +70,21 @@ etc="$root/etc"
 opt="$root/opt/labx"
 step() { echo "install-pi: $*"; }
 
-# 1. Packages. Node.js 20 must already be there: Debian bookworm ships 18.
+# 1. Packages: ffmpeg, chrony and a supported Node.js (20.19+, 22, 24; else the current LTS is installed
+# from the npm registry's official binary package, scripts/lib/node-runtime.sh).
+# shellcheck source=scripts/lib/packages.sh
+. "$src/scripts/lib/packages.sh"
+# shellcheck source=scripts/lib/node-runtime.sh
+. "$src/scripts/lib/node-runtime.sh"
 if [ -z "$root" ]; then
-  step "installing ffmpeg and chrony"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg chrony >/dev/null
+  step "installing ffmpeg, chrony and Node.js where missing"
+  apt_ensure ffmpeg chrony
+  ensure_node
 fi
-command -v node >/dev/null || die "Node.js 20 is not installed (e.g. from https://nodejs.org or NodeSource), then run again"
-major="$(node -p 'process.versions.node.split(".")[0]')"
-[ "$major" -ge 20 ] || die "Node.js $major found; labx needs 20 or later"
+node_bin="$(command -v node || true)"
+if [ -z "$node_bin" ] || ! node_supported "$node_bin"; then
+  die "a supported Node.js (20.19+, 22 or 24) is needed: run again as root without --root to install one"
+fi
 
 # 2. chrony: the lab's GPS/PPS servers first, public NTP as the fallback.
 step "writing chrony sources ($(( ${#local_ntp[@]} )) local, ${#ntp[@]} fallback)"
@@ -134,7 +140,9 @@ if id labx >/dev/null 2>&1; then chown labx:labx "$etc/labx/config.json" "$etc/l
 
 # 5. The service. A data directory outside /var/lib/labx must be made writable to the sandboxed unit.
 mkdir -p "$etc/systemd/system"
-install -m 0644 "$src/deploy/pi/labx.service" "$etc/systemd/system/labx.service"
+# The unit runs the Node.js found above (Debian's /usr/bin/node, or the LTS in /usr/local/bin).
+sed "s#^ExecStart=/usr/bin/node #ExecStart=$node_bin #" "$src/deploy/pi/labx.service" >"$etc/systemd/system/labx.service"
+chmod 0644 "$etc/systemd/system/labx.service"
 if [[ "$data_dir" != /var/lib/labx/* ]]; then
   mkdir -p "$etc/systemd/system/labx.service.d"
   printf '[Service]\nReadWritePaths=%s\n' "$data_dir" >"$etc/systemd/system/labx.service.d/data-dir.conf"

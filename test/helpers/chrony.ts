@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort } from "./ports.js";
+import { exitedEarly, requireProgram } from "./tools.js";
 
 export interface Chronyd {
   /** The NTP port (server) or command port (client) others talk to. */
@@ -29,9 +30,21 @@ async function chronyd(
       `pidfile ${dir}/chronyd.pid`,
     ].join("\n") + "\n",
   );
-  const child: ChildProcess = spawn("chronyd", ["-d", "-x", "-u", "root", "-f", conf], { stdio: "ignore" });
-  await new Promise((r) => setTimeout(r, 300));
-  if (child.exitCode !== null) throw new Error(`chronyd ${name} exited with ${child.exitCode}`);
+  const chronyd = requireProgram("chronyd", "chrony");
+  const child: ChildProcess = spawn(chronyd, ["-d", "-x", "-u", "root", "-f", conf], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  try {
+    await Promise.race([
+      new Promise((r) => setTimeout(r, 300)),
+      exitedEarly(child, `chronyd ${name}`, () => stderr),
+    ]);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     port,
     cmdPort,

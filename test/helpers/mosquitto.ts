@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort, waitForPort } from "./ports.js";
+import { exitedEarly, requireProgram } from "./tools.js";
 
 export interface Broker {
   url: string;
@@ -32,13 +33,15 @@ export async function startMosquitto(
   const port = fixedPort ?? (await freePort());
   const conf = path.join(dir, "mosquitto.conf");
   writeFileSync(conf, `listener ${port} 127.0.0.1\n${auth}${persistence}log_dest stderr\nlog_type error\n`);
-  const child: ChildProcess = spawn("mosquitto", ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+  const mosquitto = requireProgram("mosquitto", "mosquitto");
+  const child: ChildProcess = spawn(mosquitto, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   try {
-    await waitForPort(port);
+    await Promise.race([waitForPort(port), exitedEarly(child, "mosquitto", () => stderr)]);
   } catch (err) {
     child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
     throw new Error(`mosquitto did not start: ${stderr} ${(err as Error).message}`);
   }
   return {

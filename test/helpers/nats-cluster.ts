@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import mqtt from "mqtt";
 import { freePort, waitForPort } from "./ports.js";
+import { exitedEarly, requireProgram } from "./tools.js";
 
 // A real clustered MQTT engine on loopback: NATS server (Debian's nats-server 2.9) members with
 // JetStream and an MQTT listener each, routed to one another. Sessions, QoS 1 messages for persistent
@@ -19,6 +20,8 @@ export interface NatsMember {
   kill(): Promise<void>;
   /** What the member printed (its log). */
   log(): string;
+  /** Rejects when the member exits (or cannot start): a dead member fails the wait for it at once. */
+  early: Promise<never>;
 }
 
 export interface NatsCluster {
@@ -35,6 +38,7 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     ports.push({ client: await freePort(), route: await freePort(), mqtt: await freePort() });
   const routes = ports.map((p) => `nats://127.0.0.1:${p.route}`).join(", ");
   const children: ChildProcess[] = [];
+  const natsServer = requireProgram("nats-server", "nats-server");
   const members: NatsMember[] = ports.map((p, i) => {
     const name = `n${i + 1}`;
     const conf = path.join(dir, `${name}.conf`);
@@ -49,10 +53,11 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
         "",
       ].join("\n"),
     );
-    const child = spawn("nats-server", ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(natsServer, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
     children.push(child);
     let log = "";
     child.stderr!.on("data", (d: Buffer) => (log += d.toString()));
+    const early = exitedEarly(child, `nats-server ${name}`, () => log);
     return {
       name,
       mqttPort: p.mqtt,
@@ -65,6 +70,7 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
         await exited;
       },
       log: () => log,
+      early,
     };
   });
   const cluster: NatsCluster = {
@@ -76,7 +82,7 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     },
   };
   try {
-    for (const m of members) await waitForPort(m.mqttPort, 15_000);
+    for (const m of members) await Promise.race([waitForPort(m.mqttPort, 15_000), m.early]);
     // Ready when every member takes a persistent session (which needs the replicated MQTT streams,
     // created by the first such connection) and a retained message published on one reaches the others.
     for (const m of members) await probe(m.url, `probe-${m.name}`);

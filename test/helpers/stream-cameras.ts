@@ -2,6 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT, tempDir } from "./node.js";
+import { exitedEarly } from "./tools.js";
 import { freePort, waitForListener } from "./ports.js";
 
 // The tests' network cameras that need a real server or a sender of their own, each in its own
@@ -49,7 +50,15 @@ export async function startRtspCamera(
       path.join(dir, "sent.csv"),
       ...(credentials ? [credentials] : []),
     ],
-    { stdio: "ignore" },
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let said = "";
+  server.stderr!.on("data", (d: Buffer) => (said += d.toString()));
+  // Without GStreamer's RTSP server for Python the script fails at its imports: said at once.
+  const serverDied = exitedEarly(
+    server,
+    "the RTSP camera (test/helpers/rtsp-server.py; apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly)",
+    () => said,
   );
   const tap: ChildProcess = spawn(
     process.execPath,
@@ -69,8 +78,8 @@ export async function startRtspCamera(
     tap.kill(signal);
   };
   try {
-    await waitForListener(port, 20_000);
-    await waitForListener(tapPort, 20_000);
+    await Promise.race([waitForListener(port, 20_000), serverDied]);
+    await Promise.race([waitForListener(tapPort, 20_000), serverDied]);
   } catch (err) {
     stop("SIGKILL");
     throw err;

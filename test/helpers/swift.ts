@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort, waitForPort } from "./ports.js";
+import { exitedEarly, requireProgram } from "./tools.js";
 
 // A real S3-compatible store for tests: OpenStack Swift all-in-one on loopback (account, container and
 // object servers with one device each, a proxy with the s3api, tempauth and slo middlewares, and the
@@ -23,6 +24,15 @@ const exited = (c: ChildProcess): Promise<unknown> =>
   c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once("exit", r));
 
 export async function startSwift(): Promise<SwiftStore> {
+  // Every program first: a missing one is said before anything is started.
+  const programs = {
+    memcached: requireProgram("memcached", "memcached"),
+    ringBuilder: requireProgram("swift-ring-builder", "swift"),
+    account: requireProgram("swift-account-server", "swift-account"),
+    container: requireProgram("swift-container-server", "swift-container"),
+    object: requireProgram("swift-object-server", "swift-object"),
+    proxy: requireProgram("swift-proxy-server", "swift-proxy"),
+  };
   const dir = mkdtempSync(path.join(tmpdir(), "labx-swift-"));
   const [proxyPort, accountPort, containerPort, objectPort, memcachePort] = [
     await freePort(),
@@ -39,9 +49,9 @@ export async function startSwift(): Promise<SwiftStore> {
   const servers = { account: accountPort, container: containerPort, object: objectPort };
   for (const [kind, port] of Object.entries(servers)) {
     const builder = path.join(dir, `${kind}.builder`);
-    execFileSync("swift-ring-builder", [builder, "create", "4", "1", "1"]);
-    execFileSync("swift-ring-builder", [builder, "add", `r1z1-127.0.0.1:${port}/d1`, "100"]);
-    execFileSync("swift-ring-builder", [builder, "rebalance"]);
+    execFileSync(programs.ringBuilder, [builder, "create", "4", "1", "1"]);
+    execFileSync(programs.ringBuilder, [builder, "add", `r1z1-127.0.0.1:${port}/d1`, "100"]);
+    execFileSync(programs.ringBuilder, [builder, "rebalance"]);
     writeFileSync(
       path.join(dir, `${kind}-server.conf`),
       `[DEFAULT]\ndevices = ${dir}/srv\nmount_check = false\nbind_ip = 127.0.0.1\nbind_port = ${port}\nworkers = 0\nuser = root\nswift_dir = ${dir}\nlog_level = WARNING\n` +
@@ -74,23 +84,30 @@ export async function startSwift(): Promise<SwiftStore> {
         .join(""),
   );
   const children: ChildProcess[] = [];
+  const early: Promise<never>[] = [];
   const run = (cmd: string, args: string[]): ChildProcess => {
-    const c = spawn(cmd, args, { stdio: "ignore" });
+    const c = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
+    let said = "";
+    c.stderr!.on("data", (d: Buffer) => (said += d.toString()));
     children.push(c);
+    early.push(exitedEarly(c, path.basename(cmd), () => said));
     return c;
   };
-  run("memcached", ["-p", String(memcachePort), "-l", "127.0.0.1", "-U", "0", "-u", "root"]);
-  for (const kind of Object.keys(servers))
-    run(`swift-${kind}-server`, [path.join(dir, `${kind}-server.conf`)]);
-  let proxy = run("swift-proxy-server", [path.join(dir, "proxy-server.conf")]);
+  run(programs.memcached, ["-p", String(memcachePort), "-l", "127.0.0.1", "-U", "0", "-u", "root"]);
+  for (const kind of ["account", "container", "object"] as const)
+    run(programs[kind], [path.join(dir, `${kind}-server.conf`)]);
+  let proxy = run(programs.proxy, [path.join(dir, "proxy-server.conf")]);
   const stop = async (): Promise<void> => {
     for (const c of children) c.kill("SIGKILL");
     await Promise.all(children.map(exited));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (const port of [memcachePort, accountPort, containerPort, objectPort, proxyPort])
-      await waitForPort(port, 20_000);
+    const ready = async () => {
+      for (const port of [memcachePort, accountPort, containerPort, objectPort, proxyPort])
+        await waitForPort(port, 20_000);
+    };
+    await Promise.race([ready(), ...early]);
   } catch (err) {
     await stop();
     throw err;
@@ -103,8 +120,8 @@ export async function startSwift(): Promise<SwiftStore> {
       await exited(proxy);
     },
     up: async () => {
-      proxy = run("swift-proxy-server", [path.join(dir, "proxy-server.conf")]);
-      await waitForPort(proxyPort, 20_000);
+      proxy = run(programs.proxy, [path.join(dir, "proxy-server.conf")]);
+      await Promise.race([waitForPort(proxyPort, 20_000), early.at(-1)!]);
     },
     stop,
   };

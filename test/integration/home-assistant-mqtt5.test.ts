@@ -41,6 +41,11 @@ function startHomeAssistant(port: number) {
       for (const deadline = Date.now() + ms; Date.now() < deadline;) {
         const v = check();
         if (v !== undefined) return v;
+        // Without python3-paho-mqtt (or on any error) the client is gone: said at once, with its words.
+        if (child.exitCode !== null)
+          throw new Error(
+            `Home Assistant's client exited (${child.exitCode}) waiting for ${what}: ${stderr}`,
+          );
         await new Promise((r) => setTimeout(r, 50));
       }
       throw new Error(

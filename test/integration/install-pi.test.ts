@@ -14,10 +14,11 @@ const install = (root: string, args: string[]) =>
 
 const shellScripts = [
   ".ci/run",
-  ...["scripts", "scripts/interop", "docker", "deploy/pi"].flatMap((dir) =>
-    readdirSync(path.join(ROOT, dir))
-      .filter((f) => f.endsWith(".sh"))
-      .map((f) => `${dir}/${f}`),
+  ...["scripts", "scripts/lib", "scripts/platforms", "scripts/interop", "docker", "deploy/pi"].flatMap(
+    (dir) =>
+      readdirSync(path.join(ROOT, dir))
+        .filter((f) => f.endsWith(".sh"))
+        .map((f) => `${dir}/${f}`),
   ),
 ];
 
@@ -27,7 +28,7 @@ describe("on a Pi: systemd unit and install-pi.sh", () => {
     { skip: has("shellcheck") ? false : "shellcheck is not installed" },
     () => {
       assert.ok(shellScripts.includes("deploy/pi/install-pi.sh"));
-      const r = spawnSync("shellcheck", shellScripts, { cwd: ROOT, encoding: "utf8" });
+      const r = spawnSync("shellcheck", ["-x", ...shellScripts], { cwd: ROOT, encoding: "utf8" });
       assert.equal(r.status, 0, r.stdout + r.stderr);
     },
   );
@@ -106,7 +107,14 @@ describe("on a Pi: systemd unit and install-pi.sh", () => {
     // The camera's password is in config.json: no other user may read it.
     for (const f of ["config.json", "labx.env"])
       assert.equal(statSync(path.join(root, "etc/labx", f)).mode & 0o777, 0o600, f);
-    assert.ok(existsSync(path.join(root, "etc/systemd/system/labx.service")));
+    // The unit runs the Node.js the installer found (Debian's, or the LTS it installed in /usr/local/bin).
+    const nodeOnPath = spawnSync("sh", ["-c", "command -v node"], { encoding: "utf8" }).stdout.trim();
+    const unit = readFileSync(path.join(root, "etc/systemd/system/labx.service"), "utf8");
+    assert.match(unit, new RegExp(`^ExecStart=${nodeOnPath} --max-semi-space-size=1 `, "m"));
+    assert.equal(
+      unit.replace(nodeOnPath, "/usr/bin/node"),
+      readFileSync(path.join(ROOT, "deploy/pi/labx.service"), "utf8"),
+    );
     assert.equal(
       readFileSync(path.join(root, "etc/systemd/system/labx.service.d/data-dir.conf"), "utf8"),
       "[Service]\nReadWritePaths=/mnt/ssd/labx\n",
