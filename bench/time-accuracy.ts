@@ -195,7 +195,10 @@ camera): the node's look at its format waits for its first bytes (\`--camera-wai
 connection waits 3 s more, so its start costs two silences; its times stay exact. The UDP row's start
 reply is its short sessions': the first session measures the camera's keyframe interval, and every
 later start probes only as long as that needs instead of ffmpeg's 5 s (docs/time.md, "How fast a start
-is"). RTSP MJPEG's per-frame tail is scheduling on this 2-core machine, where GStreamer encodes the
+is"). That start cannot come before the camera's next keyframe (H.264 is copied, and a batch opens at
+a keyframe): with keyframes 0.5 s apart a start waits 0.25 s for one on average, plus ffmpeg's own
+start-up and its MPEG-TS probe (which on ffmpeg 5.1 reads on to the first keyframe); a start in 300 ms
+needs a camera with keyframes closer together. RTSP MJPEG's per-frame tail is scheduling on this 2-core machine, where GStreamer encodes the
 camera's JPEGs beside ffmpeg and the node: on an idle machine six 40 s runs of this row (2026-12-07)
 gave p99 765–1181 µs, alike with the preview on or off (\`--preview-interval 0\`: 978 µs) and with
 GStreamer at nice 19 (765, 894 µs); the frames over 1 ms are spread through the batches (not at the
