@@ -6,6 +6,7 @@ import { createLogger } from "../platform/log.js";
 import { LabxNode } from "../node/labx-node.js";
 import { resolveFfmpeg, FfmpegNotFoundError } from "../node/ffmpeg/ffmpeg-path.js";
 import { describeFfmpegVersion, inTestedRange, readFfmpegVersion } from "../node/ffmpeg/ffmpeg-version.js";
+import { probeFfmpegCapabilities } from "../node/ffmpeg/ffmpeg-capabilities.js";
 import { resolveLauncher } from "../node/ffmpeg/launcher.js";
 import { createValidators } from "../contract/schemas.js";
 import { AuthFileError } from "../broker/auth-file.js";
@@ -250,11 +251,12 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
     throw err;
   }
   const childEnv = childEnvironment(process.env, config.child_env);
-  // Told as soon as ffmpeg answers; the start does not wait for it.
-  void readFfmpegVersion(ffmpegPath, childEnv).then(
-    (v) => {
+  // Asked once, in the background: the first session waits for the capabilities if it comes first.
+  const capabilities = probeFfmpegCapabilities(ffmpegPath, childEnv);
+  void Promise.all([readFfmpegVersion(ffmpegPath, childEnv), capabilities]).then(
+    ([v, caps]) => {
       const tested = inTestedRange(v);
-      const fields = { ffmpeg: ffmpegPath, version: v.text, tested };
+      const fields = { ffmpeg: ffmpegPath, version: v.text, tested, enc_time_base: caps.encTimeBase };
       if (tested) log.info(fields, "ffmpeg found");
       else log.warn(fields, `${describeFfmpegVersion(v)}`);
     },
@@ -280,6 +282,7 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
     log,
     validators: createValidators(),
     ffmpegPath,
+    ffmpegCapabilities: () => capabilities,
     launcher: launcher.prefix,
     // The one place the node's environment is read for its children: an allowlist (docs/security.md).
     childEnv,

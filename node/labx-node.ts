@@ -32,6 +32,7 @@ import { createUploader } from "./upload/create-uploader.js";
 import type { Uploader } from "./upload/uploader.js";
 import { createPreview } from "./preview/create-preview.js";
 import type { PreviewPublisher } from "./preview/preview-publisher.js";
+import type { FfmpegCapabilities } from "./ffmpeg/ffmpeg-capabilities.js";
 import { Calibration } from "./calibration/calibration.js";
 
 /** The outbox journal's folder in the data directory (a name no session can take). */
@@ -42,6 +43,8 @@ export interface NodeDeps {
   log: Logger;
   validators: Validators;
   ffmpegPath: string;
+  /** What that ffmpeg accepts where releases differ (ffmpeg-capabilities.ts), found once. */
+  ffmpegCapabilities?: () => Promise<FfmpegCapabilities>;
   /** See recorder/launcher.ts. */
   launcher: readonly string[];
   spawn?: SpawnFn;
@@ -157,6 +160,7 @@ export class LabxNode {
       latencyUs: () => Math.round((this.calibration.effective?.ms ?? 0) * 1000),
       log: deps.log.child({ module: "recorder" }),
       ffmpegPath: deps.ffmpegPath,
+      ...(deps.ffmpegCapabilities ? { ffmpegCapabilities: deps.ffmpegCapabilities } : {}),
       launcher: deps.launcher,
       spawn,
       childEnv: deps.childEnv,

@@ -1,4 +1,7 @@
 import { muxShiftTicks } from "./stream-timestamps.js";
+
+/** Which timestamps of a run ffmpeg moved back before muxing (stream-timestamps.ts). */
+export type MuxShift = "after_first" | "all" | "none";
 import type { StdoutLine } from "./ffmpeg-output.js";
 
 // Pure state machine over ffmpeg's ordered stdout (see ffmpeg-args.ts): frame lines accumulate
@@ -24,7 +27,7 @@ export class BatchAssembler {
   private seq: number;
   /** µs per tick of framecrc's time base; µs until a "#tb" line says otherwise. */
   private usPerTick = 1;
-  /** Ticks ffmpeg moved every timestamp back before muxing (MUX_SHIFT_EXPR), added back here. */
+  /** Ticks ffmpeg moved timestamps back before muxing (MUX_SHIFT_EXPR), added back here. */
   private shiftTicks: number;
   private lastFrameEnd: number | null = null;
   private lastPts: number | null = null;
@@ -35,17 +38,18 @@ export class BatchAssembler {
   private first: number | null = null;
 
   /**
-   * `firstSeq`: a restarted ffmpeg continues the session's numbering. `muxShifted`: the run's
-   * timestamps were moved back by MUX_SHIFT_EXPR (every run since it exists; a timeline recorded
-   * before it, replayed by recovery, was not).
+   * `firstSeq`: a restarted ffmpeg continues the session's numbering. `muxShift`: which of the run's
+   * timestamps were moved back by MUX_SHIFT_EXPR: all but the first (every run now), all (timelines
+   * recorded before the first frame was left alone) or none (before the shift existed); recovery
+   * replays older timelines as they were recorded.
    */
   constructor(
     private readonly fileForSeq: (seq: number) => string,
     firstSeq = 0,
-    private readonly muxShifted = true,
+    private readonly muxShift: MuxShift = "after_first",
   ) {
     this.seq = firstSeq;
-    this.shiftTicks = muxShifted ? muxShiftTicks(1, 1_000_000) : 0;
+    this.shiftTicks = muxShift !== "none" ? muxShiftTicks(1, 1_000_000) : 0;
   }
 
   /** pts (µs) of the recording's first frame, once seen. */
@@ -74,10 +78,11 @@ export class BatchAssembler {
       case "timebase":
         // Encoded sources are µs (-enc_time_base -1 on a µs input); a copied stream keeps its demuxer's.
         this.usPerTick = (line.num * 1_000_000) / line.den;
-        this.shiftTicks = this.muxShifted ? muxShiftTicks(line.num, line.den) : 0;
+        this.shiftTicks = this.muxShift !== "none" ? muxShiftTicks(line.num, line.den) : 0;
         return [];
       case "frame": {
-        const pts = Math.round((line.pts + this.shiftTicks) * this.usPerTick);
+        const unshifted = this.first === null && this.muxShift === "after_first";
+        const pts = Math.round((line.pts + (unshifted ? 0 : this.shiftTicks)) * this.usPerTick);
         if (this.lastPts !== null && pts > this.lastPts) this.lastIntervalUs = pts - this.lastPts;
         this.lastPts = pts;
         if (line.key) {

@@ -53,6 +53,8 @@ export interface RecorderArgs {
   startNumber?: number;
   /** Keep a frame for the preview about this often (s; preview-args.ts); absent or 0: no preview. */
   previewIntervalS?: number;
+  /** How this ffmpeg names "the input's time base" for an encoder (ffmpeg-capabilities.ts); absent: -1. */
+  encTimeBase?: "demux" | "-1";
 }
 
 export function cameraKind(camera: string): CameraKind {
@@ -138,7 +140,12 @@ function inputArgs(a: RecorderArgs, kind: CameraKind): string[] {
   }
 }
 
-function codecArgs(codec: Codec, batchDuration: number, stream: StreamTimestamps): string[] {
+function codecArgs(
+  codec: Codec,
+  batchDuration: number,
+  stream: StreamTimestamps,
+  encTimeBase: "demux" | "-1",
+): string[] {
   const filter = stream.lateHandover ? ["-vf", PREVIOUS_ARRIVAL_FILTER] : [];
   switch (codec) {
     case "copy":
@@ -154,7 +161,7 @@ function codecArgs(codec: Codec, batchDuration: number, stream: StreamTimestamps
       ];
     case "mjpeg":
       // Every MJPEG frame is a keyframe, so any frame can open a batch.
-      return [...filter, "-c:v", "mjpeg", "-q:v", "5", "-enc_time_base", "-1", ...shiftBack];
+      return [...filter, "-c:v", "mjpeg", "-q:v", "5", "-enc_time_base", encTimeBase, ...shiftBack];
     case "h264":
       return [
         ...filter,
@@ -172,7 +179,7 @@ function codecArgs(codec: Codec, batchDuration: number, stream: StreamTimestamps
         "-flags",
         "+global_header",
         "-enc_time_base",
-        "-1",
+        encTimeBase,
         ...shiftBack,
       ];
   }
@@ -214,11 +221,16 @@ export function buildFfmpegArgs(a: RecorderArgs): string[] {
     ...inputArgs(a, kind),
     "-map",
     "0:v:0",
-    ...codecArgs(codec, a.batchDuration, {
-      lateHandover: a.lateHandover === true,
-      // The raw mjpeg demuxer on an HTTP multipart camera leaves each part's headers in the packets.
-      multipart: kind === "stream" && /^https?:/.test(a.camera) && a.streamFormat === "mjpeg",
-    }),
+    ...codecArgs(
+      codec,
+      a.batchDuration,
+      {
+        lateHandover: a.lateHandover === true,
+        // The raw mjpeg demuxer on an HTTP multipart camera leaves each part's headers in the packets.
+        multipart: kind === "stream" && /^https?:/.test(a.camera) && a.streamFormat === "mjpeg",
+      },
+      a.encTimeBase ?? "-1",
+    ),
     // Keep every captured frame with its own timestamp: no duplication or dropping to a fixed rate.
     "-fps_mode",
     "passthrough",

@@ -91,6 +91,11 @@ export function previewDecoderArgs(input: DecoderInput, maxWidth: number, lowres
     "-flags",
     "low_delay",
     ...(kind === "jpeg" ? (lowres > 0 ? ["-lowres", String(lowres)] : []) : ["-skip_loop_filter", "all"]),
+    // Frames piped in one by one carry no time of their own, and a frame of another size or pixel
+    // format restarts the filters: each takes its arrival time, for ffmpeg 7.1's encoder refuses a frame
+    // whose pts is not after the one before (5.1 took them).
+    "-use_wallclock_as_timestamps",
+    "1",
     "-f",
     input === "jpeg" ? "mjpeg" : input,
     "-i",
@@ -101,6 +106,10 @@ export function previewDecoderArgs(input: DecoderInput, maxWidth: number, lowres
     "7",
     "-fps_mode",
     "passthrough",
+    // The encoder's clock in ms, fine enough to keep the arrival times apart (-r would make the output
+    // constant-rate, which 7.1 refuses beside passthrough).
+    "-enc_time_base",
+    "1:1000",
     "-flush_packets",
     "1",
     "-f",

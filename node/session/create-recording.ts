@@ -4,13 +4,14 @@ import { Recording } from "./recording.js";
 import { recordingOptions, SCHEDULE_LEAD_MS, type SessionPlan } from "./recording-options.js";
 import { DEFAULT_RESTART_POLICY } from "./restart-policy.js";
 import type { RecordingDeps, SessionRecording } from "./recording-types.js";
+import type { FfmpegCapabilities } from "../ffmpeg/ffmpeg-capabilities.js";
 import { configSecrets, redactor } from "../../platform/secrets.js";
 
 /** A session's recording: the camera through ffmpeg, or the sensor program of --source command. */
 export function createRecording(
   config: Config,
   plan: SessionPlan,
-  ffmpeg: { path: string; launcher: readonly string[] },
+  ffmpeg: { path: string; launcher: readonly string[]; capabilities: FfmpegCapabilities },
   deps: RecordingDeps,
 ): SessionRecording {
   if (config.source === "command")

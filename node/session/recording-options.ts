@@ -6,6 +6,7 @@ import { batchFilePattern } from "../store/paths.js";
 import { DEFAULT_RESTART_POLICY } from "./restart-policy.js";
 import type { RecordingOptions } from "./recording-types.js";
 import type { CameraPlan } from "./camera-plan.js";
+import type { FfmpegCapabilities } from "../ffmpeg/ffmpeg-capabilities.js";
 
 /** ffmpeg starts this long before `at`, so the camera delivers frames by then; earlier ones are dropped. */
 export const SCHEDULE_LEAD_MS = 2000;
@@ -26,7 +27,7 @@ export interface SessionPlan {
 export function recordingOptions(
   config: Config,
   plan: SessionPlan,
-  ffmpeg: { path: string; launcher: readonly string[] },
+  ffmpeg: { path: string; launcher: readonly string[]; capabilities: FfmpegCapabilities },
 ): RecordingOptions {
   return {
     node: config.sbc_id,
@@ -49,6 +50,7 @@ export function recordingOptions(
       // stamped from `at` + latency (and the batch grid, on stamped times, moves with it).
       alignToUs: plan.alignToUs === null ? null : plan.alignToUs + (plan.latencyUs ?? 0),
       previewIntervalS: config.preview_interval,
+      encTimeBase: ffmpeg.capabilities.encTimeBase,
     },
     // A scheduled start waits for its first frame at or after `at`, up to the lead time later.
     startTimeoutMs:

@@ -21,6 +21,7 @@ import { diskLowEvent, failedEvent, sessionEndedEvent } from "./recording-events
 import { callSafely, Listeners } from "../../platform/listeners.js";
 import { realTimers, type Timers } from "../../platform/timers.js";
 import { ScheduledStart } from "./scheduled-start.js";
+import { BASELINE_CAPABILITIES, type FfmpegCapabilities } from "../ffmpeg/ffmpeg-capabilities.js";
 import {
   CameraUnavailableError,
   InexactTimesError,
@@ -31,6 +32,8 @@ import {
 export interface ControllerDeps {
   log: Logger;
   ffmpegPath: string;
+  /** What that ffmpeg accepts where releases differ, found once (ffmpeg-capabilities.ts); absent: the baseline. */
+  ffmpegCapabilities?: () => Promise<FfmpegCapabilities>;
   launcher: readonly string[];
   publishState: (state: NodeState) => void;
   publishEvent: (event: Omit<NodeEvent, "node" | "at">) => void;
@@ -185,6 +188,7 @@ export class SessionController {
   }
 
   private async begin(session: string, dir: string, alignToUs: number | null = null): Promise<NodeState> {
+    const capabilities = (await this.deps.ffmpegCapabilities?.()) ?? BASELINE_CAPABILITIES;
     const recording = createRecording(
       this.config,
       {
@@ -196,7 +200,7 @@ export class SessionController {
         camera: this.camera!,
         latencyUs: this.deps.latencyUs?.() ?? 0,
       },
-      { path: this.deps.ffmpegPath, launcher: this.deps.launcher },
+      { path: this.deps.ffmpegPath, launcher: this.deps.launcher, capabilities },
       {
         log: this.deps.log.child({ session }),
         clock: this.deps.clock,

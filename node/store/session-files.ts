@@ -29,8 +29,11 @@ export interface AttemptRecord {
   anchor_us: number;
   /** Number of the run's first batch. */
   first_seq: number;
-  /** The timeline's pts are moved back by MUX_SHIFT_EXPR (absent in records older than the shift). */
-  mux_shift?: boolean;
+  /**
+   * The timeline's pts were moved back by MUX_SHIFT_EXPR: all but the first frame's ("after_first"),
+   * all (true, records before 2026-12-07) or none (absent, records older than the shift).
+   */
+  mux_shift?: boolean | "after_first";
   /** Where the run's frame times come from (absent in older records). */
   time_source?: "capture" | "arrival" | "synthetic";
   /** The latency correction of the session's times, in µs (docs/time.md); absent: none. */

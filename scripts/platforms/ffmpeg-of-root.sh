@@ -13,12 +13,13 @@ loader="$(find "$libdir" -maxdepth 1 -name 'ld-linux*.so.*' | head -1)"
 [ -n "$loader" ] || { echo "ffmpeg-of-root: no dynamic loader in $libdir" >&2; exit 1; }
 [ -x "$root/usr/bin/ffmpeg" ] || { echo "ffmpeg-of-root: $root has no ffmpeg" >&2; exit 1; }
 # Libraries chosen through Debian's alternatives (BLAS, LAPACK) are absolute links into ROOT's /etc:
-# their real folders go first.
+# their real folders go first. PulseAudio keeps its common library in its own folder (a RUNPATH the
+# loader resolves against /usr, not ROOT): it goes after.
 libs=""
 for d in "$libdir"/*/; do
   case "$d" in */blas/ | */lapack/ | */atlas/ | */openblas-pthread/) libs="$libs${d%/}:" ;; esac
 done
-libs="$libs$libdir:$root/lib/$triplet"
+libs="$libs$libdir:$root/lib/$triplet:$libdir/pulseaudio"
 mkdir -p "$out/.loader"
 for tool in ffmpeg ffprobe; do
   cp "$loader" "$out/.loader/$tool"

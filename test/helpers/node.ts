@@ -9,6 +9,7 @@ import { LabxNode, OUTBOX_DIR } from "../../node/labx-node.js";
 import { resolveLauncher } from "../../node/ffmpeg/launcher.js";
 import { PREVIEW_DIR } from "../../node/ffmpeg/preview-args.js";
 import { createValidators, type Validators } from "../../contract/schemas.js";
+import { probeFfmpegCapabilities, type FfmpegCapabilities } from "../../node/ffmpeg/ffmpeg-capabilities.js";
 import { testChildEnv } from "./child-env.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -36,6 +37,14 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
+const capabilities = new Map<string, Promise<FfmpegCapabilities>>();
+/** Each ffmpeg tried once per test process. */
+function capabilitiesOf(ffmpeg: string): Promise<FfmpegCapabilities> {
+  let found = capabilities.get(ffmpeg);
+  if (!found) capabilities.set(ffmpeg, (found = probeFfmpegCapabilities(ffmpeg, testChildEnv)));
+  return found;
+}
+
 /** A node in this process, talking to a real broker and spawning real ffmpeg. */
 export async function startNode(
   overrides: Partial<Config> & { broker_url: string },
@@ -48,6 +57,8 @@ export async function startNode(
     log,
     validators: validators as Validators,
     ffmpegPath: overrides.ffmpeg_path ?? FFMPEG,
+    // As labx node finds them: the tests run on ffmpeg 5.1 and on 7.1 (scripts/test-platforms.sh).
+    ffmpegCapabilities: () => capabilitiesOf(overrides.ffmpeg_path ?? FFMPEG),
     launcher: resolveLauncher().prefix,
     childEnv: testChildEnv,
   });

@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import { BatchAssembler, type AssembledBatch } from "../../node/ffmpeg/batch-assembler.js";
 import { buildFfmpegArgs, type Codec, type RecorderArgs } from "../../node/ffmpeg/ffmpeg-args.js";
 import { parseStdoutLine } from "../../node/ffmpeg/ffmpeg-output.js";
+import { probeFfmpegCapabilities } from "../../node/ffmpeg/ffmpeg-capabilities.js";
 import { countFrames } from "../helpers/media.js";
 
 // Where a frame close to a batch boundary lands, against the times the test gave the frames. The
@@ -49,9 +50,33 @@ async function record(codec: Codec, aligned: boolean, timesUs: number[]): Promis
       duration: null,
       filePattern: "B_%09d.mkv",
       alignToUs: aligned ? AT_US : null,
+      // As the node finds it for the ffmpeg in use (ffmpeg-capabilities.ts).
+      encTimeBase: (await probeFfmpegCapabilities("ffmpeg", process.env)).encTimeBase,
     };
     const args = buildFfmpegArgs(a);
     args[args.indexOf("-i") + 1] = source(timesUs);
+    if (codec === "copy") {
+      // A stream to copy: the same frames encoded once into NUT (µs time base), for lavfi's packets
+      // cannot be copied (ffmpeg 7.1 hands them over as wrapped_avframe).
+      const nut = path.join(dir, "source.nut");
+      await promisify(execFile)("ffmpeg", [
+        ...["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", source(timesUs)],
+        ...[
+          "-c:v",
+          "mjpeg",
+          "-enc_time_base",
+          a.encTimeBase!,
+          "-fps_mode",
+          "passthrough",
+          "-copyts",
+          "-f",
+          "nut",
+          nut,
+        ],
+      ]);
+      args[args.indexOf("lavfi")] = "nut";
+      args[args.indexOf("-i") + 1] = nut;
+    }
     const { stdout } = await promisify(execFile)("ffmpeg", args, { cwd: dir, maxBuffer: 1 << 24 });
     const assembler = new BatchAssembler((seq) => `B_${String(seq).padStart(9, "0")}.mkv`);
     const batches = stdout.split("\n").flatMap((l) => assembler.push(parseStdoutLine(l)));

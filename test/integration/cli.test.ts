@@ -126,9 +126,26 @@ describe("labx node as a process", () => {
       const line = out
         .split("\n")
         .filter((l) => l.startsWith("{"))
-        .map((l) => JSON.parse(l) as { msg: string; ffmpeg?: string; version?: string; tested?: boolean })
+        .map(
+          (l) =>
+            JSON.parse(l) as {
+              msg: string;
+              ffmpeg?: string;
+              version?: string;
+              tested?: boolean;
+              enc_time_base?: string;
+            },
+        )
         .find((l) => l.ffmpeg !== undefined && l.version !== undefined);
-      return line && { msg: line.msg, ffmpeg: line.ffmpeg, version: line.version, tested: line.tested };
+      return (
+        line && {
+          msg: line.msg,
+          ffmpeg: line.ffmpeg,
+          version: line.version,
+          tested: line.tested,
+          enc_time_base: line.enc_time_base,
+        }
+      );
     };
     const record = async (id: string, env: Record<string, string>) => {
       const dir = tempDir();
@@ -152,7 +169,16 @@ describe("labx node as a process", () => {
       assert.equal(readManifest(path.join(dir, "s", "manifest.jsonl")).length, 1, "it recorded");
       return found(cli.stdout());
     };
-    const expect = (ffmpeg: string) => ({ msg: "ffmpeg found", ffmpeg, version, tested: true });
+    // Found by trying the binary; what the release notes say is the check: ffmpeg 6.1 named it "demux".
+    const [major, minor] = version.split(/[.-]/).map(Number) as [number, number];
+    const encTimeBase = major * 100 + minor >= 601 ? "demux" : "-1";
+    const expect = (ffmpeg: string) => ({
+      msg: "ffmpeg found",
+      ffmpeg,
+      version,
+      tested: true,
+      enc_time_base: encTimeBase,
+    });
     // Both present: the system's.
     assert.deepEqual(
       await record("FF1", { PATH: `${path.dirname(system)}:${process.env.PATH}` }),

@@ -9,9 +9,9 @@ const seg = (n: number, s: number, e: number) =>
 const name = (seq: number) => `B_${String(seq).padStart(5, "0")}.mkv`;
 
 describe("BatchAssembler", () => {
-  // The first two read timelines as recorded before MUX_SHIFT_EXPR (muxShifted false): pts as they were.
+  // The first two read timelines as recorded before MUX_SHIFT_EXPR (muxShift "none"): pts as they were.
   it("closes a batch at its list entry and ends it at the next batch's first frame", () => {
-    const a = new BatchAssembler(name, 0, false);
+    const a = new BatchAssembler(name, 0, "none");
     a.push(parseStdoutLine("#tb 0: 1/1000000"));
     for (const pts of [0, 33400, 66600]) assert.deepEqual(a.push(frame(pts)), []);
     assert.deepEqual(a.push(seg(0, 0, 0.1)), []);
@@ -40,7 +40,7 @@ describe("BatchAssembler", () => {
   });
 
   it("hands over frames of a file ffmpeg never closed, marked unfinalized", () => {
-    const a = new BatchAssembler(name, 0, false);
+    const a = new BatchAssembler(name, 0, "none");
     a.push(frame(0));
     a.push(seg(0, 0, 0.033));
     const [closed] = a.push(frame(40_000));
@@ -80,19 +80,30 @@ describe("BatchAssembler", () => {
       ["1/25", 25, 1_000_000],
     ];
     for (const [tb, printed, trueUs] of cases) {
-      const a = new BatchAssembler(name);
-      a.push(parseStdoutLine(`#tb 0: ${tb}`));
-      a.push(parseStdoutLine(`0, ${printed}, ${printed}, 1, 5000, 0x0`));
-      assert.equal(a.firstFramePtsUs, trueUs, tb);
+      // A timeline recorded while every frame was moved back (its attempts record says mux_shift true).
+      const all = new BatchAssembler(name, 0, "all");
+      all.push(parseStdoutLine(`#tb 0: ${tb}`));
+      all.push(parseStdoutLine(`0, ${printed}, ${printed}, 1, 5000, 0x0`));
+      assert.equal(all.firstFramePtsUs, trueUs, tb);
+      // Now: every frame but the run's first (stream-timestamps.ts, MUX_SHIFT_AFTER_FIRST).
+      const [num, den] = tb.split("/").map(Number) as [number, number];
+      const firstTicks = Math.round((trueUs * den) / (num * 1e6)) - 2 * den;
+      const now = new BatchAssembler(name);
+      now.push(parseStdoutLine(`#tb 0: ${tb}`));
+      now.push(parseStdoutLine(`0, ${firstTicks}, ${firstTicks}, 1, 5000, 0x0`));
+      now.push(parseStdoutLine(`0, ${printed}, ${printed}, 1, 5000, 0x0`));
+      now.push(seg(0, 0, 2));
+      const [b] = now.finish();
+      assert.deepEqual(b!.framePtsUs, [trueUs - 2_000_000, trueUs], `${tb}: the first frame as printed`);
     }
     // Recovery of a timeline older than the shift reads its pts as they are.
-    const old = new BatchAssembler(name, 0, false);
+    const old = new BatchAssembler(name, 0, "none");
     old.push(frame(-500));
     assert.equal(old.firstFramePtsUs, -500);
   });
 
   it("a frame whose length ffmpeg does not know (1 tick) lasts as long as the interval before it", () => {
-    const a = new BatchAssembler(name, 0, false);
+    const a = new BatchAssembler(name, 0, "none");
     a.push(parseStdoutLine("#tb 0: 1/1000000"));
     for (const pts of [0, 33_333, 66_667]) a.push(parseStdoutLine(`0, ${pts}, ${pts}, 1, 5000, 0x0`));
     const [b] = a.finish();
@@ -100,7 +111,7 @@ describe("BatchAssembler", () => {
   });
 
   it("knows the longest interval between keyframes: where a copied stream can be cut", () => {
-    const a = new BatchAssembler(name, 0, false);
+    const a = new BatchAssembler(name, 0, "none");
     a.push(parseStdoutLine("#tb 0: 1/1000000"));
     const line = (pts: number, key: boolean) => `0, ${pts}, ${pts}, 33333, 500, 0x0${key ? "" : ", F=0x0"}`;
     [0, 1, 2, 3, 4, 5, 6].forEach((i) =>

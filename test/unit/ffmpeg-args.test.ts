@@ -35,6 +35,18 @@ describe("buildFfmpegArgs", () => {
     assert.ok(!a.includes("-t"));
     assert.ok(a.includes("-nostats"), "no progress lines to wake the node");
   });
+  it("the encoder keeps the input's µs time base, named as the ffmpeg in use names it", () => {
+    for (const codec of ["mjpeg", "h264"] as const) {
+      assert.equal(after(buildFfmpegArgs({ ...base, codec }), "-enc_time_base"), "-1", "ffmpeg 5.1's way");
+      assert.equal(
+        after(buildFfmpegArgs({ ...base, codec, encTimeBase: "demux" }), "-enc_time_base"),
+        "demux",
+        "6.1 and later",
+      );
+    }
+    const copied = buildFfmpegArgs({ ...base, camera: "/dev/video0", codec: "copy", encTimeBase: "demux" });
+    assert.ok(!copied.includes("-enc_time_base"), "a copied stream has no encoder");
+  });
 
   it("V4L2 with MJPEG: stream copy, kernel timestamps mapped to wall-clock (no device needed to build args)", () => {
     const a = buildFfmpegArgs({ ...base, camera: "/dev/video0", videoSize: "1280x720", framerate: 25 });
@@ -72,7 +84,7 @@ describe("buildFfmpegArgs", () => {
     assert.equal(
       after(a, "-bsf:v"),
       "setts=pts=if(eq(PTS\\,NOPTS)\\,DTS-DURATION\\,PTS):dts=if(eq(PTS\\,NOPTS)\\,DTS-DURATION\\,DTS)," +
-        "setts=ts=max(TS-floor(0.0005/TB+1e-9)\\,PREV_OUTPTS+ceil(0.001/TB))",
+        "setts=ts=max(TS-if(N\\,floor(0.0005/TB+1e-9)\\,0)\\,PREV_OUTPTS+ceil(0.001/TB))",
     );
   });
 
@@ -88,7 +100,7 @@ describe("buildFfmpegArgs", () => {
       after(copy, "-bsf:v"),
       "setts=pts=if(eq(PTS\\,NOPTS)\\,DTS-DURATION\\,PTS):dts=if(eq(PTS\\,NOPTS)\\,DTS-DURATION\\,DTS)," +
         "setts=ts=if(eq(PREV_INPTS\\,NOPTS)\\,TS-DURATION\\,PREV_INPTS)," +
-        "setts=ts=max(TS-floor(0.0005/TB+1e-9)\\,PREV_OUTPTS+ceil(0.001/TB))",
+        "setts=ts=max(TS-if(N\\,floor(0.0005/TB+1e-9)\\,0)\\,PREV_OUTPTS+ceil(0.001/TB))",
     );
     assert.ok(!copy.includes("-vf"));
     const encoded = buildFfmpegArgs({
@@ -146,7 +158,10 @@ describe("buildFfmpegArgs", () => {
 
   it("every codec moves timestamps back half a millisecond before muxing, as many ticks as ffmpeg does", () => {
     for (const codec of ["mjpeg", "h264"] as const)
-      assert.equal(after(buildFfmpegArgs({ ...base, codec }), "-bsf:v"), `setts=ts=TS-${MUX_SHIFT_EXPR}`);
+      assert.equal(
+        after(buildFfmpegArgs({ ...base, codec }), "-bsf:v"),
+        `setts=ts=TS-if(N\\,${MUX_SHIFT_EXPR}\\,0)`,
+      );
     assert.equal(muxShiftTicks(1, 1_000_000), 500);
     assert.equal(muxShiftTicks(1, 90_000), 45);
     assert.equal(muxShiftTicks(1, 1_200_000), 600);
