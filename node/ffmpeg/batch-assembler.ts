@@ -1,7 +1,11 @@
 import { muxShiftTicks } from "./stream-timestamps.js";
 
-/** Which timestamps of a run ffmpeg moved back before muxing (stream-timestamps.ts). */
-export type MuxShift = "after_first" | "all" | "none";
+/**
+ * How ffmpeg muxed a run's timestamps (stream-timestamps.ts): "first_at_zero", every run now: the first
+ * frame at zero with its time + 1 tick as its duration, the others moved back by MUX_SHIFT_EXPR; older timelines
+ * that recovery may replay: "after_first" (all but the first moved back), "all", "none".
+ */
+export type MuxShift = "first_at_zero" | "after_first" | "all" | "none";
 import type { StdoutLine } from "./ffmpeg-output.js";
 
 // Pure state machine over ffmpeg's ordered stdout (see ffmpeg-args.ts): frame lines accumulate
@@ -46,7 +50,7 @@ export class BatchAssembler {
   constructor(
     private readonly fileForSeq: (seq: number) => string,
     firstSeq = 0,
-    private readonly muxShift: MuxShift = "after_first",
+    private readonly muxShift: MuxShift = "first_at_zero",
   ) {
     this.seq = firstSeq;
     this.shiftTicks = muxShift !== "none" ? muxShiftTicks(1, 1_000_000) : 0;
@@ -81,8 +85,12 @@ export class BatchAssembler {
         this.shiftTicks = this.muxShift !== "none" ? muxShiftTicks(line.num, line.den) : 0;
         return [];
       case "frame": {
-        const unshifted = this.first === null && this.muxShift === "after_first";
-        const pts = Math.round((line.pts + (unshifted ? 0 : this.shiftTicks)) * this.usPerTick);
+        const first = this.first === null;
+        const atZero = first && this.muxShift === "first_at_zero";
+        const ticks = atZero
+          ? line.duration - 1
+          : line.pts + (first && this.muxShift === "after_first" ? 0 : this.shiftTicks);
+        const pts = Math.round(ticks * this.usPerTick);
         if (this.lastPts !== null && pts > this.lastPts) this.lastIntervalUs = pts - this.lastPts;
         this.lastPts = pts;
         if (line.key) {
@@ -92,8 +100,10 @@ export class BatchAssembler {
         }
         // ffmpeg says 1 tick when it has not measured the frame rate (the synthetic camera skips that
         // probe, ffmpeg-args.ts): a frame then lasts as long as the interval before it.
-        const dur =
-          line.duration <= 1 && this.lastIntervalUs !== null
+        // (The first frame muxed at zero carries its time as its duration: it lasts one tick here.)
+        const dur = atZero
+          ? Math.round(this.usPerTick)
+          : line.duration <= 1 && this.lastIntervalUs !== null
             ? this.lastIntervalUs
             : Math.round(line.duration * this.usPerTick);
         const done: AssembledBatch[] = [];

@@ -13,21 +13,28 @@
  * every time base finer than 1 ms, and nothing for coarser ones. Only which file a frame lands in
  * changes: the assembler adds the shift back (batch-assembler.ts), so every time we report is unmoved.
  *
- * A run's first frame is not moved (MUX_SHIFT_AFTER_FIRST): it opens the run's first file whatever its
- * time (the segment muxer never cuts before a file holds a frame), and moved back it would be the only
- * negative timestamp: ffmpeg 7.1 then makes the timeline non-negative at Matroska's 1 ms before the
- * segment muxer decides, so every later frame was judged 1 ms late (one up to 1 ms before a boundary
- * opened the next batch; batch-boundaries.test.ts on Debian 13). ffmpeg 5.1 did not.
+ * A run's first frame is muxed at the timeline's zero, its own time + 1 tick carried in its duration
+ * (FIRST_AT_ZERO; batch-assembler.ts reads it back): ffmpeg 7.1's segment muxer counts the batch grid
+ * from the first timestamp it is given (segment.c, reference_stream_first_pts), 5.1's from zero. A
+ * synchronized start's first frame comes after `at`, a restarted run's anywhere in its batch: with its
+ * own time first, 7.1 cut every later batch that much late (batch-boundaries.test.ts, ffmpeg-crash.test.ts
+ * on Debian 13). The first frame opens the run's first file whatever its time (no cut before a file holds
+ * a frame), so only its time inside that file moves: to the grid's zero.
  */
 export const MUX_SHIFT_EXPR = "floor(0.0005/TB+1e-9)";
-/** MUX_SHIFT_EXPR for every packet but the first (N: the packet's number in the filter). */
-export const MUX_SHIFT_AFTER_FIRST = `if(N\\,${MUX_SHIFT_EXPR}\\,0)`;
+/**
+ * The first packet (N = 0) at zero, its own time + 1 tick as its duration (a muxer takes a duration of 0
+ * for "unknown" and writes 1), the others as `later`.
+ */
+function firstAtZero(later: string): string {
+  return `setts=ts=if(N\\,${later}\\,0):duration=if(N\\,DURATION\\,TS+1)`;
+}
 
 export function muxShiftTicks(num: number, den: number): number {
   return Math.floor(0.0005 / (num / den) + 1e-9);
 }
 
-export const shiftBack = ["-bsf:v", `setts=ts=TS-${MUX_SHIFT_AFTER_FIRST}`];
+export const shiftBack = ["-bsf:v", firstAtZero(`TS-${MUX_SHIFT_EXPR}`)];
 
 /**
  * A stream whose frames ffmpeg hands over when the next one begins: frame n's arrival stamp is the
@@ -72,6 +79,6 @@ export function copiedStreamFilters(s: StreamTimestamps): string {
     ...(s.multipart ? ["filter_units=pass_types=0-255"] : []),
     UNSTAMPED_FIRST,
     ...(s.lateHandover ? [PREVIOUS_ARRIVAL] : []),
-    `setts=ts=max(TS-${MUX_SHIFT_AFTER_FIRST}\\,PREV_OUTPTS+ceil(0.001/TB))`,
+    firstAtZero(`max(TS-${MUX_SHIFT_EXPR}\\,PREV_OUTPTS+ceil(0.001/TB))`),
   ].join(",");
 }

@@ -228,7 +228,7 @@ export class Recording implements SessionRecording {
       timeline: timelineFile(run.index),
       anchor_us: anchor,
       first_seq: this.nextSeq,
-      mux_shift: "after_first" as const,
+      mux_shift: "first_at_zero" as const,
       time_source: this.timeSource,
       ...(this.opts.latencyUs ? { latency_us: this.opts.latencyUs } : {}),
     };

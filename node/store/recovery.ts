@@ -164,7 +164,11 @@ function replay(node: string, session: string, dir: string, a: AttemptRecord): A
   const assembler = new BatchAssembler(
     (seq) => batchFileName(node, session, seq),
     a.first_seq,
-    a.mux_shift === "after_first" ? "after_first" : a.mux_shift === true ? "all" : "none",
+    a.mux_shift === "first_at_zero" || a.mux_shift === "after_first"
+      ? a.mux_shift
+      : a.mux_shift === true
+        ? "all"
+        : "none",
   );
   const out: AssembledBatch[] = [];
   for (const line of readFileSync(file, "utf8").split("\n"))

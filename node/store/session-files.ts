@@ -30,10 +30,10 @@ export interface AttemptRecord {
   /** Number of the run's first batch. */
   first_seq: number;
   /**
-   * The timeline's pts were moved back by MUX_SHIFT_EXPR: all but the first frame's ("after_first"),
-   * all (true, records before 2026-12-07) or none (absent, records older than the shift).
+   * How the timeline's pts were muxed (batch-assembler.ts, MuxShift): "first_at_zero" now; all moved
+   * back by MUX_SHIFT_EXPR (true, records before 2026-12-07) or none (absent, records older than that).
    */
-  mux_shift?: boolean | "after_first";
+  mux_shift?: boolean | "first_at_zero" | "after_first";
   /** Where the run's frame times come from (absent in older records). */
   time_source?: "capture" | "arrival" | "synthetic";
   /** The latency correction of the session's times, in µs (docs/time.md); absent: none. */

@@ -123,6 +123,19 @@ describe("batch boundaries (real ffmpeg, frames at known times)", () => {
     });
   }
 
+  it("mjpeg, synchronized start whose first frame comes 20 ms after at: boundaries still count from at", async () => {
+    // As a camera delivers: its first frame after `at` is late by up to a frame period. ffmpeg 7.1's
+    // segmenter counts its grid from the first timestamp it is given: the first frame is muxed at zero
+    // (stream-timestamps.ts), else 7.1 cut every batch 20 ms late here.
+    const offsets = OFFSETS.slice(1).filter((t) => t >= 20_000);
+    const batches = await record(
+      "mjpeg",
+      true,
+      [-3000, 20_000, ...offsets].map((t) => AT_US + t),
+    );
+    assertBatchedByTime(batches, [20_000, ...offsets], "late first frame");
+  });
+
   it("mjpeg, immediate start: boundaries count from the first frame, to the µs", async () => {
     const batches = await record(
       "mjpeg",

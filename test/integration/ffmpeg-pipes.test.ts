@@ -16,9 +16,10 @@ const START_S = 1_795_570_800;
 
 function standIn(dir: string): string {
   const file = path.join(dir, "ffmpeg-late-start-line.sh");
-  const frames = Array.from({ length: 30 }, (_, i) => `0, ${i * 33333}, ${i * 33333}, 33333, 100, 0x0`).join(
-    "\\n",
-  );
+  // As ffmpeg muxes them (stream-timestamps.ts): the first frame at zero, its own time + 1 tick as its duration.
+  const frames = Array.from({ length: 30 }, (_, i) =>
+    i === 0 ? "0, 0, 0, 1, 100, 0x0" : `0, ${i * 33333 - 500}, ${i * 33333 - 500}, 33333, 100, 0x0`,
+  ).join("\\n");
   writeFileSync(
     file,
     `#!/bin/sh
@@ -69,8 +70,7 @@ describe("ffmpeg's two pipes", () => {
     await recording.start();
     const result = await recording.done;
     assert.notEqual(result.reason, "failed", JSON.stringify({ result, events }));
-    // A run's first frame is the one ffmpeg does not move back before muxing (MUX_SHIFT_AFTER_FIRST):
-    // its time is the stand-in's as printed.
+    // The first frame's time is the one its duration carries (0 after the input's start).
     assert.equal(recording.startedAtUs, START_S * 1e6, "the first frame anchored at the input's start");
     assert.ok(!events.includes("recorder_failed"), events.join(","));
   });

@@ -61,7 +61,8 @@ describe("BatchAssembler", () => {
   it("converts a copied stream's own time base to µs (jpeg_pipe's 1/25 here)", () => {
     const a = new BatchAssembler(name);
     a.push(parseStdoutLine("#tb 0: 1/25"));
-    a.push(parseStdoutLine("0, 100, 100, 1, 5000, 0x0"));
+    // The first frame at zero, its own time (100 ticks) + 1 as its duration (stream-timestamps.ts).
+    a.push(parseStdoutLine("0, 0, 0, 101, 5000, 0x0"));
     a.push(parseStdoutLine("0, 101, 101, 1, 5000, 0x0"));
     a.push(seg(0, 4, 4.08));
     const [b] = a.finish();
@@ -85,16 +86,29 @@ describe("BatchAssembler", () => {
       all.push(parseStdoutLine(`#tb 0: ${tb}`));
       all.push(parseStdoutLine(`0, ${printed}, ${printed}, 1, 5000, 0x0`));
       assert.equal(all.firstFramePtsUs, trueUs, tb);
-      // Now: every frame but the run's first (stream-timestamps.ts, MUX_SHIFT_AFTER_FIRST).
+      // Now: the first frame muxed at zero, its time as its duration; the others moved back.
       const [num, den] = tb.split("/").map(Number) as [number, number];
-      const firstTicks = Math.round((trueUs * den) / (num * 1e6)) - 2 * den;
+      // (Both at their true times: the first at trueUs, the second a second later.)
+      const firstTicks = Math.round((trueUs * den) / (num * 1e6));
+      const second = printed + den;
       const now = new BatchAssembler(name);
       now.push(parseStdoutLine(`#tb 0: ${tb}`));
-      now.push(parseStdoutLine(`0, ${firstTicks}, ${firstTicks}, 1, 5000, 0x0`));
-      now.push(parseStdoutLine(`0, ${printed}, ${printed}, 1, 5000, 0x0`));
+      now.push(parseStdoutLine(`0, 0, 0, ${firstTicks + 1}, 5000, 0x0`));
+      now.push(parseStdoutLine(`0, ${second}, ${second}, 1, 5000, 0x0`));
       now.push(seg(0, 0, 2));
       const [b] = now.finish();
-      assert.deepEqual(b!.framePtsUs, [trueUs - 2_000_000, trueUs], `${tb}: the first frame as printed`);
+      assert.deepEqual(
+        b!.framePtsUs,
+        [trueUs, trueUs + 1_000_000],
+        `${tb}: the first frame's time from its duration`,
+      );
+      // A timeline from the days the first frame kept its time and only the others were moved back.
+      const afterFirst = new BatchAssembler(name, 0, "after_first");
+      afterFirst.push(parseStdoutLine(`#tb 0: ${tb}`));
+      afterFirst.push(parseStdoutLine(`0, ${firstTicks}, ${firstTicks}, 1, 5000, 0x0`));
+      afterFirst.push(parseStdoutLine(`0, ${second}, ${second}, 1, 5000, 0x0`));
+      afterFirst.push(seg(0, 0, 2));
+      assert.deepEqual(afterFirst.finish()[0]!.framePtsUs, [trueUs, trueUs + 1_000_000], tb);
     }
     // Recovery of a timeline older than the shift reads its pts as they are.
     const old = new BatchAssembler(name, 0, "none");

@@ -84,7 +84,7 @@ describe("buildFfmpegArgs", () => {
     assert.equal(
       after(a, "-bsf:v"),
       "setts=pts=if(eq(PTS\\,NOPTS)\\,DTS-DURATION\\,PTS):dts=if(eq(PTS\\,NOPTS)\\,DTS-DURATION\\,DTS)," +
-        "setts=ts=max(TS-if(N\\,floor(0.0005/TB+1e-9)\\,0)\\,PREV_OUTPTS+ceil(0.001/TB))",
+        "setts=ts=if(N\\,max(TS-floor(0.0005/TB+1e-9)\\,PREV_OUTPTS+ceil(0.001/TB))\\,0):duration=if(N\\,DURATION\\,TS+1)",
     );
   });
 
@@ -100,7 +100,7 @@ describe("buildFfmpegArgs", () => {
       after(copy, "-bsf:v"),
       "setts=pts=if(eq(PTS\\,NOPTS)\\,DTS-DURATION\\,PTS):dts=if(eq(PTS\\,NOPTS)\\,DTS-DURATION\\,DTS)," +
         "setts=ts=if(eq(PREV_INPTS\\,NOPTS)\\,TS-DURATION\\,PREV_INPTS)," +
-        "setts=ts=max(TS-if(N\\,floor(0.0005/TB+1e-9)\\,0)\\,PREV_OUTPTS+ceil(0.001/TB))",
+        "setts=ts=if(N\\,max(TS-floor(0.0005/TB+1e-9)\\,PREV_OUTPTS+ceil(0.001/TB))\\,0):duration=if(N\\,DURATION\\,TS+1)",
     );
     assert.ok(!copy.includes("-vf"));
     const encoded = buildFfmpegArgs({
@@ -156,11 +156,11 @@ describe("buildFfmpegArgs", () => {
     assert.ok(!buildFfmpegArgs(base).includes("-copyts"));
   });
 
-  it("every codec moves timestamps back half a millisecond before muxing, as many ticks as ffmpeg does", () => {
+  it("every codec moves timestamps back half a millisecond before muxing, as many ticks as ffmpeg does, the first frame muxed at zero", () => {
     for (const codec of ["mjpeg", "h264"] as const)
       assert.equal(
         after(buildFfmpegArgs({ ...base, codec }), "-bsf:v"),
-        `setts=ts=TS-if(N\\,${MUX_SHIFT_EXPR}\\,0)`,
+        `setts=ts=if(N\\,TS-${MUX_SHIFT_EXPR}\\,0):duration=if(N\\,DURATION\\,TS+1)`,
       );
     assert.equal(muxShiftTicks(1, 1_000_000), 500);
     assert.equal(muxShiftTicks(1, 90_000), 45);
