@@ -75,11 +75,13 @@ describe("the labx image against a mosquitto container (testcontainers)", { skip
     await network?.stop();
   });
 
-  it("runs as a non-root user with ffmpeg from Debian and answers over the container network", async () => {
+  it("runs as a non-root user with Node.js 24 and Debian 13's ffmpeg and answers over the container network", async () => {
     const id = await node.exec(["id", "-un"]);
     assert.equal(id.output.trim(), "labx");
     const ff = await node.exec(["ffmpeg", "-version"]);
-    assert.match(ff.output, /^ffmpeg version 5\./);
+    assert.match(ff.output, /^ffmpeg version 7\.1\.\d+-\S*deb13/);
+    const nodeVersion = await node.exec(["node", "--version"]);
+    assert.match(nodeVersion.output.trim(), /^v24\./);
     await rec.waitFor(
       () => (rec.on("labx/DOCK1/availability").at(-1)?.text === "online" ? true : undefined),
       20_000,
