@@ -86,10 +86,11 @@ export class BatchAssembler {
         return [];
       case "frame": {
         const first = this.first === null;
-        const atZero = first && this.muxShift === "first_at_zero";
+        // (A first frame before zero keeps its time, printed below zero.)
+        const atZero = first && this.muxShift === "first_at_zero" && line.pts >= 0;
         const ticks = atZero
           ? line.duration - 1
-          : line.pts + (first && this.muxShift === "after_first" ? 0 : this.shiftTicks);
+          : line.pts + (first && this.muxShift !== "all" ? 0 : this.shiftTicks);
         const pts = Math.round(ticks * this.usPerTick);
         if (this.lastPts !== null && pts > this.lastPts) this.lastIntervalUs = pts - this.lastPts;
         this.lastPts = pts;

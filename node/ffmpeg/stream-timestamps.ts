@@ -24,10 +24,12 @@
 export const MUX_SHIFT_EXPR = "floor(0.0005/TB+1e-9)";
 /**
  * The first packet (N = 0) at zero, its own time + 1 tick as its duration (a muxer takes a duration of 0
- * for "unknown" and writes 1), the others as `later`.
+ * for "unknown" and writes 1), the others as `later`. A first frame before zero (a copied H.264
+ * stream's, estimated a frame before the first one read) keeps its time: a duration cannot be negative.
  */
 function firstAtZero(later: string): string {
-  return `setts=ts=if(N\\,${later}\\,0):duration=if(N\\,DURATION\\,TS+1)`;
+  const first = (atZero: string, before: string) => `if(gte(TS\\,0)\\,${atZero}\\,${before})`;
+  return `setts=ts=if(N\\,${later}\\,${first("0", "TS")}):duration=if(N\\,DURATION\\,${first("TS+1", "DURATION")})`;
 }
 
 export function muxShiftTicks(num: number, den: number): number {

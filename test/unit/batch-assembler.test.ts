@@ -110,6 +110,11 @@ describe("BatchAssembler", () => {
       afterFirst.push(seg(0, 0, 2));
       assert.deepEqual(afterFirst.finish()[0]!.framePtsUs, [trueUs, trueUs + 1_000_000], tb);
     }
+    // A first frame before zero (a copied H.264 stream's, estimated a frame early) keeps its own time.
+    const early = new BatchAssembler(name);
+    early.push(parseStdoutLine("#tb 0: 1/90000"));
+    early.push(parseStdoutLine("0, -3003, -3003, 3003, 5000, 0x0"));
+    assert.equal(early.firstFramePtsUs, -33_367);
     // Recovery of a timeline older than the shift reads its pts as they are.
     const old = new BatchAssembler(name, 0, "none");
     old.push(frame(-500));

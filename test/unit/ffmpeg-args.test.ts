@@ -84,7 +84,7 @@ describe("buildFfmpegArgs", () => {
     assert.equal(
       after(a, "-bsf:v"),
       "setts=pts=if(eq(PTS\\,NOPTS)\\,DTS-DURATION\\,PTS):dts=if(eq(PTS\\,NOPTS)\\,DTS-DURATION\\,DTS)," +
-        "setts=ts=if(N\\,max(TS-floor(0.0005/TB+1e-9)\\,PREV_OUTPTS+ceil(0.001/TB))\\,0):duration=if(N\\,DURATION\\,TS+1)",
+        "setts=ts=if(N\\,max(TS-floor(0.0005/TB+1e-9)\\,PREV_OUTPTS+ceil(0.001/TB))\\,if(gte(TS\\,0)\\,0\\,TS)):duration=if(N\\,DURATION\\,if(gte(TS\\,0)\\,TS+1\\,DURATION))",
     );
   });
 
@@ -100,7 +100,7 @@ describe("buildFfmpegArgs", () => {
       after(copy, "-bsf:v"),
       "setts=pts=if(eq(PTS\\,NOPTS)\\,DTS-DURATION\\,PTS):dts=if(eq(PTS\\,NOPTS)\\,DTS-DURATION\\,DTS)," +
         "setts=ts=if(eq(PREV_INPTS\\,NOPTS)\\,TS-DURATION\\,PREV_INPTS)," +
-        "setts=ts=if(N\\,max(TS-floor(0.0005/TB+1e-9)\\,PREV_OUTPTS+ceil(0.001/TB))\\,0):duration=if(N\\,DURATION\\,TS+1)",
+        "setts=ts=if(N\\,max(TS-floor(0.0005/TB+1e-9)\\,PREV_OUTPTS+ceil(0.001/TB))\\,if(gte(TS\\,0)\\,0\\,TS)):duration=if(N\\,DURATION\\,if(gte(TS\\,0)\\,TS+1\\,DURATION))",
     );
     assert.ok(!copy.includes("-vf"));
     const encoded = buildFfmpegArgs({
@@ -160,7 +160,7 @@ describe("buildFfmpegArgs", () => {
     for (const codec of ["mjpeg", "h264"] as const)
       assert.equal(
         after(buildFfmpegArgs({ ...base, codec }), "-bsf:v"),
-        `setts=ts=if(N\\,TS-${MUX_SHIFT_EXPR}\\,0):duration=if(N\\,DURATION\\,TS+1)`,
+        `setts=ts=if(N\\,TS-${MUX_SHIFT_EXPR}\\,if(gte(TS\\,0)\\,0\\,TS)):duration=if(N\\,DURATION\\,if(gte(TS\\,0)\\,TS+1\\,DURATION))`,
       );
     assert.equal(muxShiftTicks(1, 1_000_000), 500);
     assert.equal(muxShiftTicks(1, 90_000), 45);
