@@ -258,7 +258,7 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
       const tested = inTestedRange(v);
       const fields = { ffmpeg: ffmpegPath, version: v.text, tested, enc_time_base: caps.encTimeBase };
       if (tested) log.info(fields, "ffmpeg found");
-      else log.warn(fields, `${describeFfmpegVersion(v)}`);
+      else log.warn(fields, describeFfmpegVersion(v));
     },
     (err: unknown) =>
       log.warn({ ffmpeg: ffmpegPath, err: (err as Error).message }, "ffmpeg's version unknown"),

@@ -1,4 +1,5 @@
 import { muxShiftTicks } from "./stream-timestamps.js";
+import type { StdoutLine } from "./ffmpeg-output.js";
 
 /**
  * How ffmpeg muxed a run's timestamps (stream-timestamps.ts): "first_at_zero", every run now: the first
@@ -6,7 +7,6 @@ import { muxShiftTicks } from "./stream-timestamps.js";
  * that recovery may replay: "after_first" (all but the first moved back), "all", "none".
  */
 export type MuxShift = "first_at_zero" | "after_first" | "all" | "none";
-import type { StdoutLine } from "./ffmpeg-output.js";
 
 // Pure state machine over ffmpeg's ordered stdout (see ffmpeg-args.ts): frame lines accumulate
 // into the open batch; a segment line closes it; the next frame gives its end, so consecutive
@@ -42,10 +42,8 @@ export class BatchAssembler {
   private first: number | null = null;
 
   /**
-   * `firstSeq`: a restarted ffmpeg continues the session's numbering. `muxShift`: which of the run's
-   * timestamps were moved back by MUX_SHIFT_EXPR: all but the first (every run now), all (timelines
-   * recorded before the first frame was left alone) or none (before the shift existed); recovery
-   * replays older timelines as they were recorded.
+   * `firstSeq`: a restarted ffmpeg continues the session's numbering. `muxShift`: how the run's
+   * timestamps were muxed (MuxShift); recovery replays older timelines as they were recorded.
    */
   constructor(
     private readonly fileForSeq: (seq: number) => string,
