@@ -50,8 +50,11 @@ export class BatchFinalizer {
   private readonly manifest: Manifest;
   private frames: number;
   private count = 0;
-  /** Frames a repaired file holds, by file: a batch repaired ahead (keptFrames) is not repaired twice. */
-  private readonly repaired = new Map<string, number>();
+  /**
+   * Frames a repaired batch holds: one repaired ahead (keptFrames) is not repaired twice. Keyed by the
+   * batch, not its file: a restarted run reuses a dropped empty batch's number, so its file name.
+   */
+  private readonly repaired = new WeakMap<AssembledBatch, number>();
 
   constructor(private readonly opts: FinalizerOptions) {
     this.manifest = Manifest.inDir(opts.sessionDir);
@@ -66,10 +69,10 @@ export class BatchFinalizer {
   async keptFrames(b: AssembledBatch): Promise<number> {
     if (b.finalized) return b.framePtsUs.length;
     const file = path.join(this.opts.sessionDir, b.file);
-    let kept = this.repaired.get(file);
+    let kept = this.repaired.get(b);
     if (kept === undefined) {
       kept = Math.min(await repairBatch(this.opts.ffmpegPath, file, this.opts.childEnv), b.framePtsUs.length);
-      this.repaired.set(file, kept);
+      this.repaired.set(b, kept);
     }
     return kept;
   }

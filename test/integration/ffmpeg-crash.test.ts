@@ -12,12 +12,20 @@ import { withNode } from "../helpers/harness.js";
 import { assertPlayable, countFrames, epochUs } from "../helpers/media.js";
 import { processesIn } from "../helpers/processes.js";
 import { resolveFfmpeg } from "../../node/ffmpeg/ffmpeg-path.js";
+import { timelineFile } from "../../node/store/session-files.js";
 
 const FPS = 30;
 const isoUs = (s: string): number => {
   const m = /\.(\d{6})Z$/.exec(s)!;
   return Math.floor(Date.parse(s) / 1000) * 1_000_000 + Number(m[1]);
 };
+
+/** Frames a run's timeline reports after its last closed batch (framecrc lines "0, ..."). */
+function timelineFrames(timeline: string): number {
+  const lines = readFileSync(timeline, "utf8").split("\n");
+  const closed = lines.findLastIndex((l) => l.includes(".mkv,"));
+  return lines.slice(closed + 1).filter((l) => /^0,/.test(l)).length;
+}
 
 async function waitForFfmpeg(dir: string, timeoutMs = 20_000): Promise<number> {
   const until = Date.now() + timeoutMs;
@@ -350,6 +358,49 @@ describe("ffmpeg killed -9 mid-session (a real kill of the real process)", () =>
           "the second run's first frame was reported (its attempt is on record)",
         );
         assert.equal(countFrames(path.join(run.dataDir, batches[0]!.file)), batches[0]!.frames);
+      },
+    );
+  });
+  it("a restarted run that reuses a dropped batch's number and is killed with frames in it: that batch is repaired, listed and marked last", async () => {
+    // Run 0 is killed as it opens batch 1 (the wrapper): batch 1 is dropped, run 1 records into a new
+    // file of the same name. It is killed from here once that batch's frames are on disk.
+    const { marker, wrapper } = diesAtBatchOpen(1);
+    await withNode(
+      { sbc_id: "REUSE", batch_duration: 3, disable_sync: true, ffmpeg_path: wrapper, restart_attempts: 1 },
+      async ({ rec, run }) => {
+        assert.equal((await rec.command("labx", "REUSE", "REUSE", { cmd: "start", session: "u1" })).ok, true);
+        const dir = path.join(run.dataDir, "u1");
+        const timeline = path.join(dir, timelineFile(1));
+        // The restarted run's batch 1, 12 frames (400 ms) in: its first clusters are in the file.
+        await rec.waitFor(
+          () => (existsSync(timeline) && timelineFrames(timeline) >= 12 ? true : undefined),
+          30_000,
+          "the restarted run's frames",
+        );
+        assert.ok(!readFileSync(timeline, "utf8").includes(".mkv,"), "the restarted run's first batch is still open");
+        const [pid] = processesIn(dir, "ffmpeg");
+        assert.ok(pid, "the restarted ffmpeg runs");
+        process.kill(pid, "SIGKILL");
+        const ended = await rec.waitFor(
+          () => rec.jsonOn<NodeEvent>("labx/REUSE/event").find((e) => e.type === "session_ended"),
+          30_000,
+          "session_ended",
+        );
+        assert.equal(ended.reason, "failed");
+        const batches = rec.jsonOn<BatchReady>("labx/REUSE/batch");
+        assert.deepEqual(
+          batches.map((b) => [b.seq, b.last === true]),
+          [
+            [0, false],
+            [1, true],
+          ],
+          "batch 1 is the restarted run's, with its frames, and the last",
+        );
+        // Its frames in clusters already written are kept (the newest cluster died with ffmpeg).
+        assert.ok(batches[1]!.frames > 0, "batch 1 holds the restarted run's frames");
+        assert.deepEqual(batches, readManifest(path.join(dir, "manifest.jsonl")));
+        assert.equal(ended.batches, 2);
+        for (const b of batches) assert.equal(countFrames(path.join(run.dataDir, b.file)), b.frames, b.file);
       },
     );
   });
