@@ -388,6 +388,8 @@ describe("ffmpeg killed -9 mid-session (a real kill of the real process)", () =>
         );
         assert.equal(ended.reason, "failed");
         const batches = rec.jsonOn<BatchReady>("labx/REUSE/batch");
+        // The wrapper's kill: run 0 had closed batch 0 and opened batch 1.
+        assert.equal(readFileSync(marker, "utf8").split(",")[0], path.basename(batches[0]!.file));
         assert.deepEqual(
           batches.map((b) => [b.seq, b.last === true]),
           [
