@@ -44,6 +44,8 @@ export interface CameraMemory {
   /** The camera's keyframe interval in its last session, or null. */
   keyframeIntervalUs(url: string): Promise<number | null>;
   remember(url: string, keyframeIntervalUs: number): Promise<void>;
+  /** The camera did not keep its remembered interval (a short probe failed): probed fully from now on. */
+  forget(url: string): Promise<void>;
 }
 
 /** The memory in `<dataDir>/.labx/cameras.json`: read each time, validated, written whole or not at all. */
@@ -66,6 +68,12 @@ export function fileCameraMemory(
     deps.log.warn({ file }, "camera memory does not match schemas/camera-memory.schema.json: ignored");
     return empty;
   };
+  const write = async (memory: CameraMemoryFile): Promise<void> => {
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    const tmp = `${file}.tmp`;
+    await writeSynced(tmp, `${JSON.stringify(memory, null, 2)}\n`);
+    await rename(tmp, file);
+  };
   return {
     keyframeIntervalUs: async (url) => (await read()).cameras[cameraKey(url)]?.keyframe_interval_us ?? null,
     remember: async (url, us) => {
@@ -74,10 +82,14 @@ export function fileCameraMemory(
         keyframe_interval_us: Math.min(60_000_000, Math.max(1, Math.round(us))),
         updated_at: (deps.now?.() ?? new Date()).toISOString(),
       };
-      await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-      const tmp = `${file}.tmp`;
-      await writeSynced(tmp, `${JSON.stringify(memory, null, 2)}\n`);
-      await rename(tmp, file);
+      await write(memory);
+    },
+    forget: async (url) => {
+      const memory = await read();
+      const key = cameraKey(url);
+      if (!(key in memory.cameras)) return;
+      delete memory.cameras[key];
+      await write(memory);
     },
   };
 }

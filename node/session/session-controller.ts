@@ -226,6 +226,10 @@ export class SessionController {
       // A camera probed for its remembered keyframe interval that showed none: once more, probed fully.
       if (err instanceof CameraUnavailableError && this.camera?.probeUs) {
         this.deps.log.warn({ probe_us: this.camera.probeUs }, "short probe failed: probing the camera fully");
+        // Its remembered interval is wrong: forgotten, so the next session need not fail first.
+        await this.deps.cameraMemory
+          ?.forget(this.camera.camera)
+          .catch((err: unknown) => this.deps.log.warn({ err }, "camera memory not written"));
         this.camera = { ...this.camera, probeUs: null };
         return this.begin(session, dir, alignToUs);
       }

@@ -213,7 +213,7 @@ describe("a UDP MPEG-TS camera", () => {
     }
   });
 
-  it("a remembered interval the camera no longer keeps (keyframes now 3 s apart): the short probe fails, the node probes fully and records; the memory is corrected", async () => {
+  it("a remembered interval the camera no longer keeps (keyframes now 3 s apart): the short probe fails, the node forgets it, probes fully and records; the memory is corrected", async () => {
     const camera = await startUdpCamera(900, [], 90);
     let broker: Broker | undefined;
     let rec: MqttRecorder | undefined;
@@ -239,9 +239,17 @@ describe("a UDP MPEG-TS camera", () => {
         disable_sync: true,
         data_dir: dataDir,
       });
-      await new Promise((r) => setTimeout(r, 1500));
-      const r = await rec.command("labx", "STALE", "STALE", { cmd: "start", session: "s", duration: 4 });
+      // Started just after a keyframe went out: the next is 2.5 s away, past any short probe.
+      await rec.waitFor(
+        () => (camera.sent().length % 90 >= 5 && camera.sent().length % 90 <= 15 ? true : undefined),
+        10_000,
+        "a keyframe just sent",
+      );
+      // 7 s from the first keyframe ffmpeg copies: the session sees the next one, 3 s later.
+      const r = await rec.command("labx", "STALE", "STALE", { cmd: "start", session: "s", duration: 7 });
       assert.equal(r.ok, true, JSON.stringify(r));
+      const during = JSON.parse(readFileSync(file, "utf8")) as CameraMemory;
+      assert.equal(during.cameras[cameraKey(camera.url)], undefined, "the wrong interval is forgotten at once");
       const ended = await rec.waitFor(
         () => rec!.jsonOn<NodeEvent>("labx/STALE/event").find((e) => e.type === "session_ended"),
         40_000,
