@@ -15,7 +15,10 @@ shift 2
 packages=("$@")
 cache="${LABX_CACHE:-/var/cache/labx}"
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-root="$cache/roots/$suite-$arch"
+# One root per package set (a pristine minbase root and one holding ffmpeg are both kept).
+name="$suite-$arch"
+[ ${#packages[@]} -eq 0 ] || name+="-$(IFS=+; echo "${packages[*]}")"
+root="$cache/roots/$name"
 want="$suite $arch ${packages[*]}"
 
 [ "$(id -u)" -eq 0 ] || { echo "debian-root: debootstrap needs root" >&2; exit 1; }
@@ -43,7 +46,7 @@ fi
 rm -rf "$root"
 include=()
 [ ${#packages[@]} -gt 0 ] && include=("--include=$(IFS=,; echo "${packages[*]}")")
-log="$cache/roots/$suite-$arch.log"
+log="$root.log"
 echo "debian-root: making $root (debootstrap $suite $arch: ${packages[*]:-minbase}; log $log)" >&2
 started=$SECONDS
 if ! debootstrap --variant=minbase --arch="$arch" "${foreign[@]}" "${include[@]}" "$suite" "$root" "$mirror" >"$log" 2>&1; then
