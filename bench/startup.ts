@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import mqtt from "mqtt";
 import { writeSection } from "./doc.js";
 import { freePort, numArg, proc, quantiles, sleep } from "./util.js";
-import { NODE_V8_FLAGS } from "../cli/node-flags.js";
+import { nodeV8Flags } from "../cli/node-flags.js";
 import { startChronyClient, startChronyServer } from "../test/helpers/chrony.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
       const node = spawn(
         process.execPath,
         [
-          ...(plain ? [] : NODE_V8_FLAGS),
+          ...(plain ? [] : nodeV8Flags(process.versions.node)),
           `${root}/dist/cli/labx.js`,
           "node",
           "--broker-url",

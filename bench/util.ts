@@ -1,5 +1,5 @@
 // Small helpers shared by the bench scripts.
-import { NODE_V8_FLAGS as NODE_FLAGS } from "../cli/node-flags.js";
+import { nodeV8Flags } from "../cli/node-flags.js";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
@@ -32,7 +32,7 @@ export function quantiles(xs: number[]): { p50: number; p99: number; max: number
 export function labxNodeArgs(root: string, port: number, extra: string[], chronyPort?: number): string[] {
   return [
     // LABX_BENCH_PLAIN_NODE=1: without them, to measure what they change.
-    ...(process.env.LABX_BENCH_PLAIN_NODE ? [] : NODE_FLAGS),
+    ...(process.env.LABX_BENCH_PLAIN_NODE ? [] : nodeV8Flags(process.versions.node)),
     `${root}/dist/cli/labx.js`,
     "node",
     "--embedded-broker",

@@ -31,4 +31,5 @@ fi
 ui_port="${LABX_UI_PORT:-8080}"
 echo "labx: node SBC001, camera $camera, MQTT on port $port, dashboard on port $ui_port. Try:  mosquitto_pub -p $port -t labx/SBC001/cmd -m start" >&2
 # V8 flags: cli/node-flags.ts.
-exec node --max-semi-space-size=1 --v8-pool-size=1 --lite-mode --no-expose-wasm dist/cli/labx.js node "${broker_args[@]}" --ui-port "$ui_port" --camera "$camera" --data-dir "${LABX_DATA_DIR:-./data}" "$@"
+mapfile -t wasm_flag < <(node_wasm_flag "$(command -v node)")
+exec node --max-semi-space-size=1 --v8-pool-size=1 --lite-mode "${wasm_flag[@]}" dist/cli/labx.js node "${broker_args[@]}" --ui-port "$ui_port" --camera "$camera" --data-dir "${LABX_DATA_DIR:-./data}" "$@"

@@ -140,8 +140,11 @@ if id labx >/dev/null 2>&1; then chown labx:labx "$etc/labx/config.json" "$etc/l
 
 # 5. The service. A data directory outside /var/lib/labx must be made writable to the sandboxed unit.
 mkdir -p "$etc/systemd/system"
-# The unit runs the Node.js found above (Debian's /usr/bin/node, or the LTS in /usr/local/bin).
-sed "s#^ExecStart=/usr/bin/node #ExecStart=$node_bin #" "$src/deploy/pi/labx.service" >"$etc/systemd/system/labx.service"
+# The unit runs the Node.js found above (Debian's /usr/bin/node, or the LTS in /usr/local/bin), with
+# the flag that one needs besides the unit's (node-runtime.sh, node_wasm_flag).
+wasm_flag="$(node_wasm_flag "$node_bin")"
+sed -e "s#^ExecStart=/usr/bin/node #ExecStart=$node_bin #" -e "/^ExecStart=/s# --lite-mode # --lite-mode${wasm_flag:+ $wasm_flag} #" \
+  "$src/deploy/pi/labx.service" >"$etc/systemd/system/labx.service"
 chmod 0644 "$etc/systemd/system/labx.service"
 if [[ "$data_dir" != /var/lib/labx/* ]]; then
   mkdir -p "$etc/systemd/system/labx.service.d"

@@ -45,6 +45,15 @@ node_supported() {
   [ "$major" -gt 20 ] || { [ "$major" -eq 20 ] && [ "$minor" -ge 19 ]; }
 }
 
+# The V8 flag that Node.js BIN needs besides cli/node-flags.ts's NODE_V8_FLAGS, if any (its
+# NO_WASM_FLAG: 20 and 22 warn at every start without it, 24 refuses it).
+node_wasm_flag() {
+  local v
+  v="$("$1" --version)" || return 1
+  v="${v#v}"
+  [ "${v%%.*}" -ge 24 ] || echo --no-expose-wasm
+}
+
 # Fetches one registry package tarball to FILE and checks it against its pinned integrity.
 registry_fetch() {
   local name="$1" version="$2" integrity="$3" file="$4"

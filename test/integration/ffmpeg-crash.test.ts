@@ -377,7 +377,10 @@ describe("ffmpeg killed -9 mid-session (a real kill of the real process)", () =>
           30_000,
           "the restarted run's frames",
         );
-        assert.ok(!readFileSync(timeline, "utf8").includes(".mkv,"), "the restarted run's first batch is still open");
+        assert.ok(
+          !readFileSync(timeline, "utf8").includes(".mkv,"),
+          "the restarted run's first batch is still open",
+        );
         const [pid] = processesIn(dir, "ffmpeg");
         assert.ok(pid, "the restarted ffmpeg runs");
         process.kill(pid, "SIGKILL");

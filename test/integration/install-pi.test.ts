@@ -5,6 +5,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { loadConfig } from "../../platform/config/config.js";
 import { ROOT, tempDir } from "../helpers/node.js";
+import { NO_WASM_FLAG, nodeV8Flags } from "../../cli/node-flags.js";
 
 const has = (cmd: string): boolean => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
 const install = (root: string, args: string[]) =>
@@ -110,9 +111,15 @@ describe("on a Pi: systemd unit and install-pi.sh", () => {
     // The unit runs the Node.js the installer found (Debian's, or the LTS it installed in /usr/local/bin).
     const nodeOnPath = spawnSync("sh", ["-c", "command -v node"], { encoding: "utf8" }).stdout.trim();
     const unit = readFileSync(path.join(root, "etc/systemd/system/labx.service"), "utf8");
-    assert.match(unit, new RegExp(`^ExecStart=${nodeOnPath} --max-semi-space-size=1 `, "m"));
+    // With the V8 flags that Node.js takes (cli/node-flags.ts: 24 refuses one that 20 and 22 want).
+    const version = spawnSync(nodeOnPath, ["--version"], { encoding: "utf8" }).stdout.trim();
+    const flags = nodeV8Flags(version).join(" ");
+    assert.match(
+      unit,
+      new RegExp(`^ExecStart=${nodeOnPath} ${flags} /opt/labx/dist/cli/labx\\.js node `, "m"),
+    );
     assert.equal(
-      unit.replace(nodeOnPath, "/usr/bin/node"),
+      unit.replace(nodeOnPath, "/usr/bin/node").replace(` ${NO_WASM_FLAG} `, " "),
       readFileSync(path.join(ROOT, "deploy/pi/labx.service"), "utf8"),
     );
     assert.equal(

@@ -249,7 +249,11 @@ describe("a UDP MPEG-TS camera", () => {
       const r = await rec.command("labx", "STALE", "STALE", { cmd: "start", session: "s", duration: 7 });
       assert.equal(r.ok, true, JSON.stringify(r));
       const during = JSON.parse(readFileSync(file, "utf8")) as CameraMemory;
-      assert.equal(during.cameras[cameraKey(camera.url)], undefined, "the wrong interval is forgotten at once");
+      assert.equal(
+        during.cameras[cameraKey(camera.url)],
+        undefined,
+        "the wrong interval is forgotten at once",
+      );
       const ended = await rec.waitFor(
         () => rec!.jsonOn<NodeEvent>("labx/STALE/event").find((e) => e.type === "session_ended"),
         40_000,

@@ -30,7 +30,11 @@ describe("camera memory (node/camera/camera-memory.ts)", () => {
       const text = readFileSync(file, "utf8");
       assert.ok(!text.includes("secret") && !text.includes("10.0.0.9"), "no URL written down");
       assert.equal(statSync(path.dirname(file)).mode & 0o777, 0o700);
-      assert.equal(cameraKey(url), cameraKey("udp://admin:other@10.0.0.9:5000"), "the credentials are not in the key");
+      assert.equal(
+        cameraKey(url),
+        cameraKey("udp://admin:other@10.0.0.9:5000"),
+        "the credentials are not in the key",
+      );
       await memory.forget(url);
       assert.equal(await memory.keyframeIntervalUs(url), null);
       assert.equal(await memory.keyframeIntervalUs("udp://10.0.0.8:5000"), 3_000_000, "the others are kept");
