@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # labx end to end on arm64 (a Raspberry Pi's architecture), on this x86-64 machine: a Debian arm64 root
 # (scripts/platforms/debian-root.sh: debootstrap --foreign, qemu-user-static, binfmt_misc) runs two
-# arm64 nodes under emulation for 20 s, side by side, in one session:
-#   ARM1 records the synthetic camera and runs the embedded broker;
-#   ARM2 records a network camera (the tests' fake MJPEG camera, on this machine) through ARM1's broker.
+# arm64 nodes under emulation, side by side, in one session:
+#   ARM1 records the synthetic camera and runs the embedded broker, until ARM2 is done (then SIGTERM);
+#   ARM2 records a network camera (the tests' fake MJPEG camera, on this machine) for 20 s through ARM1's broker.
 # A mosquitto_sub on this machine takes every message off the embedded broker; then the arm64 `labx align`
 # indexes the session. It checks: both nodes exit 0, each manifest holds its batches with the last one
 # marked, every batch was announced on the broker as listed, both were online, align indexed both.
@@ -55,6 +55,8 @@ for m in proc sys dev; do
   mounts+=("$root/$m")
 done
 in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root TZ=UTC "$@"; }
+# The same as the process itself (a background job's PID is then the program's, to signal it).
+exec_in_root() { exec chroot "$root" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root TZ=UTC "$@"; }
 say "$(in_root uname -m): Node.js $(in_root node --version), $(in_root ffmpeg -hide_banner -version | head -1)"
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
@@ -64,10 +66,14 @@ out="$(mktemp -d /tmp/labx-arm64-e2e.XXXXXX)"
 node --import tsx test/helpers/fake-camera.ts "$camera_port" "$out/camera-sent.csv" 30 "" tcp 320x240 0 "" &
 pids+=($!)
 data=/opt/labx-e2e/data
-labx() { in_root node --max-semi-space-size=1 --v8-pool-size=1 --lite-mode /opt/labx-e2e/dist/cli/labx.js "$@"; }
-common=(--session e2e --duration "$seconds" --batch-duration 5 --disable-sync --no-ha-discovery --log-level warn)
-say "ARM1: synthetic camera, embedded broker on $broker_port; ARM2: tcp://127.0.0.1:$camera_port through it; $seconds s"
-labx node --sbc-id ARM1 --embedded-broker --broker-port "$broker_port" --camera synthetic --video-size 320x240 \
+root_node() { in_root node "$@"; }
+# The V8 flags of labx's launchers (cli/node-flags.ts) for the root's Node.js.
+mapfile -t wasm_flag < <(node_wasm_flag root_node)
+labx_argv=(node --max-semi-space-size=1 --v8-pool-size=1 --lite-mode "${wasm_flag[@]}" /opt/labx-e2e/dist/cli/labx.js)
+labx() { in_root "${labx_argv[@]}" "$@"; }
+common=(--session e2e --batch-duration 5 --disable-sync --no-ha-discovery --log-level warn)
+say "ARM1: synthetic camera, embedded broker on $broker_port, until ARM2 is done; ARM2: tcp://127.0.0.1:$camera_port through it, $seconds s"
+exec_in_root "${labx_argv[@]}" node --sbc-id ARM1 --embedded-broker --broker-port "$broker_port" --camera synthetic --video-size 320x240 \
   --data-dir "$data/ARM1" "${common[@]}" >"$out/ARM1.log" 2>&1 &
 arm1=$!
 pids+=("$arm1")
@@ -78,11 +84,14 @@ for _ in $(seq 1 120); do
 done
 mosquitto_sub -p "$broker_port" -t 'labx/#' -v -q 1 >"$out/messages.txt" &
 pids+=($!)
-labx node --sbc-id ARM2 --broker-url "mqtt://127.0.0.1:$broker_port" --camera "tcp://127.0.0.1:$camera_port" \
-  --data-dir "$data/ARM2" "${common[@]}" >"$out/ARM2.log" 2>&1 &
+exec_in_root "${labx_argv[@]}" node --sbc-id ARM2 --broker-url "mqtt://127.0.0.1:$broker_port" --camera "tcp://127.0.0.1:$camera_port" \
+  --data-dir "$data/ARM2" --duration "$seconds" "${common[@]}" >"$out/ARM2.log" 2>&1 &
 arm2=$!
 pids+=("$arm2")
 wait "$arm2" || { say "ARM2 failed:"; cat "$out/ARM2.log" >&2; exit 1; }
+# The broker's node records until ARM2 has delivered everything, then stops as systemd stops it.
+sleep 2
+kill -TERM "$arm1"
 wait "$arm1" || { say "ARM1 failed:"; cat "$out/ARM1.log" >&2; exit 1; }
 sleep 1
 
