@@ -6,14 +6,22 @@
 #     (scripts/platforms/debian-root.sh, kept between runs; ffmpeg-of-root.sh puts it first on PATH);
 #  2. the platform-sensitive tests on each other supported Node.js LTS (22, 24), its official binary
 #     from the npm registry's node-linux-* package (scripts/lib/node-runtime.sh).
-# LABX_LEGS=ffmpeg,node22,node24 chooses legs (default: all).
+# LABX_LEGS="ffmpeg node22 node24" chooses legs (default: all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/packages.sh
 . scripts/lib/packages.sh
 # shellcheck source=scripts/lib/node-runtime.sh
 . scripts/lib/node-runtime.sh
-legs=",${LABX_LEGS:-ffmpeg,node22,node24},"
+# LABX_LEGS: names separated by commas or spaces; an unknown name is an error, not a leg silently skipped.
+legs="${LABX_LEGS:-ffmpeg,node22,node24}"
+legs=",${legs// /,},"
+for leg in ${legs//,/ }; do
+  case "$leg" in
+    ffmpeg | node22 | node24) ;;
+    *) echo "labx: unknown platform leg '$leg' in LABX_LEGS (ffmpeg, node22, node24)" >&2 && exit 2 ;;
+  esac
+done
 
 # Every camera kind, batch boundaries, crash and recovery, the preview, audio, time code, the experiment.
 FFMPEG_TESTS=(
