@@ -31,6 +31,9 @@ chmod 0755 "$root/usr/sbin/policy-rc.d"
 packages() { chroot "$root" dpkg-query -W -f='${Package}\n' | sort; }
 before="$(packages)"
 git clone -q "$PWD" "$root/root/labx"
+# The root a mount point, as / is on any machine (`ip netns exec`, the tests' second host, remounts it).
+mount --bind "$root" "$root"
+mounts+=("$root")
 for m in proc sys dev dev/pts; do
   mount --bind "/$m" "$root/$m"
   mounts+=("$root/$m")
