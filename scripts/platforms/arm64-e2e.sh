@@ -71,8 +71,8 @@ root_node() { in_root node "$@"; }
 mapfile -t wasm_flag < <(node_wasm_flag root_node)
 labx_argv=(node --max-semi-space-size=1 --v8-pool-size=1 --lite-mode "${wasm_flag[@]}" /opt/labx-e2e/dist/cli/labx.js)
 labx() { in_root "${labx_argv[@]}" "$@"; }
-common=(--session e2e --batch-duration 5 --disable-sync --no-ha-discovery --log-level warn)
-say "ARM1: synthetic camera, embedded broker on $broker_port, until ARM2 is done; ARM2: tcp://127.0.0.1:$camera_port through it, $seconds s"
+common=(--batch-duration 5 --disable-sync --no-ha-discovery --log-level warn)
+say "ARM1: synthetic camera, embedded broker on $broker_port, started and stopped by command; ARM2: tcp://127.0.0.1:$camera_port through it, $seconds s"
 exec_in_root "${labx_argv[@]}" node --sbc-id ARM1 --embedded-broker --broker-port "$broker_port" --camera synthetic --video-size 320x240 \
   --data-dir "$data/ARM1" "${common[@]}" >"$out/ARM1.log" 2>&1 &
 arm1=$!
@@ -84,18 +84,25 @@ for _ in $(seq 1 120); do
 done
 mosquitto_sub -p "$broker_port" -t 'labx/#' -v -q 1 >"$out/messages.txt" &
 pids+=($!)
+fail() { say "FAILED: $*"; exit 1; }
+# Waits up to SECONDS for a line of the broker's messages matching PATTERN.
+seen() { for _ in $(seq 1 $(($1 * 2))); do grep -aq "$2" "$out/messages.txt" && return 0; sleep 0.5; done; return 1; }
+seen 60 '^labx/ARM1/availability online' || fail "ARM1 never came online"
+# ARM1 is commanded over MQTT as a lab does (from this machine: anonymous on loopback).
+mosquitto_pub -p "$broker_port" -q 1 -t labx/ARM1/cmd -m '{"cmd":"start","session":"e2e","id":"s1"}'
+seen 60 '^labx/ARM1/reply .*"id":"s1".*"ok":true' || fail "ARM1 did not start: $(grep -a '^labx/ARM1/reply' "$out/messages.txt")"
 exec_in_root "${labx_argv[@]}" node --sbc-id ARM2 --broker-url "mqtt://127.0.0.1:$broker_port" --camera "tcp://127.0.0.1:$camera_port" \
-  --data-dir "$data/ARM2" --duration "$seconds" "${common[@]}" >"$out/ARM2.log" 2>&1 &
+  --data-dir "$data/ARM2" --session e2e --duration "$seconds" "${common[@]}" >"$out/ARM2.log" 2>&1 &
 arm2=$!
 pids+=("$arm2")
 wait "$arm2" || { say "ARM2 failed:"; cat "$out/ARM2.log" >&2; exit 1; }
-# The broker's node records until ARM2 has delivered everything, then stops as systemd stops it.
-sleep 2
+mosquitto_pub -p "$broker_port" -q 1 -t labx/ARM1/cmd -m '{"cmd":"stop","id":"s2"}'
+seen 60 '^labx/ARM1/event .*"session_ended"' || fail "ARM1's session did not end"
+# Then stopped as systemd stops it.
 kill -TERM "$arm1"
 wait "$arm1" || { say "ARM1 failed:"; cat "$out/ARM1.log" >&2; exit 1; }
 sleep 1
 
-fail() { say "FAILED: $*"; exit 1; }
 for id in ARM1 ARM2; do
   manifest="$root$data/$id/e2e/manifest.jsonl"
   [ -s "$manifest" ] || fail "$id wrote no manifest"
