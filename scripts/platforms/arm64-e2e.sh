@@ -120,5 +120,6 @@ labx align e2e --from "$data" --out /opt/labx-e2e/aligned --json >"$out/summary.
 indexed="$(node -e 'const s=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(Object.keys(s.nodes).sort().join(",")+" "+s.ticks)' "$out/summary.json")"
 [ "${indexed% *}" = "ARM1,ARM2" ] || fail "labx align indexed ${indexed% *}"
 [ "${indexed#* }" -gt 0 ] || fail "labx align found no common time of the two nodes"
-say "labx align: $(head -c 400 "$out/summary.json")"
+# shellcheck disable=SC2016 # JavaScript's template literals
+say "labx align: $(node -e 'const s=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(`${s.ticks} ticks of ${s.period_ms} ms from ${s.start}; `+Object.entries(s.nodes).map(([k,v])=>`${k}: ${v.batches} batches, ${v.frames} frames ${v.first_frame}..${v.last_frame} (${v.time_source}), ${v.missing_ticks} ticks without a frame`).join("; "))' "$out/summary.json")"
 say "passed in $((SECONDS - started)) s (messages and logs in $out)"
