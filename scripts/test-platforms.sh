@@ -5,8 +5,10 @@
 #     (trixie) root on a Debian 12 machine, 5.1 from a Debian 12 (bookworm) root on a Debian 13 one
 #     (scripts/platforms/debian-root.sh, kept between runs; ffmpeg-of-root.sh puts it first on PATH);
 #  2. the platform-sensitive tests on each other supported Node.js LTS (22, 24), its official binary
-#     from the npm registry's node-linux-* package (scripts/lib/node-runtime.sh).
-# LABX_LEGS="ffmpeg node22 node24" chooses legs (default: all).
+#     from the npm registry's node-linux-* package (scripts/lib/node-runtime.sh);
+#  3. arm64 end to end: two arm64 nodes under qemu-user-static in a Debian 13 arm64 root, an embedded
+#     broker, a network camera, labx align (scripts/platforms/arm64-e2e.sh; ~2 min once its root is made).
+# LABX_LEGS="ffmpeg node22 node24 arm64" chooses legs (default: all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/packages.sh
@@ -14,12 +16,12 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/node-runtime.sh
 . scripts/lib/node-runtime.sh
 # LABX_LEGS: names separated by commas or spaces; an unknown name is an error, not a leg silently skipped.
-legs="${LABX_LEGS:-ffmpeg,node22,node24}"
+legs="${LABX_LEGS:-ffmpeg,node22,node24,arm64}"
 legs=",${legs// /,},"
 for leg in ${legs//,/ }; do
   case "$leg" in
-    ffmpeg | node22 | node24) ;;
-    *) echo "labx: unknown platform leg '$leg' in LABX_LEGS (ffmpeg, node22, node24)" >&2 && exit 2 ;;
+    ffmpeg | node22 | node24 | arm64) ;;
+    *) echo "labx: unknown platform leg '$leg' in LABX_LEGS (ffmpeg, node22, node24, arm64)" >&2 && exit 2 ;;
   esac
 done
 
@@ -70,3 +72,8 @@ for major in 22 24; do
   run_tests "$node_bin" "${NODE_TESTS[@]}"
   leg_done "node$major" "$t"
 done
+if [[ "$legs" == *,arm64,* ]]; then
+  t=$SECONDS
+  bash scripts/platforms/arm64-e2e.sh
+  leg_done arm64 "$t"
+fi

@@ -25,12 +25,8 @@ want="$suite $arch ${packages[*]}"
 mkdir -p "$cache/roots"
 exec 9>"$root.lock"
 flock 9
-if [ -f "$root/.labx-root" ] && [ "$(cat "$root/.labx-root")" = "$want" ]; then
-  echo "$root"
-  exit 0
-fi
-
-apt_ensure debootstrap >&2
+# A foreign root's programs run through qemu-user-static: registered on every run (a cached root
+# outlives a reboot, binfmt_misc does not).
 host_arch="$(dpkg --print-architecture)"
 foreign=()
 if [ "$arch" != "$host_arch" ]; then
@@ -38,10 +34,17 @@ if [ "$arch" != "$host_arch" ]; then
   if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
     mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
   fi
-  [ -e "/proc/sys/fs/binfmt_misc/qemu-$(uname -m | sed 's/x86_64/aarch64/')" ] ||
-    update-binfmts --enable >/dev/null 2>&1 || true
+  qemu_name="qemu-$(case "$arch" in arm64) echo aarch64 ;; *) echo "$arch" ;; esac)"
+  [ -e "/proc/sys/fs/binfmt_misc/$qemu_name" ] || update-binfmts --enable "$qemu_name" >&2
+  [ -e "/proc/sys/fs/binfmt_misc/$qemu_name" ] || { echo "debian-root: $qemu_name is not registered with binfmt_misc" >&2; exit 1; }
   foreign=(--foreign)
 fi
+if [ -f "$root/.labx-root" ] && [ "$(cat "$root/.labx-root")" = "$want" ]; then
+  echo "$root"
+  exit 0
+fi
+
+apt_ensure debootstrap >&2
 
 rm -rf "$root"
 include=()
