@@ -1,7 +1,8 @@
 // Ground truth on the wire for an RTSP camera: a TCP proxy between ffmpeg and the RTSP server that
 // reads the RTP packets interleaved in the RTSP connection (RFC 2326 §10.12: "$", channel, length)
-// and logs, for each video frame (each new RTP timestamp on channel 0), when its first and its last
-// packet (the one with the marker bit) were passed on to ffmpeg: "n,first_epoch_us,last_epoch_us".
+// and logs, for each video frame (each new RTP timestamp on channel 0), when its first picture packet
+// (carriesPicture) and its last (the one with the marker bit) were passed on to ffmpeg:
+// "n,first_epoch_us,last_epoch_us".
 // The server's own log (before its payloader) cannot say when a frame left it: GStreamer holds frames
 // for its pipeline latency. Run as its own process so the test's event loop cannot disturb its timing:
 //   node --import tsx test/helpers/rtsp-wire-tap.ts LISTEN_PORT SERVER_PORT LOGFILE [SILENT_MS]
@@ -15,7 +16,8 @@ import { nowUs } from "./fake-camera.js";
 /** Reads interleaved RTP from a server-to-client byte stream; calls frame() per completed frame. */
 export class InterleavedReader {
   private pending = Buffer.alloc(0);
-  private current: { ts: number; first: number } | null = null;
+  /** The frame arriving: its RTP timestamp, its first picture packet's time, its first packet's. */
+  private current: { ts: number; first: number | null; any: number } | null = null;
   private n = 0;
   /** With a silence: when the first packet came, and whether the stream is passed on yet. */
   private firstPacketUs: number | null = null;
@@ -78,20 +80,51 @@ export class InterleavedReader {
   private rtp(packet: Buffer, atUs: number): void {
     const ts = packet.readUInt32BE(4);
     const marker = (packet[1]! & 0x80) !== 0;
-    if (!this.current || this.current.ts !== ts) this.current = { ts, first: atUs };
+    if (!this.current || this.current.ts !== ts) this.current = { ts, first: null, any: atUs };
+    if (this.current.first === null && carriesPicture(packet)) this.current.first = atUs;
     if (marker) {
-      this.frame(this.n++, this.current.first, atUs);
+      this.frame(this.n++, this.current.first ?? this.current.any, atUs);
       this.current = null;
     }
   }
+}
+
+/** H.264 NAL unit types that are no picture: SEI, sequence and picture parameter sets, delimiters. */
+const NOT_PICTURE = new Set([6, 7, 8, 9]);
+
+/**
+ * Whether an RTP packet carries picture data: JPEG (payload type 26, RFC 2435) always; H.264 (RFC 6184)
+ * unless it holds only parameter sets, SEI or delimiters. A server may send those at PLAY with the next
+ * frame's timestamp, before that frame exists (GStreamer 1.26: its delimiter, SEI and parameter sets 50
+ * ms before its slices; the camera's cadence puts the frame at its slices): a frame begins to arrive
+ * with its first picture packet. Elsewhere a frame's delimiter and SEI come ~0.2 ms before its slices,
+ * and ffmpeg stamps the frame at them: H.264 offsets from the wire read ~0.2 ms early by this rule.
+ */
+export function carriesPicture(packet: Buffer): boolean {
+  if ((packet[1]! & 0x7f) === 26) return true;
+  let o = 12 + 4 * (packet[0]! & 0x0f);
+  if ((packet[0]! & 0x10) !== 0) o += 4 + 4 * packet.readUInt16BE(o + 2);
+  const type = packet[o]! & 0x1f;
+  if (type === 24) {
+    // STAP-A: NAL units, each after its 16-bit size.
+    for (let p = o + 1; p + 2 < packet.length; p += 2 + packet.readUInt16BE(p))
+      if (!NOT_PICTURE.has(packet[p + 2]! & 0x1f)) return true;
+    return false;
+  }
+  // FU-A: the fragmented unit's type is in the FU header.
+  if (type === 28) return !NOT_PICTURE.has(packet[o + 1]! & 0x1f);
+  return !NOT_PICTURE.has(type);
 }
 
 function main(): void {
   const [listen, target, log] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4]!];
   const silentUs = Number(process.argv[5] || 0) * 1000;
   writeFileSync(log, "");
-  createServer((client) => {
-    const server = connect(target, "127.0.0.1");
+  // No Nagle on either side: a frame the server sends just after its PLAY answer would otherwise wait
+  // for ffmpeg's delayed ACK of that answer (~40 ms) in the tap, after the tap had logged it as passed
+  // on (GStreamer 1.26 sends the first frame at once; rtsp.test.ts failed so on Debian 13).
+  createServer({ noDelay: true }, (client) => {
+    const server = connect({ port: target, host: "127.0.0.1", noDelay: true });
     const reader = new InterleavedReader(
       (n, first, last) => appendFileSync(log, `${n},${first},${last}\n`),
       silentUs,
