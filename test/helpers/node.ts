@@ -81,6 +81,29 @@ export interface CliProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/**
+ * A CLI process's exit, bounded: past `ms` it is killed and the wait fails with what it printed, so a
+ * hang says where it was instead of running into the file's timeout silently.
+ */
+export async function exitedWithin(
+  p: CliProcess,
+  ms: number,
+  what: string,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), ms)));
+  try {
+    const outcome = await Promise.race([p.exited, late]);
+    if (outcome !== "late") return outcome;
+    p.child.kill("SIGKILL");
+    throw new Error(
+      `${what} did not exit within ${ms / 1000} s (killed); stderr: ${p.stderr().slice(-2000)}; stdout: ${p.stdout().slice(-500)}`,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** `labx <args>` as a real process (from source, through tsx). */
 export function runCli(args: string[], env: Record<string, string> = {}): CliProcess {
   const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {

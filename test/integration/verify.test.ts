@@ -15,7 +15,7 @@ import { quantile } from "../../align/stats.js";
 import { createValidators } from "../../contract/schemas.js";
 import { frameNumbers } from "../helpers/fake-camera.js";
 import { mjpegBytes } from "../helpers/media.js";
-import { runCli, tempDir, type RunningNode } from "../helpers/node.js";
+import { exitedWithin, runCli, tempDir, type RunningNode } from "../helpers/node.js";
 import type { TimecodeCamera } from "../helpers/timecode-camera-process.js";
 import { startTimecodeRig } from "../helpers/timecode-rig.js";
 
@@ -31,7 +31,8 @@ async function verify(
   args: string[],
 ): Promise<{ code: number | null; cert: SyncCertificate; stderr: string }> {
   const p = runCli(["verify", ...args, "--json"]);
-  const { code } = await p.exited;
+  // Bounded (a run here hung once until the file's 240 s timeout, saying nothing): ~10 s normally.
+  const { code } = await exitedWithin(p, 90_000, `labx verify ${args.join(" ")}`);
   assert.ok(p.stdout().trim().startsWith("{"), `verify printed JSON; stderr: ${p.stderr()}`);
   const cert: unknown = JSON.parse(p.stdout());
   assert.ok(
@@ -216,7 +217,7 @@ test("labx verify recovers each camera's latency to 10 µs, aligns them within a
     for (const [i, c] of CAMERAS.entries()) symlinkSync(nodes[i]!.dataDir, path.join(from, c.node));
     const out = tempDir();
     const align = runCli(["align", "tc2", "--from", from, "--out", out]);
-    assert.equal((await align.exited).code, 0, align.stderr());
+    assert.equal((await exitedWithin(align, 60_000, "labx align")).code, 0, align.stderr());
     const rows = readFileSync(path.join(out, "timeline.csv"), "utf8").trim().split("\n").slice(1);
     const b0 = rec.jsonOn<BatchReady>("labx/CAM90/batch").find((b) => b.session === "tc2")!;
     const sidecar = parseSidecar(
