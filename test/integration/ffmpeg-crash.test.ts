@@ -11,6 +11,7 @@ import { startFakeCamera } from "../helpers/fake-camera-process.js";
 import { withNode } from "../helpers/harness.js";
 import { assertPlayable, countFrames, epochUs } from "../helpers/media.js";
 import { processesIn } from "../helpers/processes.js";
+import type { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { resolveFfmpeg } from "../../node/ffmpeg/ffmpeg-path.js";
 import { timelineFile } from "../../node/store/session-files.js";
 
@@ -25,6 +26,15 @@ function timelineFrames(timeline: string): number {
   const lines = readFileSync(timeline, "utf8").split("\n");
   const closed = lines.findLastIndex((l) => l.includes(".mkv,"));
   return lines.slice(closed + 1).filter((l) => /^0,/.test(l)).length;
+}
+
+/** The node's session_ended event, waited for up to `ms`. */
+function sessionEnded(rec: MqttRecorder, node: string, ms: number): Promise<NodeEvent> {
+  return rec.waitFor(
+    () => rec.jsonOn<NodeEvent>(`labx/${node}/event`).find((e) => e.type === "session_ended"),
+    ms,
+    `${node}'s session_ended`,
+  );
 }
 
 async function waitForFfmpeg(dir: string, timeoutMs = 20_000): Promise<number> {
@@ -232,11 +242,7 @@ describe("ffmpeg killed -9 mid-session (a real kill of the real process)", () =>
           "state error",
         );
         assert.match(state.error ?? "", /ffmpeg failed 3 times/);
-        await rec.waitFor(
-          () => rec.jsonOn<NodeEvent>("labx/FLAKY/event").find((e) => e.type === "session_ended"),
-          10_000,
-          "session_ended",
-        );
+        await sessionEnded(rec, "FLAKY", 10_000);
         const events = rec.jsonOn<NodeEvent>("labx/FLAKY/event");
         assert.equal(events.filter((e) => e.type === "recorder_restarted").length, 2);
         assert.equal(events.filter((e) => e.type === "recorder_failed").length, 1);
@@ -299,11 +305,7 @@ describe("ffmpeg killed -9 mid-session (a real kill of the real process)", () =>
       { sbc_id: "LASTO", batch_duration: 1, disable_sync: true, ffmpeg_path: wrapper, restart_attempts: 0 },
       async ({ rec, run }) => {
         assert.equal((await rec.command("labx", "LASTO", "LASTO", { cmd: "start", session: "l1" })).ok, true);
-        const ended = await rec.waitFor(
-          () => rec.jsonOn<NodeEvent>("labx/LASTO/event").find((e) => e.type === "session_ended"),
-          30_000,
-          "session_ended",
-        );
+        const ended = await sessionEnded(rec, "LASTO", 30_000);
         assert.ok(existsSync(marker), "the wrapper killed ffmpeg at a batch's opening");
         const dir = path.join(run.dataDir, "l1");
         const batches = rec.jsonOn<BatchReady>("labx/LASTO/batch");
@@ -325,11 +327,7 @@ describe("ffmpeg killed -9 mid-session (a real kill of the real process)", () =>
       { sbc_id: "LASTR", batch_duration: 1, disable_sync: true, ffmpeg_path: wrapper, restart_attempts: 1 },
       async ({ rec, run }) => {
         assert.equal((await rec.command("labx", "LASTR", "LASTR", { cmd: "start", session: "r1" })).ok, true);
-        const ended = await rec.waitFor(
-          () => rec.jsonOn<NodeEvent>("labx/LASTR/event").find((e) => e.type === "session_ended"),
-          30_000,
-          "session_ended",
-        );
+        const ended = await sessionEnded(rec, "LASTR", 30_000);
         const kills = readFileSync(marker, "utf8").trim().split("\n");
         assert.equal(kills.length, 2, "both runs were killed by the wrapper");
         assert.equal(kills[1], "first frame");
@@ -384,11 +382,7 @@ describe("ffmpeg killed -9 mid-session (a real kill of the real process)", () =>
         const [pid] = processesIn(dir, "ffmpeg");
         assert.ok(pid, "the restarted ffmpeg runs");
         process.kill(pid, "SIGKILL");
-        const ended = await rec.waitFor(
-          () => rec.jsonOn<NodeEvent>("labx/REUSE/event").find((e) => e.type === "session_ended"),
-          30_000,
-          "session_ended",
-        );
+        const ended = await sessionEnded(rec, "REUSE", 30_000);
         assert.equal(ended.reason, "failed");
         const batches = rec.jsonOn<BatchReady>("labx/REUSE/batch");
         // The wrapper's kill: run 0 had closed batch 0 and opened batch 1.
