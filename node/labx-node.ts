@@ -19,10 +19,11 @@ import { HaDiscovery } from "./homeassistant/ha-discovery.js";
 import { labxVersion } from "../platform/version.js";
 import { SessionController } from "./session/session-controller.js";
 import { spawn as nodeSpawn } from "node:child_process";
-import { spawnWithEnvironment, type SpawnFn } from "./ffmpeg/ffmpeg-process.js";
+import { spawnWithEnvironment, type SpawnFn } from "./process/child-runner.js";
 import type { RecordingResult } from "./session/recording-types.js";
 import { recoverSessions, type RecoveryDeps } from "./store/recovery.js";
 import { recoverCommandSessions } from "./source/command-recovery.js";
+import { createRecording } from "./source/create-recording.js";
 import type { Validators } from "../contract/schemas.js";
 import { configSecrets, redactor } from "../platform/secrets.js";
 import { NodeMessages } from "./outbox/node-messages.js";
@@ -157,6 +158,7 @@ export class LabxNode {
       now: deps.now,
     });
     this.controller = new SessionController(config, {
+      createRecording,
       latencyUs: () => Math.round((this.calibration.effective?.ms ?? 0) * 1000),
       log: deps.log.child({ module: "recorder" }),
       ffmpegPath: deps.ffmpegPath,

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { BatchAssembler, type AssembledBatch } from "./batch-assembler.js";
 import { parseInputFormat, parseInputStart, parseStderrLine, parseStdoutLine } from "./ffmpeg-output.js";
-import { FfmpegProcess, type SpawnFn } from "./ffmpeg-process.js";
+import { ChildRunner, type SpawnFn } from "../process/child-runner.js";
 import { realTimers, type Timers } from "../../platform/timers.js";
 import { redactUrl } from "../../platform/secrets.js";
 
@@ -40,11 +40,11 @@ export interface FfmpegRunOptions {
 /**
  * One ffmpeg process of a session: spawns it, reads its timeline (frames and closed batches) and its
  * log, and knows its time anchor, frame count and first error. What the session does with them
- * (finalizing, restarting, gap events) is recording.ts's.
+ * (finalizing, restarting, gap events) is the session's (camera-source.ts, session-supervisor.ts).
  */
 export class FfmpegRun {
   readonly index: number;
-  readonly ffmpeg: FfmpegProcess;
+  readonly ffmpeg: ChildRunner;
   readonly assembler: BatchAssembler;
   /** Epoch µs this run's pts count from, once ffmpeg printed its input's start. */
   anchorUs: number | null = null;
@@ -66,7 +66,7 @@ export class FfmpegRun {
   constructor(private readonly o: FfmpegRunOptions) {
     this.index = o.index;
     this.assembler = new BatchAssembler(o.fileForSeq, o.firstSeq);
-    this.ffmpeg = new FfmpegProcess(
+    this.ffmpeg = new ChildRunner(
       o.ffmpegPath,
       o.args,
       o.sessionDir,
@@ -81,7 +81,7 @@ export class FfmpegRun {
     );
   }
 
-  /** Spawns this run's ffmpeg (see FfmpegProcess.start). */
+  /** Spawns this run's ffmpeg (see ChildRunner.start). */
   start(): void {
     this.ffmpeg.start();
   }

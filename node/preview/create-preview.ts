@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Logger } from "pino";
 import type { Config } from "../../platform/config/config.js";
-import type { SpawnFn } from "../ffmpeg/ffmpeg-process.js";
+import type { SpawnFn } from "../process/child-runner.js";
 import { PREVIEW_DIR } from "../ffmpeg/preview-args.js";
 import { PreviewPublisher } from "./preview-publisher.js";
 

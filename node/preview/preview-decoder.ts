@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import type { SpawnFn } from "../ffmpeg/ffmpeg-process.js";
+import type { SpawnFn } from "../process/child-runner.js";
 import type { Logger } from "pino";
 import { previewDecoderArgs, type DecoderInput } from "../ffmpeg/preview-args.js";
 

@@ -6,7 +6,7 @@ import { embedPreviewMeta, isJpeg, jpegSize } from "../../contract/preview.js";
 import type { Unit } from "../../platform/units.js";
 import { realTimers, type Timers } from "../../platform/timers.js";
 import { keyframeCodec, lowresFor, type PreviewKind } from "../ffmpeg/preview-args.js";
-import type { SpawnFn } from "../ffmpeg/ffmpeg-process.js";
+import type { SpawnFn } from "../process/child-runner.js";
 import { PreviewDecoder } from "./preview-decoder.js";
 
 export interface PreviewPublisherOptions {

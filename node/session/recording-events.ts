@@ -49,16 +49,17 @@ export function isNoSpace(err: unknown): boolean {
   return code === "ENOSPC" || code === "EDQUOT";
 }
 
-/** Pure: the error a session ends with, if any: why ffmpeg gave up, or the disk that filled. */
+/** Pure: the error a session ends with, if any: why ffmpeg (`what`) gave up, or the disk that filled. */
 export function endError(
   reason: string,
   failures: number,
   lastError: string | null,
   diskFullError: string | null,
+  what = "ffmpeg",
 ): string | undefined {
   if (reason !== "failed") return diskFullError ?? undefined;
-  if (failures > 1) return `ffmpeg failed ${failures} times, giving up: ${lastError}`;
-  return lastError ?? "ffmpeg failed";
+  if (failures > 1) return `${what} failed ${failures} times, giving up: ${lastError}`;
+  return lastError ?? `${what} failed`;
 }
 
 /** Pure: a copied stream's keyframes are further apart than a batch, so its batches are longer. */

@@ -1,8 +1,8 @@
-// What a Recording (recording.ts) is given and what it ends with.
+// What a session's recording (session-supervisor.ts and its source, node/source/) is given and ends with.
 import type { Logger } from "pino";
 import type { BatchReady } from "../../contract/generated/payloads.js";
 import type { RecorderArgs } from "../ffmpeg/ffmpeg-args.js";
-import type { Exit, SpawnFn } from "../ffmpeg/ffmpeg-process.js";
+import type { Exit, SpawnFn } from "../process/child-runner.js";
 import type { RecordingEvent } from "./recording-events.js";
 import type { RestartPolicy } from "./restart-policy.js";
 import type { Timers } from "../../platform/timers.js";
@@ -35,7 +35,7 @@ export interface RecordingDeps {
   childEnv: Readonly<Record<string, string>>;
   now?: () => number;
   /** The restart backoff, and ffmpeg's first-frame wait, stop ladder and polling (platform/timers.ts). */
-  timers?: Timers;
+  timers: Timers;
 }
 
 export interface RecordingResult {
@@ -49,7 +49,7 @@ export interface RecordingResult {
   keyframeIntervalUs?: number;
 }
 
-/** What the session controller drives: a camera's Recording, or a sensor program's (node/source/). */
+/** What the session controller drives: a camera's recording, or a sensor program's (node/source/). */
 export interface SessionRecording {
   /** Resolves when the session is over and every batch is on disk, in the manifest and announced. */
   readonly done: Promise<RecordingResult>;
@@ -58,7 +58,7 @@ export interface SessionRecording {
   readonly startedAtUs: number | null;
   /** Resolves at the first frame or sample; throws CameraUnavailableError when none comes. */
   start(): Promise<void>;
-  stop(reason?: "stopped" | "disk_full"): Promise<RecordingResult>;
+  stop(reason?: "stopped" | "disk_full" | "completed"): Promise<RecordingResult>;
   diskFull(what: string): void;
 }
 

@@ -11,10 +11,9 @@ import {
   type DetectStreamFormat,
   type ListCameras,
 } from "./camera-plan.js";
-import type { SpawnFn } from "../ffmpeg/ffmpeg-process.js";
+import type { SpawnFn } from "../process/child-runner.js";
 import type { CameraMemory } from "../camera/camera-memory.js";
-import { SCHEDULE_LEAD_MS } from "./recording-options.js";
-import { createRecording } from "./create-recording.js";
+import { SCHEDULE_LEAD_MS, type SessionPlan } from "./recording-options.js";
 import { belowOnce, FreeSpace } from "../../platform/disk/free-space.js";
 import { SessionError } from "./session-errors.js";
 import { diskLowEvent, failedEvent, sessionEndedEvent } from "./recording-events.js";
@@ -25,12 +24,22 @@ import { BASELINE_CAPABILITIES, type FfmpegCapabilities } from "../ffmpeg/ffmpeg
 import {
   CameraUnavailableError,
   InexactTimesError,
+  type RecordingDeps,
   type RecordingResult,
   type SessionRecording,
 } from "./recording-types.js";
 
+/** Builds a session's recording from its source, as the configuration says (node/source/create-recording.ts). */
+export type CreateRecording = (
+  config: Config,
+  plan: SessionPlan,
+  ffmpeg: { path: string; launcher: readonly string[]; capabilities: FfmpegCapabilities },
+  deps: RecordingDeps,
+) => SessionRecording;
+
 export interface ControllerDeps {
   log: Logger;
+  createRecording: CreateRecording;
   ffmpegPath: string;
   /** What that ffmpeg accepts where releases differ, found once (ffmpeg-capabilities.ts); absent: the baseline. */
   ffmpegCapabilities?: () => Promise<FfmpegCapabilities>;
@@ -189,7 +198,7 @@ export class SessionController {
 
   private async begin(session: string, dir: string, alignToUs: number | null = null): Promise<NodeState> {
     const capabilities = (await this.deps.ffmpegCapabilities?.()) ?? BASELINE_CAPABILITIES;
-    const recording = createRecording(
+    const recording = this.deps.createRecording(
       this.config,
       {
         session,

@@ -46,7 +46,7 @@ async function recoverSession(deps: RecoveryDeps, session: string, dir: string):
   const s = { node: deps.node, session, sessionDir: dir, finalizer };
   let seq = Math.max(-1, ...listed.map((b) => b.seq)) + 1;
   const said = saidBatches(dir);
-  // The dead node could not redact what its program printed (command-recording.ts does at each run's end).
+  // The dead node could not redact what its program printed (program-source.ts does at each run's end).
   for (let run = 0; existsSync(path.join(dir, sourceOutputFile(run))); run++)
     await redactFile(path.join(dir, sourceOutputFile(run)), deps.redact);
   const pending: { b: SaidBatch & { run: number }; moved: boolean }[] = [];

@@ -7,7 +7,7 @@ import { batchEndUs, batchExtension, parseSampleTimes } from "./command-protocol
 
 // One batch a sensor program said it closed (command-protocol.ts), made a listed batch: its times read,
 // its file moved to labx's name, listed by the session's finalizer, its times file removed. The same
-// steps for a running session (command-recording.ts) and at recovery (command-recovery.ts).
+// steps for a running session (program-source.ts) and at recovery (command-recovery.ts).
 
 /** Where the program writes, inside the session folder; what labx lists is moved out of it. */
 export const OUT_DIR = "incoming";

@@ -3,9 +3,10 @@ import { chmodSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { pino } from "pino";
-import { Recording } from "../../node/session/recording.js";
+import { cameraRecording } from "../../node/source/create-recording.js";
 import { tempDir } from "../helpers/node.js";
 import { testChildEnv } from "../helpers/child-env.js";
+import { realTimers } from "../../platform/timers.js";
 
 // ffmpeg reports a frame on stdout (framecrc) and its input's start time on stderr: two pipes, which a
 // busy machine may deliver in either order. CI once saw a session whose first frame arrived before the
@@ -38,7 +39,7 @@ describe("ffmpeg's two pipes", () => {
   it("the first frame before the input's start line: the session still ends completed, its first frame anchored", async () => {
     const dir = tempDir();
     const events: string[] = [];
-    const recording = new Recording(
+    const recording = cameraRecording(
       {
         node: "P1",
         session: "pipes",
@@ -65,6 +66,7 @@ describe("ffmpeg's two pipes", () => {
         announce: async () => {},
         clock: () => ({ synced: false, reason: "test" }),
         event: (e) => events.push(e.type),
+        timers: realTimers,
       },
     );
     await recording.start();

@@ -5,8 +5,8 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { pino } from "pino";
 import type { NodeEvent, NodeState } from "../../contract/generated/payloads.js";
-import type { SpawnFn } from "../../node/ffmpeg/ffmpeg-process.js";
-import { Recording } from "../../node/session/recording.js";
+import type { SpawnFn } from "../../node/process/child-runner.js";
+import { cameraRecording, createRecording } from "../../node/source/create-recording.js";
 import { SessionController } from "../../node/session/session-controller.js";
 import { loadConfig } from "../../platform/config/config.js";
 import { FakeTimers, settle } from "../helpers/fake-timers.js";
@@ -67,7 +67,7 @@ describe("session timers (fake clock)", () => {
     const timers = new FakeTimers();
     const { spawn, runs } = countingSpawn();
     const events: string[] = [];
-    const recording = new Recording(
+    const recording = cameraRecording(
       {
         node: "T1",
         session: "backoff",
@@ -129,6 +129,7 @@ describe("session timers (fake clock)", () => {
     const states: NodeState[] = [];
     const events: Omit<NodeEvent, "node" | "at">[] = [];
     const controller = new SessionController(config, {
+      createRecording,
       log: silent,
       childEnv: testChildEnv,
       ffmpegPath: standIn(dir, 30),

@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { FfmpegProcess } from "../../node/ffmpeg/ffmpeg-process.js";
+import { ChildRunner } from "../../node/process/child-runner.js";
 import { FakeTimers, settle } from "../helpers/fake-timers.js";
 import { tempDir } from "../helpers/node.js";
 
 // The stop ladder ('q', then SIGTERM, then SIGKILL, each after the timeout) on real processes, with a
 // fake clock deciding when each step is due: no sleeping for the timeouts.
-function start(script: string, timers: FakeTimers): FfmpegProcess {
+function start(script: string, timers: FakeTimers): ChildRunner {
   const dir = tempDir();
-  const p = new FfmpegProcess("sh", ["-c", script], dir, {
+  const p = new ChildRunner("sh", ["-c", script], dir, {
     stdoutFile: path.join(dir, "out.txt"),
     stdout: () => {},
     stderr: () => {},
@@ -24,7 +24,7 @@ function start(script: string, timers: FakeTimers): FfmpegProcess {
  * sent at this step is given time to land (up to 10 s of real time, a guard, not a measurement).
  */
 async function exitedAfter(
-  p: FfmpegProcess,
+  p: ChildRunner,
   timers: FakeTimers,
   ms: number,
   expect: boolean,
@@ -73,7 +73,7 @@ describe("the stop ladder (real processes, fake clock)", () => {
   it("nothing is spawned before start(); a stop before it ends the process unstarted", async () => {
     const dir = tempDir();
     let spawned = 0;
-    const p = new FfmpegProcess(
+    const p = new ChildRunner(
       "sh",
       ["-c", "exit 0"],
       dir,

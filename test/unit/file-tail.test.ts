@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { appendFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { FileTail } from "../../node/ffmpeg/file-tail.js";
+import { FileTail } from "../../node/process/file-tail.js";
 import { tempDir } from "../helpers/node.js";
 
 describe("FileTail", () => {

@@ -21,7 +21,7 @@ export interface Exit {
   forced: "none" | "SIGTERM" | "SIGKILL";
 }
 
-export interface FfmpegIo {
+export interface ChildIo {
   /** ffmpeg's stdout goes to this file (kept: it is the session's timeline), read back line by line. */
   stdoutFile: string;
   stdout: (line: string) => void;
@@ -39,7 +39,7 @@ export interface FfmpegIo {
  * so a terminal's Ctrl+C reaches the node, which then stops ffmpeg in order. If the node dies
  * hard, the launcher's parent-death signal ends ffmpeg: no orphan holds the camera.
  */
-export class FfmpegProcess {
+export class ChildRunner {
   /** Resolves when the process has ended (at once for one stopped before it started). */
   readonly exited: Promise<Exit>;
   private child: ChildProcess | null = null;
@@ -58,7 +58,7 @@ export class FfmpegProcess {
     private readonly file: string,
     private readonly args: readonly string[],
     private readonly cwd: string,
-    private readonly io: FfmpegIo,
+    private readonly io: ChildIo,
     private readonly spawn: SpawnFn = nodeSpawn,
   ) {
     this.timers = io.timers ?? realTimers;
