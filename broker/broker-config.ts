@@ -7,6 +7,7 @@ import { loadAuthFile } from "./auth-file.js";
 import { DEFAULT_BROKER_LIMITS } from "./connection-limits.js";
 import type { BrokerOptions } from "./embedded-broker.js";
 import { ensureLabCredentials } from "./lab-credentials.js";
+import type { Clock } from "../platform/clock.js";
 
 export class BrokerConfigError extends Error {}
 
@@ -24,7 +25,7 @@ export interface LabLogins {
  */
 export async function brokerOptions(
   config: Config,
-  o: { log: Logger; validators: Validators; now: () => number; wallClock: () => Date },
+  o: { log: Logger; validators: Validators; monotonicMs: () => number; clock: Clock },
 ): Promise<{ options: BrokerOptions; lab: LabLogins | null }> {
   const tlsWanted = config.tls_port > 0;
   if (tlsWanted && (!config.tls_cert || !config.tls_key))
@@ -40,7 +41,7 @@ export async function brokerOptions(
   };
   const lab = config.auth_file
     ? null
-    : await ensureLabCredentials(config.data_dir, o.validators, o.wallClock).catch((err: Error) => {
+    : await ensureLabCredentials(config.data_dir, o.validators, o.clock).catch((err: Error) => {
         throw new BrokerConfigError(`the lab's logins: ${err.message}`);
       });
   const users = loadAuthFile(config.auth_file || lab!.authFile);
@@ -65,7 +66,7 @@ export async function brokerOptions(
       maxPacketBytes: config.broker_max_packet_kb * 1024,
       maxKeepaliveS: config.broker_max_keepalive,
     },
-    now: o.now,
+    monotonicMs: o.monotonicMs,
   };
   return { options, lab };
 }

@@ -31,14 +31,14 @@ export class ConnectionLimits {
 
   constructor(
     private readonly limits: BrokerLimits,
-    now: () => number,
+    monotonicMs: () => number,
     private readonly log: Logger,
   ) {
     this.rate = new RateLimiter({
       burst: limits.connectBurst,
       perSecond: limits.connectsPerSecond,
       maxKeys: 10_000,
-      now,
+      monotonicMs,
     });
   }
 

@@ -28,7 +28,7 @@ export interface BrokerOptions {
   wsPort?: number | null;
   limits?: BrokerLimits;
   /** Monotonic milliseconds, for the connect rate. */
-  now: () => number;
+  monotonicMs: () => number;
 }
 
 /** A scrypt hash of a random password no one knows: what an unknown user name is checked against. */
@@ -101,7 +101,7 @@ export class EmbeddedBroker {
     broker.on("clientDisconnect", (c) => log.debug({ client: c.id }, "client disconnected"));
     broker.on("clientError", (c, err) => log.debug({ client: c.id, err }, "client error"));
     this.broker = broker;
-    const limits = new ConnectionLimits(configured, this.opts.now, log);
+    const limits = new ConnectionLimits(configured, this.opts.monotonicMs, log);
     this.limits = limits;
     const handle = (stream: Duplex, address: string | undefined): void => {
       if (!limits.admit(stream, address)) return;

@@ -8,6 +8,7 @@ import path from "node:path";
 import type { LabCredentials } from "../contract/generated/payloads.js";
 import type { Validators } from "../contract/schemas.js";
 import { hashPassword } from "./password.js";
+import type { Clock } from "../platform/clock.js";
 
 /** The folder in the data directory that no session can take (names cannot start with '.'). */
 export const LAB_DIR = ".labx";
@@ -99,7 +100,7 @@ async function writeLab(dataDir: string, creds: LabCredentials): Promise<void> {
 export async function ensureLabCredentials(
   dataDir: string,
   validators: Pick<Validators, "labCredentials">,
-  now: () => Date,
+  clock: Clock,
 ): Promise<{ created: boolean; credentials: LabCredentials; authFile: string }> {
   const paths = labAuthPaths(dataDir);
   const existing = await readLabCredentials(dataDir, validators);
@@ -108,14 +109,14 @@ export async function ensureLabCredentials(
     if (auth === null) await writeLab(dataDir, existing);
     return { created: false, credentials: existing, authFile: paths.authFile };
   }
-  const credentials = makeCredentials(now());
+  const credentials = makeCredentials(new Date(clock.now()));
   await writeLab(dataDir, credentials);
   return { created: true, credentials, authFile: paths.authFile };
 }
 
 /** New passwords for both logins (`labx credentials --rotate`); a running broker takes them at its next start. */
-export async function rotateLabCredentials(dataDir: string, now: () => Date): Promise<LabCredentials> {
-  const credentials = makeCredentials(now());
+export async function rotateLabCredentials(dataDir: string, clock: Clock): Promise<LabCredentials> {
+  const credentials = makeCredentials(new Date(clock.now()));
   await writeLab(dataDir, credentials);
   return credentials;
 }

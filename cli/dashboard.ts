@@ -13,6 +13,7 @@ import { createValidators } from "../contract/schemas.js";
 import { loadAuthFile } from "../broker/auth-file.js";
 import { Logins } from "../ui/logins.js";
 import { UiServer } from "../ui/ui-server.js";
+import { systemClock, type Clock } from "../platform/clock.js";
 
 export const DEFAULT_UI_PORT = 8080;
 
@@ -33,7 +34,7 @@ function uiTls(config: Config): { cert: Buffer; key: Buffer } | null {
 }
 
 /** The dashboard for the broker at config.broker_url, on config.ui_port (8080 when not given). */
-export function createDashboard(config: Config, log: Logger): UiServer {
+export function createDashboard(config: Config, log: Logger, clock: Clock): UiServer {
   const validators = createValidators();
   // The process's own broker login is never lent to a browser: each page logs in as its user.
   const security = clientSecurity(config);
@@ -55,18 +56,21 @@ export function createDashboard(config: Config, log: Logger): UiServer {
         security,
         timeoutMs: 5000,
         log: uiLog.child({ module: "mqtt" }),
+        clock,
       }),
     roleOf: users ? (user) => users.get(user)?.role : null,
     idleMs: 10 * 60_000,
     maxLogins: 64,
     maxNodes: 256,
     log: uiLog,
+    clock,
   });
   if (config.allow_anonymous)
     uiLog.warn(
       "--allow-anonymous: pages from every host may log in without a password and command every node",
     );
   return new UiServer({
+    clock,
     port: config.ui_port ?? DEFAULT_UI_PORT,
     host: config.ui_host,
     tls: uiTls(config),
@@ -76,7 +80,7 @@ export function createDashboard(config: Config, log: Logger): UiServer {
       allowAnonymousRemote: config.allow_anonymous,
       burst: 10,
       perMinute: 10,
-      now: () => performance.now(),
+      monotonicMs: () => performance.now(),
     }),
     ...pageLimits(config),
     openToAnonymous: config.allow_anonymous,
@@ -98,8 +102,8 @@ function pageLimits(config: Config) {
 }
 
 /** Starts the dashboard and says where it is (on stderr, for people; the log has it too). */
-export async function startDashboard(config: Config, log: Logger): Promise<UiServer> {
-  const ui = createDashboard(config, log);
+export async function startDashboard(config: Config, log: Logger, clock: Clock): Promise<UiServer> {
+  const ui = createDashboard(config, log, clock);
   await ui.start();
   announce(config, ui, "dashboard");
   return ui;
@@ -121,7 +125,7 @@ function announce(config: Config, ui: UiServer, what: string, path = ""): string
 export async function runUi(config: Config, log: Logger, until: Promise<NodeJS.Signals>): Promise<number> {
   let ui: UiServer;
   try {
-    ui = await startDashboard(config, log);
+    ui = await startDashboard(config, log, systemClock());
   } catch (err) {
     if (err instanceof SecurityConfigError) throw err;
     console.error(`labx ui: the dashboard could not start: ${(err as Error).message}`);
@@ -144,6 +148,7 @@ export async function runTimecode(
   open: (url: string) => void = openInBrowser,
 ): Promise<number> {
   const ui = new UiServer({
+    clock: systemClock(),
     port: config.ui_port ?? DEFAULT_UI_PORT,
     host: config.ui_host,
     tls: uiTls(config),

@@ -9,6 +9,7 @@ import { joinInstructions } from "../broker/join-instructions.js";
 import { readLabCredentials, rotateLabCredentials } from "../broker/lab-credentials.js";
 import { ConfigError, loadConfig, type Config } from "../platform/config/config.js";
 import { lanAddresses } from "../platform/net/addresses.js";
+import { systemClock } from "../platform/clock.js";
 
 export interface Terminal {
   write(text: string): void;
@@ -28,8 +29,8 @@ export async function startLabBroker(
   const { options, lab } = await brokerOptions(config, {
     log: log.child({ module: "broker" }),
     validators: createValidators(),
-    now: () => performance.now(),
-    wallClock: () => new Date(),
+    monotonicMs: () => performance.now(),
+    clock: systemClock(),
   });
   const broker = new EmbeddedBroker(options);
   const port = await broker.start();
@@ -83,7 +84,7 @@ export async function runCredentials(
     throw new ConfigError(`--show takes join or controller\n${CREDENTIALS_USAGE}`);
   const config = loadConfig(rest, env);
   const credentials = rotate
-    ? await rotateLabCredentials(config.data_dir, () => new Date())
+    ? await rotateLabCredentials(config.data_dir, systemClock())
     : await readLabCredentials(config.data_dir, createValidators());
   if (!credentials) {
     err.write(

@@ -23,6 +23,7 @@ import { labxVersion } from "../platform/version.js";
 import { configSecrets, redactUrl } from "../platform/secrets.js";
 import { isTool, runTool } from "./tools.js";
 import type { UiServer } from "../ui/ui-server.js";
+import { systemClock } from "../platform/clock.js";
 
 const USAGE = `usage: labx <command> [options]
 
@@ -95,6 +96,7 @@ async function main(argv: string[]): Promise<number> {
       env: process.env,
       validators: createValidators(),
       until: untilSignal(),
+      clock: systemClock(),
     });
   }
   if (!["node", "broker", "monitor", "doctor", "ui", "timecode"].includes(command)) {
@@ -185,6 +187,7 @@ async function runDoctorCli(config: Config, json: boolean): Promise<number> {
     ffmpegPath,
     childEnv: childEnvironment(process.env, config.child_env),
     log: createLogger("silent"),
+    clock: systemClock(),
   });
   process.stdout.write(json ? JSON.stringify(results, null, 2) + "\n" : renderDoctor(results));
   return results.some((r) => r.verdict === "fail") ? 1 : 0;
@@ -220,6 +223,7 @@ async function fleetMonitor(config: Config, log: ReturnType<typeof createLogger>
     validators: createValidators(),
     log: log.child({ module: "fleet" }),
     security: clientSecurity(config),
+    clock: systemClock(),
   });
 }
 
@@ -278,6 +282,7 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
       auth_file: config.auth_file || labAuthPaths(config.data_dir).authFile,
     });
   }
+  const clock = systemClock();
   const node = new LabxNode(effective, {
     log,
     validators: createValidators(),
@@ -286,6 +291,7 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
     launcher: launcher.prefix,
     // The one place the node's environment is read for its children: an allowlist (docs/security.md).
     childEnv,
+    clock,
   });
   let ui: UiServer | null = null;
   const shutdown = async (): Promise<void> => {
@@ -318,7 +324,7 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
 
   if (config.ui_port !== null) {
     try {
-      ui = await (await import("./dashboard.js")).startDashboard(effective, log);
+      ui = await (await import("./dashboard.js")).startDashboard(effective, log, clock);
     } catch (err) {
       // The node records whether or not its dashboard could start.
       log.error({ err }, "dashboard not started");

@@ -5,6 +5,7 @@ import { ConfigError } from "../platform/config/config.js";
 import { SecurityConfigError } from "../platform/mqtt/client-security.js";
 import { createValidators } from "../contract/schemas.js";
 import { labxVersion } from "../platform/version.js";
+import { systemClock } from "../platform/clock.js";
 import { FfmpegNotFoundError, resolveFfmpeg } from "../node/ffmpeg/ffmpeg-path.js";
 
 export const TOOLS = ["cameras", "align", "fetch", "verify", "conformance"] as const;
@@ -30,6 +31,7 @@ async function run(tool: Tool, argv: string[]): Promise<number> {
         stderr: process.stderr,
         validators: createValidators(),
         color: process.stdout.isTTY === true,
+        clock: systemClock(),
       });
     case "verify":
       return (await import("../align/verify/verify-command.js")).runVerify(argv, env, {
@@ -39,6 +41,7 @@ async function run(tool: Tool, argv: string[]): Promise<number> {
         stdout: process.stdout,
         stderr: process.stderr,
         version: labxVersion(),
+        clock: systemClock(),
       });
   }
 }

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { ClientSecurity } from "../platform/mqtt/client-security.js";
 import type { MqttConnection } from "../platform/mqtt/connection.js";
 import { connectVisitor } from "../platform/mqtt/visitor.js";
-import type { Timers } from "../platform/timers.js";
+import type { Clock } from "../platform/clock.js";
 
 export { BrokerUnreachableError } from "../platform/mqtt/visitor.js";
 
@@ -14,8 +14,8 @@ export function connectController(
   security: ClientSecurity,
   timeoutMs: number,
   log: Logger,
-  timers?: Timers,
+  clock: Clock,
 ): Promise<MqttConnection> {
   const clientId = `labx-ctl-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
-  return connectVisitor({ url, clientId, security, timeoutMs, log, ...(timers ? { timers } : {}) });
+  return connectVisitor({ url, clientId, security, timeoutMs, log, clock });
 }

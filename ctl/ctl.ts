@@ -9,6 +9,7 @@ import { renderResult } from "./render.js";
 import { sendCommand } from "../platform/control/send-command.js";
 import { watch } from "./watch.js";
 import { redactUrl } from "../platform/secrets.js";
+import type { Clock } from "../platform/clock.js";
 
 export interface CtlIo {
   stdout: NodeJS.WriteStream;
@@ -17,6 +18,8 @@ export interface CtlIo {
   validators: Validators;
   /** Resolves on Ctrl+C / SIGTERM: ends `watch`. */
   until: Promise<unknown>;
+  /** The process's time port (platform/clock.ts). */
+  clock: Clock;
   /** The connection's log; silent by default (the controller speaks through stdout and stderr). */
   log?: Logger;
 }
@@ -65,6 +68,7 @@ export async function runCtl(command: CtlCommand, argv: string[], io: CtlIo): Pr
       security,
       Math.min(o.timeoutMs, 10_000),
       io.log ?? pino({ level: "silent" }),
+      io.clock,
     );
   } catch (err) {
     if (err instanceof BrokerUnreachableError) {
@@ -90,6 +94,7 @@ export async function runCtl(command: CtlCommand, argv: string[], io: CtlIo): Pr
         print: (line) => io.stdout.write(line + "\n"),
         until: io.until,
         tick: io.stdout.isTTY === true,
+        clock: io.clock,
       });
       live.done();
       return 0;
@@ -101,6 +106,7 @@ export async function runCtl(command: CtlCommand, argv: string[], io: CtlIo): Pr
       timeoutMs: o.timeoutMs,
       settleMs: o.settleMs,
       validators: io.validators,
+      clock: io.clock,
     });
     io.stdout.write((o.json ? JSON.stringify(result, null, 2) : renderResult(result, color)) + "\n");
     return result.ok ? 0 : 1;

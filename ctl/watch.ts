@@ -1,5 +1,6 @@
 import type { ControllerLink } from "./ctl-client.js";
-import { realTimers, sleep, type TimerHandle, type Timers } from "../platform/timers.js";
+import { sleep, type TimerHandle } from "../platform/timers.js";
+import type { Clock } from "../platform/clock.js";
 import type { Validators } from "../contract/schemas.js";
 import { applyMessage, fleetTopics, type FleetView } from "../platform/control/fleet-view.js";
 import { renderWatch, watchJson } from "./render.js";
@@ -18,9 +19,8 @@ export interface WatchOptions {
   until: Promise<unknown>;
   /** Redraw each second even without news (ages and progress move): on a terminal, not into a pipe. */
   tick: boolean;
-  now?: () => Date;
   refreshMs?: number;
-  timers?: Timers;
+  clock: Clock;
 }
 
 /**
@@ -29,18 +29,18 @@ export interface WatchOptions {
  * change instead, for a script reading lines.
  */
 export async function watch(client: ControllerLink, o: WatchOptions): Promise<void> {
-  const now = o.now ?? (() => new Date());
+  const now = (): Date => new Date(o.clock.now());
   const view: FleetView = new Map();
   let changed = false;
   const onMessage = (topic: string, payload: Buffer): void => {
     if (applyMessage(view, o.baseTopic, topic, payload, o.validators).kind === "view") changed = true;
   };
   const off = client.onMessage(onMessage);
-  const timers = o.timers ?? realTimers;
+  const { clock } = o;
   let timer: TimerHandle | null = null;
   try {
     await client.subscribe(fleetTopics(o.baseTopic));
-    await sleep(timers, o.settleMs);
+    await sleep(clock, o.settleMs);
     const frame = (): void => {
       if (o.json) o.print(JSON.stringify(watchJson(view, now())));
       else o.draw(renderWatch(view, now(), o.color));
@@ -54,13 +54,13 @@ export async function watch(client: ControllerLink, o: WatchOptions): Promise<vo
     frame();
     let ticks = 0;
     const period = o.refreshMs ?? 250;
-    timer = timers.setInterval(() => {
+    timer = clock.setInterval(() => {
       ticks += 1;
       if (changed || (o.tick && !o.json && ticks % Math.max(1, Math.round(1000 / period)) === 0)) frame();
     }, period);
     await o.until;
   } finally {
-    if (timer) timers.clearInterval(timer);
+    if (timer) clock.clearInterval(timer);
     off();
   }
 }

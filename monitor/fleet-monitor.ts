@@ -9,6 +9,7 @@ import { everyNode, fleetTopic, parseNodeTopic } from "../contract/topics.js";
 import { redactUrl } from "../platform/secrets.js";
 import type { Validators } from "../contract/schemas.js";
 import { FLEET_CSV_HEADER, fleetCsvRow, fleetStats } from "./fleet-stats.js";
+import type { Clock } from "../platform/clock.js";
 
 export interface FleetMonitorOptions {
   brokerUrl: string;
@@ -18,7 +19,8 @@ export interface FleetMonitorOptions {
   staleMs: number;
   validators: Validators;
   log: Logger;
-  now?: () => Date;
+  /** The process's time port (platform/clock.ts). */
+  clock: Clock;
   security?: ClientSecurity;
 }
 
@@ -41,6 +43,7 @@ export class FleetMonitor {
       subscriptions: [everyNode(o.baseTopic, "clock"), everyNode(o.baseTopic, "state")],
       log: o.log.child({ module: "mqtt" }),
       ...(o.security ? { security: o.security } : {}),
+      clock: o.clock,
     });
     this.connection.onMessage((topic, payload) => this.onMessage(topic, payload));
   }
@@ -82,7 +85,7 @@ export class FleetMonitor {
   }
 
   private publish(): void {
-    const now = this.o.now?.() ?? new Date();
+    const now = new Date(this.o.clock.now());
     const fresh = [...this.clocks.values()].filter(
       (c) => now.getTime() - Date.parse(c.checked_at) <= this.o.staleMs,
     );

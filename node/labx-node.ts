@@ -3,9 +3,9 @@ import path from "node:path";
 import type { Logger } from "pino";
 import type { Config } from "../platform/config/config.js";
 import type { BatchReady, NodeEvent, NodeState } from "../contract/generated/payloads.js";
-import type { ClockMonitor } from "./clock/monitor.js";
-import type { DisabledClock } from "./clock/disabled-clock.js";
-import { createClock } from "./clock/create-clock.js";
+import type { SyncMonitor } from "./sync/sync-monitor.js";
+import type { SyncDisabled } from "./sync/sync-disabled.js";
+import { createSync } from "./sync/create-sync.js";
 import { fileCameraMemory } from "./camera/camera-memory.js";
 import { CommandRouter } from "./commands/router.js";
 import { MqttConnection } from "../platform/mqtt/connection.js";
@@ -35,6 +35,7 @@ import { createPreview } from "./preview/create-preview.js";
 import type { PreviewPublisher } from "./preview/preview-publisher.js";
 import type { FfmpegCapabilities } from "./ffmpeg/ffmpeg-capabilities.js";
 import { Calibration } from "./calibration/calibration.js";
+import type { Clock } from "../platform/clock.js";
 
 /** The outbox journal's folder in the data directory (a name no session can take). */
 export const OUTBOX_DIR = ".labx";
@@ -51,7 +52,8 @@ export interface NodeDeps {
   spawn?: SpawnFn;
   /** Every child's environment (platform/config/child-env.ts): never the node's own. */
   childEnv: Readonly<Record<string, string>>;
-  now?: () => Date;
+  /** The process's time port (platform/clock.ts): every part's wall-clock time and timers. */
+  clock: Clock;
 }
 
 /**
@@ -73,8 +75,8 @@ export class LabxNode {
   private readonly uploader: Uploader | null;
   /** Absent with --preview-interval 0. */
   private readonly preview: PreviewPublisher | null;
-  /** chrony's status; with --disable-sync, a clock that says so (clock/disabled-clock.ts). */
-  private readonly clock: ClockMonitor | DisabledClock;
+  /** chrony's status; with --disable-sync, a clock that says so (sync/sync-disabled.ts). */
+  private readonly sync: SyncMonitor | SyncDisabled;
   private readonly log: Logger;
   private readonly publishEvent: (event: Omit<NodeEvent, "node" | "at">) => void;
   /** Every secret of the configuration out of a text: messages, and a recovered program's kept output. */
@@ -114,10 +116,12 @@ export class LabxNode {
       ],
       log: deps.log.child({ module: "mqtt" }),
       security: clientSecurity(config),
+      clock: deps.clock,
     });
     this.outbox = new Outbox({
       dir: path.join(config.data_dir, OUTBOX_DIR),
       log: deps.log.child({ module: "outbox" }),
+      clock: deps.clock,
       onWriteError: (err) => {
         if (isNoSpace(err))
           this.controller.diskFull(`the outbox journal could not be written (${(err as Error).message})`);
@@ -140,22 +144,22 @@ export class LabxNode {
     const publishEvent = (this.publishEvent = (event: Omit<NodeEvent, "node" | "at">): void => {
       const body: NodeEvent = {
         node: config.sbc_id,
-        at: (deps.now?.() ?? new Date()).toISOString(),
+        at: new Date(deps.clock.now()).toISOString(),
         ...event,
       };
       this.messages.oweJson(topic("event"), body);
     });
-    this.clock = createClock(config, {
-      log: deps.log.child({ module: "clock" }),
+    this.sync = createSync(config, {
+      log: deps.log.child({ module: "sync" }),
       publishClock: (status) => this.messages.latest(topic("clock"), status),
       publishEvent,
-      now: deps.now,
+      clock: deps.clock,
     });
     this.calibration = new Calibration({
       dataDir: config.data_dir,
       configuredMs: config.latency_ms,
       log: deps.log.child({ module: "calibration" }),
-      now: deps.now,
+      clock: deps.clock,
     });
     this.controller = new SessionController(config, {
       createRecording,
@@ -166,9 +170,13 @@ export class LabxNode {
       launcher: deps.launcher,
       spawn,
       childEnv: deps.childEnv,
-      now: deps.now,
-      cameraMemory: fileCameraMemory(config.data_dir, { validators: deps.validators, log: this.log }),
-      clock: () => this.clock.snapshot(),
+      clock: deps.clock,
+      cameraMemory: fileCameraMemory(config.data_dir, {
+        validators: deps.validators,
+        log: this.log,
+        clock: deps.clock,
+      }),
+      syncStatus: () => this.sync.snapshot(),
       publishState: (state) => {
         this.preview?.track(state);
         this.messages.latest(topic("state"), this.extras.decorate(state));
@@ -182,6 +190,7 @@ export class LabxNode {
       log: deps.log.child({ module: "preview" }),
       ffmpegPath: deps.ffmpegPath,
       spawn,
+      clock: deps.clock,
       // A latest value, like the state: sent when connected, else skipped (the next one follows).
       publish: async (jpeg) => {
         if (this.connection.connected)
@@ -193,11 +202,13 @@ export class LabxNode {
       event: publishEvent,
       onBacklog: (b) => this.extras.setUpload(b),
       reserved: [OUTBOX_DIR],
+      clock: deps.clock,
     });
     this.retention = nodeRetention(config, {
       held: () => new Set([...this.outbox.pendingSessions(), ...(this.uploader?.pendingSessions ?? [])]),
       event: publishEvent,
       log: deps.log.child({ module: "retention" }),
+      clock: deps.clock,
     });
     this.controller.onSessionEnded(() => void this.retention.apply());
     this.router = new CommandRouter({
@@ -222,6 +233,7 @@ export class LabxNode {
       groups: config.groups,
       latency: () => this.calibration.effective,
       log: this.log,
+      clock: deps.clock,
       onChange: () => {
         if (this.connection.connected) this.messages.latest(topic("state"), this.state);
       },
@@ -229,7 +241,7 @@ export class LabxNode {
     this.connection.onConnect(() => {
       this.messages.latest(topic("state"), this.state);
       // Retained messages do not survive a broker restart without persistence: say it again.
-      const clock = this.clock.status;
+      const clock = this.sync.status;
       if (clock) this.messages.latest(topic("clock"), clock);
       this.outbox.onConnect();
       this.ha.onConnect();
@@ -260,7 +272,7 @@ export class LabxNode {
           () => {},
           () => this.drain(),
         ),
-        part("clock", this.clock),
+        part("sync", this.sync),
         part("preview", this.preview),
         unit(
           "sessions",
@@ -303,11 +315,12 @@ export class LabxNode {
           JSON.stringify(batch),
         ),
       publishEvent: this.publishEvent,
-      clock: () => ({
+      syncStatus: () => ({
         synced: false,
         reason: "recovered after a restart: the clock's state while recording is unknown",
       }),
       settleMs: this.config.stop_timeout * 1000,
+      clock: this.deps.clock,
     };
     await recoverSessions(deps);
     await recoverCommandSessions(deps);

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { NodeState } from "../contract/generated/payloads.js";
 import { FreeSpace, wholeMb } from "../platform/disk/free-space.js";
 import { callSafely } from "../platform/listeners.js";
-import type { Timers } from "../platform/timers.js";
+import type { Clock } from "../platform/clock.js";
 import type { Unit } from "../platform/units.js";
 
 const FREE_SPACE_INTERVAL_MS = 30_000;
@@ -16,7 +16,7 @@ export interface NodeStateOptions {
   /** Free space changed by a whole MiB: the state is worth publishing again. */
   onChange: () => void;
   freeBytes?: (dir: string) => Promise<number>;
-  timers?: Timers;
+  clock: Clock;
 }
 
 const latencyFields = (l: { ms: number; source: "config" | "verify" } | null): Partial<NodeState> =>
@@ -44,7 +44,7 @@ export class NodeStateExtras implements Unit {
           o.onChange();
         }),
       ...(o.freeBytes ? { freeBytes: o.freeBytes } : {}),
-      ...(o.timers ? { timers: o.timers } : {}),
+      clock: o.clock,
     });
   }
 

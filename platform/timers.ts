@@ -1,7 +1,7 @@
 /**
- * The timer port, after MQTT.js's injectable timers: units that wait or poll take one, so their tests
- * drive time with a fake (test/helpers/fake-timers.ts) instead of sleeping. `unref` timers do not keep
- * the process alive (background polls); the others do.
+ * The timers of the time port (clock.ts): units that wait or poll take a Clock, so their tests drive
+ * time with a fake (test/helpers/fake-clock.ts) instead of sleeping. `unref` timers do not keep the
+ * process alive (background polls); the others do.
  */
 export type TimerHandle = unknown;
 
@@ -16,14 +16,3 @@ export interface Timers {
 export function sleep(timers: Timers, ms: number): Promise<void> {
   return new Promise((resolve) => timers.setTimeout(resolve, ms));
 }
-
-export const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-  setInterval: (fn, ms, opts) => {
-    const t = setInterval(fn, ms);
-    if (opts?.unref) t.unref();
-    return t;
-  },
-  clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
-};

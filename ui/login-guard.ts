@@ -8,7 +8,8 @@ export interface LoginGuardOptions {
   /** Login attempts one address may make at once, then `perMinute`. */
   burst: number;
   perMinute: number;
-  now: () => number;
+  /** Milliseconds, any monotonic origin (rate-limit.ts). */
+  monotonicMs: () => number;
 }
 
 export type LoginVerdict =
@@ -18,7 +19,12 @@ export class LoginGuard {
   private readonly rate: RateLimiter;
 
   constructor(private readonly o: LoginGuardOptions) {
-    this.rate = new RateLimiter({ burst: o.burst, perSecond: o.perMinute / 60, maxKeys: 10_000, now: o.now });
+    this.rate = new RateLimiter({
+      burst: o.burst,
+      perSecond: o.perMinute / 60,
+      maxKeys: 10_000,
+      monotonicMs: o.monotonicMs,
+    });
   }
 
   check(address: string | undefined, anonymous: boolean): LoginVerdict {

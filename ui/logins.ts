@@ -7,7 +7,7 @@ import type { ClientSecurity } from "../platform/mqtt/client-security.js";
 import type { MqttConnection } from "../platform/mqtt/connection.js";
 import type { Validators } from "../contract/schemas.js";
 import { Listeners } from "../platform/listeners.js";
-import { realTimers, type Timers } from "../platform/timers.js";
+import type { Clock } from "../platform/clock.js";
 import { dashboardTopics, DEFAULT_LIMITS, FleetCache, type UiMessage } from "./fleet-cache.js";
 
 export interface Login {
@@ -41,7 +41,7 @@ export interface LoginsOptions {
   /** Nodes one login's cache remembers (fleet-cache.ts). */
   maxNodes: number;
   log: Logger;
-  timers?: Timers;
+  clock: Clock;
 }
 
 const COMMANDING_ROLES = ["controller", "admin"];
@@ -52,16 +52,16 @@ export class Logins {
 
   constructor(private readonly o: LoginsOptions) {}
 
-  private get timers(): Timers {
-    return this.o.timers ?? realTimers;
+  private get clock(): Clock {
+    return this.o.clock;
   }
 
   start(): void {
-    this.sweeper ??= this.timers.setInterval(() => void this.sweep(), 60_000, { unref: true });
+    this.sweeper ??= this.clock.setInterval(() => void this.sweep(), 60_000, { unref: true });
   }
 
   async stop(): Promise<void> {
-    if (this.sweeper !== null) this.timers.clearInterval(this.sweeper);
+    if (this.sweeper !== null) this.clock.clearInterval(this.sweeper);
     this.sweeper = null;
     await Promise.all([...this.logins.values()].map((l) => l.close()));
     this.logins.clear();
@@ -69,7 +69,7 @@ export class Logins {
 
   get(token: string | undefined): Login | undefined {
     const login = token ? this.logins.get(token) : undefined;
-    if (login) login.lastUsed = Date.now();
+    if (login) login.lastUsed = this.clock.now();
     return login;
   }
 
@@ -89,7 +89,7 @@ export class Logins {
     });
     const listeners = new Listeners<[UiMessage]>(this.o.log, "dashboard stream");
     connection.onMessage((topic, payload) => {
-      const m = cache.apply(topic, payload, Date.now());
+      const m = cache.apply(topic, payload, this.clock.now());
       if (m) listeners.emit(m);
     });
     try {
@@ -111,14 +111,14 @@ export class Logins {
       connection,
       cache,
       streams: 0,
-      lastUsed: Date.now(),
+      lastUsed: this.clock.now(),
       listen: (fn: (m: UiMessage) => void, end: () => void) => {
         login.streams++;
         const off = listeners.add(fn);
         enders.add(end);
         return () => {
           login.streams--;
-          login.lastUsed = Date.now();
+          login.lastUsed = this.clock.now();
           enders.delete(end);
           off();
         };
@@ -154,7 +154,7 @@ export class Logins {
   }
 
   private async sweep(): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.now();
     for (const [token, l] of this.logins)
       if (l.streams === 0 && now - l.lastUsed > this.o.idleMs) await this.close(token);
   }

@@ -15,8 +15,12 @@ import type { Login, Logins } from "./logins.js";
 import { hostAllowed } from "./host-allowlist.js";
 import type { LoginGuard } from "./login-guard.js";
 import { redactUrl } from "../platform/secrets.js";
+import type { Clock } from "../platform/clock.js";
+import type { TimerHandle } from "../platform/timers.js";
 
 export interface UiServerOptions {
+  /** The process's time port (platform/clock.ts): stream pings, command times and timeouts. */
+  clock: Clock;
   port: number;
   host: string;
   tls: { cert: Buffer; key: Buffer } | null;
@@ -242,9 +246,10 @@ export class UiServer implements Unit {
     res.writeHead(200, { ...HEADERS, "content-type": "text/event-stream", "cache-control": "no-store" });
     this.streams.add(res);
     let off: (() => void) | null = null;
-    let ping: ReturnType<typeof setInterval> | null = null;
+    const { clock } = this.o;
+    let ping: TimerHandle | null = null;
     const end = (): void => {
-      if (ping) clearInterval(ping);
+      if (ping !== null) clock.clearInterval(ping);
       off?.();
       off = ping = null;
       this.streams.delete(res);
@@ -272,8 +277,7 @@ export class UiServer implements Unit {
     res.write(replay);
     const send = (m: unknown): void => write(event(m));
     off = login.listen(send, () => res.end());
-    ping = setInterval(() => write(": ping\n\n"), 20_000);
-    ping.unref();
+    ping = clock.setInterval(() => write(": ping\n\n"), 20_000, { unref: true });
     req.on("close", end);
   }
 
@@ -288,7 +292,7 @@ export class UiServer implements Unit {
     if (!login.canCommand) throw new HttpError(403, "FORBIDDEN", "this login may watch but not command");
     let request;
     try {
-      request = parseCommandRequest(await readJson(req), this.o.validators, Date.now());
+      request = parseCommandRequest(await readJson(req), this.o.validators, this.o.clock.now());
     } catch (err) {
       if (err instanceof BadRequestError) throw new HttpError(400, "BAD_REQUEST", err.message);
       throw err;
@@ -300,6 +304,7 @@ export class UiServer implements Unit {
         timeoutMs: this.o.commandTimeoutMs,
         settleMs: 300,
         validators: this.o.validators,
+        clock: this.o.clock,
       });
       this.o.log.info(
         { user: login.user, target: request.target, cmd: request.command.cmd, ok: result.ok },

@@ -25,6 +25,7 @@ import { medianLatencyUs } from "./latency.js";
 import { latencyPlotSvg } from "./latency-plot.js";
 import { createQrReader } from "./qr-reader.js";
 import { svgToPng } from "./svg-png.js";
+import type { Clock } from "../../platform/clock.js";
 
 const verifySchema = {
   json: { doc: "Print the certificate as JSON.", format: Boolean, default: false, arg: "json" },
@@ -99,7 +100,8 @@ export interface VerifyIo {
   validators: Validators;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
-  now?: () => Date;
+  /** The process's time port (platform/clock.ts). */
+  clock: Clock;
   version: string;
 }
 
@@ -152,7 +154,7 @@ export async function runVerify(argv: string[], env: NodeJS.ProcessEnv, io: Veri
     session,
     sessions,
     scans,
-    createdAt: io.now?.() ?? new Date(),
+    createdAt: new Date(io.clock.now()),
     version: io.version,
     plot: PLOT_FILE,
   });
@@ -199,6 +201,7 @@ async function saveLatencies(
       security,
       timeoutMs: 10_000,
       log: pino({ level: "silent" }),
+      clock: io.clock,
     });
   } catch (err) {
     io.stderr.write(
@@ -217,6 +220,7 @@ async function saveLatencies(
         timeoutMs: 10_000,
         settleMs: 500,
         validators: io.validators,
+        clock: io.clock,
       });
       const row = result.rows[0];
       if (result.ok)

@@ -5,6 +5,7 @@ import type { ValidateFunction } from "ajv";
 import type { BatchReady, NodeState } from "../../contract/generated/payloads.js";
 import type { Validators } from "../../contract/schemas.js";
 import { parseObject, type Probe, type Seen } from "./probe.js";
+import type { Clock } from "../../platform/clock.js";
 
 // Every promise of the contract (../shared/spec/contract.md) that can be seen from the broker, as one
 // check each, run in order against one node. Each says pass, fail (and what it saw) or skip (and why).
@@ -29,6 +30,8 @@ export interface Context {
   batchDuration: number;
   /** Filled by the session check, read by those after it. */
   session: { name: string; atMs: number; since: number } | null;
+  /** The process's time port (platform/clock.ts). */
+  clock: Clock;
 }
 
 /** An ISO time with µs digits as epoch ms (fractional). */
@@ -65,7 +68,7 @@ function retained(leaf: "state" | "clock", pick: (v: Validators) => ValidateFunc
 /** A command whose reply must carry `code` (or ok) and echo `id`. */
 function replyCheck(
   name: string,
-  payload: (id: string) => string,
+  payload: (id: string, c: Context) => string,
   expect: { ok: true } | { code: string },
   o: { echoId?: boolean; to?: (c: Context) => string | null; skipIf?: (c: Context) => string | null } = {},
 ): Check {
@@ -78,7 +81,7 @@ function replyCheck(
       if (to === null) return skip("no --group given");
       const id = c.probe.id("r");
       const echo = o.echoId ?? true;
-      const r = await c.probe.request(payload(id), { id: echo ? id : null, to });
+      const r = await c.probe.request(payload(id, c), { id: echo ? id : null, to });
       if (!r) return fail(`no reply on ${c.probe.topic("reply")} within ${c.probe.timeoutMs / 1000} s`);
       const bad = schemaErrors(c.validators.reply, r);
       if (bad) return fail(`schemas/reply.schema.json: ${bad}: ${JSON.stringify(r).slice(0, 160)}`);
@@ -141,7 +144,7 @@ export const CHECKS: Check[] = [
   ),
   replyCheck(
     "at in the past: BAD_SCHEDULE",
-    (id) => JSON.stringify({ cmd: "start", id, at: new Date(Date.now() - 60_000).toISOString() }),
+    (id, c) => JSON.stringify({ cmd: "start", id, at: new Date(c.clock.now() - 60_000).toISOString() }),
     { code: "BAD_SCHEDULE" },
     { skipIf: notIdle },
   ),
@@ -184,8 +187,8 @@ export const CHECKS: Check[] = [
     run: async (c) => {
       const why = notIdle(c);
       if (why) return skip(why);
-      const atMs = Math.ceil((Date.now() + 4000) / 1000) * 1000;
-      const name = `conformance-${Date.now().toString(36)}`;
+      const atMs = Math.ceil((c.clock.now() + 4000) / 1000) * 1000;
+      const name = `conformance-${c.clock.now().toString(36)}`;
       const id = c.probe.id("start");
       const since = c.probe.mark();
       const r = await c.probe.request(
@@ -231,7 +234,7 @@ export const CHECKS: Check[] = [
           seen().some((s) => s.state === "idle" && seen().some((x) => x.state === "recording"))
             ? true
             : undefined,
-        atMs - Date.now() + c.duration * 1000 + c.probe.timeoutMs + 10_000,
+        atMs - c.clock.now() + c.duration * 1000 + c.probe.timeoutMs + 10_000,
       );
       const states = seen().map((s) => s.state);
       if (!done) return fail(`states seen: ${states.join(", ") || "none"}`);

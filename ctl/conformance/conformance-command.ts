@@ -10,6 +10,7 @@ import { assertName } from "../../contract/names.js";
 import type { Validators } from "../../contract/schemas.js";
 import { CHECKS, type Context, type Outcome } from "./checks.js";
 import { Probe } from "./probe.js";
+import type { Clock } from "../../platform/clock.js";
 
 // labx conformance --target ID: any node on the broker (labx or another program speaking the contract)
 // driven through every promise of the contract (checks.ts), one row each: pass, fail (what was seen)
@@ -58,6 +59,8 @@ export interface ConformanceIo {
   stderr: { write(s: string): unknown };
   validators: Validators;
   color: boolean;
+  /** The process's time port (platform/clock.ts). */
+  clock: Clock;
 }
 
 export interface Row {
@@ -110,6 +113,7 @@ export async function runConformance(
       security: clientSecurity(o as unknown as SecuritySettings),
       timeoutMs: o.timeout * 1000,
       log: pino({ level: "silent" }),
+      clock: io.clock,
     });
   } catch (err) {
     io.stderr.write(
@@ -119,7 +123,7 @@ export async function runConformance(
   }
   const rows: Row[] = [];
   try {
-    const probe = new Probe(connection, o.base_topic, o.target, o.timeout * 1000);
+    const probe = new Probe(connection, o.base_topic, o.target, o.timeout * 1000, io.clock);
     await probe.subscribe([`${o.base_topic}/${o.target}/#`]);
     const ctx: Context = {
       probe,
@@ -129,6 +133,7 @@ export async function runConformance(
       duration: o.duration,
       batchDuration: o.batch_duration,
       session: null,
+      clock: io.clock,
     };
     for (const check of CHECKS) {
       const v = await check.run(ctx).catch((err: unknown) => ({

@@ -1,6 +1,6 @@
 import type { IClientPublishOptions } from "mqtt";
 import type { MqttConnection } from "../../platform/mqtt/connection.js";
-import { realTimers, type Timers } from "../../platform/timers.js";
+import type { Clock } from "../../platform/clock.js";
 
 // What `labx conformance` sees of the node under test: every message under <base>/<target>/… (and the
 // probe's own response topic), kept with its retain flag and arrival time, and commands sent to it.
@@ -17,7 +17,7 @@ export interface Seen {
 export class Probe {
   readonly messages: Seen[] = [];
   private waiters = new Set<() => void>();
-  private readonly timers: Timers;
+  private readonly clock: Clock;
   private counter = 0;
 
   constructor(
@@ -25,9 +25,9 @@ export class Probe {
     readonly base: string,
     readonly target: string,
     readonly timeoutMs: number,
-    timers?: Timers,
+    clock: Clock,
   ) {
-    this.timers = timers ?? realTimers;
+    this.clock = clock;
     connection.onMessage((topic, payload, packet) => {
       this.messages.push({
         topic,
@@ -78,14 +78,14 @@ export class Probe {
     return new Promise((resolve) => {
       const first = check();
       if (first !== undefined) return resolve(first);
-      const timer = this.timers.setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         this.waiters.delete(tryIt);
         resolve(undefined);
       }, timeoutMs);
       const tryIt = (): void => {
         const v = check();
         if (v === undefined) return;
-        this.timers.clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         this.waiters.delete(tryIt);
         resolve(v);
       };
@@ -110,7 +110,7 @@ export class Probe {
   }
 
   sleep(ms: number): Promise<void> {
-    return new Promise((r) => this.timers.setTimeout(r, ms));
+    return new Promise((r) => this.clock.setTimeout(r, ms));
   }
 }
 

@@ -6,6 +6,7 @@ import { rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import { writeSynced } from "../../platform/durable/durable-write.js";
+import type { Clock } from "../../platform/clock.js";
 
 /** In the data directory; its dot keeps it out of the session folders' names. */
 export const CALIBRATION_FILE = ".labx-calibration.json";
@@ -33,7 +34,7 @@ export class Calibration {
   private readonly file: string;
 
   constructor(
-    private readonly o: { dataDir: string; configuredMs: number | null; log: Logger; now?: () => Date },
+    private readonly o: { dataDir: string; configuredMs: number | null; log: Logger; clock: Clock },
   ) {
     this.file = path.join(o.dataDir, CALIBRATION_FILE);
     this.saved = this.read();
@@ -71,7 +72,7 @@ export class Calibration {
       const saved: Saved = {
         latency_ms: ms,
         ...(session ? { session } : {}),
-        saved_at: (this.o.now?.() ?? new Date()).toISOString(),
+        saved_at: new Date(this.o.clock.now()).toISOString(),
       };
       await writeSynced(`${this.file}.tmp`, JSON.stringify(saved) + "\n");
       await rename(`${this.file}.tmp`, this.file);

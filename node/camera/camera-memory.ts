@@ -6,6 +6,7 @@ import type { CameraMemory as CameraMemoryFile } from "../../contract/generated/
 import type { Validators } from "../../contract/schemas.js";
 import { writeSynced } from "../../platform/durable/durable-write.js";
 import { redactUrl } from "../../platform/secrets.js";
+import type { Clock } from "../../platform/clock.js";
 
 // What a node remembers of its MPEG-TS network cameras between sessions (schemas/camera-memory.schema.json):
 // each one's longest keyframe interval, so that the next start probes it for that long plus a margin
@@ -51,7 +52,7 @@ export interface CameraMemory {
 /** The memory in `<dataDir>/.labx/cameras.json`: read each time, validated, written whole or not at all. */
 export function fileCameraMemory(
   dataDir: string,
-  deps: { validators: Validators; log: Logger; now?: () => Date },
+  deps: { validators: Validators; log: Logger; clock: Clock },
 ): CameraMemory {
   const file = path.join(dataDir, CAMERA_MEMORY_FILE);
   const read = async (): Promise<CameraMemoryFile> => {
@@ -80,7 +81,7 @@ export function fileCameraMemory(
       const memory = await read();
       memory.cameras[cameraKey(url)] = {
         keyframe_interval_us: Math.min(60_000_000, Math.max(1, Math.round(us))),
-        updated_at: (deps.now?.() ?? new Date()).toISOString(),
+        updated_at: new Date(deps.clock.now()).toISOString(),
       };
       await write(memory);
     },

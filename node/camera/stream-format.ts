@@ -2,7 +2,8 @@ import http from "node:http";
 import https from "node:https";
 import net from "node:net";
 import dgram from "node:dgram";
-import { realTimers, type Timers } from "../../platform/timers.js";
+import type { Clock } from "../../platform/clock.js";
+import type { Timers } from "../../platform/timers.js";
 
 // Which demuxer a network camera needs, found before ffmpeg starts: ffmpeg's own probing picks
 // mpjpeg or jpeg_pipe for MJPEG, which stamp arrival times in a 1/25 s time base (a 30 fps camera
@@ -97,20 +98,16 @@ export type LookResult = StreamLook | null | "silent";
  * --listen`, an IP camera waking up) is waited for: ffmpeg's own probe would pick a demuxer that
  * stamps frames on a 1/25 s clock.
  */
-export function detectStreamFormat(
-  url: string,
-  times: LookTimes,
-  timers: Timers = realTimers,
-): Promise<LookResult> {
+export function detectStreamFormat(url: string, times: LookTimes, clock: Clock): Promise<LookResult> {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     return Promise.resolve(null);
   }
-  if (parsed.protocol === "http:" || parsed.protocol === "https:") return fromHttp(parsed, times, timers);
-  if (parsed.protocol === "tcp:") return fromTcp(parsed, times, timers);
-  if (parsed.protocol === "udp:") return fromUdp(parsed, times, timers);
+  if (parsed.protocol === "http:" || parsed.protocol === "https:") return fromHttp(parsed, times, clock);
+  if (parsed.protocol === "tcp:") return fromTcp(parsed, times, clock);
+  if (parsed.protocol === "udp:") return fromUdp(parsed, times, clock);
   return Promise.resolve(null);
 }
 

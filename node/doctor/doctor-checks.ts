@@ -9,10 +9,11 @@ import { BatchAssembler } from "../ffmpeg/batch-assembler.js";
 import { buildFfmpegArgs, cameraKind, timeSourceOf } from "../ffmpeg/ffmpeg-args.js";
 import { parseInputStart, parseStdoutLine } from "../ffmpeg/ffmpeg-output.js";
 import { describeFfmpegVersion, inTestedRange, readFfmpegVersion } from "../ffmpeg/ffmpeg-version.js";
-import { assessClock } from "../clock/chrony-parse.js";
-import type { ReadChrony } from "../clock/chrony-client.js";
+import { assessClock } from "../sync/chrony-parse.js";
+import type { ReadChrony } from "../sync/chrony-client.js";
 import { analyseCapture, type CaptureAnalysis } from "./capture-analysis.js";
 import type { CameraPlan } from "../session/camera-plan.js";
+import type { Clock } from "../../platform/clock.js";
 
 // The effects of `labx doctor`, one check each: every check answers, never throws.
 
@@ -45,6 +46,7 @@ export async function checkCapture(
   ffmpegPath: string,
   camera: CameraPlan,
   seconds: number,
+  clock: Clock,
 ): Promise<{ result: CheckResult; analysis: CaptureAnalysis | null }> {
   const dir = mkdtempSync(path.join(process.env.TMPDIR ?? "/tmp", "labx-doctor-"));
   try {
@@ -60,7 +62,7 @@ export async function checkCapture(
       duration: seconds,
       filePattern: "doctor_%09d.mkv",
     });
-    const startedUs = Date.now() * 1000;
+    const startedUs = clock.now() * 1000;
     const { stdout, stderr } = await promisify(execFile)(ffmpegPath, args, {
       cwd: dir,
       timeout: (seconds + 20) * 1000,

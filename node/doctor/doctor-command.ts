@@ -5,9 +5,9 @@ import type { Config } from "../../platform/config/config.js";
 import { clientSecurity } from "../../platform/mqtt/client-security.js";
 import { connectVisitor } from "../../platform/mqtt/visitor.js";
 import { redactUrl } from "../../platform/secrets.js";
-import { realTimers, type Timers } from "../../platform/timers.js";
+import type { Clock } from "../../platform/clock.js";
 import { listCameras } from "../camera/cameras-command.js";
-import { chronyReader } from "../clock/create-clock.js";
+import { chronyReader } from "../sync/create-sync.js";
 import { resolveCamera, streamFormatFor } from "../session/camera-plan.js";
 import { cameraKind } from "../ffmpeg/ffmpeg-args.js";
 import { checkCapture, checkClock, checkDisk, checkFfmpeg, type CheckResult } from "./doctor-checks.js";
@@ -19,7 +19,7 @@ import { checkArgumentSecrets, checkNetworkAccess } from "./exposure-checks.js";
 
 export const CAPTURE_SECONDS = 5;
 
-async function checkBroker(config: Config, log: Logger, timers: Timers): Promise<CheckResult> {
+async function checkBroker(config: Config, log: Logger, clock: Clock): Promise<CheckResult> {
   const url = redactUrl(config.broker_url);
   try {
     const connection = await connectVisitor({
@@ -28,7 +28,7 @@ async function checkBroker(config: Config, log: Logger, timers: Timers): Promise
       security: clientSecurity(config),
       timeoutMs: 5000,
       log,
-      timers,
+      clock,
     });
     const version = connection.protocolVersion === 5 ? "5" : "3.1.1";
     await connection.stop();
@@ -40,16 +40,15 @@ async function checkBroker(config: Config, log: Logger, timers: Timers): Promise
 
 export async function runDoctor(
   config: Config,
-  deps: { ffmpegPath: string; childEnv: NodeJS.ProcessEnv; log: Logger; timers?: Timers },
+  deps: { ffmpegPath: string; childEnv: NodeJS.ProcessEnv; log: Logger; clock: Clock },
 ): Promise<CheckResult[]> {
-  const timers = deps.timers ?? realTimers;
   const results: CheckResult[] = [await checkFfmpeg(deps.ffmpegPath, deps.childEnv)];
   if (config.source === "command") {
     // A sensor node records its program, not a camera (docs/sensors.md).
     results.push(checkProgram(config.source_command, process.env.PATH ?? "", process.cwd()));
-    results.push(await checkClock(config, chronyReader(config)));
+    results.push(await checkClock(config, chronyReader(config, deps.clock)));
     results.push(await checkDisk(config, null));
-    results.push(await checkBroker(config, deps.log, timers));
+    results.push(await checkBroker(config, deps.log, deps.clock));
     results.push(checkNetworkAccess(config));
     return results;
   }
@@ -62,10 +61,10 @@ export async function runDoctor(
       : "no V4L2 camera (labx cameras lists what v4l2-ctl sees)",
   });
   const resolved = await resolveCamera(config, deps.log);
-  const capture = await streamFormatFor({ ...config, camera: resolved.camera }, deps.log, timers).then(
+  const capture = await streamFormatFor({ ...config, camera: resolved.camera }, deps.log, deps.clock).then(
     async ({ streamFormat, lateHandover }) => {
       const camera = { ...resolved, streamFormat, lateHandover, probed: false };
-      const c = await checkCapture(deps.ffmpegPath, camera, CAPTURE_SECONDS);
+      const c = await checkCapture(deps.ffmpegPath, camera, CAPTURE_SECONDS, deps.clock);
       c.result.detail = `${redactUrl(camera.camera)}${cameraKind(camera.camera) === "stream" && streamFormat ? ` (${streamFormat})` : ""}: ${c.result.detail}`;
       return c;
     },
@@ -76,9 +75,9 @@ export async function runDoctor(
     }),
   );
   results.push(capture.result);
-  results.push(await checkClock(config, chronyReader(config)));
+  results.push(await checkClock(config, chronyReader(config, deps.clock)));
   results.push(await checkDisk(config, capture.analysis?.bytesPerSecond ?? null));
-  results.push(await checkBroker(config, deps.log, timers));
+  results.push(await checkBroker(config, deps.log, deps.clock));
   results.push(checkNetworkAccess(config));
   results.push(checkArgumentSecrets(config, await readFile("/proc/mounts", "utf8").catch(() => null)));
   return results;

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { BatchAssembler, type AssembledBatch } from "./batch-assembler.js";
 import { parseInputFormat, parseInputStart, parseStderrLine, parseStdoutLine } from "./ffmpeg-output.js";
 import { ChildRunner, type SpawnFn } from "../process/child-runner.js";
-import { realTimers, type Timers } from "../../platform/timers.js";
+import type { Clock } from "../../platform/clock.js";
 import { redactUrl } from "../../platform/secrets.js";
 
 export interface FfmpegRunOptions {
@@ -15,8 +15,8 @@ export interface FfmpegRunOptions {
   timelineFile: string;
   launcher: readonly string[];
   spawn?: SpawnFn;
-  /** The first-frame wait, the stop ladder and the output polling (platform/timers.ts). */
-  timers?: Timers;
+  /** The first-frame wait, the stop ladder and the output polling (platform/clock.ts). */
+  clock: Clock;
   /** Number of this run's first batch, and the name of batch n. */
   firstSeq: number;
   fileForSeq: (seq: number) => string;
@@ -72,7 +72,7 @@ export class FfmpegRun {
       o.sessionDir,
       {
         launcher: o.launcher,
-        ...(o.timers ? { timers: o.timers } : {}),
+        clock: o.clock,
         stdoutFile: o.timelineFile,
         stdout: (l) => this.onStdout(l),
         stderr: (l) => this.onStderr(l),
@@ -91,15 +91,15 @@ export class FfmpegRun {
     timeoutMs: number,
     pollMs: number,
   ): Promise<"frame" | "exit" | "timeout" | "coarse"> {
-    const timers = this.o.timers ?? realTimers;
+    const { clock } = this.o;
     let timer: unknown;
     const outcome = await Promise.race([
       this.firstFrameSeen.then(() => "frame" as const),
       this.coarseSeen.then(() => "coarse" as const),
       this.ffmpeg.exited.then(() => "exit" as const),
-      new Promise<"timeout">((r) => (timer = timers.setTimeout(() => r("timeout"), timeoutMs))),
+      new Promise<"timeout">((r) => (timer = clock.setTimeout(() => r("timeout"), timeoutMs))),
     ]);
-    timers.clearTimeout(timer);
+    clock.clearTimeout(timer);
     if (outcome === "frame") this.ffmpeg.pollEvery(pollMs);
     return outcome;
   }

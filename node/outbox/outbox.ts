@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
-import { realTimers, type TimerHandle, type Timers } from "../../platform/timers.js";
+import type { TimerHandle } from "../../platform/timers.js";
+import type { Clock } from "../../platform/clock.js";
 import { Journal, type JournalEntry } from "./journal.js";
 
 export interface OutboxMessage {
@@ -19,7 +20,7 @@ export interface OutboxDeps {
   compactAfter?: number;
   /** The journal could not be written (a full disk): the message is still delivered, from memory. */
   onWriteError?: (err: unknown) => void;
-  timers?: Timers;
+  clock: Clock;
 }
 
 /**
@@ -104,13 +105,13 @@ export class Outbox {
   /** Resolves when nothing is pending, or after timeoutMs (for a clean stop with the broker up). */
   async drain(timeoutMs: number): Promise<boolean> {
     if (this.pending.size === 0) return true;
-    const timers = this.deps.timers ?? realTimers;
+    const { clock } = this.deps;
     let timer: TimerHandle | undefined;
     const done = await Promise.race([
       new Promise<true>((r) => this.drained.push(() => r(true))),
-      new Promise<false>((r) => (timer = timers.setTimeout(() => r(false), timeoutMs))),
+      new Promise<false>((r) => (timer = clock.setTimeout(() => r(false), timeoutMs))),
     ]);
-    timers.clearTimeout(timer);
+    clock.clearTimeout(timer);
     return done;
   }
 

@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import type { SpawnFn } from "../process/child-runner.js";
 import type { Logger } from "pino";
+import type { Clock } from "../../platform/clock.js";
 import { previewDecoderArgs, type DecoderInput } from "../ffmpeg/preview-args.js";
 
 const EOI = Buffer.from([0xff, 0xd9]);
@@ -30,8 +31,10 @@ export class PreviewDecoder {
       maxWidth: number;
       lowres: number;
       log: Logger;
-      /** The node's spawn (its children's environment applied); Node's own where absent. */
-      spawnFn?: SpawnFn;
+      /** The node's spawn (its children's environment applied). */
+      spawn: SpawnFn;
+      /** The answer's deadline, and the wait between copies of a frame. */
+      clock: Clock;
     },
   ) {}
 
@@ -41,7 +44,7 @@ export class PreviewDecoder {
   }
 
   private start(): ChildProcess {
-    const child = (this.o.spawnFn ?? spawn)(
+    const child = this.o.spawn(
       this.o.ffmpegPath,
       previewDecoderArgs(this.o.input, this.o.maxWidth, this.o.lowres),
       { stdio: ["pipe", "pipe", "pipe"] },
@@ -74,20 +77,21 @@ export class PreviewDecoder {
     const mine = this.written;
     // Outputs of earlier copies are not wanted any more.
     for (const k of [...this.outputs.keys()]) if (k < mine) this.outputs.delete(k);
-    const deadline = Date.now() + timeoutMs;
+    const { clock } = this.o;
+    const deadline = clock.now() + timeoutMs;
     let copies = 0;
     while (!this.outputs.has(mine)) {
       if (this.exited) throw new Error("the preview decoder exited");
-      if (Date.now() > deadline) throw new Error("the preview decoder did not answer in time");
+      if (clock.now() > deadline) throw new Error("the preview decoder did not answer in time");
       if (copies < MAX_COPIES) {
         this.child.stdin!.write(frame);
         this.written++;
         copies++;
       }
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 40);
+        const t = clock.setTimeout(resolve, 40);
         this.wake = () => {
-          clearTimeout(t);
+          clock.clearTimeout(t);
           resolve();
         };
       });

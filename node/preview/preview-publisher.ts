@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { NodeState, PreviewMeta } from "../../contract/generated/payloads.js";
 import { embedPreviewMeta, isJpeg, jpegSize } from "../../contract/preview.js";
 import type { Unit } from "../../platform/units.js";
-import { realTimers, type Timers } from "../../platform/timers.js";
+import type { Clock } from "../../platform/clock.js";
 import { keyframeCodec, lowresFor, type PreviewKind } from "../ffmpeg/preview-args.js";
 import type { SpawnFn } from "../process/child-runner.js";
 import { PreviewDecoder } from "./preview-decoder.js";
@@ -18,10 +18,10 @@ export interface PreviewPublisherOptions {
   width: number;
   ffmpegPath: string;
   /** Spawns the preview decoder (the node's, with its children's environment). */
-  spawn?: SpawnFn;
+  spawn: SpawnFn;
   publish: (jpeg: Buffer) => Promise<void>;
   log: Logger;
-  timers?: Timers;
+  clock: Clock;
 }
 
 const FILES: readonly { name: string; kind: PreviewKind }[] = [
@@ -52,8 +52,8 @@ export class PreviewPublisher implements Unit {
 
   constructor(private readonly o: PreviewPublisherOptions) {}
 
-  private get timers(): Timers {
-    return this.o.timers ?? realTimers;
+  private get clock(): Clock {
+    return this.o.clock;
   }
 
   async start(): Promise<void> {
@@ -82,16 +82,16 @@ export class PreviewPublisher implements Unit {
       if (this.timer !== null && this.session === state.session) return;
       this.idle();
       this.session = state.session;
-      this.since = Date.now() - 1000;
-      this.timer = this.timers.setInterval(() => this.tick(), this.o.intervalMs, { unref: true });
+      this.since = this.clock.now() - 1000;
+      this.timer = this.clock.setInterval(() => this.tick(), this.o.intervalMs, { unref: true });
       // The first frame is kept as soon as ffmpeg has one: look once shortly after the start.
-      this.firstLook = this.timers.setTimeout(() => this.tick(), Math.min(1000, this.o.intervalMs));
+      this.firstLook = this.clock.setTimeout(() => this.tick(), Math.min(1000, this.o.intervalMs));
     } else if (state.state !== "recording") this.idle();
   }
 
   private idle(): void {
-    if (this.timer !== null) this.timers.clearInterval(this.timer);
-    if (this.firstLook !== null) this.timers.clearTimeout(this.firstLook);
+    if (this.timer !== null) this.clock.clearInterval(this.timer);
+    if (this.firstLook !== null) this.clock.clearTimeout(this.firstLook);
     this.timer = this.firstLook = null;
     // The decoder lives as long as the session: what is queued finishes first.
     this.busy = this.busy.then(() => this.dropDecoder());
@@ -161,7 +161,8 @@ export class PreviewPublisher implements Unit {
       await this.dropDecoder();
       this.decoder = new PreviewDecoder({
         ffmpegPath: this.o.ffmpegPath,
-        ...(this.o.spawn ? { spawnFn: this.o.spawn } : {}),
+        spawn: this.o.spawn,
+        clock: this.o.clock,
         input,
         maxWidth: this.o.width,
         lowres,

@@ -2,7 +2,7 @@ import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from "node:c
 import { closeSync, openSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { FileTail } from "./file-tail.js";
-import { realTimers, type Timers } from "../../platform/timers.js";
+import type { Clock } from "../../platform/clock.js";
 
 export type SpawnFn = (file: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
 
@@ -28,8 +28,8 @@ export interface ChildIo {
   stderr: (line: string) => void;
   /** Exec'ed before ffmpeg (see launcher.ts); empty to spawn ffmpeg directly. */
   launcher?: readonly string[];
-  /** The stop ladder's waits and the output polling (platform/timers.ts). */
-  timers?: Timers;
+  /** The stop ladder's waits and the output polling (platform/clock.ts). */
+  clock: Clock;
   /** Added to the node's environment (a sensor program's session: node/source/). */
   env?: Record<string, string>;
 }
@@ -51,7 +51,7 @@ export class ChildRunner {
   };
 
   private readonly tail: FileTail;
-  private readonly timers: Timers;
+  private readonly clock: Clock;
 
   /** Spawns nothing: start() does. */
   constructor(
@@ -61,8 +61,8 @@ export class ChildRunner {
     private readonly io: ChildIo,
     private readonly spawn: SpawnFn = nodeSpawn,
   ) {
-    this.timers = io.timers ?? realTimers;
-    this.tail = new FileTail(io.stdoutFile, io.stdout, this.timers);
+    this.clock = io.clock;
+    this.tail = new FileTail(io.stdoutFile, io.stdout, this.clock);
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
   }
 
@@ -121,9 +121,9 @@ export class ChildRunner {
     this.stopping ??= (async () => {
       const exitedWithin = async (ms: number): Promise<boolean> => {
         let timer: unknown;
-        const timeout = new Promise<false>((r) => (timer = this.timers.setTimeout(() => r(false), ms)));
+        const timeout = new Promise<false>((r) => (timer = this.clock.setTimeout(() => r(false), ms)));
         const result = await Promise.race([this.exited.then(() => true), timeout]);
-        this.timers.clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         return result;
       };
       child.stdin!.end("q");

@@ -1,6 +1,7 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
-import { realTimers, type TimerHandle, type Timers } from "../../platform/timers.js";
+import type { TimerHandle } from "../../platform/timers.js";
+import type { Clock } from "../../platform/clock.js";
 
 /**
  * Reads complete lines appended to a file, on a timer rather than per write: ffmpeg's per-frame
@@ -20,15 +21,15 @@ export class FileTail {
   constructor(
     private readonly file: string,
     private readonly onLine: (line: string) => void,
-    private readonly timers: Timers = realTimers,
+    private readonly clock: Clock,
   ) {}
 
   /** (Re)starts polling every intervalMs; idempotent; does nothing after stop(). */
   start(intervalMs: number): void {
     if (this.stopped) return;
     this.fd ??= openSync(this.file, "r");
-    if (this.timer) this.timers.clearInterval(this.timer);
-    this.timer = this.timers.setInterval(() => this.drain(), intervalMs);
+    if (this.timer) this.clock.clearInterval(this.timer);
+    this.timer = this.clock.setInterval(() => this.drain(), intervalMs);
   }
 
   drain(): void {
@@ -47,7 +48,7 @@ export class FileTail {
   /** Reads the rest, including a last line without its newline, and closes. Idempotent. */
   stop(): void {
     this.stopped = true;
-    if (this.timer) this.timers.clearInterval(this.timer);
+    if (this.timer) this.clock.clearInterval(this.timer);
     this.timer = null;
     this.drain();
     if (this.partial) this.onLine(this.partial);

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Config } from "../../platform/config/config.js";
 import { redactUrl } from "../../platform/secrets.js";
-import type { Timers } from "../../platform/timers.js";
+import type { Clock } from "../../platform/clock.js";
 import { listCameras, type CameraListing } from "../camera/cameras-command.js";
 import { detectStreamFormat, type LookResult } from "../camera/stream-format.js";
 import { SessionError } from "./session-errors.js";
@@ -78,9 +78,9 @@ export function probeHint(plan: CameraPlan | null): string {
 export async function streamFormatFor(
   config: { camera: string; stream_format: string; camera_wait: number },
   log: Logger,
-  timers: Timers,
+  clock: Clock,
   detect: DetectStreamFormat = (url, onWaiting) =>
-    detectStreamFormat(url, { waitMs: config.camera_wait * 1000, lookMs: 1000, onWaiting }, timers),
+    detectStreamFormat(url, { waitMs: config.camera_wait * 1000, lookMs: 1000, onWaiting }, clock),
   onWaiting: () => void = () => {},
 ): Promise<{ streamFormat: string | null; lateHandover: boolean }> {
   if (config.stream_format || cameraKind(config.camera) !== "stream")

@@ -5,7 +5,7 @@ import type { RecorderArgs } from "../ffmpeg/ffmpeg-args.js";
 import type { Exit, SpawnFn } from "../process/child-runner.js";
 import type { RecordingEvent } from "./recording-events.js";
 import type { RestartPolicy } from "./restart-policy.js";
-import type { Timers } from "../../platform/timers.js";
+import type { Clock } from "../../platform/clock.js";
 
 export interface RecordingOptions {
   node: string;
@@ -27,15 +27,14 @@ export interface RecordingDeps {
   log: Logger;
   /** Announces a batch; called in order, after its manifest line is on disk. */
   announce: (batch: BatchReady) => Promise<void>;
-  clock: () => BatchReady["clock"];
+  syncStatus: () => BatchReady["clock"];
   /** Warnings and faults worth an event (restarts, gaps, coarse time bases): the controller publishes them. */
   event?: (e: RecordingEvent) => void;
   spawn?: SpawnFn;
   /** The environment of every child (platform/config/child-env.ts); spawn already applies it. */
   childEnv: Readonly<Record<string, string>>;
-  now?: () => number;
-  /** The restart backoff, and ffmpeg's first-frame wait, stop ladder and polling (platform/timers.ts). */
-  timers: Timers;
+  /** Wall-clock time, the restart backoff, and ffmpeg's first-frame wait, stop ladder and polling. */
+  clock: Clock;
 }
 
 export interface RecordingResult {

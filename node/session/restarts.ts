@@ -1,4 +1,5 @@
-import { realTimers, type TimerHandle, type Timers } from "../../platform/timers.js";
+import type { TimerHandle } from "../../platform/timers.js";
+import type { Clock } from "../../platform/clock.js";
 import { DEFAULT_RESTART_POLICY, restartDelay, type RestartPolicy } from "./restart-policy.js";
 
 /**
@@ -11,7 +12,7 @@ export class Restarts {
 
   constructor(
     private readonly policy: RestartPolicy = DEFAULT_RESTART_POLICY,
-    private readonly timers: Timers = realTimers,
+    private readonly clock: Clock,
   ) {}
 
   get count(): number {
@@ -31,7 +32,7 @@ export class Restarts {
   /** Runs `next` after `delayMs`, unless cancelled first. */
   schedule(delayMs: number, next: () => void): void {
     this.cancel();
-    this.timer = this.timers.setTimeout(() => {
+    this.timer = this.clock.setTimeout(() => {
       this.timer = null;
       next();
     }, delayMs);
@@ -40,7 +41,7 @@ export class Restarts {
   /** Cancels the pending restart; true if there was one (the session is between two runs). */
   cancel(): boolean {
     if (this.timer === null) return false;
-    this.timers.clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.timer = null;
     return true;
   }

@@ -1,4 +1,5 @@
-import type { TimerHandle, Timers } from "../../platform/timers.js";
+import type { Clock } from "../../platform/clock.js";
+import type { TimerHandle } from "../../platform/timers.js";
 
 /**
  * A pending synchronized start: `fire` runs `leadMs` before `at` on the timer port (ffmpeg starts a
@@ -11,7 +12,7 @@ export class ScheduledStart {
 
   constructor(
     readonly at: Date,
-    private readonly timers: Timers,
+    private readonly clock: Clock,
   ) {}
 
   get cancelled(): boolean {
@@ -19,20 +20,20 @@ export class ScheduledStart {
   }
 
   /** Arms the timer once. */
-  arm(nowMs: number, leadMs: number, fire: () => void): void {
+  arm(leadMs: number, fire: () => void): void {
     if (this.timer !== null || this.cancelledFlag) return;
-    this.timer = this.timers.setTimeout(
+    this.timer = this.clock.setTimeout(
       () => {
         this.timer = null;
         fire();
       },
-      Math.max(0, this.at.getTime() - nowMs - leadMs),
+      Math.max(0, this.at.getTime() - this.clock.now() - leadMs),
     );
   }
 
   cancel(): void {
     this.cancelledFlag = true;
-    if (this.timer !== null) this.timers.clearTimeout(this.timer);
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
   }
 }

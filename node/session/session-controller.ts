@@ -18,7 +18,7 @@ import { belowOnce, FreeSpace } from "../../platform/disk/free-space.js";
 import { SessionError } from "./session-errors.js";
 import { diskLowEvent, failedEvent, sessionEndedEvent } from "./recording-events.js";
 import { callSafely, Listeners } from "../../platform/listeners.js";
-import { realTimers, type Timers } from "../../platform/timers.js";
+import type { Clock } from "../../platform/clock.js";
 import { ScheduledStart } from "./scheduled-start.js";
 import { BASELINE_CAPABILITIES, type FfmpegCapabilities } from "../ffmpeg/ffmpeg-capabilities.js";
 import {
@@ -47,8 +47,7 @@ export interface ControllerDeps {
   publishState: (state: NodeState) => void;
   publishEvent: (event: Omit<NodeEvent, "node" | "at">) => void;
   announce: (batch: BatchReady) => Promise<void>;
-  clock: () => BatchReady["clock"];
-  now?: () => Date;
+  syncStatus: () => BatchReady["clock"];
   spawn?: SpawnFn;
   childEnv: Readonly<Record<string, string>>;
   freeBytes?: (dir: string) => Promise<number>;
@@ -60,8 +59,8 @@ export interface ControllerDeps {
   cameraMemory?: CameraMemory;
   /** The camera's latency correction in µs, read when a session begins (node/calibration/). */
   latencyUs?: () => number;
-  /** The scheduled start, the session's disk guard and its recording's timers (platform/timers.ts). */
-  timers?: Timers;
+  /** Wall-clock time, the scheduled start, the session's disk guard and its recording's timers. */
+  clock: Clock;
 }
 
 /**
@@ -87,7 +86,7 @@ export class SessionController {
   private schedule: ScheduledStart | null = null;
   private claimed = false;
   private readonly endedListeners: Listeners<[RecordingResult]>;
-  private readonly timers: Timers;
+  private readonly clock: Clock;
 
   constructor(
     private readonly config: Config,
@@ -95,11 +94,11 @@ export class SessionController {
   ) {
     this.batchDuration = config.batch_duration;
     this.endedListeners = new Listeners(deps.log, "session ended");
-    this.timers = deps.timers ?? realTimers;
+    this.clock = deps.clock;
   }
 
   private now(): Date {
-    return this.deps.now?.() ?? new Date();
+    return new Date(this.clock.now());
   }
 
   onSessionEnded(handler: (r: RecordingResult) => unknown): () => void {
@@ -160,7 +159,7 @@ export class SessionController {
     try {
       this.camera = await preflight(
         this.config,
-        { ...this.deps, timers: this.timers, onCameraWait },
+        { ...this.deps, onCameraWait },
         { dir, session, requireSync: cmd.require_sync },
       );
     } finally {
@@ -176,9 +175,9 @@ export class SessionController {
     this.lastError = null;
     if (at) {
       this.scheduledAt = at;
-      const schedule = (this.schedule = new ScheduledStart(at, this.timers));
+      const schedule = (this.schedule = new ScheduledStart(at, this.clock));
       this.set("scheduled");
-      schedule.arm(this.now().getTime(), SCHEDULE_LEAD_MS, () => {
+      schedule.arm(SCHEDULE_LEAD_MS, () => {
         this.begin(session, dir, at.getTime() * 1000).catch((err: unknown) => {
           if (schedule.cancelled) return;
           this.deps.log.error({ err }, "scheduled start failed");
@@ -212,10 +211,10 @@ export class SessionController {
       { path: this.deps.ffmpegPath, launcher: this.deps.launcher, capabilities },
       {
         log: this.deps.log.child({ session }),
-        clock: this.deps.clock,
+        syncStatus: this.deps.syncStatus,
         spawn: this.deps.spawn,
         childEnv: this.deps.childEnv,
-        timers: this.timers,
+        clock: this.clock,
         event: (e) => this.deps.publishEvent({ ...e, session }),
         announce: async (batch) => {
           await this.deps.announce(batch);
@@ -270,7 +269,7 @@ export class SessionController {
       dir: this.config.data_dir,
       intervalMs: this.config.disk_check_interval * 1000,
       freeBytes: this.deps.freeBytes,
-      timers: this.timers,
+      clock: this.clock,
       onReading: belowOnce(this.config.stop_free_mb * 1024 * 1024, (free) =>
         callSafely(this.deps.log, "disk low", () => this.diskLow(recording, free)),
       ),

@@ -12,7 +12,7 @@ import {
 import type { RestartPolicy } from "./restart-policy.js";
 import { Restarts } from "./restarts.js";
 import type { RecordingResult, SessionRecording } from "./recording-types.js";
-import type { Timers } from "../../platform/timers.js";
+import type { Clock } from "../../platform/clock.js";
 
 export type StopReason = "stopped" | "disk_full" | "completed";
 
@@ -97,8 +97,7 @@ export interface SupervisorOptions {
 export interface SupervisorDeps {
   log: Logger;
   event?: (e: RecordingEvent) => void;
-  now?: () => number;
-  timers?: Timers;
+  clock: Clock;
 }
 
 /**
@@ -129,7 +128,7 @@ export class SessionSupervisor<R extends SourceRun> implements SessionRecording 
     private readonly deps: SupervisorDeps,
     source: (session: SessionContext) => SessionSource<R>,
   ) {
-    this.restarts = new Restarts(o.restartPolicy, deps.timers);
+    this.restarts = new Restarts(o.restartPolicy, deps.clock);
     this.done = new Promise((r) => (this.resolveDone = r));
     this.source = source(this.context());
   }
@@ -197,7 +196,7 @@ export class SessionSupervisor<R extends SourceRun> implements SessionRecording 
   }
 
   private now(): number {
-    return this.deps.now?.() ?? Date.now();
+    return this.deps.clock.now();
   }
 
   private spawn(index: number): R {

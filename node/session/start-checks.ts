@@ -14,7 +14,7 @@ import {
   type DetectStreamFormat,
   type ListCameras,
 } from "./camera-plan.js";
-import type { Timers } from "../../platform/timers.js";
+import type { Clock } from "../../platform/clock.js";
 
 // What a start command must pass before anything is spawned: each check throws the SessionError that
 // says why not (the command layer turns it into a reply code).
@@ -81,8 +81,8 @@ export async function preflight(
   config: Config,
   deps: {
     log: Logger;
-    timers: Timers;
-    clock: () => { synced: boolean; reason?: string | undefined };
+    clock: Clock;
+    syncStatus: () => { synced: boolean; reason?: string | undefined };
     freeBytes?: ((dir: string) => Promise<number>) | undefined;
     detectStreamFormat?: DetectStreamFormat | undefined;
     listCameras?: ListCameras | undefined;
@@ -96,16 +96,16 @@ export async function preflight(
   checkSessionFree(start.dir, start.session, config.sbc_id);
   await checkDisk(config.data_dir, config.min_free_mb, deps.freeBytes ?? freeBytes);
   if (config.source === "command") {
-    checkClock(start.requireSync ?? config.require_sync, deps.clock());
+    checkClock(start.requireSync ?? config.require_sync, deps.syncStatus());
     return commandPlan(config);
   }
   const camera = await resolveCamera(config, deps.log, deps.listCameras);
   checkCamera(camera.camera);
-  checkClock(start.requireSync ?? config.require_sync, deps.clock());
+  checkClock(start.requireSync ?? config.require_sync, deps.syncStatus());
   const stream = await streamFormatFor(
     { camera: camera.camera, stream_format: config.stream_format, camera_wait: config.camera_wait },
     deps.log,
-    deps.timers,
+    deps.clock,
     deps.detectStreamFormat,
     deps.onCameraWait,
   );

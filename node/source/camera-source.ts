@@ -71,7 +71,7 @@ export class CameraSource implements SessionSource<CameraRun> {
       childEnv: deps.childEnv,
       log: deps.log,
       announce: deps.announce,
-      clock: deps.clock,
+      syncStatus: deps.syncStatus,
       timeSource: this.timeSource,
       latencyUs: opts.latencyUs ?? 0,
     });
@@ -125,7 +125,7 @@ export class CameraSource implements SessionSource<CameraRun> {
       timelineFile: path.join(opts.sessionDir, timelineFile(index)),
       launcher: opts.launcher,
       ...(deps.spawn ? { spawn: deps.spawn } : {}),
-      timers: deps.timers,
+      clock: deps.clock,
       firstSeq: this.nextSeq,
       fileForSeq: (seq) => batchFileName(opts.node, opts.session, seq),
       alignToUs: restart?.gridUs ?? opts.recorder.alignToUs ?? null,

@@ -3,7 +3,7 @@ import path from "node:path";
 import { isoUs } from "../../contract/iso-us.js";
 import { endInterrupted, recoverInterrupted, resumeSession, type RecoveryDeps } from "../store/recovery.js";
 import { TIMELINE_FILE } from "../store/session-files.js";
-import { realTimers, sleep } from "../../platform/timers.js";
+import { sleep } from "../../platform/timers.js";
 import { parseProgramLine } from "./command-protocol.js";
 import {
   listProgramBatch,
@@ -101,7 +101,7 @@ async function waitForPrograms(outDir: string, deps: RecoveryDeps): Promise<void
         return false;
       }
     });
-  const timers = deps.timers ?? realTimers;
+
   for (let waited = 0; running() && waited < (deps.settleMs ?? 10_000); waited += 100)
-    await sleep(timers, 100);
+    await sleep(deps.clock, 100);
 }

@@ -72,7 +72,7 @@ export class ProgramSource implements SessionSource<ProgramRun> {
       childEnv: deps.childEnv,
       log: deps.log,
       announce: deps.announce,
-      clock: deps.clock,
+      syncStatus: deps.syncStatus,
       timeSource: "capture",
     });
   }
@@ -88,13 +88,13 @@ export class ProgramSource implements SessionSource<ProgramRun> {
 
   /** "ok" when the program says it took its first sample; "exit" or "timeout" when it does not. */
   async first(): Promise<string> {
-    const { timers } = this.deps;
+    const { clock } = this.deps;
     let timer: TimerHandle | null = null;
     const timeout = new Promise<"timeout">(
-      (r) => (timer = timers.setTimeout(() => r("timeout"), this.opts.startTimeoutMs)),
+      (r) => (timer = clock.setTimeout(() => r("timeout"), this.opts.startTimeoutMs)),
     );
     const outcome = await Promise.race([this.startedSaid!, timeout]);
-    if (timer) timers.clearTimeout(timer);
+    if (timer) clock.clearTimeout(timer);
     return outcome === true ? "ok" : outcome === false ? "exit" : outcome;
   }
 
@@ -111,7 +111,7 @@ export class ProgramSource implements SessionSource<ProgramRun> {
   started(): void {
     if (this.opts.duration === null) return;
     const endMs = (this.zeroUs! + this.opts.duration * 1e6) / 1000 + DURATION_GRACE_MS;
-    this.durationTimer = this.deps.timers.setTimeout(
+    this.durationTimer = this.deps.clock.setTimeout(
       () => void this.session.stop("completed"),
       Math.max(0, endMs - this.session.now()),
     );
@@ -144,7 +144,7 @@ export class ProgramSource implements SessionSource<ProgramRun> {
           deps.log.warn({ run: index, line }, "sensor program says");
         },
         launcher: opts.launcher,
-        timers: deps.timers,
+        clock: deps.clock,
         env,
       },
       deps.spawn,
@@ -180,7 +180,7 @@ export class ProgramSource implements SessionSource<ProgramRun> {
   }
 
   stopping(): void {
-    if (this.durationTimer) this.deps.timers.clearTimeout(this.durationTimer);
+    if (this.durationTimer) this.deps.clock.clearTimeout(this.durationTimer);
   }
 
   ending(): void {

@@ -22,7 +22,7 @@ export interface FinalizerOptions {
   log: Logger;
   /** Called in order, after the batch's manifest line is on disk. */
   announce: (batch: BatchReady) => Promise<void>;
-  clock: () => BatchReady["clock"];
+  syncStatus: () => BatchReady["clock"];
   /** Where the frame times come from (ffmpeg-args.ts, timeSourceOf); unknown for old recoveries. */
   timeSource?: BatchReady["time_source"];
   /**
@@ -196,7 +196,7 @@ export class BatchFinalizer {
         : {}),
       ...(b.last ? { last: true } : {}),
       ...(b.recovered ? { recovered: true } : {}),
-      clock: opts.clock(),
+      clock: opts.syncStatus(),
     };
     await this.manifest.append(batch);
     this.count++;

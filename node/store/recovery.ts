@@ -15,7 +15,8 @@ import { isName } from "../../contract/names.js";
 import { BatchAssembler, type AssembledBatch } from "../ffmpeg/batch-assembler.js";
 import { BatchFinalizer } from "./batch-finalizer.js";
 import { parseStdoutLine } from "../ffmpeg/ffmpeg-output.js";
-import { realTimers, sleep, type Timers } from "../../platform/timers.js";
+import { sleep, type Timers } from "../../platform/timers.js";
+import type { Clock } from "../../platform/clock.js";
 
 export interface RecoveryDeps {
   dataDir: string;
@@ -27,10 +28,10 @@ export interface RecoveryDeps {
   log: Logger;
   announce: (batch: BatchReady) => Promise<void>;
   publishEvent: (event: Omit<NodeEvent, "node" | "at">) => void;
-  clock: () => BatchReady["clock"];
+  syncStatus: () => BatchReady["clock"];
   /** How long an ffmpeg left from the previous run may take to finish its files (it got SIGTERM). */
   settleMs?: number;
-  timers?: Timers;
+  clock: Clock;
 }
 
 /**
@@ -42,7 +43,7 @@ export interface RecoveryDeps {
 export function recoverSessions(deps: RecoveryDeps): Promise<string[]> {
   return recoverInterrupted(deps, {
     owns: (dir) => existsSync(path.join(dir, TIMELINE_FILE)),
-    settle: (dir) => waitForOrphans(dir, deps.settleMs ?? 10_000, deps.timers ?? realTimers),
+    settle: (dir) => waitForOrphans(dir, deps.settleMs ?? 10_000, deps.clock),
     recover: recoverSession,
   });
 }
@@ -102,7 +103,7 @@ export async function resumeSession(
     recovering: true,
     log,
     announce: deps.announce,
-    clock: deps.clock,
+    syncStatus: deps.syncStatus,
     ...(times.timeSource ? { timeSource: times.timeSource } : {}),
     latencyUs: times.latencyUs ?? 0,
   });
@@ -139,12 +140,16 @@ async function recoverSession(deps: RecoveryDeps, session: string, dir: string):
 
 /** An interrupted session's end once its batches are recovered: session-end written, logged, said. */
 export async function endInterrupted(
-  deps: Pick<RecoveryDeps, "publishEvent">,
+  deps: Pick<RecoveryDeps, "publishEvent" | "clock">,
   log: Logger,
   r: { session: string; dir: string; recovered: number; listed: number; lost: number },
 ): Promise<void> {
   const batches = r.listed + r.recovered;
-  await writeSessionEnd(r.dir, { reason: "interrupted", batches, ended_at: new Date().toISOString() });
+  await writeSessionEnd(r.dir, {
+    reason: "interrupted",
+    batches,
+    ended_at: new Date(deps.clock.now()).toISOString(),
+  });
   log.warn({ recovered: r.recovered, batches, frames_lost: r.lost }, "interrupted session recovered");
   deps.publishEvent({
     type: "session_ended",

@@ -2,7 +2,8 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
-import { realTimers, type TimerHandle, type Timers } from "../../platform/timers.js";
+import type { TimerHandle } from "../../platform/timers.js";
+import type { Clock } from "../../platform/clock.js";
 import { isName } from "../../contract/names.js";
 import { sessionDir } from "./paths.js";
 import { SESSION_END_FILE, type SessionEnd } from "./session-files.js";
@@ -104,18 +105,17 @@ export interface RetentionDeps {
   onHeld?: (held: { sessions: string[]; bytes: number }) => void;
   log: Logger;
   intervalMs?: number;
-  now?: () => number;
-  timers?: Timers;
+  clock: Clock;
 }
 
 /** --retention-days / --max-usage: applied at start, after each session, and hourly. */
 export class Retention {
   private timer: TimerHandle | null = null;
   private running: Promise<string[]> | null = null;
-  private readonly timers: Timers;
+  private readonly clock: Clock;
 
   constructor(private readonly deps: RetentionDeps) {
-    this.timers = deps.timers ?? realTimers;
+    this.clock = deps.clock;
   }
 
   get enabled(): boolean {
@@ -124,13 +124,13 @@ export class Retention {
 
   start(): void {
     if (this.timer || !this.enabled) return;
-    this.timer = this.timers.setInterval(() => void this.apply(), this.deps.intervalMs ?? 3_600_000, {
+    this.timer = this.clock.setInterval(() => void this.apply(), this.deps.intervalMs ?? 3_600_000, {
       unref: true,
     });
   }
 
   stop(): void {
-    if (this.timer) this.timers.clearInterval(this.timer);
+    if (this.timer) this.clock.clearInterval(this.timer);
     this.timer = null;
   }
 
@@ -145,7 +145,7 @@ export class Retention {
     const { deps } = this;
     try {
       const sessions = scanSessions(deps.dataDir, deps.undelivered());
-      const names = chooseRemovals(sessions, deps.now?.() ?? Date.now(), deps.policy);
+      const names = chooseRemovals(sessions, deps.clock.now(), deps.policy);
       for (const name of names) {
         await rm(sessionDir(deps.dataDir, name), { recursive: true, force: true });
         deps.log.info({ session: name }, "retention: session removed");

@@ -4,6 +4,7 @@ import type { Config } from "../../platform/config/config.js";
 import { parseS3Url } from "./s3-location.js";
 import type { S3Store, StoreOptions } from "./s3-store.js";
 import { Uploader, type UploadBacklog } from "./uploader.js";
+import type { Clock } from "../../platform/clock.js";
 
 /** The node's uploader for --upload-url, or null without one. */
 export function createUploader(
@@ -14,6 +15,7 @@ export function createUploader(
     onBacklog: (b: UploadBacklog) => void;
     /** Folders of the data directory that are not sessions (the outbox journal's). */
     reserved: readonly string[];
+    clock: Clock;
   },
 ): Uploader | null {
   if (!config.upload_url) return null;
@@ -34,6 +36,7 @@ export function createUploader(
     event: deps.event,
     onBacklog: deps.onBacklog,
     drainMs: config.stop_timeout * 1000,
+    clock: deps.clock,
   });
 }
 

@@ -1,7 +1,8 @@
 import type { Logger } from "pino";
 import type { NodeEvent } from "../../contract/generated/payloads.js";
 import { callSafely } from "../../platform/listeners.js";
-import { realTimers, type TimerHandle, type Timers } from "../../platform/timers.js";
+import type { TimerHandle } from "../../platform/timers.js";
+import type { Clock } from "../../platform/clock.js";
 import type { Unit } from "../../platform/units.js";
 import { hashFile } from "../store/hash.js";
 import { objectKey, type S3Location } from "./s3-location.js";
@@ -25,7 +26,7 @@ export interface UploaderOptions {
   event: (e: Omit<NodeEvent, "node" | "at">) => void;
   /** The backlog changed (for the state). */
   onBacklog: (b: UploadBacklog) => void;
-  timers?: Timers;
+  clock: Clock;
   scanIntervalMs?: number;
   /** At stop, how long to go on uploading what is left while the store accepts (0: not at all). */
   drainMs?: number;
@@ -43,7 +44,7 @@ const MAX_BACKOFF_MS = 30_000;
 
 export class Uploader implements Unit {
   readonly name = "upload";
-  private readonly timers: Timers;
+  private readonly clock: Clock;
   private interval: TimerHandle | null = null;
   private retry: TimerHandle | null = null;
   private running: Promise<void> | null = null;
@@ -56,7 +57,7 @@ export class Uploader implements Unit {
   private drainUntil: number | null = null;
 
   constructor(private readonly o: UploaderOptions) {
-    this.timers = o.timers ?? realTimers;
+    this.clock = o.clock;
   }
 
   /**
@@ -79,7 +80,7 @@ export class Uploader implements Unit {
         "no credentials for the store (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a credentials file)",
       );
     }
-    this.interval = this.timers.setInterval(() => this.nudge(), this.o.scanIntervalMs ?? 5000, {
+    this.interval = this.clock.setInterval(() => this.nudge(), this.o.scanIntervalMs ?? 5000, {
       unref: true,
     });
     this.nudge();
@@ -107,15 +108,15 @@ export class Uploader implements Unit {
    * next start), then stops after the file in flight (the ledger only says what the store confirmed).
    */
   async stop(): Promise<void> {
-    if (this.interval) this.timers.clearInterval(this.interval);
+    if (this.interval) this.clock.clearInterval(this.interval);
     this.interval = null;
     if (!this.stopped) {
-      this.drainUntil = Date.now() + (this.o.drainMs ?? 0);
+      this.drainUntil = this.clock.now() + (this.o.drainMs ?? 0);
       await this.running;
       while (
         this.failures === 0 &&
         !this.retry &&
-        Date.now() < this.drainUntil &&
+        this.clock.now() < this.drainUntil &&
         this.scan().files.length > 0
       ) {
         this.running = this.pass();
@@ -123,7 +124,7 @@ export class Uploader implements Unit {
       }
     }
     this.stopped = true;
-    if (this.retry) this.timers.clearTimeout(this.retry);
+    if (this.retry) this.clock.clearTimeout(this.retry);
     this.retry = null;
     await this.running;
   }
@@ -133,7 +134,7 @@ export class Uploader implements Unit {
     while (
       backlog.files.length > 0 &&
       !this.stopped &&
-      (this.drainUntil === null || Date.now() < this.drainUntil)
+      (this.drainUntil === null || this.clock.now() < this.drainUntil)
     ) {
       const file = backlog.files[0]!;
       try {
@@ -179,7 +180,7 @@ export class Uploader implements Unit {
       key,
       bytes: stored.bytes,
       sha256,
-      verified_at: new Date().toISOString(),
+      verified_at: new Date(this.clock.now()).toISOString(),
     });
     this.o.log.debug({ key, bytes: stored.bytes, resumed_parts: stored.resumedParts }, "uploaded");
     const b = f.batch;
@@ -213,7 +214,7 @@ export class Uploader implements Unit {
         reason,
       });
     }
-    this.retry = this.timers.setTimeout(() => {
+    this.retry = this.clock.setTimeout(() => {
       this.retry = null;
       this.nudge();
     }, delay);

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { MqttConnection } from "../mqtt/connection.js";
 import { commandTopic } from "../../contract/topics.js";
-import { realTimers, sleep, type Timers } from "../timers.js";
+import { sleep } from "../timers.js";
+import type { Clock } from "../clock.js";
 import type { Command, NodeState, Reply } from "../../contract/generated/payloads.js";
 import type { Validators } from "../../contract/schemas.js";
 import { addressedNodes, applyMessage, fleetTopics, type Addressed, type FleetView } from "./fleet-view.js";
@@ -36,7 +37,7 @@ export interface SendOptions {
   settleMs: number;
   validators: Validators;
   id?: string;
-  timers?: Timers;
+  clock: Clock;
 }
 
 /**
@@ -49,7 +50,7 @@ export async function sendCommand(client: ControllerLink, o: SendOptions): Promi
   const command = { ...o.command, id } as Command;
   const view: FleetView = new Map();
   const replies = new Map<string, Reply>();
-  const timers = o.timers ?? realTimers;
+  const { clock } = o;
   let wake: (() => void) | null = null;
   const onMessage = (topic: string, payload: Buffer): void => {
     const m = applyMessage(view, o.baseTopic, topic, payload, o.validators);
@@ -61,18 +62,18 @@ export async function sendCommand(client: ControllerLink, o: SendOptions): Promi
   const off = client.onMessage(onMessage);
   try {
     await client.subscribe(fleetTopics(o.baseTopic));
-    await sleep(timers, o.settleMs); // retained availability and state arrive right after the SUBACK
+    await sleep(clock, o.settleMs); // retained availability and state arrive right after the SUBACK
     const addressed = addressedNodes(view, o.target);
     await client.publish(commandTopic(o.baseTopic, o.target), JSON.stringify(command), { qos: 1 });
     let timedOut = false;
-    const timer = timers.setTimeout(() => {
+    const timer = clock.setTimeout(() => {
       timedOut = true;
       wake?.();
     }, o.timeoutMs);
     const allIn = (): boolean => addressed.online.every((n) => replies.has(n)) && replies.size > 0;
     while (!allIn() && !timedOut) await new Promise<void>((resolve) => (wake = resolve));
     wake = null;
-    timers.clearTimeout(timer);
+    clock.clearTimeout(timer);
     const rows = rowsOf(addressed, replies);
     const strict = o.target !== "all";
     const ok = rows.length > 0 && rows.every((r) => r.ok || (!strict && r.outcome === "offline"));

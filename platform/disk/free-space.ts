@@ -1,5 +1,6 @@
 import { freeBytes as statfsFree } from "./free-bytes.js";
-import { realTimers, type TimerHandle, type Timers } from "../timers.js";
+import type { TimerHandle } from "../timers.js";
+import type { Clock } from "../clock.js";
 
 export interface FreeSpaceOptions {
   dir: string;
@@ -7,7 +8,7 @@ export interface FreeSpaceOptions {
   /** Every reading, in bytes: at start and then every interval, never after stop. */
   onReading: (freeBytes: number) => void;
   freeBytes?: (dir: string) => Promise<number>;
-  timers?: Timers;
+  clock: Clock;
   /** Let the process exit while it polls (the node's idle poller; a session's guard keeps it alive). */
   unref?: boolean;
 }
@@ -19,10 +20,10 @@ export interface FreeSpaceOptions {
 export class FreeSpace {
   private timer: TimerHandle | null = null;
   private last: number | undefined;
-  private readonly timers: Timers;
+  private readonly clock: Clock;
 
   constructor(private readonly o: FreeSpaceOptions) {
-    this.timers = o.timers ?? realTimers;
+    this.clock = o.clock;
   }
 
   /** The last reading in bytes, once there is one. */
@@ -33,14 +34,14 @@ export class FreeSpace {
   /** Takes the first reading (resolves after it) and polls every interval. Idempotent. */
   async start(): Promise<void> {
     if (this.timer) return;
-    this.timer = this.timers.setInterval(() => void this.read(), this.o.intervalMs, {
+    this.timer = this.clock.setInterval(() => void this.read(), this.o.intervalMs, {
       unref: this.o.unref ?? false,
     });
     await this.read();
   }
 
   stop(): void {
-    if (this.timer) this.timers.clearInterval(this.timer);
+    if (this.timer) this.clock.clearInterval(this.timer);
     this.timer = null;
   }
 

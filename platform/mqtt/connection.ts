@@ -10,6 +10,8 @@ import { redactUrl } from "../secrets.js";
 import { NoStore } from "./no-store.js";
 import { Listeners } from "../listeners.js";
 import { parseBrokerList, type BrokerList } from "./broker-list.js";
+import type { Clock } from "../clock.js";
+import { sleep } from "../timers.js";
 
 /** A publish while the connection is down: dropped, not queued. */
 export class OfflineError extends Error {
@@ -41,6 +43,8 @@ export interface ConnectionOptions {
    * owner works offline. False (a controller, with a timeout of its own): start() waits for the broker.
    */
   workOffline?: boolean;
+  /** The process's time port (platform/clock.ts): the wait between subscription attempts. */
+  clock: Clock;
 }
 
 /**
@@ -86,7 +90,7 @@ export class MqttConnection {
     topics.forEach((t) => this.subscriptions.add(t));
     const client = this.client;
     if (!client?.connected) return Promise.reject(new OfflineError(topics.join(", ")));
-    return subscribeRetrying(client, [...topics], this.opts.log);
+    return subscribeRetrying(client, [...topics], this.opts.log, this.opts.clock);
   }
 
   /** Runs after `online` on each (re)connect. */
@@ -168,7 +172,7 @@ export class MqttConnection {
         this.settle();
       };
       if (this.subscriptions.size === 0) return subscribed();
-      subscribeRetrying(client, [...this.subscriptions], opts.log).then(
+      subscribeRetrying(client, [...this.subscriptions], opts.log, opts.clock).then(
         () => subscribed(),
         (err: Error) => subscribed(err),
       );
@@ -244,7 +248,12 @@ export class MqttConnection {
  * clustered broker (NATS) answers "unspecified error" while its stream store is busy or electing.
  * Rejects with the last refusal, or at once when the connection is gone.
  */
-async function subscribeRetrying(client: MqttClient, topics: string[], log: Logger): Promise<void> {
+async function subscribeRetrying(
+  client: MqttClient,
+  topics: string[],
+  log: Logger,
+  clock: Clock,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await client.subscribeAsync(topics, { qos: 1 });
@@ -252,7 +261,7 @@ async function subscribeRetrying(client: MqttClient, topics: string[], log: Logg
     } catch (err) {
       if (attempt >= 5 || !client.connected) throw err;
       log.warn({ err, attempt }, "subscription refused, trying again");
-      await new Promise((r) => setTimeout(r, 1000));
+      await sleep(clock, 1000);
     }
   }
 }

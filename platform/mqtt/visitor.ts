@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { ClientSecurity } from "./client-security.js";
 import { MqttConnection } from "./connection.js";
-import { realTimers, type Timers } from "../timers.js";
+import type { Clock } from "../clock.js";
 
 export class BrokerUnreachableError extends Error {}
 
@@ -17,9 +17,9 @@ export async function connectVisitor(o: {
   security: ClientSecurity;
   timeoutMs: number;
   log: Logger;
-  timers?: Timers;
+  clock: Clock;
 }): Promise<MqttConnection> {
-  const timers = o.timers ?? realTimers;
+  const { clock } = o;
   const connection = new MqttConnection({
     url: o.url,
     clientId: o.clientId,
@@ -28,11 +28,10 @@ export async function connectVisitor(o: {
     reconnectPeriodMs: 1000,
     security: o.security,
     workOffline: false,
+    clock: o.clock,
   });
   let timer: unknown;
-  const timedOut = new Promise<"timeout">(
-    (r) => (timer = timers.setTimeout(() => r("timeout"), o.timeoutMs)),
-  );
+  const timedOut = new Promise<"timeout">((r) => (timer = clock.setTimeout(() => r("timeout"), o.timeoutMs)));
   try {
     const outcome = await Promise.race([connection.start().then(() => "connected" as const), timedOut]);
     if (outcome === "timeout")
@@ -45,6 +44,6 @@ export async function connectVisitor(o: {
       code: (err as { code?: unknown }).code,
     });
   } finally {
-    timers.clearTimeout(timer);
+    clock.clearTimeout(timer);
   }
 }

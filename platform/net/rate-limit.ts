@@ -1,5 +1,5 @@
 // Pure: a token bucket per key (an address), bounded in the keys it remembers. The embedded broker
-// limits connects per address with it, the dashboard logins per address. Time comes from `now`.
+// limits connects per address with it, the dashboard logins per address. Time comes from `monotonicMs`.
 
 export interface RateLimitOptions {
   /** Attempts a key may make at once. */
@@ -8,8 +8,8 @@ export interface RateLimitOptions {
   perSecond: number;
   /** Keys remembered at most; the least recently seen is forgotten first. */
   maxKeys: number;
-  /** Milliseconds, any monotonic origin. */
-  now: () => number;
+  /** Milliseconds, any monotonic origin (performance.now): never the wall clock, whose steps would refill or drain buckets. */
+  monotonicMs: () => number;
 }
 
 interface Bucket {
@@ -26,7 +26,7 @@ export class RateLimiter {
 
   /** Takes one attempt for `key`: true when allowed. */
   take(key: string): boolean {
-    const now = this.o.now();
+    const now = this.o.monotonicMs();
     const b = this.buckets.get(key) ?? { tokens: this.o.burst, at: now };
     b.tokens = Math.min(this.o.burst, b.tokens + ((now - b.at) / 1000) * this.o.perSecond);
     b.at = now;

@@ -8,7 +8,7 @@ export async function startAedes(): Promise<Broker> {
     port: 0,
     host: "127.0.0.1",
     log: pino({ level: "silent" }),
-    now: () => performance.now(),
+    monotonicMs: () => performance.now(),
   });
   const port = await broker.start();
   return { url: `mqtt://127.0.0.1:${port}`, port, stop: () => broker.stop() };

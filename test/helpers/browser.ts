@@ -5,6 +5,7 @@ import type { Config } from "../../platform/config/config.js";
 import { createDashboard } from "../../cli/dashboard.js";
 import type { UiServer } from "../../ui/ui-server.js";
 import { testConfig } from "./node.js";
+import { systemClock } from "../../platform/clock.js";
 
 /** Debian's Chromium (no browser download is possible here); LABX_CHROMIUM names another. */
 export const CHROMIUM = process.env.LABX_CHROMIUM ?? "/usr/bin/chromium";
@@ -24,6 +25,7 @@ export async function startDashboardFor(
   const ui = createDashboard(
     testConfig({ ui_port: 0, ui_host: "127.0.0.1", ...overrides }),
     pino({ level: process.env.LABX_TEST_LOG ?? "silent" }),
+    systemClock(),
   );
   await ui.start();
   return ui;

@@ -11,6 +11,7 @@ import { PREVIEW_DIR } from "../../node/ffmpeg/preview-args.js";
 import { createValidators, type Validators } from "../../contract/schemas.js";
 import { probeFfmpegCapabilities, type FfmpegCapabilities } from "../../node/ffmpeg/ffmpeg-capabilities.js";
 import { testChildEnv } from "./child-env.js";
+import { systemClock } from "../../platform/clock.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const CLI = path.join(ROOT, "cli", "labx.ts");
@@ -61,6 +62,7 @@ export async function startNode(
     ffmpegCapabilities: () => capabilitiesOf(overrides.ffmpeg_path ?? FFMPEG),
     launcher: resolveLauncher().prefix,
     childEnv: testChildEnv,
+    clock: systemClock(),
   });
   await node.start();
   return {

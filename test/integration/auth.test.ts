@@ -52,7 +52,7 @@ describe("embedded broker with --auth-file: who may do what (real aedes, real no
       port: 0,
       host: "127.0.0.1",
       log: pino({ level: "silent" }),
-      now: () => performance.now(),
+      monotonicMs: () => performance.now(),
       users: loadAuthFile(authFile),
       tls: { port: 0, cert: readFileSync(cert), key: readFileSync(key) },
       wsPort: 0,

@@ -9,6 +9,7 @@ import { buildFfmpegArgs } from "../../node/ffmpeg/ffmpeg-args.js";
 import { FfmpegRun } from "../../node/ffmpeg/ffmpeg-run.js";
 import { resolveLauncher } from "../../node/ffmpeg/launcher.js";
 import { FFMPEG, tempDir } from "../helpers/node.js";
+import { systemClock } from "../../platform/clock.js";
 
 // A session 27.8 hours into 1 s batches: the real ffmpeg with the node's own arguments, started at
 // batch 99 998 as a restarted run would be, crosses 99 999 → 100 000. Names must sort in batch order.
@@ -38,6 +39,7 @@ describe("batch names past 99 999 (real ffmpeg, the node's arguments)", () => {
       fileForSeq: (seq) => batchFileName("N", "long", seq),
       alignToUs: null,
       log: pino({ level: "silent" }),
+      clock: systemClock(),
       onBatches: (b) => batches.push(...b),
       onFirstFrame: () => {},
       onCoarseTimebase: () => {},

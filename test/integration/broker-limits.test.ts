@@ -19,7 +19,7 @@ async function withBroker(
     port: 0,
     host: o.host ?? "127.0.0.1",
     log: pino({ level: "silent" }),
-    now: () => performance.now(),
+    monotonicMs: () => performance.now(),
     wsPort: 0,
     anonymous: o.anonymous ?? "loopback",
     limits: { ...DEFAULT_BROKER_LIMITS, ...limits },

@@ -1,14 +1,15 @@
-// The chrony command protocol client (node/clock/chrony-client.ts) against real chronyd on loopback,
+// The chrony command protocol client (node/sync/chrony-client.ts) against real chronyd on loopback,
 // with chronyc's own answers to the same questions as the ground truth; and what it says when chronyd
 // refuses, answers someone else, or is not there.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { describe, it } from "node:test";
-import { chronyClient } from "../../node/clock/chrony-client.js";
-import { parseSources, parseTracking } from "../../node/clock/chrony-parse.js";
+import { chronyClient } from "../../node/sync/chrony-client.js";
+import { parseSources, parseTracking } from "../../node/sync/chrony-parse.js";
 import { startChronyClient, startChronyServer } from "../helpers/chrony.js";
 import { freePort } from "../helpers/ports.js";
+import { systemClock } from "../../platform/clock.js";
 
 const chronyc = (port: number, command: string): string =>
   execFileSync("chronyc", ["-c", "-n", "-h", "127.0.0.1", "-p", String(port), command], { encoding: "utf8" });
@@ -44,7 +45,12 @@ describe("chrony command protocol client", () => {
     const server = await startChronyServer();
     const client = await startChronyClient(server.port);
     try {
-      const read = chronyClient({ host: "127.0.0.1", port: client.cmdPort, timeoutMs: 3000 });
+      const read = chronyClient({
+        host: "127.0.0.1",
+        port: client.cmdPort,
+        timeoutMs: 3000,
+        clock: systemClock(),
+      });
       // Until the client has selected its server (a second or two at 16 polls a second) and has enough
       // samples for a frequency estimate (chrony starts with a skew of 1e6 ppm, which it adds to the
       // root dispersion: 0.44 s was seen right after the selection).
@@ -98,7 +104,7 @@ describe("chrony command protocol client", () => {
     const port = await freePort();
     const t0 = performance.now();
     await assert.rejects(
-      chronyClient({ host: "127.0.0.1", port, timeoutMs: 30_000 })(),
+      chronyClient({ host: "127.0.0.1", port, timeoutMs: 30_000, clock: systemClock() })(),
       new RegExp(`cannot talk to chronyd at 127\\.0\\.0\\.1:${port} \\(nothing listens there`),
     );
     assert.ok(performance.now() - t0 < 10_000);
@@ -114,15 +120,15 @@ describe("chrony command protocol client", () => {
     });
     try {
       await assert.rejects(
-        chronyClient({ host: "127.0.0.1", port: refusing.port, timeoutMs: 3000 })(),
+        chronyClient({ host: "127.0.0.1", port: refusing.port, timeoutMs: 3000, clock: systemClock() })(),
         /510 No command access from this host/,
       );
       await assert.rejects(
-        chronyClient({ host: "127.0.0.1", port: stranger.port, timeoutMs: 600 })(),
+        chronyClient({ host: "127.0.0.1", port: stranger.port, timeoutMs: 600, clock: systemClock() })(),
         /no reply in 600 ms/,
       );
       await assert.rejects(
-        chronyClient({ host: "127.0.0.1", port: old.port, timeoutMs: 3000 })(),
+        chronyClient({ host: "127.0.0.1", port: old.port, timeoutMs: 3000, clock: systemClock() })(),
         /protocol version 5, labx 6/,
       );
     } finally {
@@ -139,7 +145,9 @@ describe("chrony command protocol client", () => {
       return null;
     });
     try {
-      await assert.rejects(chronyClient({ host: "127.0.0.1", port: server.port, timeoutMs: 300 })());
+      await assert.rejects(
+        chronyClient({ host: "127.0.0.1", port: server.port, timeoutMs: 300, clock: systemClock() })(),
+      );
       // The tracking request, sent three times (attempt 0, 1, 2): RPY_Tracking is 28 + 76 bytes.
       assert.deepEqual(lengths, [104, 104, 104]);
     } finally {

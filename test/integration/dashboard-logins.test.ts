@@ -13,6 +13,7 @@ import { startMosquitto } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { freePort, waitForPort } from "../helpers/ports.js";
 import { runCli, tempDir, type CliProcess } from "../helpers/node.js";
+import { systemClock } from "../../platform/clock.js";
 
 // The dashboard's logins against real brokers: `labx ui` as a process, mosquitto with a password file.
 
@@ -101,12 +102,14 @@ describe("dashboard logins lend nothing", () => {
           security,
           timeoutMs: 5000,
           log: pino({ level: "silent" }),
+          clock: systemClock(),
         }),
       roleOf: null,
       idleMs: 600_000,
       maxLogins: 3,
       maxNodes: 16,
       log: pino({ level: "silent" }),
+      clock: systemClock(),
     });
     try {
       const opened = [];

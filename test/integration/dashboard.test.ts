@@ -266,7 +266,7 @@ test("logins are the broker's: a viewer sees but cannot command, a controller ca
     port: 0,
     host: "127.0.0.1",
     log: pino({ level: "silent" }),
-    now: () => performance.now(),
+    monotonicMs: () => performance.now(),
     users: loadAuthFile(authFile),
   });
   let node: RunningNode | undefined;

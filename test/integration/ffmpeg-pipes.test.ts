@@ -6,7 +6,7 @@ import { pino } from "pino";
 import { cameraRecording } from "../../node/source/create-recording.js";
 import { tempDir } from "../helpers/node.js";
 import { testChildEnv } from "../helpers/child-env.js";
-import { realTimers } from "../../platform/timers.js";
+import { systemClock } from "../../platform/clock.js";
 
 // ffmpeg reports a frame on stdout (framecrc) and its input's start time on stderr: two pipes, which a
 // busy machine may deliver in either order. CI once saw a session whose first frame arrived before the
@@ -64,9 +64,9 @@ describe("ffmpeg's two pipes", () => {
         log: pino({ level: "silent" }),
         childEnv: testChildEnv,
         announce: async () => {},
-        clock: () => ({ synced: false, reason: "test" }),
+        syncStatus: () => ({ synced: false, reason: "test" }),
         event: (e) => events.push(e.type),
-        timers: realTimers,
+        clock: systemClock(),
       },
     );
     await recording.start();

@@ -8,6 +8,8 @@ import { PreviewDecoder } from "../../node/preview/preview-decoder.js";
 import { jpegSize } from "../../contract/preview.js";
 import { FFMPEG } from "../helpers/node.js";
 import { testJpeg } from "../helpers/media.js";
+import { systemClock } from "../../platform/clock.js";
+import { spawn } from "node:child_process";
 
 const log = pino({ level: "silent" });
 
@@ -27,7 +29,15 @@ for (const [input, frames, lowres] of [
   ["h264", [keyframe(BLACK), keyframe("testsrc")], 0],
 ] as const) {
   test(`${input}: every preview is of the frame just given, never one held back from before`, async () => {
-    const d = new PreviewDecoder({ ffmpegPath: FFMPEG, input, maxWidth: 480, lowres, log });
+    const d = new PreviewDecoder({
+      ffmpegPath: FFMPEG,
+      input,
+      maxWidth: 480,
+      lowres,
+      log,
+      spawn,
+      clock: systemClock(),
+    });
     try {
       const outs: Buffer[] = [];
       for (const i of [0, 1, 0, 0, 1, 1, 0]) outs.push(await d.decode(frames[i]!));

@@ -13,6 +13,7 @@ import { recoverSessions } from "../../node/store/recovery.js";
 import { TIMELINE_FILE } from "../../node/store/session-files.js";
 import { FFMPEG, tempDir } from "../helpers/node.js";
 import { testChildEnv } from "../helpers/child-env.js";
+import { systemClock } from "../../platform/clock.js";
 
 // A node killed -9 just after ffmpeg opened a new batch: the timeline lists that batch's first frames,
 // but none reached its file. Recovery drops the empty batch; the one before it is the session's last.
@@ -66,8 +67,9 @@ describe("recovery: the session's last batch", () => {
       log: pino({ level: "silent" }),
       announce: async (b) => void announced.push(b),
       publishEvent: () => {},
-      clock: () => ({ synced: false, reason: "test" }),
+      syncStatus: () => ({ synced: false, reason: "test" }),
       settleMs: 0,
+      clock: systemClock(),
     });
     assert.deepEqual(done, ["cut"]);
     const manifest = readManifest(path.join(dir, "manifest.jsonl"));

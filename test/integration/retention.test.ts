@@ -7,6 +7,7 @@ import { Retention } from "../../node/store/retention.js";
 import { OUTBOX_DIR } from "../../node/labx-node.js";
 import { withNode } from "../helpers/harness.js";
 import { tempDir } from "../helpers/node.js";
+import { systemClock } from "../../platform/clock.js";
 
 /** A finished session as a node leaves it, ended `days` ago, holding `mb` MiB. */
 function fakeSession(dataDir: string, name: string, days: number, mb: number): void {
@@ -62,6 +63,7 @@ describe("retention on a running node (--retention-days, --max-usage)", () => {
           policy: { retentionDays: 0, maxUsageBytes: 1 },
           undelivered: () => new Set(["unsent"]),
           log: pino({ level: "silent" }),
+          clock: systemClock(),
         }).apply();
         assert.deepEqual(removed, ["recent"]);
         assert.equal(

@@ -50,7 +50,7 @@ describe("secrets never reach MQTT, disk or logs (real aedes with users, real ff
       port: 0,
       host: "127.0.0.1",
       log: pino({ level: "silent" }),
-      now: () => performance.now(),
+      monotonicMs: () => performance.now(),
       users: loadAuthFile(authFile),
     });
     const procs: CliProcess[] = [];

@@ -9,7 +9,7 @@ import type { SpawnFn } from "../../node/process/child-runner.js";
 import { cameraRecording, createRecording } from "../../node/source/create-recording.js";
 import { SessionController } from "../../node/session/session-controller.js";
 import { loadConfig } from "../../platform/config/config.js";
-import { FakeTimers, settle } from "../helpers/fake-timers.js";
+import { FakeClock, settle } from "../helpers/fake-clock.js";
 import { tempDir } from "../helpers/node.js";
 import { testChildEnv } from "../helpers/child-env.js";
 
@@ -48,7 +48,7 @@ function countingSpawn(): { spawn: SpawnFn; runs: () => number } {
 }
 
 /** Advances the fake clock in steps, letting real process I/O land in between. */
-async function advance(timers: FakeTimers, ms: number, step = 50): Promise<void> {
+async function advance(timers: FakeClock, ms: number, step = 50): Promise<void> {
   for (let t = 0; t < ms; t += step) {
     await timers.advance(Math.min(step, ms - t));
     await new Promise((r) => setTimeout(r, 5));
@@ -64,7 +64,7 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 describe("session timers (fake clock)", () => {
   it("restart backoff: after ffmpeg dies the next run starts exactly the policy's delay later (0.5 s, then 1 s)", async () => {
     const dir = tempDir();
-    const timers = new FakeTimers();
+    const timers = new FakeClock(EPOCH_MS);
     const { spawn, runs } = countingSpawn();
     const events: string[] = [];
     const recording = cameraRecording(
@@ -92,11 +92,10 @@ describe("session timers (fake clock)", () => {
         log: silent,
         childEnv: testChildEnv,
         announce: async () => {},
-        clock: () => ({ synced: false, reason: "test" }),
+        syncStatus: () => ({ synced: false, reason: "test" }),
         event: (e) => events.push(e.type),
         spawn,
-        timers,
-        now: () => EPOCH_MS + timers.now,
+        clock: timers,
       },
     );
     await recording.start();
@@ -123,7 +122,7 @@ describe("session timers (fake clock)", () => {
 
   it("scheduled start: ffmpeg is spawned exactly the lead time (2 s) before `at`, not earlier; stop cancels", async () => {
     const dir = tempDir();
-    const timers = new FakeTimers();
+    const timers = new FakeClock(EPOCH_MS);
     const { spawn, runs } = countingSpawn();
     const config = loadConfig(["--sbc-id", "T2", "--data-dir", dir, "--disable-sync"], {});
     const states: NodeState[] = [];
@@ -137,11 +136,10 @@ describe("session timers (fake clock)", () => {
       publishState: (s) => states.push(s),
       publishEvent: (e) => events.push(e),
       announce: async () => {},
-      clock: () => ({ synced: false, reason: "test" }),
-      now: () => new Date(EPOCH_MS + timers.now),
+      syncStatus: () => ({ synced: false, reason: "test" }),
       spawn,
       freeBytes: async () => 100 * 1024 ** 3,
-      timers,
+      clock: timers,
     });
     const at = new Date(EPOCH_MS + 10_000).toISOString();
     const reply = await controller.start({ session: "sched", at });

@@ -9,6 +9,7 @@ import { SessionError } from "../../node/session/session-errors.js";
 import { createRecording } from "../../node/source/create-recording.js";
 import { FFMPEG, tempDir, testConfig } from "../helpers/node.js";
 import { testChildEnv } from "../helpers/child-env.js";
+import { systemClock } from "../../platform/clock.js";
 
 // A stop that arrives while a start is still in its checks (here a disk check that takes 300 ms, as on
 // a slow SD card) must wait for the start's answer, not find the node idle. Real ffmpeg, synthetic camera.
@@ -21,6 +22,7 @@ describe("a stop during a start's checks (the session controller, real ffmpeg)",
       testConfig({ data_dir: dir, batch_duration: 1, disable_sync: true }),
       {
         createRecording,
+        clock: systemClock(),
         log: pino({ level: "silent" }),
         ffmpegPath: FFMPEG,
         childEnv: testChildEnv,
@@ -28,7 +30,7 @@ describe("a stop during a start's checks (the session controller, real ffmpeg)",
         publishState: (s) => states.push(s.state),
         publishEvent: () => {},
         announce: async (b) => void batches.push(b),
-        clock: () => ({ synced: false, reason: "test" }),
+        syncStatus: () => ({ synced: false, reason: "test" }),
         freeBytes: async (d) => {
           await new Promise((r) => setTimeout(r, 300));
           const s = await statfs(d);

@@ -2,18 +2,18 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { ChildRunner } from "../../node/process/child-runner.js";
-import { FakeTimers, settle } from "../helpers/fake-timers.js";
+import { FakeClock, settle } from "../helpers/fake-clock.js";
 import { tempDir } from "../helpers/node.js";
 
 // The stop ladder ('q', then SIGTERM, then SIGKILL, each after the timeout) on real processes, with a
 // fake clock deciding when each step is due: no sleeping for the timeouts.
-function start(script: string, timers: FakeTimers): ChildRunner {
+function start(script: string, timers: FakeClock): ChildRunner {
   const dir = tempDir();
   const p = new ChildRunner("sh", ["-c", script], dir, {
     stdoutFile: path.join(dir, "out.txt"),
     stdout: () => {},
     stderr: () => {},
-    timers,
+    clock: timers,
   });
   p.start();
   return p;
@@ -23,12 +23,7 @@ function start(script: string, timers: FakeTimers): ChildRunner {
  * Advances the fake clock by ms, then says whether the process has exited. Its exit is real: a signal
  * sent at this step is given time to land (up to 10 s of real time, a guard, not a measurement).
  */
-async function exitedAfter(
-  p: ChildRunner,
-  timers: FakeTimers,
-  ms: number,
-  expect: boolean,
-): Promise<boolean> {
+async function exitedAfter(p: ChildRunner, timers: FakeClock, ms: number, expect: boolean): Promise<boolean> {
   let done = false;
   void p.exited.then(() => (done = true));
   await timers.advance(ms);
@@ -42,7 +37,7 @@ async function exitedAfter(
 
 describe("the stop ladder (real processes, fake clock)", () => {
   it("a process that leaves on 'q' (end of input) is not signalled", async () => {
-    const timers = new FakeTimers();
+    const timers = new FakeClock();
     const p = start("read x; exit 0", timers);
     const stopped = p.stop(1000);
     assert.equal(await exitedAfter(p, timers, 0, true), true);
@@ -50,7 +45,7 @@ describe("the stop ladder (real processes, fake clock)", () => {
   });
 
   it("one that ignores 'q' and SIGTERM gets SIGTERM at the timeout and SIGKILL one timeout later", async () => {
-    const timers = new FakeTimers();
+    const timers = new FakeClock();
     const p = start("trap '' TERM; while :; do :; done", timers);
     try {
       const stopped = p.stop(1000);
@@ -77,7 +72,7 @@ describe("the stop ladder (real processes, fake clock)", () => {
       "sh",
       ["-c", "exit 0"],
       dir,
-      { stdoutFile: path.join(dir, "out.txt"), stdout: () => {}, stderr: () => {} },
+      { stdoutFile: path.join(dir, "out.txt"), stdout: () => {}, stderr: () => {}, clock: new FakeClock() },
       () => {
         spawned++;
         throw new Error("not to be called");

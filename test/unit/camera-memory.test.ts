@@ -12,6 +12,7 @@ import {
   probeFor,
   SHORT_PROBE_US,
 } from "../../node/camera/camera-memory.js";
+import { FakeClock } from "../helpers/fake-clock.js";
 
 const validators = createValidators();
 const log = pino({ level: "silent" });
@@ -21,7 +22,11 @@ describe("camera memory (node/camera/camera-memory.ts)", () => {
   it("remembers an interval under the hashed URL without credentials, and forgets it", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "labx-memory-"));
     try {
-      const memory = fileCameraMemory(dir, { validators, log, now: () => new Date("2026-12-07T00:00:00Z") });
+      const memory = fileCameraMemory(dir, {
+        validators,
+        log,
+        clock: new FakeClock(Date.parse("2026-12-07T00:00:00Z")),
+      });
       assert.equal(await memory.keyframeIntervalUs(url), null);
       await memory.remember(url, 500_123.4);
       await memory.remember("udp://10.0.0.8:5000", 3_000_000);
@@ -49,7 +54,7 @@ describe("camera memory (node/camera/camera-memory.ts)", () => {
       const file = path.join(dir, CAMERA_MEMORY_FILE);
       mkdirSync(path.dirname(file), { recursive: true });
       writeFileSync(file, JSON.stringify({ version: 1, cameras: { x: { keyframe_interval_us: "fast" } } }));
-      const memory = fileCameraMemory(dir, { validators, log });
+      const memory = fileCameraMemory(dir, { validators, log, clock: new FakeClock() });
       assert.equal(await memory.keyframeIntervalUs(url), null);
       await memory.remember(url, 1_000_000);
       assert.ok(validators.cameraMemory(JSON.parse(readFileSync(file, "utf8"))));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { assessClock, parseSources, parseTracking } from "../../node/clock/chrony-parse.js";
+import { assessClock, parseSources, parseTracking } from "../../node/sync/chrony-parse.js";
 
 // Captured from chronyd 4.3 on loopback: synced, then 3 s after its server was killed.
 const TRACKING =

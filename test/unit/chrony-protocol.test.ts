@@ -7,7 +7,7 @@ import {
   parseTrackingData,
   replyData,
   REQ,
-} from "../../node/clock/chrony-protocol.js";
+} from "../../node/sync/chrony-protocol.js";
 
 /** chrony's own encoder (util.c UTI_FloatHostToNetwork), for round trips. */
 function encode(x: number): number {

@@ -8,7 +8,7 @@ import type { NodeState } from "../../contract/generated/payloads.js";
 import { createValidators } from "../../contract/schemas.js";
 import type { ControllerLink } from "../../ctl/ctl-client.js";
 import { sendCommand } from "../../platform/control/send-command.js";
-import { FakeTimers, settle } from "../helpers/fake-timers.js";
+import { FakeClock, settle } from "../helpers/fake-clock.js";
 
 const validators = createValidators();
 
@@ -249,7 +249,7 @@ describe("controller output", () => {
 
 describe("sendCommand on the timer port (fake clock, a stand-in link)", () => {
   it("waits the settle time, sends once, and gives a silent online node exactly the timeout", async () => {
-    const timers = new FakeTimers();
+    const timers = new FakeClock();
     let deliver: (topic: string, payload: string) => void = () => {};
     const sent: string[] = [];
     const link: ControllerLink = {
@@ -282,7 +282,7 @@ describe("sendCommand on the timer port (fake clock, a stand-in link)", () => {
       timeoutMs: 10_000,
       settleMs: 500,
       validators,
-      timers,
+      clock: timers,
     }).then((r) => (result = r));
     await settle(); // subscribed: the settle wait starts at 0
     await timers.advance(499);

@@ -25,6 +25,8 @@ import { FleetCache, DEFAULT_LIMITS } from "../../ui/fleet-cache.js";
 import { verifyPassword } from "../../broker/password.js";
 import { tempDir } from "../helpers/node.js";
 import { checkArgumentSecrets, checkNetworkAccess } from "../../node/doctor/exposure-checks.js";
+import { systemClock } from "../../platform/clock.js";
+import { FakeClock } from "../helpers/fake-clock.js";
 
 const validators = createValidators();
 
@@ -90,7 +92,7 @@ describe("who may connect (pure)", () => {
 describe("the broker's limits (pure)", () => {
   it("a rate limiter allows its burst, refills over time, and forgets the least recently seen key first", () => {
     let now = 0;
-    const r = new RateLimiter({ burst: 3, perSecond: 1, maxKeys: 2, now: () => now });
+    const r = new RateLimiter({ burst: 3, perSecond: 1, maxKeys: 2, monotonicMs: () => now });
     assert.deepEqual([r.take("a"), r.take("a"), r.take("a"), r.take("a")], [true, true, true, false]);
     assert.equal(r.retryAfterS("a"), 1);
     now += 1000;
@@ -128,12 +130,22 @@ describe("the dashboard's guards (pure)", () => {
   });
 
   it("logins: rate-limited per address; anonymous from another host only with --allow-anonymous", () => {
-    const strict = new LoginGuard({ allowAnonymousRemote: false, burst: 2, perMinute: 60, now: () => 0 });
+    const strict = new LoginGuard({
+      allowAnonymousRemote: false,
+      burst: 2,
+      perMinute: 60,
+      monotonicMs: () => 0,
+    });
     assert.deepEqual(strict.check("127.0.0.1", true), { ok: true });
     assert.equal((strict.check("10.231.0.2", true) as { status: number }).status, 401);
     assert.deepEqual(strict.check("10.231.0.2", false), { ok: true });
     assert.equal((strict.check("10.231.0.2", false) as { status: number }).status, 429);
-    const open = new LoginGuard({ allowAnonymousRemote: true, burst: 2, perMinute: 60, now: () => 0 });
+    const open = new LoginGuard({
+      allowAnonymousRemote: true,
+      burst: 2,
+      perMinute: 60,
+      monotonicMs: () => 0,
+    });
     assert.deepEqual(open.check("10.231.0.2", true), { ok: true });
   });
 
@@ -226,8 +238,12 @@ describe("secrets and hostile data (pure, and files in a temporary folder)", () 
     const parent = tempDir();
     const dataDir = path.join(parent, "new-data");
     mkdirSync(path.join(parent, "plain")); // a folder made as any other is
-    const first = await ensureLabCredentials(dataDir, validators, () => new Date("2026-12-07T00:00:00Z"));
-    const again = await ensureLabCredentials(dataDir, validators, () => new Date());
+    const first = await ensureLabCredentials(
+      dataDir,
+      validators,
+      new FakeClock(Date.parse("2026-12-07T00:00:00Z")),
+    );
+    const again = await ensureLabCredentials(dataDir, validators, systemClock());
     assert.deepEqual([first.created, again.created], [true, false]);
     assert.deepEqual(again.credentials, first.credentials);
     assert.equal(statSync(first.authFile).mode & 0o777, 0o600);
@@ -240,7 +256,7 @@ describe("secrets and hostile data (pure, and files in a temporary folder)", () 
     const users = loadAuthFile(first.authFile);
     assert.equal(users.get("join")!.role, "join");
     assert.ok(await verifyPassword(first.credentials.controller.password, users.get("lab")!.password_hash));
-    const rotated = await rotateLabCredentials(dataDir, () => new Date());
+    const rotated = await rotateLabCredentials(dataDir, systemClock());
     assert.notEqual(rotated.join.password, first.credentials.join.password);
     assert.deepEqual(await readLabCredentials(dataDir, validators), rotated);
     const text = joinInstructions({

@@ -6,6 +6,7 @@ import { pino } from "pino";
 import { ACKS_FILE, JOURNAL_FILE, type JournalEntry } from "../../node/outbox/journal.js";
 import { Outbox } from "../../node/outbox/outbox.js";
 import { tempDir } from "../helpers/node.js";
+import { systemClock } from "../../platform/clock.js";
 
 const log = pino({ level: "silent" });
 
@@ -35,7 +36,7 @@ describe("outbox", () => {
   it("journals before sending, sends in order once connected, and resends only what was not acknowledged after a restart", async () => {
     const d = dir();
     const c1 = fakeClient();
-    const a = new Outbox({ dir: d, publish: c1.publish, log });
+    const a = new Outbox({ dir: d, publish: c1.publish, clock: systemClock(), log });
     a.start();
     await a.add({ topic: "t", payload: "m0" });
     assert.equal(c1.sent.length, 0, "nothing sent before a connection");
@@ -53,7 +54,7 @@ describe("outbox", () => {
     assert.equal(a.pendingCount, 1);
     // The process dies here: no stop(), files as they are.
     const c2 = fakeClient();
-    const b = new Outbox({ dir: d, publish: c2.publish, log });
+    const b = new Outbox({ dir: d, publish: c2.publish, clock: systemClock(), log });
     b.start();
     b.onConnect();
     await b.add({ topic: "t", payload: "m3" });
@@ -69,7 +70,7 @@ describe("outbox", () => {
 
   it("hands a message the client dropped over again at the next connect, all unacknowledged ones after a disconnect, never twice while connected", async () => {
     const c = fakeClient();
-    const o = new Outbox({ dir: dir(), publish: c.publish, log });
+    const o = new Outbox({ dir: dir(), publish: c.publish, clock: systemClock(), log });
     o.start();
     o.onConnect();
     await o.add({ topic: "t", payload: "a" });
@@ -98,7 +99,7 @@ describe("outbox", () => {
   it("skips a line torn by a crash mid-write, and compacts once everything is acknowledged", async () => {
     const d = dir();
     const c = fakeClient();
-    const o = new Outbox({ dir: d, publish: c.publish, log, compactAfter: 3 });
+    const o = new Outbox({ dir: d, publish: c.publish, clock: systemClock(), log, compactAfter: 3 });
     o.start();
     o.onConnect();
     for (const p of ["x", "y", "z"]) await o.add({ topic: "t", payload: p });
@@ -112,7 +113,7 @@ describe("outbox", () => {
       '{"id":7,"topic":"t","payload":"w"}\n{"id":8,"topic":"t","pay',
     );
     const c2 = fakeClient();
-    const again = new Outbox({ dir: d, publish: c2.publish, log });
+    const again = new Outbox({ dir: d, publish: c2.publish, clock: systemClock(), log });
     again.start();
     again.onConnect();
     assert.deepEqual(
@@ -124,7 +125,7 @@ describe("outbox", () => {
 
   it("drain() gives up after its timeout when the broker never acknowledges", async () => {
     const c = fakeClient();
-    const o = new Outbox({ dir: dir(), publish: c.publish, log });
+    const o = new Outbox({ dir: dir(), publish: c.publish, clock: systemClock(), log });
     o.start();
     o.onConnect();
     await o.add({ topic: "t", payload: "never acked" });

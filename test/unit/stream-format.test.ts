@@ -10,6 +10,7 @@ import {
   lookFromBytes,
   videoPesUnbounded,
 } from "../../node/camera/stream-format.js";
+import { systemClock } from "../../platform/clock.js";
 
 describe("a network camera's format (pure)", () => {
   it("from an HTTP Content-Type: multipart MJPEG and MPEG-TS; anything else is ffmpeg's to decide", () => {
@@ -115,15 +116,22 @@ describe("the look at a network camera (real sockets on loopback)", () => {
     const silent = await camera(JPEG, null);
     try {
       let told = 0;
-      const look = await detectStreamFormat(slow.url, {
-        waitMs: 3000,
-        lookMs: 1000,
-        afterMs: 200,
-        onWaiting: () => told++,
-      });
+      const look = await detectStreamFormat(
+        slow.url,
+        {
+          waitMs: 3000,
+          lookMs: 1000,
+          afterMs: 200,
+          onWaiting: () => told++,
+        },
+        systemClock(),
+      );
       assert.deepEqual(look, { format: "mjpeg", lateHandover: false });
       assert.equal(told, 1);
-      assert.equal(await detectStreamFormat(silent.url, { waitMs: 400, lookMs: 1000 }), "silent");
+      assert.equal(
+        await detectStreamFormat(silent.url, { waitMs: 400, lookMs: 1000 }, systemClock()),
+        "silent",
+      );
     } finally {
       await slow.close();
       await silent.close();
@@ -134,7 +142,7 @@ describe("the look at a network camera (real sockets on loopback)", () => {
     const gone = await camera(JPEG, null);
     const url = gone.url;
     await gone.close();
-    assert.equal(await detectStreamFormat(url, { waitMs: 2000, lookMs: 500 }), null);
+    assert.equal(await detectStreamFormat(url, { waitMs: 2000, lookMs: 500 }, systemClock()), null);
   });
 });
 

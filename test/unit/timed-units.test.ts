@@ -5,7 +5,7 @@ import { pino } from "pino";
 import { Outbox } from "../../node/outbox/outbox.js";
 import { Retention } from "../../node/store/retention.js";
 import { belowOnce, FreeSpace, wholeMb } from "../../platform/disk/free-space.js";
-import { FakeTimers } from "../helpers/fake-timers.js";
+import { FakeClock } from "../helpers/fake-clock.js";
 import { tempDir } from "../helpers/node.js";
 
 // Units that poll or wait, driven by a fake clock: no sleeps, and time is exact.
@@ -14,7 +14,7 @@ const MB = 1048576;
 
 describe("units on the timer port (fake clock)", () => {
   it("FreeSpace as a session's guard (belowOnce): reads at start and every interval, onLow once below the threshold, nothing after stop", async () => {
-    const timers = new FakeTimers();
+    const timers = new FakeClock();
     const readings = [50 * MB, 40 * MB, 9 * MB, 5 * MB];
     let reads = 0;
     const low: number[] = [];
@@ -23,7 +23,7 @@ describe("units on the timer port (fake clock)", () => {
       intervalMs: 500,
       onReading: belowOnce(10 * MB, (free) => low.push(free)),
       freeBytes: async () => readings[Math.min(reads++, readings.length - 1)]!,
-      timers,
+      clock: timers,
     });
     await watch.start();
     assert.equal(reads, 1, "one reading at start");
@@ -43,7 +43,7 @@ describe("units on the timer port (fake clock)", () => {
   });
 
   it("FreeSpace for the node's state: every reading in bytes, the last one kept", async () => {
-    const timers = new FakeTimers();
+    const timers = new FakeClock();
     const readings = [100 * MB, 100 * MB + 5, 99 * MB, 99 * MB];
     let reads = 0;
     const seen: number[] = [];
@@ -52,7 +52,7 @@ describe("units on the timer port (fake clock)", () => {
       intervalMs: 30_000,
       onReading: (free) => seen.push(free),
       freeBytes: async () => readings[Math.min(reads++, readings.length - 1)]!,
-      timers,
+      clock: timers,
     });
     await space.start();
     assert.equal(space.bytes, 100 * MB);
@@ -65,7 +65,7 @@ describe("units on the timer port (fake clock)", () => {
   });
 
   it("Retention: a pass every interval, none after stop", async () => {
-    const timers = new FakeTimers();
+    const timers = new FakeClock();
     let passes = 0;
     const retention = new Retention({
       dataDir: tempDir(),
@@ -74,7 +74,7 @@ describe("units on the timer port (fake clock)", () => {
       undelivered: () => (passes++, new Set()),
       log: silent,
       intervalMs: 3_600_000,
-      timers,
+      clock: timers,
     });
     retention.start();
     await timers.advance(3_599_999);
@@ -90,12 +90,12 @@ describe("units on the timer port (fake clock)", () => {
   });
 
   it("Outbox.drain: gives up after exactly its timeout when the broker never acknowledges", async () => {
-    const timers = new FakeTimers();
+    const timers = new FakeClock();
     const outbox = new Outbox({
       dir: path.join(tempDir(), ".labx"),
       log: silent,
       publish: () => new Promise(() => {}), // never acknowledged
-      timers,
+      clock: timers,
     });
     outbox.start();
     try {

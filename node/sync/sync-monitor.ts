@@ -3,12 +3,9 @@ import type { BatchReady, ClockStatus, NodeEvent } from "../../contract/generate
 import { assessClock } from "./chrony-parse.js";
 import type { ReadChrony } from "./chrony-client.js";
 import { callSafely } from "../../platform/listeners.js";
-import { realTimers, type Timers as PlatformTimers } from "../../platform/timers.js";
+import type { Clock } from "../../platform/clock.js";
 
-/** What the clock monitor needs of the timer port (platform/timers.ts). */
-export type Timers = Pick<PlatformTimers, "setTimeout" | "clearTimeout">;
-
-export interface ClockMonitorOptions {
+export interface SyncMonitorOptions {
   node: string;
   intervalMs: number;
   maxRootDistanceS: number;
@@ -16,8 +13,7 @@ export interface ClockMonitorOptions {
   log: Logger;
   publishClock: (status: ClockStatus) => void;
   publishEvent: (event: Omit<NodeEvent, "node" | "at">) => void;
-  now?: () => Date;
-  timers?: Timers;
+  clock: Clock;
 }
 
 /** Pure: a clock status with nothing read from chrony, and why. */
@@ -44,14 +40,14 @@ export function unreadStatus(node: string, reason: string, checked_at: string): 
  * also an event. chrony missing, stopped or unreachable gives synced: false with the reason, never a
  * throw. start()/stop() are idempotent; a poll that finishes after stop() publishes nothing.
  */
-export class ClockMonitor {
+export class SyncMonitor {
   private timer: unknown = null;
   private running = false;
   private last: ClockStatus | null = null;
-  private readonly timers: Timers;
+  private readonly clock: Clock;
 
-  constructor(private readonly o: ClockMonitorOptions) {
-    this.timers = o.timers ?? realTimers;
+  constructor(private readonly o: SyncMonitorOptions) {
+    this.clock = o.clock;
   }
 
   get status(): ClockStatus | null {
@@ -81,7 +77,7 @@ export class ClockMonitor {
 
   stop(): void {
     this.running = false;
-    if (this.timer !== null) this.timers.clearTimeout(this.timer);
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
   }
 
@@ -107,8 +103,8 @@ export class ClockMonitor {
       );
       this.o.log.warn({ synced: status.synced, reason: status.reason }, "clock sync changed");
     }
-    if (this.timer !== null) this.timers.clearTimeout(this.timer);
-    this.timer = this.timers.setTimeout(
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = this.clock.setTimeout(
       () => void this.poll().catch((err: unknown) => this.o.log.error({ err }, "clock poll failed")),
       this.o.intervalMs,
     );
@@ -116,7 +112,7 @@ export class ClockMonitor {
   }
 
   private async read(): Promise<ClockStatus> {
-    const checked_at = (this.o.now?.() ?? new Date()).toISOString();
+    const checked_at = new Date(this.clock.now()).toISOString();
     try {
       const { tracking: t, sources } = await this.o.read();
       const a = assessClock(t, sources, this.o.maxRootDistanceS);

@@ -1,5 +1,6 @@
 import type { BatchReady, ClockStatus } from "../../contract/generated/payloads.js";
-import { unreadStatus } from "./monitor.js";
+import { unreadStatus } from "./sync-monitor.js";
+import type { Clock } from "../../platform/clock.js";
 
 export const SYNC_DISABLED = "sync disabled";
 
@@ -8,11 +9,11 @@ export const SYNC_DISABLED = "sync disabled";
  * synced one says its status, the retained clock topic (at start and on every reconnect) as the
  * manifest lines do: synced false, reason "sync disabled".
  */
-export class DisabledClock {
+export class SyncDisabled {
   private last: ClockStatus | null = null;
 
   constructor(
-    private readonly o: { node: string; publishClock: (status: ClockStatus) => void; now?: () => Date },
+    private readonly o: { node: string; publishClock: (status: ClockStatus) => void; clock: Clock },
   ) {}
 
   get status(): ClockStatus | null {
@@ -25,7 +26,7 @@ export class DisabledClock {
 
   start(): void {
     if (this.last) return;
-    this.last = unreadStatus(this.o.node, SYNC_DISABLED, (this.o.now?.() ?? new Date()).toISOString());
+    this.last = unreadStatus(this.o.node, SYNC_DISABLED, new Date(this.o.clock.now()).toISOString());
     this.o.publishClock(this.last);
   }
 

@@ -9,7 +9,8 @@ import {
   REQ,
   replyData,
 } from "./chrony-protocol.js";
-import { realTimers, type TimerHandle, type Timers } from "../../platform/timers.js";
+import type { TimerHandle, Timers } from "../../platform/timers.js";
+import type { Clock } from "../../platform/clock.js";
 
 export interface ChronyReading {
   tracking: Tracking;
@@ -26,7 +27,7 @@ export interface ChronyClientOptions {
   port: number | null;
   /** For the whole reading; each request is sent again after a third of it unanswered. */
   timeoutMs: number;
-  timers?: Timers;
+  clock: Clock;
 }
 
 /**
@@ -40,7 +41,7 @@ export function chronyClient(o: ChronyClientOptions): ReadChrony {
   return async () => {
     const socket = createSocket(isIP(host) === 6 ? "udp6" : "udp4");
     const ask = (command: number, index = 0): Promise<Buffer> =>
-      exchange(socket, { command, sequence: ++sequence >>> 0, index }, o.timeoutMs, o.timers ?? realTimers);
+      exchange(socket, { command, sequence: ++sequence >>> 0, index }, o.timeoutMs, o.clock);
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once("error", reject);

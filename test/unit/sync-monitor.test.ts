@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { pino } from "pino";
-import { ClockMonitor, type Timers } from "../../node/clock/monitor.js";
+import { SyncMonitor } from "../../node/sync/sync-monitor.js";
+import type { Clock } from "../../platform/clock.js";
 import type { ClockStatus } from "../../contract/generated/payloads.js";
-import { parseSources, parseTracking } from "../../node/clock/chrony-parse.js";
+import { parseSources, parseTracking } from "../../node/sync/chrony-parse.js";
 
 const TRACKING =
   "7F000001,127.0.0.1,9,1795575132.1,-0.000000405,0.000000022,0.000000153,-0.234,0.002,0.295,0.000005608,0.000000633,0.1,Normal\n";
@@ -12,11 +13,18 @@ const LOST = "^,?,127.0.0.1,8,0,0,3,0,0,0\n";
 
 function harness(sources: string[]) {
   const scheduled: { fn: () => void; ms: number }[] = [];
-  const timers: Timers = { setTimeout: (fn, ms) => scheduled.push({ fn, ms }), clearTimeout: () => {} };
+  // A clock whose timers only record what was scheduled: the test runs each poll itself.
+  const clock: Clock = {
+    now: () => Date.parse("2026-11-25T10:00:00Z"),
+    setTimeout: (fn, ms) => scheduled.push({ fn, ms }),
+    clearTimeout: () => {},
+    setInterval: () => assert.fail("the monitor polls with timeouts"),
+    clearInterval: () => {},
+  };
   const clocks: ClockStatus[] = [];
   const events: string[] = [];
   let call = 0;
-  const monitor = new ClockMonitor({
+  const monitor = new SyncMonitor({
     node: "U1",
     intervalMs: 10_000,
     maxRootDistanceS: 0.01,
@@ -27,13 +35,12 @@ function harness(sources: string[]) {
     log: pino({ level: "silent" }),
     publishClock: (s) => clocks.push(s),
     publishEvent: (e) => events.push(e.type),
-    now: () => new Date("2026-11-25T10:00:00Z"),
-    timers,
+    clock,
   });
   return { monitor, scheduled, clocks, events };
 }
 
-describe("ClockMonitor (timers injected, chrony readings scripted)", () => {
+describe("SyncMonitor (timers injected, chrony readings scripted)", () => {
   it("publishes at start and on each tick; a change of synced is an event", async () => {
     const h = harness([OK, OK, LOST, OK]);
     await h.monitor.start();
