@@ -1,12 +1,20 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import importX from "eslint-plugin-import-x";
+import { createTypeScriptImportResolver } from "eslint-import-resolver-typescript";
+
+/** What contract/ never imports: it describes the wire and does no I/O (docs/architecture.md). */
+const IO_MODULES = ["fs", "fs/promises", "net", "child_process", "dgram", "http", "https", "tls", "http2"];
 
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "contract/generated/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: "readonly", console: "readonly" } },
+    languageOptions: {
+      globals: { process: "readonly", console: "readonly" },
+      parserOptions: { tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
       "no-console": ["error", { allow: ["error"] }],
@@ -19,7 +27,7 @@ export default tseslint.config(
   // Imports point one way: contract (the wire, no I/O) <- platform (config, log, MQTT, durable files)
   // <- the apps (node, broker, ctl, monitor, align, ui), which never import each other <- cli/, the one entry
   // point, which wires them all. See docs/architecture.md.
-  ...layer("contract/**", ["platform", "node", "broker", "ctl", "monitor", "align", "ui", "cli"]),
+  ...layer("contract/**", ["platform", "node", "broker", "ctl", "monitor", "align", "ui", "cli"], IO_MODULES),
   ...layer("platform/**", ["node", "broker", "ctl", "monitor", "align", "ui", "cli"]),
   ...layer("node/**", ["broker", "ctl", "monitor", "align", "ui", "cli"]),
   ...layer("broker/**", ["node", "ctl", "monitor", "align", "ui", "cli"]),
@@ -27,6 +35,33 @@ export default tseslint.config(
   ...layer("monitor/**", ["node", "broker", "ctl", "align", "ui", "cli"]),
   ...layer("align/**", ["node", "broker", "ctl", "monitor", "ui", "cli"]),
   ...layer("ui/**", ["node", "broker", "ctl", "monitor", "align", "cli"]),
+  // The environment is read once, by the configuration (platform/config/environment.ts), and handed down.
+  {
+    files: ["**/*.ts"],
+    ignores: ["platform/config/**", "test/**", "bench/**", "scripts/**"],
+    rules: {
+      "no-restricted-properties": [
+        "error",
+        {
+          object: "process",
+          property: "env",
+          message:
+            "process.env is read by platform/config/ only: take the Environment the composition root hands down (docs/architecture.md)",
+        },
+      ],
+    },
+  },
+  // No import cycle inside an app (or anywhere in the product): its folders point one way too.
+  {
+    files: ["{contract,platform,cli,broker,ctl,monitor,align,ui,node}/**/*.ts"],
+    plugins: { "import-x": importX },
+    settings: {
+      "import-x/extensions": [".ts", ".js"],
+      "import-x/parsers": { "@typescript-eslint/parser": [".ts"] },
+      "import-x/resolver-next": [createTypeScriptImportResolver({ project: "tsconfig.json" })],
+    },
+    rules: { "import-x/no-cycle": ["error", { ignoreExternal: true }] },
+  },
   // The dashboard's page runs in the browser: plain modules, uPlot as a global.
   {
     files: ["ui/public/**"],
@@ -47,21 +82,52 @@ export default tseslint.config(
   },
 );
 
-/** A folder that may not import from the named top-level folders (relative imports of any depth). */
-function layer(files, forbidden, ignores = []) {
+/**
+ * A folder that may not import from the named top-level folders (relative imports of any depth), nor the
+ * named Node.js modules: static imports and exports (values and types), dynamic import() and type
+ * queries (`typeof import("…")`) alike.
+ */
+function layer(files, forbidden, modules = []) {
+  const top = files.split("/")[0];
+  const why = (dir) =>
+    `${top}/ may not import from ${dir}/: imports point contract <- platform <- apps (docs/architecture.md)`;
+  const folders = `^(\\.\\./)+(${forbidden.join("|")})/`;
+  const builtins = `^(node:)?(${modules.join("|")})$`;
+  const ioWhy = `${top}/ does no I/O: no ${modules.join(", ")} (docs/architecture.md)`;
+  // In a selector a regex ends at its first unescaped '/'.
+  const inSelector = (re) => re.replaceAll("/", "\\/");
+  const specifier = (source) => [
+    {
+      selector: `ImportExpression[${source}=/${inSelector(folders)}/]`,
+      message: `${top}/: a wrong-way dynamic import (docs/architecture.md)`,
+    },
+    ...(modules.length
+      ? [{ selector: `ImportExpression[${source}=/${inSelector(builtins)}/]`, message: ioWhy }]
+      : []),
+  ];
   return [
     {
       files: [files],
-      ignores,
       rules: {
         "no-restricted-imports": [
           "error",
           {
-            patterns: forbidden.map((dir) => ({
-              regex: `^(\\.\\./)+${dir}/`,
-              message: `${files.split("/")[0]}/ may not import from ${dir}/: imports point contract <- platform <- apps (docs/architecture.md)`,
-            })),
+            patterns: [
+              ...forbidden.map((dir) => ({ regex: `^(\\.\\./)+${dir}/`, message: why(dir) })),
+              ...(modules.length ? [{ regex: builtins, message: ioWhy }] : []),
+            ],
           },
+        ],
+        "no-restricted-syntax": [
+          "error",
+          ...specifier("source.value"),
+          {
+            selector: `TSImportType[argument.literal.value=/${inSelector(folders)}/]`,
+            message: `${top}/: a wrong-way type query (docs/architecture.md)`,
+          },
+          ...(modules.length
+            ? [{ selector: `TSImportType[argument.literal.value=/${inSelector(builtins)}/]`, message: ioWhy }]
+            : []),
         ],
       },
     },

@@ -5,6 +5,8 @@ import {
   commandTopics,
   everyCommandTopic,
   everyFleetTopic,
+  haDeviceConfigTopic,
+  haStatusTopic,
   NODE_LEAVES,
   nodeTopic,
 } from "../contract/topics.js";
@@ -27,11 +29,11 @@ export function publishPatterns(user: AclUser, base: string): string[] {
     case "join": {
       const id = user.node ?? user.username;
       // Its own Home Assistant device discovery, under whatever discovery prefix HA uses.
-      return [...NODE_LEAVES.map((leaf) => nodeTopic(base, id, leaf)), `+/device/${id}/config`];
+      return [...NODE_LEAVES.map((leaf) => nodeTopic(base, id, leaf)), haDeviceConfigTopic("+", id)];
     }
     case "controller":
       // Commands, and Home Assistant's birth message when HA connects as a controller.
-      return [everyCommandTopic(base), "+/status"];
+      return [everyCommandTopic(base), haStatusTopic("+")];
     case "monitor":
       return [everyFleetTopic(base)];
     case "admin":
@@ -42,10 +44,10 @@ export function publishPatterns(user: AclUser, base: string): string[] {
 /** Filters the user may subscribe to (or any narrower filter). */
 export function subscribePatterns(user: AclUser, base: string): string[] {
   // A joined node answers to groups the broker cannot know: every command topic, read-only.
-  if (user.role === "join") return [everyCommandTopic(base), "+/status"];
+  if (user.role === "join") return [everyCommandTopic(base), haStatusTopic("+")];
   if (user.role !== "node") return ["#"];
   const id = user.node ?? user.username;
-  return [...commandTopics(base, id, user.groups ?? []), "+/status"];
+  return [...commandTopics(base, id, user.groups ?? []), haStatusTopic("+")];
 }
 
 export function topicMatches(filter: string, topic: string): boolean {

@@ -14,6 +14,7 @@ import { loadAuthFile } from "../broker/auth-file.js";
 import { Logins } from "../ui/logins.js";
 import { UiServer } from "../ui/ui-server.js";
 import { systemClock, type Clock } from "../platform/clock.js";
+import type { Environment } from "../platform/config/environment.js";
 
 export const DEFAULT_UI_PORT = 8080;
 
@@ -145,7 +146,7 @@ export async function runTimecode(
   config: Config,
   log: Logger,
   until: Promise<NodeJS.Signals>,
-  open: (url: string) => void = openInBrowser,
+  env: Environment,
 ): Promise<number> {
   const ui = new UiServer({
     clock: systemClock(),
@@ -168,7 +169,7 @@ export async function runTimecode(
     console.error(`labx timecode: the page could not be served: ${(err as Error).message}`);
     return 1;
   }
-  open(announce(config, ui, "time code", "/timecode"));
+  openInBrowser(announce(config, ui, "time code", "/timecode"), env);
   const signal = await until;
   log.info({ signal }, "shutting down");
   await ui.stop();
@@ -176,8 +177,8 @@ export async function runTimecode(
 }
 
 /** xdg-open where a desktop session exists (arguments, never a shell); a headless Pi only prints the address. */
-function openInBrowser(url: string): void {
-  if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return;
+function openInBrowser(url: string, env: Environment): void {
+  if (!env.DISPLAY && !env.WAYLAND_DISPLAY) return;
   const child = spawn("xdg-open", [url], { stdio: "ignore", detached: true });
   child.on("error", () => undefined);
   child.unref();

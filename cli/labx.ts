@@ -24,6 +24,7 @@ import { configSecrets, redactUrl } from "../platform/secrets.js";
 import { isTool, runTool } from "./tools.js";
 import type { UiServer } from "../ui/ui-server.js";
 import { systemClock } from "../platform/clock.js";
+import { processEnvironment, quietLibraries, type Environment } from "../platform/config/environment.js";
 
 const USAGE = `usage: labx <command> [options]
 
@@ -61,6 +62,9 @@ ${Object.entries(configSchema())
   --config FILE        JSON file of options`;
 
 async function main(argv: string[]): Promise<number> {
+  // The one read of the environment (platform/config/environment.ts): every part below is handed it.
+  const env = processEnvironment();
+  quietLibraries();
   const [command, ...rest] = argv;
   if (!command || command === "--help" || command === "-h" || command === "help") {
     console.log(USAGE);
@@ -76,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
     try {
       return await runCredentials(
         rest,
-        process.env,
+        env,
         { write: (t) => void process.stdout.write(t), isTTY: false },
         stderrTerminal(),
       );
@@ -86,14 +90,14 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
   }
-  if (isTool(command)) return runTool(command, rest);
+  if (isTool(command)) return runTool(command, rest, env);
   if ((CTL_COMMANDS as readonly string[]).includes(command)) {
     // Loaded only here: a node never pays for the table, colour and progress libraries.
     const { runCtl } = await import("../ctl/ctl.js");
     return runCtl(command as CtlCommand, rest, {
       stdout: process.stdout,
       stderr: process.stderr,
-      env: process.env,
+      env,
       validators: createValidators(),
       until: untilSignal(),
       clock: systemClock(),
@@ -113,7 +117,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     config = loadConfig(
       rest.filter((a) => !(json && a === "--json")),
-      process.env,
+      env,
     );
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -123,16 +127,16 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
   const log = createLogger(config.log_level, {
-    secrets: configSecrets(config),
+    secrets: configSecrets(config, env),
     ...(command === "node" ? { bindings: { node: config.sbc_id } } : {}),
   });
   try {
-    if (command === "doctor") return await runDoctorCli(config, json);
+    if (command === "doctor") return await runDoctorCli(config, json, env);
     if (command === "monitor") return await runMonitor(config, log);
     if (command === "ui") return await (await import("./dashboard.js")).runUi(config, log, untilSignal());
     if (command === "timecode")
-      return await (await import("./dashboard.js")).runTimecode(config, log, untilSignal());
-    return await (command === "broker" ? runBroker(config, log) : runNode(config, log));
+      return await (await import("./dashboard.js")).runTimecode(config, log, untilSignal(), env);
+    return await (command === "broker" ? runBroker(config, log) : runNode(config, log, env));
   } catch (err) {
     // Files named in the configuration (auth file, certificates) are read at start: same exit as a bad value.
     if (
@@ -174,18 +178,19 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-async function runDoctorCli(config: Config, json: boolean): Promise<number> {
+async function runDoctorCli(config: Config, json: boolean, env: Environment): Promise<number> {
   const { runDoctor, renderDoctor } = await import("../node/doctor/doctor-command.js");
   let ffmpegPath = config.ffmpeg_path ?? "ffmpeg";
   try {
-    ffmpegPath = resolveFfmpeg({ configured: config.ffmpeg_path, envPath: process.env.PATH });
+    ffmpegPath = resolveFfmpeg({ configured: config.ffmpeg_path, envPath: env.PATH });
   } catch {
     // the ffmpeg check says so
   }
   // The checks' own logging stays quiet: the table (or the JSON) is the output.
   const results = await runDoctor(config, {
     ffmpegPath,
-    childEnv: childEnvironment(process.env, config.child_env),
+    childEnv: childEnvironment(env, config.child_env),
+    env,
     log: createLogger("silent"),
     clock: systemClock(),
   });
@@ -243,10 +248,14 @@ async function runMonitor(config: Config, log: ReturnType<typeof createLogger>):
   return 0;
 }
 
-async function runNode(config: Config, log: ReturnType<typeof createLogger>): Promise<number> {
+async function runNode(
+  config: Config,
+  log: ReturnType<typeof createLogger>,
+  env: Environment,
+): Promise<number> {
   let ffmpegPath: string;
   try {
-    ffmpegPath = resolveFfmpeg({ configured: config.ffmpeg_path, envPath: process.env.PATH });
+    ffmpegPath = resolveFfmpeg({ configured: config.ffmpeg_path, envPath: env.PATH });
   } catch (err) {
     if (err instanceof FfmpegNotFoundError) {
       console.error(`labx: ${err.message}`);
@@ -254,7 +263,7 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
     }
     throw err;
   }
-  const childEnv = childEnvironment(process.env, config.child_env);
+  const childEnv = childEnvironment(env, config.child_env);
   // Asked once, in the background: the first session waits for the capabilities if it comes first.
   const capabilities = probeFfmpegCapabilities(ffmpegPath, childEnv);
   void Promise.all([readFfmpegVersion(ffmpegPath, childEnv), capabilities]).then(
@@ -291,6 +300,7 @@ async function runNode(config: Config, log: ReturnType<typeof createLogger>): Pr
     launcher: launcher.prefix,
     // The one place the node's environment is read for its children: an allowlist (docs/security.md).
     childEnv,
+    secrets: configSecrets(effective, env),
     clock,
   });
   let ui: UiServer | null = null;

@@ -6,6 +6,7 @@ import { SecurityConfigError } from "../platform/mqtt/client-security.js";
 import { createValidators } from "../contract/schemas.js";
 import { labxVersion } from "../platform/version.js";
 import { systemClock } from "../platform/clock.js";
+import type { Environment } from "../platform/config/environment.js";
 import { FfmpegNotFoundError, resolveFfmpeg } from "../node/ffmpeg/ffmpeg-path.js";
 
 export const TOOLS = ["cameras", "align", "fetch", "verify", "conformance"] as const;
@@ -13,8 +14,7 @@ export type Tool = (typeof TOOLS)[number];
 
 export const isTool = (command: string): command is Tool => (TOOLS as readonly string[]).includes(command);
 
-async function run(tool: Tool, argv: string[]): Promise<number> {
-  const env = process.env;
+async function run(tool: Tool, argv: string[], env: Environment): Promise<number> {
   switch (tool) {
     case "cameras":
       return (await import("../node/camera/cameras-command.js")).runCameras(argv, env, process.stdout);
@@ -46,9 +46,9 @@ async function run(tool: Tool, argv: string[]): Promise<number> {
   }
 }
 
-export async function runTool(tool: Tool, argv: string[]): Promise<number> {
+export async function runTool(tool: Tool, argv: string[], env: Environment): Promise<number> {
   try {
-    return await run(tool, argv);
+    return await run(tool, argv, env);
   } catch (err) {
     if (!(
       err instanceof ConfigError ||

@@ -1,8 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
-import { readFileSync, readdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import path from "node:path";
 import type {
   BatchReady,
   CameraMemory,
@@ -16,23 +13,12 @@ import type {
   Reply,
   SyncCertificate,
 } from "./generated/payloads.js";
+import { SCHEMAS } from "./generated/schemas.js";
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
   ajv: Ajv,
 ) => Ajv;
-
-export const SCHEMAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "schemas");
-const schemasDir = (): string => {
-  // Running from source (contract/) or from the build (dist/contract/): schemas/ sits at the package root.
-  const fromSource = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "schemas");
-  try {
-    readdirSync(fromSource);
-    return fromSource;
-  } catch {
-    return SCHEMAS_DIR;
-  }
-};
 
 export interface Validators {
   command: ValidateFunction<Command>;
@@ -55,11 +41,8 @@ export interface Validators {
 export function createValidators(): Validators {
   const ajv = new Ajv({ allErrors: false, discriminator: true, strict: true, strictTypes: false });
   addFormats(ajv);
-  const dir = schemasDir();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".schema.json"))) {
-    const schema = JSON.parse(readFileSync(path.join(dir, file), "utf8")) as { $id: string };
-    ajv.addSchema(schema, file);
-  }
+  // The schemas as schemas/ has them, generated into the build (scripts/gen-types.ts): no file is read.
+  for (const [file, schema] of Object.entries(SCHEMAS)) ajv.addSchema(schema, file);
   // Each validator is compiled at its first use (ajv's code generation is most of a node's start-up
   // CPU; a node only ever checks commands), then kept.
   const files: Record<keyof Validators, string> = {

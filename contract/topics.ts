@@ -43,6 +43,24 @@ export function everyFleetTopic(base: string): string {
 }
 
 /**
+ * Home Assistant's MQTT device discovery of a node: <prefix>/device/<node>/config. `prefix` is HA's
+ * discovery prefix (`homeassistant` by default), or "+" in a filter for any prefix.
+ */
+export function haDeviceConfigTopic(prefix: string, node: string): string {
+  return `${prefix}/device/${node}/config`;
+}
+
+/** Home Assistant's birth and last will (`online`/`offline`): <prefix>/status ("+": any prefix). */
+export function haStatusTopic(prefix: string): string {
+  return `${prefix}/status`;
+}
+
+/** Whether a topic is a node's batch announcement (<base>/<node>/batch). */
+export function isBatchTopic(base: string, topic: string): boolean {
+  return parseNodeTopic(base, topic)?.leaf === "batch";
+}
+
+/**
  * A node's topic taken apart: <base>/<node>/<leaf> with a valid, unreserved node id and a known
  * leaf; anything else (another base, the fleet monitor, a foreign publisher's topic) is null.
  */

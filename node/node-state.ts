@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { NodeState } from "../contract/generated/payloads.js";
 import { FreeSpace, wholeMb } from "../platform/disk/free-space.js";
-import { callSafely } from "../platform/listeners.js";
+import { callSafely, Listeners } from "../platform/listeners.js";
 import type { Clock } from "../platform/clock.js";
 import type { Unit } from "../platform/units.js";
 
@@ -13,8 +13,6 @@ export interface NodeStateOptions {
   /** The latency correction in effect (node/calibration/), or null. */
   latency?: () => { ms: number; source: "config" | "verify" } | null;
   log: Logger;
-  /** Free space changed by a whole MiB: the state is worth publishing again. */
-  onChange: () => void;
   freeBytes?: (dir: string) => Promise<number>;
   clock: Clock;
 }
@@ -31,8 +29,10 @@ export class NodeStateExtras implements Unit {
   private readonly freeSpace: FreeSpace;
   private published: number | undefined;
   private upload: NodeState["upload"] | undefined;
+  private readonly changed: Listeners<[]>;
 
   constructor(private readonly o: NodeStateOptions) {
+    this.changed = new Listeners(o.log, "node state changed");
     this.freeSpace = new FreeSpace({
       dir: o.dataDir,
       intervalMs: FREE_SPACE_INTERVAL_MS,
@@ -41,7 +41,7 @@ export class NodeStateExtras implements Unit {
         callSafely(o.log, "free space", () => {
           if (wholeMb(free) === this.published) return;
           this.published = wholeMb(free);
-          o.onChange();
+          this.changed.emit();
         }),
       ...(o.freeBytes ? { freeBytes: o.freeBytes } : {}),
       clock: o.clock,
@@ -62,7 +62,12 @@ export class NodeStateExtras implements Unit {
   /** The upload backlog (node/upload/uploader.ts), in the state from now on. */
   setUpload(upload: NonNullable<NodeState["upload"]>): void {
     this.upload = upload;
-    this.o.onChange();
+    this.changed.emit();
+  }
+
+  /** Free space changed by a whole MiB, or the upload backlog: the state is worth publishing again. */
+  onChange(listener: () => void): () => void {
+    return this.changed.add(listener);
   }
 
   start(): Promise<void> {

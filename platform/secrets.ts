@@ -47,7 +47,7 @@ export interface SecretSources {
  * Every secret a configuration holds, literal: URL passwords and the broker password; and the object
  * store's secret key and session token, which the node reads from the environment (docs/upload.md).
  */
-export function configSecrets(c: SecretSources, env: NodeJS.ProcessEnv = process.env): string[] {
+export function configSecrets(c: SecretSources, env: Readonly<Record<string, string | undefined>>): string[] {
   return [
     ...urlSecrets(c.camera ?? ""),
     ...(c.broker_url ?? "").split(",").flatMap((u) => urlSecrets(u.trim())),

@@ -14,6 +14,7 @@ import type { ReadChrony } from "../sync/chrony-client.js";
 import { analyseCapture, type CaptureAnalysis } from "./capture-analysis.js";
 import type { CameraPlan } from "../session/camera-plan.js";
 import type { Clock } from "../../platform/clock.js";
+import { tmpdir } from "node:os";
 
 // The effects of `labx doctor`, one check each: every check answers, never throws.
 
@@ -48,7 +49,7 @@ export async function checkCapture(
   seconds: number,
   clock: Clock,
 ): Promise<{ result: CheckResult; analysis: CaptureAnalysis | null }> {
-  const dir = mkdtempSync(path.join(process.env.TMPDIR ?? "/tmp", "labx-doctor-"));
+  const dir = mkdtempSync(path.join(tmpdir(), "labx-doctor-"));
   try {
     const args = buildFfmpegArgs({
       camera: camera.camera,

@@ -13,6 +13,7 @@ import { cameraKind } from "../ffmpeg/ffmpeg-args.js";
 import { checkCapture, checkClock, checkDisk, checkFfmpeg, type CheckResult } from "./doctor-checks.js";
 import { readFile } from "node:fs/promises";
 import { checkArgumentSecrets, checkNetworkAccess } from "./exposure-checks.js";
+import type { Environment } from "../../platform/config/environment.js";
 
 // `labx doctor`: what a lab runs on each Pi before an experiment. Every check runs, each answers
 // ok, warn, fail or skipped; the exit status is 1 when any failed.
@@ -40,12 +41,12 @@ async function checkBroker(config: Config, log: Logger, clock: Clock): Promise<C
 
 export async function runDoctor(
   config: Config,
-  deps: { ffmpegPath: string; childEnv: NodeJS.ProcessEnv; log: Logger; clock: Clock },
+  deps: { ffmpegPath: string; childEnv: NodeJS.ProcessEnv; env: Environment; log: Logger; clock: Clock },
 ): Promise<CheckResult[]> {
   const results: CheckResult[] = [await checkFfmpeg(deps.ffmpegPath, deps.childEnv)];
   if (config.source === "command") {
     // A sensor node records its program, not a camera (docs/sensors.md).
-    results.push(checkProgram(config.source_command, process.env.PATH ?? "", process.cwd()));
+    results.push(checkProgram(config.source_command, deps.env.PATH ?? "", process.cwd()));
     results.push(await checkClock(config, chronyReader(config, deps.clock)));
     results.push(await checkDisk(config, null));
     results.push(await checkBroker(config, deps.log, deps.clock));

@@ -9,10 +9,6 @@ export interface DiscoveryInput {
   version: string;
 }
 
-export function discoveryTopic(prefix: string, node: string): string {
-  return `${prefix}/device/${node}/config`;
-}
-
 type Component = Record<string, unknown> & {
   p: "sensor" | "binary_sensor" | "switch" | "camera";
   unique_id: string;

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
-import { discoveryPayload, discoveryTopic, type DiscoveryInput } from "./discovery-payload.js";
+import { discoveryPayload, type DiscoveryInput } from "./discovery-payload.js";
+import { haDeviceConfigTopic, haStatusTopic } from "../../contract/topics.js";
 
 export interface HaDiscoveryOptions extends DiscoveryInput {
   enabled: boolean;
@@ -18,8 +19,8 @@ export class HaDiscovery {
   private readonly topic: string;
 
   constructor(private readonly o: HaDiscoveryOptions) {
-    this.statusTopic = `${o.prefix}/status`;
-    this.topic = discoveryTopic(o.prefix, o.node);
+    this.statusTopic = haStatusTopic(o.prefix);
+    this.topic = haDeviceConfigTopic(o.prefix, o.node);
   }
 
   /** The topic to subscribe to for HA's birth message; none when discovery is off. */

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { TimerHandle } from "../../platform/timers.js";
 import type { Clock } from "../../platform/clock.js";
 import { Journal, type JournalEntry } from "./journal.js";
+import { Listeners } from "../../platform/listeners.js";
 
 export interface OutboxMessage {
   topic: string;
@@ -18,8 +19,6 @@ export interface OutboxDeps {
   log: Logger;
   /** Compact the journal once it holds this many entries and none is pending. */
   compactAfter?: number;
-  /** The journal could not be written (a full disk): the message is still delivered, from memory. */
-  onWriteError?: (err: unknown) => void;
   clock: Clock;
 }
 
@@ -42,19 +41,30 @@ export class Outbox {
   private connected = false;
   private started = false;
 
+  private readonly writeErrors: Listeners<[unknown]>;
+
   constructor(private readonly deps: OutboxDeps) {
     this.journal = new Journal(deps.dir);
+    this.writeErrors = new Listeners(deps.log, "outbox write error");
+  }
+
+  /** The journal could not be written (a full disk): the message is still delivered, from memory. */
+  onWriteError(listener: (err: unknown) => void): () => void {
+    return this.writeErrors.add(listener);
   }
 
   get pendingCount(): number {
     return this.pending.size;
   }
 
-  /** Sessions whose batch announcements are not acknowledged yet (retention must keep them). */
-  pendingSessions(): Set<string> {
+  /**
+   * Sessions whose batch announcements are not acknowledged yet (retention must keep them). `isBatch`
+   * tells a batch announcement's topic (contract/topics.ts isBatchTopic).
+   */
+  pendingSessions(isBatch: (topic: string) => boolean): Set<string> {
     const out = new Set<string>();
     for (const { entry } of this.pending.values()) {
-      if (!entry.topic.endsWith("/batch")) continue;
+      if (!isBatch(entry.topic)) continue;
       try {
         out.add((JSON.parse(entry.payload) as { session: string }).session);
       } catch {
@@ -95,7 +105,7 @@ export class Outbox {
     } catch (err) {
       // Not on disk, so not resent after a restart; but delivered while this process lives.
       this.deps.log.error({ err, topic: entry.topic }, "outbox: journal not written, delivering from memory");
-      this.deps.onWriteError?.(err);
+      this.writeErrors.emit(err);
     }
     slot.durable = true;
     // Never before it is on disk; and never twice, should a connect have come in meanwhile.

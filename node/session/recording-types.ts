@@ -33,6 +33,8 @@ export interface RecordingDeps {
   spawn?: SpawnFn;
   /** The environment of every child (platform/config/child-env.ts); spawn already applies it. */
   childEnv: Readonly<Record<string, string>>;
+  /** Every secret of the configuration out of a text (platform/secrets.ts). */
+  redact: (text: string) => string;
   /** Wall-clock time, the restart backoff, and ffmpeg's first-frame wait, stop ladder and polling. */
   clock: Clock;
 }

@@ -40,6 +40,8 @@ export type CreateRecording = (
 export interface ControllerDeps {
   log: Logger;
   createRecording: CreateRecording;
+  /** Every secret of the configuration out of a text (platform/secrets.ts): a sensor program's kept output. */
+  redact: (text: string) => string;
   ffmpegPath: string;
   /** What that ffmpeg accepts where releases differ, found once (ffmpeg-capabilities.ts); absent: the baseline. */
   ffmpegCapabilities?: () => Promise<FfmpegCapabilities>;
@@ -214,6 +216,7 @@ export class SessionController {
         syncStatus: this.deps.syncStatus,
         spawn: this.deps.spawn,
         childEnv: this.deps.childEnv,
+        redact: this.deps.redact,
         clock: this.clock,
         event: (e) => this.deps.publishEvent({ ...e, session }),
         announce: async (batch) => {

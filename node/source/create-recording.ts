@@ -1,5 +1,4 @@
 import type { Config } from "../../platform/config/config.js";
-import { configSecrets, redactor } from "../../platform/secrets.js";
 import type { FfmpegCapabilities } from "../ffmpeg/ffmpeg-capabilities.js";
 import { recordingOptions, SCHEDULE_LEAD_MS, type SessionPlan } from "../session/recording-options.js";
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from "../session/restart-policy.js";
@@ -45,7 +44,7 @@ export function createRecording(
       stopTimeoutMs: config.stop_timeout * 1000,
       restartPolicy: { ...DEFAULT_RESTART_POLICY, maxFailures: config.restart_attempts },
       // The program's kept output loses every secret the configuration holds (a program may print its arguments).
-      redact: redactor(configSecrets(config)),
+      redact: deps.redact,
     },
     deps,
   );

@@ -14,9 +14,7 @@ export interface S3ClientOptions {
 }
 
 export function createS3Client(o: S3ClientOptions): S3Client {
-  // The SDK is pinned (package.json) to a release that supports Node 20; its notice that later
-  // releases will not would otherwise go to stderr at every start.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  // The SDK's notice about Node.js releases is silenced at start (platform/config/environment.ts).
   return new S3Client({
     region: o.region,
     ...(o.endpoint ? { endpoint: o.endpoint, forcePathStyle: true } : {}),

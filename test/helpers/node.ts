@@ -12,6 +12,11 @@ import { createValidators, type Validators } from "../../contract/schemas.js";
 import { probeFfmpegCapabilities, type FfmpegCapabilities } from "../../node/ffmpeg/ffmpeg-capabilities.js";
 import { testChildEnv } from "./child-env.js";
 import { systemClock } from "../../platform/clock.js";
+import { configSecrets } from "../../platform/secrets.js";
+import { quietLibraries } from "../../platform/config/environment.js";
+
+// As labx does at start: the AWS SDK's notice about Node.js releases stays out of the test output.
+quietLibraries();
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const CLI = path.join(ROOT, "cli", "labx.ts");
@@ -62,6 +67,7 @@ export async function startNode(
     ffmpegCapabilities: () => capabilitiesOf(overrides.ffmpeg_path ?? FFMPEG),
     launcher: resolveLauncher().prefix,
     childEnv: testChildEnv,
+    secrets: configSecrets(config, process.env),
     clock: systemClock(),
   });
   await node.start();

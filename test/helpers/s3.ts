@@ -12,6 +12,10 @@ import type { Broker } from "./mosquitto.js";
 import { MqttRecorder } from "./mqtt-recorder.js";
 import { startNode, type RunningNode } from "./node.js";
 import { startSwift, type SwiftStore } from "./swift.js";
+import { quietLibraries } from "../../platform/config/environment.js";
+
+// As labx does at start: the AWS SDK's notice about Node.js releases stays out of the test output.
+quietLibraries();
 
 // Reading a test store back, to check what the node uploaded against its files and manifest.
 

@@ -63,6 +63,7 @@ describe("ffmpeg's two pipes", () => {
       {
         log: pino({ level: "silent" }),
         childEnv: testChildEnv,
+        redact: (text: string) => text,
         announce: async () => {},
         syncStatus: () => ({ synced: false, reason: "test" }),
         event: (e) => events.push(e.type),

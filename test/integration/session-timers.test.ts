@@ -91,6 +91,7 @@ describe("session timers (fake clock)", () => {
       {
         log: silent,
         childEnv: testChildEnv,
+        redact: (text: string) => text,
         announce: async () => {},
         syncStatus: () => ({ synced: false, reason: "test" }),
         event: (e) => events.push(e.type),
@@ -131,6 +132,7 @@ describe("session timers (fake clock)", () => {
       createRecording,
       log: silent,
       childEnv: testChildEnv,
+      redact: (text: string) => text,
       ffmpegPath: standIn(dir, 30),
       launcher: [],
       publishState: (s) => states.push(s),

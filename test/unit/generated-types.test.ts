@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { generateTypes, generatedFile } from "../../scripts/gen-types.js";
+import {
+  generateSchemas,
+  generatedSchemasFile,
+  generateTypes,
+  generatedFile,
+} from "../../scripts/gen-types.js";
 import { ERROR_CODES } from "../../contract/reply-codes.js";
 import { ROOT, tempDir } from "../helpers/node.js";
 
@@ -11,6 +16,10 @@ const SCHEMAS_DIR = path.join(ROOT, "schemas");
 describe("schemas are the single source of truth", () => {
   it("contract/generated/payloads.ts is what the schemas generate (run npm run gen:types)", async () => {
     assert.equal(readFileSync(generatedFile, "utf8"), await generateTypes());
+  });
+
+  it("contract/generated/schemas.ts holds schemas/ as written (run npm run gen:types)", async () => {
+    assert.equal(readFileSync(generatedSchemasFile, "utf8"), await generateSchemas());
   });
 
   it("the error code table and the reply schema list the same codes", () => {

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { Ajv } from "ajv";
-import { discoveryPayload, discoveryTopic } from "../../node/homeassistant/discovery-payload.js";
+import { discoveryPayload } from "../../node/homeassistant/discovery-payload.js";
+import { haDeviceConfigTopic } from "../../contract/topics.js";
 
 const schema = JSON.parse(
   readFileSync(new URL("../fixtures/ha-device-discovery.schema.json", import.meta.url), "utf8"),
@@ -14,7 +15,7 @@ describe("Home Assistant discovery payload (pure)", () => {
     discoveryPayload({ base: "labx", node: "SBC001", groups: ["row1"], version: "1.2.3" });
 
   it("is a device message under the configured prefix, tied to the node's availability", () => {
-    assert.equal(discoveryTopic("homeassistant", "SBC001"), "homeassistant/device/SBC001/config");
+    assert.equal(haDeviceConfigTopic("homeassistant", "SBC001"), "homeassistant/device/SBC001/config");
     const p = payload();
     assert.ok(valid(p), JSON.stringify(valid.errors));
     assert.equal(p.availability_topic, "labx/SBC001/availability");
