@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import type { LabCredentials } from "../contract/generated/payloads.js";
 import type { Validators } from "../contract/schemas.js";
@@ -8,6 +7,7 @@ import { DEFAULT_BROKER_LIMITS } from "./connection-limits.js";
 import type { BrokerOptions } from "./embedded-broker.js";
 import { ensureLabCredentials } from "./lab-credentials.js";
 import type { Clock } from "../platform/clock.js";
+import { readConfiguredFile } from "../platform/config/config-files.js";
 
 export class BrokerConfigError extends Error {}
 
@@ -30,15 +30,6 @@ export async function brokerOptions(
   const tlsWanted = config.tls_port > 0;
   if (tlsWanted && (!config.tls_cert || !config.tls_key))
     throw new BrokerConfigError("tls_port needs tls_cert and tls_key");
-  const read = (file: string, key: string): Buffer => {
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new BrokerConfigError(
-        `${key}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      );
-    }
-  };
   const lab = config.auth_file
     ? null
     : await ensureLabCredentials(config.data_dir, o.validators, o.clock).catch((err: Error) => {
@@ -55,8 +46,8 @@ export async function brokerOptions(
     tls: tlsWanted
       ? {
           port: config.tls_port,
-          cert: read(config.tls_cert, "tls_cert"),
-          key: read(config.tls_key, "tls_key"),
+          cert: readConfiguredFile("tls_cert", config.tls_cert),
+          key: readConfiguredFile("tls_key", config.tls_key),
         }
       : null,
     wsPort: config.ws_port > 0 ? config.ws_port : null,

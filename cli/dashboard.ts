@@ -1,6 +1,5 @@
 // Wiring of the dashboard (ui/): for `labx ui`, and for a node started with --ui-port.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { lanAddresses, ownHostNames } from "../platform/net/addresses.js";
 import { splitList } from "../platform/config/config-schema.js";
 import { withoutUserInfo } from "../platform/secrets.js";
@@ -8,6 +7,7 @@ import { LoginGuard } from "../ui/login-guard.js";
 import type { Logger } from "pino";
 import type { Config } from "../platform/config/config.js";
 import { clientSecurity, SecurityConfigError } from "../platform/mqtt/client-security.js";
+import { readCertificatePair } from "../platform/config/config-files.js";
 import { connectVisitor } from "../platform/mqtt/visitor.js";
 import { createValidators } from "../contract/schemas.js";
 import { loadAuthFile } from "../broker/auth-file.js";
@@ -20,18 +20,10 @@ export const DEFAULT_UI_PORT = 8080;
 
 /** The dashboard's certificate and key, read at start (a missing file is a configuration error). */
 function uiTls(config: Config): { cert: Buffer; key: Buffer } | null {
-  const read = (file: string, key: string): Buffer => {
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new SecurityConfigError(`${key}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code}`);
-    }
-  };
-  if (Boolean(config.ui_tls_cert) !== Boolean(config.ui_tls_key))
-    throw new SecurityConfigError("ui_tls_cert and ui_tls_key go together");
-  return config.ui_tls_cert
-    ? { cert: read(config.ui_tls_cert, "ui_tls_cert"), key: read(config.ui_tls_key, "ui_tls_key") }
-    : null;
+  return readCertificatePair(
+    { option: "ui_tls_cert", file: config.ui_tls_cert },
+    { option: "ui_tls_key", file: config.ui_tls_key },
+  );
 }
 
 /** The dashboard for the broker at config.broker_url, on config.ui_port (8080 when not given). */

@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import type { Config } from "../config/config.js";
+import { ConfigFileError, readCertificatePair, readConfiguredFile } from "../config/config-files.js";
 
 /** What a client adds to its connection for an authenticating or TLS broker. */
 export interface ClientSecurity {
@@ -10,7 +10,8 @@ export interface ClientSecurity {
   key?: Buffer;
 }
 
-export class SecurityConfigError extends Error {}
+/** A certificate or key named for the broker connection cannot be used (platform/config/config-files.ts). */
+export { ConfigFileError as SecurityConfigError };
 
 export type SecuritySettings = Pick<
   Config,
@@ -19,22 +20,12 @@ export type SecuritySettings = Pick<
 
 /** Reads the certificate files named in the configuration once, at start, with a clear error. */
 export function clientSecurity(config: SecuritySettings): ClientSecurity {
-  const read = (key: "broker_ca" | "broker_cert" | "broker_key"): Buffer | undefined => {
-    const file = config[key];
-    if (!file) return undefined;
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new SecurityConfigError(
-        `${key}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      );
-    }
-  };
-  if (Boolean(config.broker_cert) !== Boolean(config.broker_key))
-    throw new SecurityConfigError("broker_cert and broker_key go together");
-  const ca = read("broker_ca");
-  const cert = read("broker_cert");
-  const key = read("broker_key");
+  const ca = config.broker_ca ? readConfiguredFile("broker_ca", config.broker_ca) : undefined;
+  const { cert, key } =
+    readCertificatePair(
+      { option: "broker_cert", file: config.broker_cert },
+      { option: "broker_key", file: config.broker_key },
+    ) ?? {};
   return {
     ...(config.broker_username ? { username: config.broker_username } : {}),
     ...(config.broker_password ? { password: config.broker_password } : {}),

@@ -1,8 +1,9 @@
 // Ground truth on the wire for an RTSP camera: a TCP proxy between ffmpeg and the RTSP server that
 // reads the RTP packets interleaved in the RTSP connection (RFC 2326 §10.12: "$", channel, length)
 // and logs, for each video frame (each new RTP timestamp on channel 0), when its first picture packet
-// (carriesPicture) and its last (the one with the marker bit) were passed on to ffmpeg:
-// "n,first_epoch_us,last_epoch_us".
+// (carriesPicture), its last (the one with the marker bit) and its very first packet of any kind (a
+// delimiter, SEI or parameter sets before the picture) were passed on to ffmpeg:
+// "n,first_epoch_us,last_epoch_us,any_epoch_us".
 // The server's own log (before its payloader) cannot say when a frame left it: GStreamer holds frames
 // for its pipeline latency. Run as its own process so the test's event loop cannot disturb its timing:
 //   node --import tsx test/helpers/rtsp-wire-tap.ts LISTEN_PORT SERVER_PORT LOGFILE [SILENT_MS]
@@ -24,7 +25,7 @@ export class InterleavedReader {
   private passing: boolean;
 
   constructor(
-    private readonly frame: (n: number, firstUs: number, lastUs: number) => void,
+    private readonly frame: (n: number, firstUs: number, lastUs: number, anyUs: number) => void,
     private readonly silentUs = 0,
   ) {
     this.passing = silentUs === 0;
@@ -83,7 +84,7 @@ export class InterleavedReader {
     if (!this.current || this.current.ts !== ts) this.current = { ts, first: null, any: atUs };
     if (this.current.first === null && carriesPicture(packet)) this.current.first = atUs;
     if (marker) {
-      this.frame(this.n++, this.current.first ?? this.current.any, atUs);
+      this.frame(this.n++, this.current.first ?? this.current.any, atUs, this.current.any);
       this.current = null;
     }
   }
@@ -126,7 +127,7 @@ function main(): void {
   createServer({ noDelay: true }, (client) => {
     const server = connect({ port: target, host: "127.0.0.1", noDelay: true });
     const reader = new InterleavedReader(
-      (n, first, last) => appendFileSync(log, `${n},${first},${last}\n`),
+      (n, first, last, any) => appendFileSync(log, `${n},${first},${last},${any}\n`),
       silentUs,
     );
     client.on("data", (d) => server.write(d));

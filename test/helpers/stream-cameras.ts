@@ -16,8 +16,21 @@ const rows = (file: string): number[][] =>
     .map((l) => l.split(",").map(Number));
 
 export interface WireFrame {
+  /** Its first picture packet (rtsp-wire-tap.ts carriesPicture). */
   first: number;
+  /** Its last packet, with the marker bit. */
   last: number;
+  /** Its first packet of any kind: a delimiter or SEI may come before the picture. */
+  any: number;
+}
+
+/**
+ * How far an H.264 frame's recorded time is from the frame on the wire: 0 between its first packet of
+ * any kind and its first picture packet (ffmpeg stamps it at the first it takes: its delimiter, or its
+ * first slice where the delimiter came long before), else the distance to that span.
+ */
+export function h264Offset(recordedUs: number, f: WireFrame): number {
+  return recordedUs < f.any ? recordedUs - f.any : recordedUs > f.first ? recordedUs - f.first : 0;
 }
 
 export interface RtspCamera {
@@ -86,7 +99,7 @@ export async function startRtspCamera(
   }
   return {
     url: `rtsp://${credentials ? `${credentials}@` : ""}127.0.0.1:${tapPort}/cam`,
-    wire: () => rows(wireLog).map(([, first, last]) => ({ first: first!, last: last! })),
+    wire: () => rows(wireLog).map(([, first, last, any]) => ({ first: first!, last: last!, any: any! })),
     stop: () => stop("SIGTERM"),
   };
 }

@@ -9,7 +9,7 @@ import { assertPlayable, countFrames, epochUs, opensWithKeyframe } from "../help
 import type { Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { startNode, type RunningNode } from "../helpers/node.js";
-import { startRtspCamera, type RtspCamera } from "../helpers/stream-cameras.js";
+import { h264Offset, startRtspCamera, type RtspCamera, type WireFrame } from "../helpers/stream-cameras.js";
 
 // A real RTSP camera: GStreamer's RTSP server with a live 30 fps pattern, H.264 or MJPEG over RTP
 // (interleaved in the RTSP TCP connection), its ground truth taken on the wire (stream-cameras.ts).
@@ -82,11 +82,17 @@ describe("an RTSP camera (GStreamer's RTSP server)", () => {
           recorded.push(...rows.map((row) => epochUs(row.split(",")[3]!)));
         }
         // Ground truth on the wire. ffmpeg stamps an H.264 frame when its first packet arrives (the
-        // depacketizer hands over each NAL unit), an MJPEG frame when its last does (it hands over whole
-        // frames). Align on the frame on the wire nearest the first recorded time; from there every
-        // recorded frame is the next one on the wire: a lost frame, or a frame stamped late, would
-        // step the offsets below by a frame period.
-        const wire = camera.wire().map((f) => (codec === "h264" ? f.first : f.last));
+        // depacketizer hands over each NAL unit): its delimiter, or its first slice where the delimiter
+        // came long before (GStreamer 1.26 sends frame 0's at PLAY, 50 ms early); an MJPEG frame when its
+        // last packet does (it hands over whole frames). An H.264 stamp is measured from the span between
+        // the frame's first packet and its first picture packet (~0.2 ms, more when the server is busy:
+        // 24 ms seen on a loaded machine), an MJPEG stamp from its last packet. Align on the frame on the
+        // wire nearest the first recorded time; from there every recorded frame is the next one on the
+        // wire: a lost frame, or a frame stamped late, would step the offsets below by a frame period.
+        const frames = camera.wire();
+        const wire = frames.map((f) => (codec === "h264" ? f.first : f.last));
+        const offsetFrom = (t: number, f: WireFrame): number =>
+          codec === "h264" ? h264Offset(t, f) : t - f.last;
         const k = wire.findLastIndex((t) => t <= recorded[0]! + PERIOD_US / 2);
         // The silent H.264 camera's stream resumes mid-GOP (the tap cuts it): ffmpeg records from the
         // next keyframe, at most a GOP (15 frames) in.
@@ -96,7 +102,7 @@ describe("an RTSP camera (GStreamer's RTSP server)", () => {
           wire.length >= k + recorded.length,
           `${wire.length} on the wire, ${recorded.length} recorded`,
         );
-        const offsets = recorded.map((t, i) => t - wire[k + i]!);
+        const offsets = recorded.map((t, i) => offsetFrom(t, frames[k + i]!));
         for (const [i, o] of offsets.entries())
           assert.ok(Math.abs(o) < PERIOD_US / 2, `frame ${i} recorded ${o} µs from its packet on the wire`);
         const spread = Math.max(...offsets) - Math.min(...offsets);

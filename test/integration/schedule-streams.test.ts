@@ -11,6 +11,7 @@ import type { Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { startNode, type RunningNode } from "../helpers/node.js";
 import {
+  h264Offset,
   startRtspCamera,
   startUdpCamera,
   type RtspCamera,
@@ -122,9 +123,14 @@ describe("synchronized start with at, network cameras", () => {
           });
           continue;
         }
-        const truth = id === "AT_RTSP" ? rtsp.wire().map((w) => w.first) : udp.sent();
+        const wire = rtsp.wire();
+        const sent = udp.sent();
         for (const f of frames) {
-          const error = f.us - nearest(truth, f.us);
+          // RTSP H.264: from the nearest frame's span on the wire, its first packet to its first picture packet.
+          const error =
+            id === "AT_RTSP"
+              ? wire.map((w) => h264Offset(f.us, w)).reduce((a, b) => (Math.abs(b) < Math.abs(a) ? b : a))
+              : f.us - nearest(sent, f.us);
           assert.ok(Math.abs(error) < PERIOD_US / 2, `${id}: a frame recorded ${error} µs from its sending`);
         }
         opening.forEach((f, k) => {

@@ -35,16 +35,16 @@ describe("the RTSP wire tap (test/helpers/rtsp-wire-tap.ts)", () => {
     assert.equal(carriesPicture(rtp(96, 0, false, [0x1c, 0x85, 1])), true, "FU-A of an IDR slice");
     assert.equal(carriesPicture(rtp(96, 0, false, [0x1c, 0x86, 1])), false, "FU-A of an SEI");
   });
-  it("logs a frame from its first picture packet to its marker, parameter sets sent early not counted", () => {
-    const frames: [number, number, number][] = [];
-    const reader = new InterleavedReader((n, first, last) => frames.push([n, first, last]));
+  it("logs a frame from its first picture packet to its marker, and its first packet of any kind", () => {
+    const frames: [number, number, number, number][] = [];
+    const reader = new InterleavedReader((n, first, last, any) => frames.push([n, first, last, any]));
     reader.push(interleaved(rtp(96, 1000, false, [0x67, 1])), 0); // SPS at PLAY
     reader.push(interleaved(rtp(96, 1000, false, [0x65, 1])), 50_000);
     reader.push(interleaved(rtp(96, 1000, true, [0x65, 2])), 51_000);
     reader.push(interleaved(rtp(96, 4000, true, [0x41, 1])), 83_000);
     assert.deepEqual(frames, [
-      [0, 50_000, 51_000],
-      [1, 83_000, 83_000],
+      [0, 50_000, 51_000, 0],
+      [1, 83_000, 83_000, 83_000],
     ]);
   });
 });
