@@ -167,7 +167,7 @@ export function composeNode(config: Config, deps: NodeDeps) {
     publishEvent,
     // Resolves once journaled, never waiting for the broker: the outbox delivers when it can.
     announce: (batch: BatchReady) =>
-      messages.owe(topic("batch"), JSON.stringify(batch)).then(() => uploader?.nudge()),
+      messages.owe(topic("batch"), JSON.stringify(batch)).then(() => uploader?.batchListed(batch)),
   });
   const state = (): NodeState => extras.decorate(controller.state);
   const retention = nodeRetention(config, {
@@ -199,7 +199,10 @@ export function composeNode(config: Config, deps: NodeDeps) {
   });
 
   // The feedback, now that every part exists.
-  controller.onSessionEnded(() => void retention.apply());
+  controller.onSessionEnded(async (_result, session) => {
+    if (session) await uploader?.sessionEnded(session);
+    await retention.apply();
+  });
   extras.onChange(() => {
     if (connection.connected) messages.latest(topic("state"), state());
   });

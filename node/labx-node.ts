@@ -33,6 +33,8 @@ export class LabxNode {
         unit("data dir", async () => void (await mkdir(config.data_dir, { recursive: true }))),
         part("outbox", p.outbox),
         unit("recovery", () => this.recover()),
+        // Its backlog read before retention's first pass: what is not uploaded is kept.
+        part("upload", p.uploader),
         unit(
           "retention",
           async () => {
@@ -42,7 +44,6 @@ export class LabxNode {
           () => p.retention.stop(),
         ),
         p.extras,
-        part("upload", p.uploader),
         part("mqtt", p.connection),
         unit(
           "delivery",

@@ -87,7 +87,7 @@ export class SessionController {
   /** The pending scheduled start; stop() cancels it, so its aborted ffmpeg is no failure. */
   private schedule: ScheduledStart | null = null;
   private claimed = false;
-  private readonly endedListeners: Listeners<[RecordingResult]>;
+  private readonly endedListeners: Listeners<[RecordingResult, string | null]>;
   private readonly clock: Clock;
 
   constructor(
@@ -103,7 +103,8 @@ export class SessionController {
     return new Date(this.clock.now());
   }
 
-  onSessionEnded(handler: (r: RecordingResult) => unknown): () => void {
+  /** Each session's end: its result and its name. */
+  onSessionEnded(handler: (r: RecordingResult, session: string | null) => unknown): () => void {
     return this.endedListeners.add(handler);
   }
 
@@ -313,7 +314,7 @@ export class SessionController {
       session,
     });
     this.set(inError ? "error" : "idle");
-    this.endedListeners.emit(result);
+    this.endedListeners.emit(result, session);
   }
 
   /** A write of the node's own files failed for lack of space: the running session ends in error. */

@@ -1,13 +1,16 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { BatchReady } from "../../contract/generated/payloads.js";
 import { MANIFEST_NAME, readManifest } from "../store/manifest.js";
 import { SESSION_END_FILE } from "../store/session-files.js";
 import { readLedger } from "./upload-ledger.js";
 
-// What is on disk but not yet verified in the store, read from the manifests and the ledgers alone:
-// every batch in a manifest, its sidecar, the manifest itself (again whenever it has grown) and, once
-// the session has ended, session-end.json.
+// What is on disk but not yet verified in the store: every batch in a manifest, its sidecar, the
+// manifest itself (again whenever it has grown) and, once the session has ended, session-end.json.
+// Read from the manifests and the ledgers once, when the node starts (scanBacklog, before any session
+// records); after that the node tells the uploader what it lists (listedFiles, endedFiles), and the
+// queue lives in memory (upload-queue.ts).
 
 export interface PendingFile {
   session: string;
@@ -82,4 +85,42 @@ export function scanBacklog(dataDir: string, isSession: (name: string) => boolea
     oldest,
     sessions: new Set(files.map((f) => f.session)),
   };
+}
+
+/** A file of a session folder as the backlog holds it; null when it is not there (never written, or removed). */
+async function pendingFile(
+  dataDir: string,
+  session: string,
+  name: string,
+  sha256: string | null,
+  batch: BatchReady | null,
+): Promise<PendingFile | null> {
+  const file = path.join(dataDir, session, name);
+  const bytes = await stat(file).then(
+    (s) => s.size,
+    () => null,
+  );
+  return bytes === null ? null : { session, name, path: file, bytes, sha256, batch };
+}
+
+const present = (files: (PendingFile | null)[]): PendingFile[] => files.filter((f) => f !== null);
+
+/** What a batch just listed adds: the batch, its sidecar, and the manifest that now lists it. */
+export async function listedFiles(dataDir: string, batch: BatchReady): Promise<PendingFile[]> {
+  const { session } = batch;
+  return present([
+    await pendingFile(dataDir, session, base(batch.file), batch.sha256, batch),
+    await pendingFile(dataDir, session, base(batch.frames_file), null, batch),
+    await pendingFile(dataDir, session, MANIFEST_NAME, null, null),
+  ]);
+}
+
+/**
+ * What a session's end adds: its final manifest and session-end.json; nothing for a session that
+ * listed no batch (it has no manifest).
+ */
+export async function endedFiles(dataDir: string, session: string): Promise<PendingFile[]> {
+  const manifest = await pendingFile(dataDir, session, MANIFEST_NAME, null, null);
+  if (!manifest) return [];
+  return present([manifest, await pendingFile(dataDir, session, SESSION_END_FILE, null, null)]);
 }

@@ -7,13 +7,16 @@ import type { Unit } from "../../platform/units.js";
 import { hashFile } from "../store/hash.js";
 import { objectKey, type S3Location } from "./s3-location.js";
 import type { S3Store } from "./s3-store.js";
-import { scanBacklog, type Backlog, type PendingFile } from "./upload-backlog.js";
+import { endedFiles, listedFiles, scanBacklog, type Backlog, type PendingFile } from "./upload-backlog.js";
+import { UploadQueue } from "./upload-queue.js";
+import type { BatchReady } from "../../contract/generated/payloads.js";
 import { appendLedger } from "./upload-ledger.js";
 
 // Uploads what the manifests list, oldest first, one file at a time, beside the recording and never
-// in its way: woken when a batch is announced and every few seconds, it retries a failing store with
-// backoff (1 s doubling to 30 s) and says so once per outage (`upload_failed`), then `uploaded`
-// for each batch verified. The queue is the manifests and ledgers on disk (upload-backlog.ts).
+// in its way: told of each batch as it is listed and of each session's end, it retries a failing store
+// with backoff (1 s doubling to 30 s) and says so once per outage (`upload_failed`), then `uploaded`
+// for each batch verified. Its queue is in memory (upload-queue.ts), read from the manifests and ledgers
+// on disk once at start (upload-backlog.ts): no scan of the data directory while a session records.
 
 export interface UploaderOptions {
   dataDir: string;
@@ -27,7 +30,6 @@ export interface UploaderOptions {
   /** The backlog changed (for the state). */
   onBacklog: (b: UploadBacklog) => void;
   clock: Clock;
-  scanIntervalMs?: number;
   /** At stop, how long to go on uploading what is left while the store accepts (0: not at all). */
   drainMs?: number;
 }
@@ -45,7 +47,7 @@ const MAX_BACKOFF_MS = 30_000;
 export class Uploader implements Unit {
   readonly name = "upload";
   private readonly clock: Clock;
-  private interval: TimerHandle | null = null;
+  private queue = new UploadQueue();
   private retry: TimerHandle | null = null;
   private running: Promise<void> | null = null;
   private again = false;
@@ -60,17 +62,17 @@ export class Uploader implements Unit {
     this.clock = o.clock;
   }
 
-  /**
-   * Sessions with files not yet verified in the store: retention must keep them. Read from disk each
-   * time: retention also runs before the first pass (at start), and between passes.
-   */
+  /** Sessions with files not yet verified in the store: retention must keep them (it starts after this). */
   get pendingSessions(): ReadonlySet<string> {
-    return scanBacklog(this.o.dataDir, this.o.isSession).sessions;
+    return this.queue.sessions;
   }
 
+  /** Reads the backlog from disk (before any session records), then uploads it. */
   async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
+    this.queue = new UploadQueue(scanBacklog(this.o.dataDir, this.o.isSession).files);
+    this.report(this.queue.backlog());
     try {
       await this.o.store.credentialsReady();
     } catch (err) {
@@ -80,9 +82,22 @@ export class Uploader implements Unit {
         "no credentials for the store (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a credentials file)",
       );
     }
-    this.interval = this.clock.setInterval(() => this.nudge(), this.o.scanIntervalMs ?? 5000, {
-      unref: true,
-    });
+    this.nudge();
+  }
+
+  /** A batch is listed (in the manifest, announced): it, its sidecar and the manifest are queued. */
+  async batchListed(batch: BatchReady): Promise<void> {
+    this.tell(await listedFiles(this.o.dataDir, batch));
+  }
+
+  /** A session ended: its final manifest and session-end.json are queued. */
+  async sessionEnded(session: string): Promise<void> {
+    this.tell(await endedFiles(this.o.dataDir, session));
+  }
+
+  private tell(files: PendingFile[]): void {
+    this.queue.add(files);
+    this.report(this.queue.backlog());
     this.nudge();
   }
 
@@ -108,8 +123,6 @@ export class Uploader implements Unit {
    * next start), then stops after the file in flight (the ledger only says what the store confirmed).
    */
   async stop(): Promise<void> {
-    if (this.interval) this.clock.clearInterval(this.interval);
-    this.interval = null;
     if (!this.stopped) {
       this.drainUntil = this.clock.now() + (this.o.drainMs ?? 0);
       await this.running;
@@ -117,7 +130,7 @@ export class Uploader implements Unit {
         this.failures === 0 &&
         !this.retry &&
         this.clock.now() < this.drainUntil &&
-        this.scan().files.length > 0
+        this.queue.length > 0
       ) {
         this.running = this.pass();
         await this.running;
@@ -130,32 +143,31 @@ export class Uploader implements Unit {
   }
 
   private async pass(): Promise<void> {
-    let backlog = this.scan();
-    while (
-      backlog.files.length > 0 &&
-      !this.stopped &&
-      (this.drainUntil === null || this.clock.now() < this.drainUntil)
+    for (
+      let file = this.queue.first();
+      file && !this.stopped && (this.drainUntil === null || this.clock.now() < this.drainUntil);
+      file = this.queue.first()
     ) {
-      const file = backlog.files[0]!;
       try {
         await this.uploadOne(file);
       } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+          // Removed before its turn (by hand: retention keeps what is not uploaded): nothing to send.
+          this.o.log.warn({ file: file.name, session: file.session }, "file gone before its upload");
+          this.queue.done(file);
+          continue;
+        }
         this.failed(file, err);
-        this.report(this.scan());
+        this.report(this.queue.backlog());
         return;
       }
+      this.queue.done(file);
       if (this.failures > 0)
         this.o.log.info({ after_failures: this.failures }, "the store accepts uploads again");
       this.failures = 0;
       this.lastError = null;
-      backlog = this.scan();
+      this.report(this.queue.backlog());
     }
-  }
-
-  private scan(): Backlog {
-    const backlog = scanBacklog(this.o.dataDir, this.o.isSession);
-    this.report(backlog);
-    return backlog;
   }
 
   private report(b: Backlog): void {
