@@ -8,8 +8,8 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { hashFile } from "../node/store/hash.js";
-import { readManifest } from "../node/store/manifest.js";
+import { hashFile } from "../node/data/hash.js";
+import { readManifest } from "../node/data/manifest.js";
 import { writeSection } from "./doc.js";
 import { children, freePort, proc, sharedCamera, sleep, labxNodeArgs } from "./util.js";
 import { startChronyClient, startChronyServer } from "../test/helpers/chrony.js";

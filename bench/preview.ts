@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import mqtt from "mqtt";
-import { readManifest } from "../node/store/manifest.js";
+import { readManifest } from "../node/data/manifest.js";
 import { readPreviewMeta } from "../contract/preview.js";
 import { writeSection } from "./doc.js";
 import { children, freePort, labxNodeArgs, numArg, proc, sharedCamera, sleep } from "./util.js";

@@ -7,7 +7,7 @@ import { mkdtempSync, openSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { readManifest } from "../node/store/manifest.js";
+import { readManifest } from "../node/data/manifest.js";
 import { frameNumbers } from "../test/helpers/fake-camera.js";
 import { writeSection } from "./doc.js";
 import { freePort, numArg, sleep, labxNodeArgs } from "./util.js";

@@ -179,7 +179,7 @@ function untilSignal(): Promise<NodeJS.Signals> {
 }
 
 async function runDoctorCli(config: Config, json: boolean, env: Environment): Promise<number> {
-  const { runDoctor, renderDoctor } = await import("../node/doctor/doctor-command.js");
+  const { runDoctor, renderDoctor } = await import("../node/doctor/doctor-cli.js");
   let ffmpegPath = config.ffmpeg_path ?? "ffmpeg";
   try {
     ffmpegPath = resolveFfmpeg({ configured: config.ffmpeg_path, envPath: env.PATH });

@@ -17,16 +17,16 @@ export const isTool = (command: string): command is Tool => (TOOLS as readonly s
 async function run(tool: Tool, argv: string[], env: Environment): Promise<number> {
   switch (tool) {
     case "cameras":
-      return (await import("../node/camera/cameras-command.js")).runCameras(argv, env, process.stdout);
+      return (await import("../node/camera/cameras-cli.js")).runCameras(argv, env, process.stdout);
     case "align":
-      return (await import("../align/align-command.js")).runAlign(argv, env, process.stdout, {
+      return (await import("../align/align-cli.js")).runAlign(argv, env, process.stdout, {
         validators: createValidators(),
         err: process.stderr,
       });
     case "fetch":
-      return (await import("../align/fetch-command.js")).runFetch(argv, env, process.stdout);
+      return (await import("../align/fetch-cli.js")).runFetch(argv, env, process.stdout);
     case "conformance":
-      return (await import("../ctl/conformance/conformance-command.js")).runConformance(argv, env, {
+      return (await import("../ctl/conformance/conformance-cli.js")).runConformance(argv, env, {
         stdout: process.stdout,
         stderr: process.stderr,
         validators: createValidators(),
@@ -34,7 +34,7 @@ async function run(tool: Tool, argv: string[], env: Environment): Promise<number
         clock: systemClock(),
       });
     case "verify":
-      return (await import("../align/verify/verify-command.js")).runVerify(argv, env, {
+      return (await import("../align/verify/verify-cli.js")).runVerify(argv, env, {
         // Debian's ffmpeg also draws the certificate's plot (librsvg); LABX_FFMPEG_PATH names another.
         ffmpegPath: resolveFfmpeg({ configured: env.LABX_FFMPEG_PATH || null, envPath: env.PATH }),
         validators: createValidators(),

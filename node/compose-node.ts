@@ -15,13 +15,13 @@ import { fileCameraMemory } from "./camera/camera-memory.js";
 import { CommandRouter } from "./commands/router.js";
 import { Outbox } from "./outbox/outbox.js";
 import { NodeMessages } from "./outbox/node-messages.js";
-import { nodeRetention } from "./store/node-retention.js";
+import { createRetention } from "./data/create-retention.js";
 import { NodeStateExtras } from "./node-state.js";
 import { HaDiscovery } from "./homeassistant/ha-discovery.js";
 import { SessionController } from "./session/session-controller.js";
-import { isNoSpace } from "./session/recording-events.js";
+import { isNoSpace } from "./session/session-events.js";
 import { spawnWithEnvironment, type SpawnFn } from "./process/child-runner.js";
-import { createRecording } from "./source/create-recording.js";
+import { createSession } from "./source/create-session.js";
 import { createUploader } from "./upload/create-uploader.js";
 import { createPreview } from "./preview/create-preview.js";
 import type { FfmpegCapabilities } from "./ffmpeg/ffmpeg-capabilities.js";
@@ -148,10 +148,10 @@ export function composeNode(config: Config, deps: NodeDeps) {
     },
   });
   const controller = new SessionController(config, {
-    createRecording,
+    createSession,
     redact,
     latencyUs: () => Math.round((calibration.effective?.ms ?? 0) * 1000),
-    log: logOf("recorder"),
+    log: logOf("session"),
     ffmpegPath: deps.ffmpegPath,
     ...(deps.ffmpegCapabilities ? { ffmpegCapabilities: deps.ffmpegCapabilities } : {}),
     launcher: deps.launcher,
@@ -170,7 +170,7 @@ export function composeNode(config: Config, deps: NodeDeps) {
       messages.owe(topic("batch"), JSON.stringify(batch)).then(() => uploader?.batchListed(batch)),
   });
   const state = (): NodeState => extras.decorate(controller.state);
-  const retention = nodeRetention(config, {
+  const retention = createRetention(config, {
     held: () =>
       new Set([
         ...outbox.pendingSessions((t) => isBatchTopic(config.base_topic, t)),

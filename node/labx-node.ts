@@ -3,9 +3,9 @@ import type { Config } from "../platform/config/config.js";
 import type { NodeState } from "../contract/generated/payloads.js";
 import { nodeTopic } from "../contract/topics.js";
 import { part, unit, Units } from "../platform/units.js";
-import type { RecordingResult } from "./session/recording-types.js";
-import { recoverSessions, type RecoveryDeps } from "./store/recovery.js";
-import { recoverCommandSessions } from "./source/command-recovery.js";
+import type { SessionResult } from "./session/session-types.js";
+import { recoverSessions, type RecoveryDeps } from "./data/recovery.js";
+import { recoverProgramSessions } from "./source/program-recovery.js";
 import { composeNode, type NodeDeps, type NodeParts } from "./compose-node.js";
 
 export { OUTBOX_DIR, type NodeDeps } from "./compose-node.js";
@@ -66,7 +66,7 @@ export class LabxNode {
     return this.parts.state();
   }
 
-  onSessionEnded(handler: (r: RecordingResult) => unknown): () => void {
+  onSessionEnded(handler: (r: SessionResult) => unknown): () => void {
     return this.parts.controller.onSessionEnded(handler);
   }
 
@@ -101,7 +101,7 @@ export class LabxNode {
       clock: this.deps.clock,
     };
     await recoverSessions(deps);
-    await recoverCommandSessions(deps);
+    await recoverProgramSessions(deps);
   }
 
   /** With the broker up, what is owed goes out now; otherwise it waits in the journal for the next run. */

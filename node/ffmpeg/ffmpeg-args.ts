@@ -23,7 +23,7 @@ export const CLUSTER_MS = 200;
 export type CameraKind = "synthetic" | "v4l2" | "stream";
 export type Codec = "copy" | "mjpeg" | "h264";
 
-export interface RecorderArgs {
+export interface CameraArgs {
   camera: string;
   videoSize: string;
   framerate: number;
@@ -44,7 +44,7 @@ export interface RecorderArgs {
   filePattern: string;
   /**
    * Synchronized start: epoch µs of `at` (a restarted run: the session's last boundary before it, see
-   * recording-options.ts). Input timestamps (absolute wall-clock for every camera kind)
+   * session-plan.ts). Input timestamps (absolute wall-clock for every camera kind)
    * are shifted by -at and kept (-copyts), so the timeline's zero is `at`: frames before it are
    * dropped (-ss 0) and the segment muxer cuts at at + k × batchDuration on every node.
    */
@@ -70,8 +70,8 @@ export function timeSourceOf(kind: CameraKind): "capture" | "arrival" | "synthet
 
 export function resolveCodec(
   kind: CameraKind,
-  inputFormat: RecorderArgs["inputFormat"],
-  codec: RecorderArgs["codec"],
+  inputFormat: CameraArgs["inputFormat"],
+  codec: CameraArgs["codec"],
 ): Codec {
   if (codec !== "auto") return codec;
   if (kind === "synthetic") return "mjpeg";
@@ -80,9 +80,9 @@ export function resolveCodec(
 }
 
 /** An MPEG-TS camera: `udp://` (what it carries, camera-plan.ts), or found or forced as mpegts. */
-const mpegts = (a: RecorderArgs): boolean => a.streamFormat === "mpegts" || a.camera.startsWith("udp:");
+const mpegts = (a: CameraArgs): boolean => a.streamFormat === "mpegts" || a.camera.startsWith("udp:");
 
-function inputArgs(a: RecorderArgs, kind: CameraKind): string[] {
+function inputArgs(a: CameraArgs, kind: CameraKind): string[] {
   switch (kind) {
     case "synthetic":
       // Frame N is stamped RTCSTART + N/rate: the wall-clock start of the graph (µs) plus an exact
@@ -185,7 +185,7 @@ function codecArgs(
   }
 }
 
-export function buildFfmpegArgs(a: RecorderArgs): string[] {
+export function buildFfmpegArgs(a: CameraArgs): string[] {
   if (!/^[A-Za-z0-9_%-]+\.mkv$/.test(a.filePattern)) throw new Error(`unsafe file pattern ${a.filePattern}`);
   const kind = cameraKind(a.camera);
   const codec = resolveCodec(kind, a.inputFormat, a.codec);

@@ -143,7 +143,7 @@ export class FfmpegRun {
   private onStderr(line: string): void {
     this.inputFormat ??= parseInputFormat(line);
     const start = parseInputStart(line);
-    // An aligned recording's timeline starts at `at` (see RecorderArgs.alignToUs), not at the input's start.
+    // An aligned recording's timeline starts at `at` (see CameraArgs.alignToUs), not at the input's start.
     if (start !== null && this.anchorUs === null) {
       this.anchorUs = this.o.alignToUs ?? start;
       this.firstFrameKnown();

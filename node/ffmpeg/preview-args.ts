@@ -2,7 +2,7 @@
 // frame it already has every few seconds (a tee slave, see ffmpeg-args.ts): no decoding, no second
 // camera reader. A camera that sends JPEG frames gives one of them as it is; any other codec its
 // keyframes, which the node's preview decoder (node/preview/preview-decoder.ts) makes a small JPEG of.
-import type { Codec, RecorderArgs } from "./ffmpeg-args.js";
+import type { Codec, CameraArgs } from "./ffmpeg-args.js";
 
 /** The preview's folder in the data directory: a name no session can take (names have no '.'). */
 export const PREVIEW_DIR = ".labx-preview";
@@ -17,7 +17,7 @@ export interface PreviewOutput {
 
 /** What the batches' video packets are: JPEG frames, or a codec whose keyframes must be decoded. */
 export function previewKind(
-  a: Pick<RecorderArgs, "inputFormat" | "streamFormat">,
+  a: Pick<CameraArgs, "inputFormat" | "streamFormat">,
   codec: Codec,
   camera: "synthetic" | "v4l2" | "stream",
 ): PreviewKind {

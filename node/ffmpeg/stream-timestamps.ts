@@ -61,7 +61,7 @@ export const PREVIOUS_ARRIVAL_FILTER = "setpts=if(isnan(PREV_INPTS)\\,PTS\\,PREV
 
 /** What a copied stream's timestamps need. */
 export interface StreamTimestamps {
-  /** ffmpeg hands each frame over when the next begins (RecorderArgs.lateHandover). */
+  /** ffmpeg hands each frame over when the next begins (CameraArgs.lateHandover). */
   lateHandover: boolean;
   /** HTTP multipart MJPEG read by the raw mjpeg demuxer: each part's headers trail a JPEG in its packet. */
   multipart: boolean;

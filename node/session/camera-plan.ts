@@ -2,10 +2,10 @@ import type { Logger } from "pino";
 import type { Config } from "../../platform/config/config.js";
 import { redactUrl } from "../../platform/secrets.js";
 import type { Clock } from "../../platform/clock.js";
-import { listCameras, type CameraListing } from "../camera/cameras-command.js";
+import { listCameras, type CameraListing } from "../camera/cameras-cli.js";
 import { detectStreamFormat, type LookResult } from "../camera/stream-format.js";
 import { SessionError } from "./session-errors.js";
-import type { InexactTimesError } from "./recording-types.js";
+import type { InexactTimesError } from "./session-types.js";
 import { cameraKind } from "../ffmpeg/ffmpeg-args.js";
 
 // The camera a session records, settled at its start: `--camera auto` resolved to a V4L2 device (or

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Config } from "../../platform/config/config.js";
 import type { BatchReady, NodeEvent, NodeState, StartCommand } from "../../contract/generated/payloads.js";
-import { generatedSessionName, sessionDir } from "../store/paths.js";
+import { generatedSessionName, sessionDir } from "../data/paths.js";
 import { redactUrl } from "../../platform/secrets.js";
 import { preflight, scheduleFrom } from "./start-checks.js";
 import {
@@ -13,10 +13,10 @@ import {
 } from "./camera-plan.js";
 import type { SpawnFn } from "../process/child-runner.js";
 import type { CameraMemory } from "../camera/camera-memory.js";
-import { SCHEDULE_LEAD_MS, type SessionPlan } from "./recording-options.js";
+import { SCHEDULE_LEAD_MS, type SessionPlan } from "./session-plan.js";
 import { belowOnce, FreeSpace } from "../../platform/disk/free-space.js";
 import { SessionError } from "./session-errors.js";
-import { diskLowEvent, failedEvent, sessionEndedEvent } from "./recording-events.js";
+import { diskLowEvent, failedEvent, sessionEndedEvent } from "./session-events.js";
 import { callSafely, Listeners } from "../../platform/listeners.js";
 import type { Clock } from "../../platform/clock.js";
 import { ScheduledStart } from "./scheduled-start.js";
@@ -24,22 +24,22 @@ import { BASELINE_CAPABILITIES, type FfmpegCapabilities } from "../ffmpeg/ffmpeg
 import {
   CameraUnavailableError,
   InexactTimesError,
-  type RecordingDeps,
-  type RecordingResult,
-  type SessionRecording,
-} from "./recording-types.js";
+  type SessionDeps,
+  type SessionResult,
+  type Session,
+} from "./session-types.js";
 
-/** Builds a session's recording from its source, as the configuration says (node/source/create-recording.ts). */
-export type CreateRecording = (
+/** Builds a session's recording from its source, as the configuration says (node/source/create-session.ts). */
+export type CreateSession = (
   config: Config,
   plan: SessionPlan,
   ffmpeg: { path: string; launcher: readonly string[]; capabilities: FfmpegCapabilities },
-  deps: RecordingDeps,
-) => SessionRecording;
+  deps: SessionDeps,
+) => Session;
 
 export interface ControllerDeps {
   log: Logger;
-  createRecording: CreateRecording;
+  createSession: CreateSession;
   /** Every secret of the configuration out of a text (platform/secrets.ts): a sensor program's kept output. */
   redact: (text: string) => string;
   ffmpegPath: string;
@@ -55,7 +55,7 @@ export interface ControllerDeps {
   freeBytes?: (dir: string) => Promise<number>;
   /** What a network camera serves (node/camera/stream-format.ts). */
   detectStreamFormat?: DetectStreamFormat;
-  /** The V4L2 cameras, for --camera auto (node/camera/cameras-command.ts). */
+  /** The V4L2 cameras, for --camera auto (node/camera/cameras-cli.ts). */
   listCameras?: ListCameras;
   /** MPEG-TS cameras' keyframe intervals between sessions (node/camera/camera-memory.ts). */
   cameraMemory?: CameraMemory;
@@ -72,7 +72,7 @@ export interface ControllerDeps {
 export class SessionController {
   private status: NodeState["state"] = "idle";
   private session: string | null = null;
-  private recording: SessionRecording | null = null;
+  private recording: Session | null = null;
   private scheduledAt: Date | null = null;
   private batchDuration: number;
   private duration: number | null = null;
@@ -87,7 +87,7 @@ export class SessionController {
   /** The pending scheduled start; stop() cancels it, so its aborted ffmpeg is no failure. */
   private schedule: ScheduledStart | null = null;
   private claimed = false;
-  private readonly endedListeners: Listeners<[RecordingResult, string | null]>;
+  private readonly endedListeners: Listeners<[SessionResult, string | null]>;
   private readonly clock: Clock;
 
   constructor(
@@ -104,7 +104,7 @@ export class SessionController {
   }
 
   /** Each session's end: its result and its name. */
-  onSessionEnded(handler: (r: RecordingResult, session: string | null) => unknown): () => void {
+  onSessionEnded(handler: (r: SessionResult, session: string | null) => unknown): () => void {
     return this.endedListeners.add(handler);
   }
 
@@ -200,7 +200,7 @@ export class SessionController {
 
   private async begin(session: string, dir: string, alignToUs: number | null = null): Promise<NodeState> {
     const capabilities = (await this.deps.ffmpegCapabilities?.()) ?? BASELINE_CAPABILITIES;
-    const recording = this.deps.createRecording(
+    const recording = this.deps.createSession(
       this.config,
       {
         session,
@@ -290,7 +290,7 @@ export class SessionController {
   }
 
   /** An MPEG-TS camera's keyframe interval, for its next start's probe (before the session is said ended). */
-  private async remember(result: RecordingResult): Promise<void> {
+  private async remember(result: SessionResult): Promise<void> {
     const camera = this.camera;
     const mpegts = camera?.streamFormat === "mpegts" || camera?.camera.startsWith("udp:");
     if (!camera || !mpegts || !result.keyframeIntervalUs) return;
@@ -299,7 +299,7 @@ export class SessionController {
       .catch((err: unknown) => this.deps.log.warn({ err }, "camera memory not written"));
   }
 
-  private ended(recording: SessionRecording, result: RecordingResult): void {
+  private ended(recording: Session, result: SessionResult): void {
     if (this.recording !== recording) return;
     const session = this.session;
     if (result.reason === "failed") {
@@ -326,7 +326,7 @@ export class SessionController {
   }
 
   /** Free space fell below --stop-free-mb: end the session cleanly while the manifest can still be written. */
-  private diskLow(recording: SessionRecording, free: number): void {
+  private diskLow(recording: Session, free: number): void {
     if (this.recording !== recording || this.status !== "recording") return;
     const freeMb = Math.floor(free / 1048576);
     this.deps.log.error(

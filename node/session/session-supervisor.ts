@@ -1,17 +1,11 @@
 import type { Logger } from "pino";
-import type { BatchFinalizer } from "../store/batch-finalizer.js";
-import { closeSession } from "../store/session-files.js";
+import type { BatchFinalizer } from "../data/batch-finalizer.js";
+import { closeSession } from "../data/session-files.js";
 import type { Exit } from "../process/child-runner.js";
-import {
-  diskFullEvent,
-  endError,
-  isNoSpace,
-  restartedEvent,
-  type RecordingEvent,
-} from "./recording-events.js";
+import { diskFullEvent, endError, isNoSpace, restartedEvent, type SessionEvent } from "./session-events.js";
 import type { RestartPolicy } from "./restart-policy.js";
 import { Restarts } from "./restarts.js";
-import type { RecordingResult, SessionRecording } from "./recording-types.js";
+import type { SessionResult, Session } from "./session-types.js";
 import type { Clock } from "../../platform/clock.js";
 
 export type StopReason = "stopped" | "disk_full" | "completed";
@@ -77,7 +71,7 @@ export interface SessionContext {
   /** Whether a stop was asked for (or the disk filled, or the duration ran out). */
   stopRequested(): boolean;
   now(): number;
-  event(e: RecordingEvent): void;
+  event(e: SessionEvent): void;
   /** Runs `step` on the session's chain, after every step queued before: batches are listed in order. */
   queue(step: () => void | Promise<void>, onError?: (err: unknown) => void): void;
   /** A write failed: logged, and the session ends as `disk_full` when it was for lack of space. */
@@ -85,7 +79,7 @@ export interface SessionContext {
   diskFull(what: string): void;
   /** A batch on disk is not in the manifest: no session-end is written, so recovery lists it. */
   unlisted(): void;
-  stop(reason: StopReason): Promise<RecordingResult>;
+  stop(reason: StopReason): Promise<SessionResult>;
 }
 
 export interface SupervisorOptions {
@@ -96,7 +90,7 @@ export interface SupervisorOptions {
 
 export interface SupervisorDeps {
   log: Logger;
-  event?: (e: RecordingEvent) => void;
+  event?: (e: SessionEvent) => void;
   clock: Clock;
 }
 
@@ -106,8 +100,8 @@ export interface SupervisorDeps {
  * finalized strictly in order on one chain, and the end — stop, duration, disk full or failure —
  * written once every batch is on disk, in the manifest and announced (`done`).
  */
-export class SessionSupervisor<R extends SourceRun> implements SessionRecording {
-  readonly done: Promise<RecordingResult>;
+export class SessionSupervisor<R extends SourceRun> implements Session {
+  readonly done: Promise<SessionResult>;
   private readonly source: SessionSource<R>;
   private readonly restarts: Restarts;
   private chain: Promise<void> = Promise.resolve();
@@ -121,7 +115,7 @@ export class SessionSupervisor<R extends SourceRun> implements SessionRecording 
   /** A batch on disk is not in the manifest: no session-end, so recovery lists it at the next start. */
   private hasUnlisted = false;
   private finished = false;
-  private resolveDone!: (r: RecordingResult) => void;
+  private resolveDone!: (r: SessionResult) => void;
 
   constructor(
     private readonly o: SupervisorOptions,
@@ -153,7 +147,7 @@ export class SessionSupervisor<R extends SourceRun> implements SessionRecording 
   }
 
   /** Ends the session: the run finishes its last, shorter batch; resolves when all are announced. */
-  async stop(reason: StopReason = "stopped"): Promise<RecordingResult> {
+  async stop(reason: StopReason = "stopped"): Promise<SessionResult> {
     this.stopReason ??= reason;
     this.stopRequested = true;
     this.source.stopping?.();
@@ -242,7 +236,7 @@ export class SessionSupervisor<R extends SourceRun> implements SessionRecording 
     });
   }
 
-  private end(reason: RecordingResult["reason"]): void {
+  private end(reason: SessionResult["reason"]): void {
     if (this.finished) return;
     this.finished = true;
     this.source.ending?.();

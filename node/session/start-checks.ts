@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { probeFor, type CameraMemory } from "../camera/camera-memory.js";
 import path from "node:path";
-import { MANIFEST_NAME } from "../store/manifest.js";
+import { MANIFEST_NAME } from "../data/manifest.js";
 import { SessionError } from "./session-errors.js";
 import type { Logger } from "pino";
 import type { Config } from "../../platform/config/config.js";

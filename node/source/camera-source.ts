@@ -1,23 +1,23 @@
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import { batchFileName } from "../store/paths.js";
-import { appendAttempt, ATTEMPTS_FILE, SESSION_END_FILE, timelineFile } from "../store/session-files.js";
+import { batchFileName } from "../data/paths.js";
+import { appendAttempt, ATTEMPTS_FILE, SESSION_END_FILE, timelineFile } from "../data/session-files.js";
 import type { AssembledBatch } from "../ffmpeg/batch-assembler.js";
-import { BatchFinalizer } from "../store/batch-finalizer.js";
+import { BatchFinalizer } from "../data/batch-finalizer.js";
 import { cameraKind, displayArgs, timeSourceOf } from "../ffmpeg/ffmpeg-args.js";
 import type { Exit } from "../process/child-runner.js";
 import { FfmpegRun } from "../ffmpeg/ffmpeg-run.js";
 import { redactUrl } from "../../platform/secrets.js";
-import { restartAnchor, runArgs } from "../session/recording-options.js";
+import { restartAnchor, runArgs } from "../session/session-plan.js";
 import { BatchHoldback, FLUSHED_SPAN_US } from "../session/batch-holdback.js";
-import { gapEvent, StreamWarnings } from "../session/recording-events.js";
+import { gapEvent, StreamWarnings } from "../session/session-events.js";
 import { isCrash } from "../session/restart-policy.js";
 import {
   CameraUnavailableError,
   InexactTimesError,
-  type RecordingDeps,
-  type RecordingOptions,
-} from "../session/recording-types.js";
+  type SessionDeps,
+  type CameraOptions,
+} from "../session/session-types.js";
 import type { RunEnd, SessionContext, SessionSource, SourceRun } from "../session/session-supervisor.js";
 
 /** One ffmpeg of the session, with the batches it closed that wait for its next frame. */
@@ -58,11 +58,11 @@ export class CameraSource implements SessionSource<CameraRun> {
   private gapEndUs: number | null = null;
 
   constructor(
-    private readonly opts: RecordingOptions,
-    private readonly deps: RecordingDeps,
+    private readonly opts: CameraOptions,
+    private readonly deps: SessionDeps,
     private readonly session: SessionContext,
   ) {
-    this.timeSource = timeSourceOf(cameraKind(opts.recorder.camera));
+    this.timeSource = timeSourceOf(cameraKind(opts.capture.camera));
     this.finalizer = new BatchFinalizer({
       node: opts.node,
       session: opts.session,
@@ -97,7 +97,7 @@ export class CameraSource implements SessionSource<CameraRun> {
 
   startError({ run }: CameraRun, outcome: string): Error {
     const { opts } = this;
-    const camera = redactUrl(opts.recorder.camera);
+    const camera = redactUrl(opts.capture.camera);
     if (outcome === "coarse")
       return new InexactTimesError(
         `ffmpeg reads ${camera} with ${run.inputFormat ?? "a demuxer"} on a ${run.coarse} s clock, not with each frame's arrival time: not recorded (for an MJPEG camera, --stream-format mjpeg keeps µs arrival times)`,
@@ -128,14 +128,14 @@ export class CameraSource implements SessionSource<CameraRun> {
       clock: deps.clock,
       firstSeq: this.nextSeq,
       fileForSeq: (seq) => batchFileName(opts.node, opts.session, seq),
-      alignToUs: restart?.gridUs ?? opts.recorder.alignToUs ?? null,
+      alignToUs: restart?.gridUs ?? opts.capture.alignToUs ?? null,
       log: deps.log,
       onBatches: (batches) => {
         // A batch of this run closed: its frames are on disk, so an earlier run's is not the last.
         if (batches.length > 0) this.flushCarried();
         batches.forEach((b) => release(holdback.closed(b, run.assembler.openSpanUs)));
         this.keyframeIntervalUs = Math.max(this.keyframeIntervalUs, run.assembler.maxKeyframeIntervalUs);
-        this.warnings.keyframes(run.assembler.maxKeyframeIntervalUs, opts.recorder.batchDuration);
+        this.warnings.keyframes(run.assembler.maxKeyframeIntervalUs, opts.capture.batchDuration);
       },
       onFrame: () => {
         if (run.assembler.openSpanUs >= FLUSHED_SPAN_US) this.flushCarried();
@@ -144,7 +144,7 @@ export class CameraSource implements SessionSource<CameraRun> {
       onFirstFrame: () => this.onFirstFrame(run),
       onCoarseTimebase: (message) => this.warnings.coarseTimebase(message),
       // A network camera's frames carry their arrival times: a frame-counting clock is refused.
-      refuseCoarse: cameraKind(opts.recorder.camera) === "stream",
+      refuseCoarse: cameraKind(opts.capture.camera) === "stream",
     });
     run.start();
     return {
@@ -174,7 +174,7 @@ export class CameraSource implements SessionSource<CameraRun> {
     const crashed = isCrash({
       stopRequested: session.stopRequested(),
       exitCode: exit.code,
-      durationS: this.opts.recorder.duration,
+      durationS: this.opts.capture.duration,
       anchorUs: run.anchorUs,
       lastFrameEndPtsUs: run.assembler.lastFrameEndPtsUs,
       zeroUs: this.gridZeroUs,

@@ -1,13 +1,13 @@
 import { existsSync } from "node:fs";
 import { lstat, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { BatchFinalizer } from "../store/batch-finalizer.js";
-import { batchFileName } from "../store/paths.js";
-import { batchEndUs, batchExtension, parseSampleTimes } from "./command-protocol.js";
+import type { BatchFinalizer } from "../data/batch-finalizer.js";
+import { batchFileName } from "../data/paths.js";
+import { batchEndUs, batchExtension, parseSampleTimes } from "./program-protocol.js";
 
-// One batch a sensor program said it closed (command-protocol.ts), made a listed batch: its times read,
+// One batch a sensor program said it closed (program-protocol.ts), made a listed batch: its times read,
 // its file moved to labx's name, listed by the session's finalizer, its times file removed. The same
-// steps for a running session (program-source.ts) and at recovery (command-recovery.ts).
+// steps for a running session (program-source.ts) and at recovery (program-recovery.ts).
 
 /** Where the program writes, inside the session folder; what labx lists is moved out of it. */
 export const OUT_DIR = "incoming";

@@ -1,12 +1,12 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { BatchFinalizer } from "../store/batch-finalizer.js";
+import { BatchFinalizer } from "../data/batch-finalizer.js";
 import { ChildRunner, type Exit } from "../process/child-runner.js";
-import { gapEvent, isNoSpace } from "../session/recording-events.js";
-import { CameraUnavailableError, type RecordingDeps } from "../session/recording-types.js";
+import { gapEvent, isNoSpace } from "../session/session-events.js";
+import { CameraUnavailableError, type SessionDeps } from "../session/session-types.js";
 import type { RunEnd, SessionContext, SessionSource, SourceRun } from "../session/session-supervisor.js";
 import type { TimerHandle } from "../../platform/timers.js";
-import { commandEnv, parseProgramLine } from "./command-protocol.js";
+import { programEnv, parseProgramLine } from "./program-protocol.js";
 import { listProgramBatch, OUT_DIR, redactFile, sourceOutputFile, type SaidBatch } from "./program-batch.js";
 
 const DURATION_GRACE_MS = 1000;
@@ -35,7 +35,7 @@ interface ProgramRun extends SourceRun {
 }
 
 /**
- * A sensor program (`--source command`, command-protocol.ts; session-supervisor.ts runs the loop):
+ * A sensor program (`--source command`, program-protocol.ts; session-supervisor.ts runs the loop):
  * the program writes its batches and says their times; labx names, hashes, lists and announces each,
  * strictly in order. After a restart the first batch closes a `gap` event since the last one listed.
  */
@@ -61,7 +61,7 @@ export class ProgramSource implements SessionSource<ProgramRun> {
 
   constructor(
     private readonly opts: ProgramSourceOptions,
-    private readonly deps: RecordingDeps,
+    private readonly deps: SessionDeps,
     private readonly session: SessionContext,
   ) {
     this.finalizer = new BatchFinalizer({
@@ -120,7 +120,7 @@ export class ProgramSource implements SessionSource<ProgramRun> {
   spawn(index: number): ProgramRun {
     const { opts, deps } = this;
     const zeroUs = (this.zeroUs ??= opts.alignToUs ?? this.session.now() * 1000);
-    const env = commandEnv({
+    const env = programEnv({
       node: opts.node,
       session: opts.session,
       outDir: path.join(opts.sessionDir, OUT_DIR),

@@ -1,4 +1,4 @@
-import { parseS3Url } from "../../platform/store/s3-url.js";
+import { parseS3Url } from "../../platform/s3/s3-url.js";
 
 export { parseS3Url };
 

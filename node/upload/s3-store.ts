@@ -10,7 +10,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { createS3Client } from "../../platform/store/s3-client.js";
+import { createS3Client } from "../../platform/s3/s3-client.js";
 
 // The one adapter to the S3-compatible store. Every request carries its bytes as a Buffer with
 // Content-MD5, and the SDK signs the payload's SHA-256: the store refuses bytes that differ from what

@@ -2,8 +2,8 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { BatchReady } from "../../contract/generated/payloads.js";
-import { MANIFEST_NAME, readManifest } from "../store/manifest.js";
-import { SESSION_END_FILE } from "../store/session-files.js";
+import { MANIFEST_NAME, readManifest } from "../data/manifest.js";
+import { SESSION_END_FILE } from "../data/session-files.js";
 import { readLedger } from "./upload-ledger.js";
 
 // What is on disk but not yet verified in the store: every batch in a manifest, its sidecar, the

@@ -4,7 +4,7 @@ import { callSafely } from "../../platform/listeners.js";
 import type { TimerHandle } from "../../platform/timers.js";
 import type { Clock } from "../../platform/clock.js";
 import type { Unit } from "../../platform/units.js";
-import { hashFile } from "../store/hash.js";
+import { hashFile } from "../data/hash.js";
 import { objectKey, type S3Location } from "./s3-location.js";
 import type { S3Store } from "./s3-store.js";
 import { endedFiles, listedFiles, scanBacklog, type Backlog, type PendingFile } from "./upload-backlog.js";

@@ -9,7 +9,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import type { NodeEvent } from "../../contract/generated/payloads.js";
 import { isoUs } from "../../align/session-reader.js";
-import { readManifest } from "../../node/store/manifest.js";
+import { readManifest } from "../../node/data/manifest.js";
 import { uniqueBatches } from "../helpers/delivery.js";
 import { sha256 } from "../helpers/media.js";
 import { withNode } from "../helpers/harness.js";

@@ -6,7 +6,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { BatchAssembler, type AssembledBatch } from "../../node/ffmpeg/batch-assembler.js";
-import { buildFfmpegArgs, type Codec, type RecorderArgs } from "../../node/ffmpeg/ffmpeg-args.js";
+import { buildFfmpegArgs, type Codec, type CameraArgs } from "../../node/ffmpeg/ffmpeg-args.js";
 import { parseStdoutLine } from "../../node/ffmpeg/ffmpeg-output.js";
 import { probeFfmpegCapabilities } from "../../node/ffmpeg/ffmpeg-capabilities.js";
 import { countFrames } from "../helpers/media.js";
@@ -40,7 +40,7 @@ function source(timesUs: number[]): string {
 async function record(codec: Codec, aligned: boolean, timesUs: number[]): Promise<AssembledBatch[]> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "labx-bounds-"));
   try {
-    const a: RecorderArgs = {
+    const a: CameraArgs = {
       camera: "synthetic",
       videoSize: "64x48",
       framerate: 30,

@@ -3,7 +3,7 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { pino } from "pino";
-import { batchFileName, batchFilePattern } from "../../node/store/paths.js";
+import { batchFileName, batchFilePattern } from "../../node/data/paths.js";
 import type { AssembledBatch } from "../../node/ffmpeg/batch-assembler.js";
 import { buildFfmpegArgs } from "../../node/ffmpeg/ffmpeg-args.js";
 import { FfmpegRun } from "../../node/ffmpeg/ffmpeg-run.js";

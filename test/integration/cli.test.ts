@@ -3,7 +3,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { readManifest } from "../../node/store/manifest.js";
+import { readManifest } from "../../node/data/manifest.js";
 import type { BatchReady } from "../../contract/generated/payloads.js";
 import { assertContract } from "../helpers/contract.js";
 import { assertPlayable, countFrames, mkvFiles } from "../helpers/media.js";

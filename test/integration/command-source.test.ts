@@ -7,7 +7,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import type { BatchReady, NodeEvent } from "../../contract/generated/payloads.js";
 import { epochTextUs, isoUs, parseSidecar } from "../../align/session-reader.js";
-import { readManifest } from "../../node/store/manifest.js";
+import { readManifest } from "../../node/data/manifest.js";
 import { uniqueBatches } from "../helpers/delivery.js";
 import { sha256 } from "../helpers/media.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";

@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { readManifest, readManifestLines } from "../../node/store/manifest.js";
+import { readManifest, readManifestLines } from "../../node/data/manifest.js";
 import type { BatchReady, NodeEvent, NodeState } from "../../contract/generated/payloads.js";
 import { withNode } from "../helpers/harness.js";
 import { assertPlayable, countFrames, sha256 } from "../helpers/media.js";

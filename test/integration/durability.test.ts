@@ -3,7 +3,7 @@ import { isoUs, parseSidecar } from "../../align/session-reader.js";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
-import { readManifest } from "../../node/store/manifest.js";
+import { readManifest } from "../../node/data/manifest.js";
 import type { NodeEvent } from "../../contract/generated/payloads.js";
 import { assertPlayable, countFrames } from "../helpers/media.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";

@@ -10,7 +10,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import type { SessionSummary } from "../../align/summary.js";
 import { epochTextUs, isoUs } from "../../align/session-reader.js";
-import { readManifest } from "../../node/store/manifest.js";
+import { readManifest } from "../../node/data/manifest.js";
 import { startChronyClient, startChronyServer, type Chronyd } from "../helpers/chrony.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { describe, it } from "node:test";
 import type { BatchReady } from "../../contract/generated/payloads.js";
-import { readManifest } from "../../node/store/manifest.js";
+import { readManifest } from "../../node/data/manifest.js";
 import { parseBrokerList } from "../../platform/mqtt/broker-list.js";
 import { quantile } from "../../align/stats.js";
 import { uniqueBatches } from "../helpers/delivery.js";

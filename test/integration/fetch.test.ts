@@ -13,7 +13,7 @@ import { describe, it } from "node:test";
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import type { NodeEvent } from "../../contract/generated/payloads.js";
 import type { SessionSummary } from "../../align/summary.js";
-import { readManifest } from "../../node/store/manifest.js";
+import { readManifest } from "../../node/data/manifest.js";
 import { startAedes } from "../helpers/aedes.js";
 import type { Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { readManifest } from "../../node/store/manifest.js";
+import { readManifest } from "../../node/data/manifest.js";
 import type { BatchReady, NodeEvent, NodeState } from "../../contract/generated/payloads.js";
 import { assertContract } from "../helpers/contract.js";
 import { frameNumbers } from "../helpers/fake-camera.js";
@@ -13,7 +13,7 @@ import { assertPlayable, countFrames, epochUs } from "../helpers/media.js";
 import { processesIn } from "../helpers/processes.js";
 import type { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { resolveFfmpeg } from "../../node/ffmpeg/ffmpeg-path.js";
-import { timelineFile } from "../../node/store/session-files.js";
+import { timelineFile } from "../../node/data/session-files.js";
 
 const FPS = 30;
 const isoUs = (s: string): number => {

@@ -3,7 +3,7 @@ import { chmodSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { pino } from "pino";
-import { cameraRecording } from "../../node/source/create-recording.js";
+import { cameraSession } from "../../node/source/create-session.js";
 import { tempDir } from "../helpers/node.js";
 import { testChildEnv } from "../helpers/child-env.js";
 import { systemClock } from "../../platform/clock.js";
@@ -39,14 +39,14 @@ describe("ffmpeg's two pipes", () => {
   it("the first frame before the input's start line: the session still ends completed, its first frame anchored", async () => {
     const dir = tempDir();
     const events: string[] = [];
-    const recording = cameraRecording(
+    const recording = cameraSession(
       {
         node: "P1",
         session: "pipes",
         sessionDir: path.join(dir, "pipes"),
         ffmpegPath: standIn(dir),
         launcher: [],
-        recorder: {
+        capture: {
           camera: "synthetic",
           videoSize: "64x48",
           framerate: 30,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { readManifest } from "../../node/store/manifest.js";
+import { readManifest } from "../../node/data/manifest.js";
 import { uniqueBatches } from "../helpers/delivery.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";

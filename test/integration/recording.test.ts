@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { readManifest } from "../../node/store/manifest.js";
+import { readManifest } from "../../node/data/manifest.js";
 import type { BatchReady } from "../../contract/generated/payloads.js";
 import { startAedes } from "../helpers/aedes.js";
 import { assertContract } from "../helpers/contract.js";

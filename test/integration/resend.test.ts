@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { readManifest } from "../../node/store/manifest.js";
+import { readManifest } from "../../node/data/manifest.js";
 import type { BatchReady, NodeState, Reply } from "../../contract/generated/payloads.js";
 import { startAedes } from "../helpers/aedes.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";

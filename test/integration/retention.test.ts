@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { pino } from "pino";
-import { Retention } from "../../node/store/retention.js";
+import { Retention } from "../../node/data/retention.js";
 import { OUTBOX_DIR } from "../../node/labx-node.js";
 import { withNode } from "../helpers/harness.js";
 import { tempDir } from "../helpers/node.js";

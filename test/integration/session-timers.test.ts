@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { pino } from "pino";
 import type { NodeEvent, NodeState } from "../../contract/generated/payloads.js";
 import type { SpawnFn } from "../../node/process/child-runner.js";
-import { cameraRecording, createRecording } from "../../node/source/create-recording.js";
+import { cameraSession, createSession } from "../../node/source/create-session.js";
 import { SessionController } from "../../node/session/session-controller.js";
 import { loadConfig } from "../../platform/config/config.js";
 import { FakeClock, settle } from "../helpers/fake-clock.js";
@@ -67,14 +67,14 @@ describe("session timers (fake clock)", () => {
     const timers = new FakeClock(EPOCH_MS);
     const { spawn, runs } = countingSpawn();
     const events: string[] = [];
-    const recording = cameraRecording(
+    const recording = cameraSession(
       {
         node: "T1",
         session: "backoff",
         sessionDir: path.join(dir, "backoff"),
         ffmpegPath: standIn(dir),
         launcher: [],
-        recorder: {
+        capture: {
           camera: "synthetic",
           videoSize: "64x48",
           framerate: 30,
@@ -129,7 +129,7 @@ describe("session timers (fake clock)", () => {
     const states: NodeState[] = [];
     const events: Omit<NodeEvent, "node" | "at">[] = [];
     const controller = new SessionController(config, {
-      createRecording,
+      createSession,
       log: silent,
       childEnv: testChildEnv,
       redact: (text: string) => text,

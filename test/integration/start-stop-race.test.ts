@@ -6,7 +6,7 @@ import type { BatchReady, NodeState } from "../../contract/generated/payloads.js
 import { resolveLauncher } from "../../node/ffmpeg/launcher.js";
 import { SessionController } from "../../node/session/session-controller.js";
 import { SessionError } from "../../node/session/session-errors.js";
-import { createRecording } from "../../node/source/create-recording.js";
+import { createSession } from "../../node/source/create-session.js";
 import { FFMPEG, tempDir, testConfig } from "../helpers/node.js";
 import { testChildEnv } from "../helpers/child-env.js";
 import { systemClock } from "../../platform/clock.js";
@@ -21,7 +21,7 @@ describe("a stop during a start's checks (the session controller, real ffmpeg)",
     const controller = new SessionController(
       testConfig({ data_dir: dir, batch_duration: 1, disable_sync: true }),
       {
-        createRecording,
+        createSession,
         clock: systemClock(),
         log: pino({ level: "silent" }),
         ffmpegPath: FFMPEG,

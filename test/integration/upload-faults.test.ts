@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { ListMultipartUploadsCommand, ListPartsCommand } from "@aws-sdk/client-s3";
 import type { NodeEvent } from "../../contract/generated/payloads.js";
-import { readManifest } from "../../node/store/manifest.js";
+import { readManifest } from "../../node/data/manifest.js";
 import { readLedger } from "../../node/upload/upload-ledger.js";
 import { runCli, tempDir } from "../helpers/node.js";
 import { assertAllInStore, backlogEmpty, withStoreRig } from "../helpers/s3.js";

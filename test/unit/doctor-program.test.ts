@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { chmodSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { checkProgram } from "../../node/doctor/doctor-command.js";
+import { checkProgram } from "../../node/doctor/doctor-cli.js";
 import { tempDir } from "../helpers/node.js";
 
 describe("labx doctor: the sensor program of --source command (checkProgram)", () => {

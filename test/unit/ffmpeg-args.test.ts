@@ -5,11 +5,11 @@ import {
   cameraKind,
   displayArgs,
   resolveCodec,
-  type RecorderArgs,
+  type CameraArgs,
 } from "../../node/ffmpeg/ffmpeg-args.js";
 import { MUX_SHIFT_EXPR, muxShiftTicks } from "../../node/ffmpeg/stream-timestamps.js";
 
-const base: RecorderArgs = {
+const base: CameraArgs = {
   camera: "synthetic",
   videoSize: "640x480",
   framerate: 30,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { renderSidecar, sidecarName } from "../../node/store/frames-sidecar.js";
+import { renderSidecar, sidecarName } from "../../node/data/frames-sidecar.js";
 import { parseSidecar } from "../../align/session-reader.js";
 
 describe("frames sidecar", () => {

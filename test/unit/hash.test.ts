@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { hashFile } from "../../node/store/hash.js";
+import { hashFile } from "../../node/data/hash.js";
 
 describe("hashFile", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "labx-hash-"));

@@ -8,7 +8,7 @@ import {
   parseJsonLines,
   readJsonLines,
 } from "../../platform/durable/jsonl.js";
-import { readManifestLines } from "../../node/store/manifest.js";
+import { readManifestLines } from "../../node/data/manifest.js";
 import { tempDir } from "../helpers/node.js";
 
 describe("durable JSON lines", () => {

@@ -17,7 +17,7 @@ import { createValidators } from "../../contract/schemas.js";
 import { childEnvironment } from "../../platform/config/child-env.js";
 import { isLoopbackAddress, RateLimiter } from "../../platform/net/rate-limit.js";
 import { withoutUserInfo } from "../../platform/secrets.js";
-import { localPathOf } from "../../align/fetch-command.js";
+import { localPathOf } from "../../align/fetch-cli.js";
 import { readCheckedManifest } from "../../align/session-reader.js";
 import { hostAllowed, hostOf } from "../../ui/host-allowlist.js";
 import { LoginGuard } from "../../ui/login-guard.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { batchFileName, generatedSessionName, isoMicros, sessionDir } from "../../node/store/paths.js";
+import { batchFileName, generatedSessionName, isoMicros, sessionDir } from "../../node/data/paths.js";
 import { commandTopics, fleetTopic, nodeTopic, parseNodeTopic } from "../../contract/topics.js";
 
 describe("paths and topics", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { countFrames, repairArgs } from "../../node/store/repair.js";
+import { countFrames, repairArgs } from "../../node/data/repair.js";
 import {
   DEFAULT_RESTART_POLICY,
   isCrash,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { chooseRemovals, heldOverLimit, type SessionInfo } from "../../node/store/retention.js";
+import { chooseRemovals, heldOverLimit, type SessionInfo } from "../../node/data/retention.js";
 
 const DAY = 86_400_000;
 const now = 100 * DAY;

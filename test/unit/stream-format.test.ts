@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { describe, it } from "node:test";
 import { exactPlan } from "../../node/session/camera-plan.js";
-import { InexactTimesError } from "../../node/session/recording-types.js";
+import { InexactTimesError } from "../../node/session/session-types.js";
 import {
   detectStreamFormat,
   formatFromBytes,

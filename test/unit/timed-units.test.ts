@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { pino } from "pino";
 import { Outbox } from "../../node/outbox/outbox.js";
-import { Retention } from "../../node/store/retention.js";
+import { Retention } from "../../node/data/retention.js";
 import { belowOnce, FreeSpace, wholeMb } from "../../platform/disk/free-space.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { tempDir } from "../helpers/node.js";

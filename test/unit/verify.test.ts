@@ -7,7 +7,7 @@ import { latencyStats, medianLatencyUs, pairAlignment, type CodeSample } from ".
 import { PgmSplitter } from "../../align/verify/pgm-frames.js";
 import { buildCertificate, renderCertificate } from "../../align/verify/certificate.js";
 import { latencyPlotSvg, ticks } from "../../align/verify/latency-plot.js";
-import { sessionFolders } from "../../align/verify/verify-command.js";
+import { sessionFolders } from "../../align/verify/verify-cli.js";
 import type { NodeSession } from "../../align/session-reader.js";
 import type { NodeScan } from "../../align/verify/frame-codes.js";
 import type { BatchReady } from "../../contract/generated/payloads.js";

@@ -6,8 +6,8 @@ import { pipeline } from "node:stream/promises";
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import cliProgress from "cli-progress";
 import { ConfigError, loadOptions } from "../platform/config/config.js";
-import { createS3Client } from "../platform/store/s3-client.js";
-import { parseS3Url } from "../platform/store/s3-url.js";
+import { createS3Client } from "../platform/s3/s3-client.js";
+import { parseS3Url } from "../platform/s3/s3-url.js";
 import { isName, isReserved } from "../contract/names.js";
 
 // labx fetch SESSION --from s3://BUCKET/PREFIX --to DIR: a session's files from the store, as the nodes

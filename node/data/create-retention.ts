@@ -9,7 +9,7 @@ import type { Clock } from "../../platform/clock.js";
  * or the store (`held`), and says so with a `disk_low` event (reason `backlog`) when that keeps the
  * data directory over its limit.
  */
-export function nodeRetention(
+export function createRetention(
   config: Config,
   o: {
     held: () => ReadonlySet<string>;

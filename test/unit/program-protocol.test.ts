@@ -3,15 +3,15 @@ import { describe, it } from "node:test";
 import {
   batchEndUs,
   batchExtension,
-  commandEnv,
+  programEnv,
   parseProgramLine,
   parseSampleTimes,
-} from "../../node/source/command-protocol.js";
+} from "../../node/source/program-protocol.js";
 
-describe("sensor program protocol (node/source/command-protocol.ts)", () => {
+describe("sensor program protocol (node/source/program-protocol.ts)", () => {
   it("gives the program its session in the environment", () => {
     assert.deepEqual(
-      commandEnv({
+      programEnv({
         node: "IMU1",
         session: "s1",
         outDir: "/data/s1/incoming",

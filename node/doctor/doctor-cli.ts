@@ -6,7 +6,7 @@ import { clientSecurity } from "../../platform/mqtt/client-security.js";
 import { connectVisitor } from "../../platform/mqtt/visitor.js";
 import { redactUrl } from "../../platform/secrets.js";
 import type { Clock } from "../../platform/clock.js";
-import { listCameras } from "../camera/cameras-command.js";
+import { listCameras } from "../camera/cameras-cli.js";
 import { chronyReader } from "../sync/create-sync.js";
 import { resolveCamera, streamFormatFor } from "../session/camera-plan.js";
 import { cameraKind } from "../ffmpeg/ffmpeg-args.js";

@@ -1,19 +1,20 @@
 // What a session's recording (session-supervisor.ts and its source, node/source/) is given and ends with.
 import type { Logger } from "pino";
 import type { BatchReady } from "../../contract/generated/payloads.js";
-import type { RecorderArgs } from "../ffmpeg/ffmpeg-args.js";
+import type { CameraArgs } from "../ffmpeg/ffmpeg-args.js";
 import type { Exit, SpawnFn } from "../process/child-runner.js";
-import type { RecordingEvent } from "./recording-events.js";
+import type { SessionEvent } from "./session-events.js";
 import type { RestartPolicy } from "./restart-policy.js";
 import type { Clock } from "../../platform/clock.js";
 
-export interface RecordingOptions {
+export interface CameraOptions {
   node: string;
   session: string;
   sessionDir: string;
   ffmpegPath: string;
   launcher: readonly string[];
-  recorder: Omit<RecorderArgs, "filePattern" | "startNumber">;
+  /** What ffmpeg is to capture: the camera, its format, the batches (ffmpeg-args.ts). */
+  capture: Omit<CameraArgs, "filePattern" | "startNumber">;
   startTimeoutMs: number;
   stopTimeoutMs: number;
   /** How often ffmpeg's output is read once recording runs: the latency of a batch announcement. */
@@ -23,13 +24,13 @@ export interface RecordingOptions {
   latencyUs?: number;
 }
 
-export interface RecordingDeps {
+export interface SessionDeps {
   log: Logger;
   /** Announces a batch; called in order, after its manifest line is on disk. */
   announce: (batch: BatchReady) => Promise<void>;
   syncStatus: () => BatchReady["clock"];
   /** Warnings and faults worth an event (restarts, gaps, coarse time bases): the controller publishes them. */
-  event?: (e: RecordingEvent) => void;
+  event?: (e: SessionEvent) => void;
   spawn?: SpawnFn;
   /** The environment of every child (platform/config/child-env.ts); spawn already applies it. */
   childEnv: Readonly<Record<string, string>>;
@@ -39,7 +40,7 @@ export interface RecordingDeps {
   clock: Clock;
 }
 
-export interface RecordingResult {
+export interface SessionResult {
   batches: number;
   frames: number;
   exit: Exit;
@@ -51,15 +52,15 @@ export interface RecordingResult {
 }
 
 /** What the session controller drives: a camera's recording, or a sensor program's (node/source/). */
-export interface SessionRecording {
+export interface Session {
   /** Resolves when the session is over and every batch is on disk, in the manifest and announced. */
-  readonly done: Promise<RecordingResult>;
+  readonly done: Promise<SessionResult>;
   readonly batchCount: number;
   /** Wall-clock µs of the session's first frame or sample, once known. */
   readonly startedAtUs: number | null;
   /** Resolves at the first frame or sample; throws CameraUnavailableError when none comes. */
   start(): Promise<void>;
-  stop(reason?: "stopped" | "disk_full" | "completed"): Promise<RecordingResult>;
+  stop(reason?: "stopped" | "disk_full" | "completed"): Promise<SessionResult>;
   diskFull(what: string): void;
 }
 

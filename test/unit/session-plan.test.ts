@@ -1,17 +1,17 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { restartAnchor, restartGrid, runArgs } from "../../node/session/recording-options.js";
-import type { RecordingOptions } from "../../node/session/recording-types.js";
+import { restartAnchor, restartGrid, runArgs } from "../../node/session/session-plan.js";
+import type { CameraOptions } from "../../node/session/session-types.js";
 
 const after = (args: string[], flag: string): string | undefined => args[args.indexOf(flag) + 1];
 
-const opts = (alignToUs: number | null, duration: number | null): RecordingOptions => ({
+const opts = (alignToUs: number | null, duration: number | null): CameraOptions => ({
   node: "N1",
   session: "s1",
   sessionDir: "/data/s1",
   ffmpegPath: "ffmpeg",
   launcher: [],
-  recorder: {
+  capture: {
     camera: "synthetic",
     videoSize: "64x48",
     framerate: 30,

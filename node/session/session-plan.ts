@@ -2,9 +2,9 @@
 // ffmpeg arguments of each of its runs.
 import type { Config } from "../../platform/config/config.js";
 import { buildFfmpegArgs } from "../ffmpeg/ffmpeg-args.js";
-import { batchFilePattern } from "../store/paths.js";
+import { batchFilePattern } from "../data/paths.js";
 import { DEFAULT_RESTART_POLICY } from "./restart-policy.js";
-import type { RecordingOptions } from "./recording-types.js";
+import type { CameraOptions } from "./session-types.js";
 import type { CameraPlan } from "./camera-plan.js";
 import type { FfmpegCapabilities } from "../ffmpeg/ffmpeg-capabilities.js";
 
@@ -24,18 +24,18 @@ export interface SessionPlan {
   latencyUs?: number;
 }
 
-export function recordingOptions(
+export function cameraOptions(
   config: Config,
   plan: SessionPlan,
   ffmpeg: { path: string; launcher: readonly string[]; capabilities: FfmpegCapabilities },
-): RecordingOptions {
+): CameraOptions {
   return {
     node: config.sbc_id,
     session: plan.session,
     sessionDir: plan.dir,
     ffmpegPath: ffmpeg.path,
     launcher: ffmpeg.launcher,
-    recorder: {
+    capture: {
       camera: plan.camera.camera,
       videoSize: plan.camera.videoSize,
       framerate: plan.camera.framerate,
@@ -81,19 +81,19 @@ export interface RestartAnchor {
  * A restarted run keeps the session's grid: zero is `at`, or the first run's timeline zero
  * (`gridZeroUs`: the first frame ffmpeg read).
  */
-export function restartAnchor(o: RecordingOptions, gridZeroUs: number | null, nowUs: number): RestartAnchor {
-  const zeroUs = o.recorder.alignToUs ?? gridZeroUs ?? nowUs;
-  return { zeroUs, gridUs: restartGrid(zeroUs, nowUs, o.recorder.batchDuration) };
+export function restartAnchor(o: CameraOptions, gridZeroUs: number | null, nowUs: number): RestartAnchor {
+  const zeroUs = o.capture.alignToUs ?? gridZeroUs ?? nowUs;
+  return { zeroUs, gridUs: restartGrid(zeroUs, nowUs, o.capture.batchDuration) };
 }
 
 /**
  * ffmpeg's arguments for one run of a session, numbering from `startNumber`. A restarted run is
  * anchored at its grid point and records until the session's own end (zero + duration), gaps included.
  */
-export function runArgs(o: RecordingOptions, startNumber: number, restart: RestartAnchor | null): string[] {
-  const total = o.recorder.duration;
+export function runArgs(o: CameraOptions, startNumber: number, restart: RestartAnchor | null): string[] {
+  const total = o.capture.duration;
   return buildFfmpegArgs({
-    ...o.recorder,
+    ...o.capture,
     ...(restart
       ? {
           alignToUs: restart.gridUs,

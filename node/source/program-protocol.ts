@@ -25,7 +25,7 @@ export interface CommandSession {
 export const epochText = (us: number): string => (us / 1e6).toFixed(6);
 
 /** The program's environment, added to the node's own. */
-export function commandEnv(s: CommandSession): Record<string, string> {
+export function programEnv(s: CommandSession): Record<string, string> {
   return {
     LABX_NODE: s.node,
     LABX_SESSION: s.session,

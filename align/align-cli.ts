@@ -2,7 +2,7 @@ import { createWriteStream, mkdirSync, readdirSync, statSync, writeFileSync } fr
 import path from "node:path";
 import type { Validators } from "../contract/schemas.js";
 import { ConfigError, loadOptions } from "../platform/config/config.js";
-import { fetchSession, storeSchema } from "./fetch-command.js";
+import { fetchSession, storeSchema } from "./fetch-cli.js";
 import { findSessionDir, readNodeSessions, type NodeSession } from "./session-reader.js";
 import { summarize, type SessionSummary } from "./summary.js";
 import { buildTimeline, nominalRate, type Timeline } from "./timeline.js";

@@ -1,34 +1,34 @@
 import type { Config } from "../../platform/config/config.js";
 import type { FfmpegCapabilities } from "../ffmpeg/ffmpeg-capabilities.js";
-import { recordingOptions, SCHEDULE_LEAD_MS, type SessionPlan } from "../session/recording-options.js";
+import { cameraOptions, SCHEDULE_LEAD_MS, type SessionPlan } from "../session/session-plan.js";
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from "../session/restart-policy.js";
-import type { RecordingDeps, RecordingOptions, SessionRecording } from "../session/recording-types.js";
+import type { SessionDeps, CameraOptions, Session } from "../session/session-types.js";
 import { SessionSupervisor } from "../session/session-supervisor.js";
 import { CameraSource } from "./camera-source.js";
 import { ProgramSource, type ProgramSourceOptions } from "./program-source.js";
 
 /** A camera's session: ffmpeg's runs under the session's supervisor. */
-export function cameraRecording(opts: RecordingOptions, deps: RecordingDeps): SessionRecording {
+export function cameraSession(opts: CameraOptions, deps: SessionDeps): Session {
   return new SessionSupervisor(opts, deps, (session) => new CameraSource(opts, deps, session));
 }
 
 /** A sensor program's session (`--source command`): its runs under the session's supervisor. */
-export function programRecording(
+export function programSession(
   opts: ProgramSourceOptions & { restartPolicy?: RestartPolicy },
-  deps: RecordingDeps,
-): SessionRecording {
+  deps: SessionDeps,
+): Session {
   return new SessionSupervisor(opts, deps, (session) => new ProgramSource(opts, deps, session));
 }
 
 /** A session's recording, as the configuration says: the camera through ffmpeg, or the sensor program. */
-export function createRecording(
+export function createSession(
   config: Config,
   plan: SessionPlan,
   ffmpeg: { path: string; launcher: readonly string[]; capabilities: FfmpegCapabilities },
-  deps: RecordingDeps,
-): SessionRecording {
-  if (config.source !== "command") return cameraRecording(recordingOptions(config, plan, ffmpeg), deps);
-  return programRecording(
+  deps: SessionDeps,
+): Session {
+  if (config.source !== "command") return cameraSession(cameraOptions(config, plan, ffmpeg), deps);
+  return programSession(
     {
       node: config.sbc_id,
       session: plan.session,

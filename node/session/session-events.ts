@@ -1,12 +1,12 @@
 import type { Logger } from "pino";
-import { isoMicros } from "../store/paths.js";
+import { isoMicros } from "../data/paths.js";
 import type { NodeEvent } from "../../contract/generated/payloads.js";
 
 /** An event of a session, before the controller adds node, session and time. */
-export type RecordingEvent = Omit<NodeEvent, "node" | "at" | "session">;
+export type SessionEvent = Omit<NodeEvent, "node" | "at" | "session">;
 
 /** Pure: the `gap` event between the last frame on disk and the first frame of a restarted ffmpeg. */
-export function gapEvent(fromUs: number, toUs: number, framesLost: number, what = "ffmpeg"): RecordingEvent {
+export function gapEvent(fromUs: number, toUs: number, framesLost: number, what = "ffmpeg"): SessionEvent {
   return {
     type: "gap",
     level: "warning",
@@ -24,7 +24,7 @@ export function diskLowEvent(
   dataDir: string,
   stopFreeMb: number,
   session: string | null,
-): RecordingEvent {
+): SessionEvent {
   return {
     type: "disk_low",
     level: "error",
@@ -34,7 +34,7 @@ export function diskLowEvent(
 }
 
 /** The node could not write its own files (or ffmpeg its batches): the session ends, kept as it is. */
-export function diskFullEvent(what: string): RecordingEvent {
+export function diskFullEvent(what: string): SessionEvent {
   return {
     type: "disk_low",
     level: "error",
@@ -63,7 +63,7 @@ export function endError(
 }
 
 /** Pure: a copied stream's keyframes are further apart than a batch, so its batches are longer. */
-export function keyframeIntervalEvent(intervalUs: number, batchDurationS: number): RecordingEvent {
+export function keyframeIntervalEvent(intervalUs: number, batchDurationS: number): SessionEvent {
   const s = Math.round(intervalUs / 1000) / 1000;
   return {
     type: "keyframe_interval",
@@ -73,7 +73,7 @@ export function keyframeIntervalEvent(intervalUs: number, batchDurationS: number
   };
 }
 
-export function restartedEvent(why: string, delayMs: number, what = "ffmpeg"): RecordingEvent {
+export function restartedEvent(why: string, delayMs: number, what = "ffmpeg"): SessionEvent {
   return {
     type: "recorder_restarted",
     level: "warning",
@@ -83,7 +83,7 @@ export function restartedEvent(why: string, delayMs: number, what = "ffmpeg"): R
 }
 
 /** Pure: the session failed for good (ffmpeg gave up): why, and how many batches it kept. */
-export function failedEvent(session: string | null, batches: number, reason: string): RecordingEvent {
+export function failedEvent(session: string | null, batches: number, reason: string): SessionEvent {
   return {
     type: "recorder_failed",
     level: "error",
@@ -99,7 +99,7 @@ export function sessionEndedEvent(
   reason: string,
   batches: number,
   inError: boolean,
-): RecordingEvent {
+): SessionEvent {
   return {
     type: "session_ended",
     level: inError ? "error" : "info",
@@ -114,7 +114,7 @@ export class StreamWarnings {
   private readonly said = new Set<string>();
 
   constructor(
-    private readonly emit: (e: RecordingEvent) => void,
+    private readonly emit: (e: SessionEvent) => void,
     private readonly log: Logger,
   ) {}
 
@@ -128,7 +128,7 @@ export class StreamWarnings {
     if (maxIntervalUs > batchDurationS * 1e6) this.once(keyframeIntervalEvent(maxIntervalUs, batchDurationS));
   }
 
-  private once(e: RecordingEvent): void {
+  private once(e: SessionEvent): void {
     if (this.said.has(e.type)) return;
     this.said.add(e.type);
     this.log.warn({ reason: e.message, event: e.type }, "camera stream warning");

@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { isoUs } from "../../contract/iso-us.js";
-import { endInterrupted, recoverInterrupted, resumeSession, type RecoveryDeps } from "../store/recovery.js";
-import { TIMELINE_FILE } from "../store/session-files.js";
+import { endInterrupted, recoverInterrupted, resumeSession, type RecoveryDeps } from "../data/recovery.js";
+import { TIMELINE_FILE } from "../data/session-files.js";
 import { sleep } from "../../platform/timers.js";
-import { parseProgramLine } from "./command-protocol.js";
+import { parseProgramLine } from "./program-protocol.js";
 import {
   listProgramBatch,
   OUT_DIR,
@@ -21,7 +21,7 @@ import {
  * is listed now (marked `recovered`), in order; files it wrote but never said (killed mid-batch) stay in
  * incoming/, named in the log. Returns the sessions it finished.
  */
-export function recoverCommandSessions(deps: RecoveryDeps): Promise<string[]> {
+export function recoverProgramSessions(deps: RecoveryDeps): Promise<string[]> {
   return recoverInterrupted(deps, {
     owns: (dir) =>
       !existsSync(path.join(dir, TIMELINE_FILE)) && existsSync(path.join(dir, sourceOutputFile(0))),
