@@ -2,10 +2,11 @@ import { appendFile, mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import type { ClientSecurity } from "../platform/mqtt/client-security.js";
-import type { ClockStatus, NodeState } from "../contract/generated/payloads.js";
+import type { ClockStatus } from "../contract/generated/payloads.js";
 import { MqttConnection } from "../platform/mqtt/connection.js";
 import { isName } from "../contract/names.js";
-import { everyNode, fleetTopic, parseNodeTopic } from "../contract/topics.js";
+import { everyNode, fleetTopic } from "../contract/topics.js";
+import { decodeNodeMessage } from "../contract/node-message.js";
 import { redactUrl } from "../platform/secrets.js";
 import type { Validators } from "../contract/schemas.js";
 import { FLEET_CSV_HEADER, fleetCsvRow, fleetStats } from "./fleet-stats.js";
@@ -59,23 +60,14 @@ export class FleetMonitor {
   }
 
   private onMessage(topic: string, payload: Buffer): void {
-    const parsed = parseNodeTopic(this.o.baseTopic, topic);
-    if (!parsed || payload.length === 0) return;
-    const { node, leaf } = parsed;
-    let value: unknown;
-    try {
-      value = JSON.parse(payload.toString("utf8"));
-    } catch {
-      return;
+    const m = decodeNodeMessage(this.o.baseTopic, topic, payload, this.o.validators);
+    if (m?.leaf === "state" && m.value) {
+      const s = m.value;
+      this.sessions.set(m.node, s.state === "recording" || s.state === "scheduled" ? s.session : null);
+    } else if (m?.leaf === "clock" && m.value) {
+      this.clocks.set(m.node, m.value);
+      this.publish();
     }
-    if (leaf === "state" && this.o.validators.state(value)) {
-      const s = value as NodeState;
-      this.sessions.set(node, s.state === "recording" || s.state === "scheduled" ? s.session : null);
-      return;
-    }
-    if (leaf !== "clock" || !this.o.validators.clock(value)) return;
-    this.clocks.set(node, value as ClockStatus);
-    this.publish();
   }
 
   private currentSession(): string | null {

@@ -2,8 +2,8 @@
 // the fleet monitor's figures), the newest events and batches, and the clock history the plot draws.
 // Every payload is checked against its schema here, so the page only ever receives valid data.
 import type { Validators } from "../contract/schemas.js";
-import { readPreviewMeta } from "../contract/preview.js";
-import { everyNode, fleetTopic, parseNodeTopic, type NodeLeaf } from "../contract/topics.js";
+import { everyNode, fleetTopic, type NodeLeaf } from "../contract/topics.js";
+import { decodeNodeMessage } from "../contract/node-message.js";
 
 /** One message for the page: a node's leaf (or the fleet's clock figures), when it arrived, its value. */
 export interface UiMessage {
@@ -108,25 +108,9 @@ export class FleetCache {
         ? { leaf: "fleet-clock", node: "fleet", at, payload: value }
         : null;
     }
-    const parsed = parseNodeTopic(this.base, topic);
-    if (!parsed || parsed.leaf === "reply") return null;
-    const { node, leaf } = parsed;
-    if (payload.length === 0) return LATEST.has(leaf) ? { leaf, node, at, payload: null } : null;
-    if (leaf === "availability") {
-      const text = payload.toString("utf8");
-      return text === "online" || text === "offline" ? { leaf, node, at, payload: text } : null;
-    }
-    if (leaf === "preview") {
-      const meta = readPreviewMeta(payload);
-      return this.validators.preview(meta) && meta.node === node ? { leaf, node, at, payload: meta } : null;
-    }
-    const value = json(payload);
-    const valid =
-      (leaf === "state" && this.validators.state(value)) ||
-      (leaf === "clock" && this.validators.clock(value)) ||
-      (leaf === "batch" && this.validators.batch(value)) ||
-      (leaf === "event" && this.validators.event(value));
-    return valid ? { leaf, node, at, payload: value } : null;
+    const m = decodeNodeMessage(this.base, topic, payload, this.validators);
+    if (!m || m.leaf === "reply") return null;
+    return { leaf: m.leaf, node: m.node, at, payload: m.value };
   }
 }
 

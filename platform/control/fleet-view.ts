@@ -1,5 +1,6 @@
 import type { BatchReady, ClockStatus, NodeState, Reply } from "../../contract/generated/payloads.js";
-import { everyNode, parseNodeTopic, type NodeLeaf } from "../../contract/topics.js";
+import { everyNode, type NodeLeaf } from "../../contract/topics.js";
+import { decodeNodeMessage } from "../../contract/node-message.js";
 import type { Validators } from "../../contract/schemas.js";
 
 /** What a controller knows of one node, from the retained and live messages it has seen. */
@@ -32,14 +33,6 @@ function entry(view: FleetView, node: string): NodeView {
   return v;
 }
 
-function parse(payload: Buffer): unknown {
-  try {
-    return JSON.parse(payload.toString("utf8"));
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Folds one message into the view. Payloads that fail their schema are ignored, so a foreign
  * publisher on the same broker cannot make the table lie; an empty retained payload clears a field.
@@ -51,21 +44,14 @@ export function applyMessage(
   payload: Buffer,
   validators: Validators,
 ): FleetMessage {
-  const parsed = parseNodeTopic(base, topic);
-  if (!parsed) return { kind: "ignored" };
-  const { node, leaf } = parsed;
-  if (leaf === "availability") {
-    const text = payload.toString("utf8");
-    if (text !== "online" && text !== "offline" && text !== "") return { kind: "ignored" };
-    entry(view, node).availability = text === "" ? null : text;
-    return { kind: "view", node };
-  }
-  const value = parse(payload);
-  if (leaf === "reply")
-    return validators.reply(value) ? { kind: "reply", node, reply: value } : { kind: "ignored" };
-  if (leaf === "state" && validators.state(value)) entry(view, node).state = value;
-  else if (leaf === "clock" && validators.clock(value)) entry(view, node).clock = value;
-  else if (leaf === "batch" && validators.batch(value)) entry(view, node).lastBatch = value;
+  const m = decodeNodeMessage(base, topic, payload, validators);
+  if (!m) return { kind: "ignored" };
+  const { node } = m;
+  if (m.leaf === "reply") return { kind: "reply", node, reply: m.value };
+  if (m.leaf === "availability") entry(view, node).availability = m.value;
+  else if (m.leaf === "state" && m.value) entry(view, node).state = m.value;
+  else if (m.leaf === "clock" && m.value) entry(view, node).clock = m.value;
+  else if (m.leaf === "batch") entry(view, node).lastBatch = m.value;
   else return { kind: "ignored" };
   return { kind: "view", node };
 }
