@@ -16,6 +16,12 @@ export interface Terminal {
   isTTY: boolean;
 }
 
+/** The process's stderr, for what people read (passwords only on a terminal). */
+export const stderrTerminal = (): Terminal => ({
+  write: (t) => void process.stderr.write(t),
+  isTTY: process.stderr.isTTY === true,
+});
+
 /**
  * Starts the embedded broker (aedes is loaded only here). At the first start of a lab (no --auth-file)
  * the join command and the person's login are printed; passwords only on a terminal, never into a log.

@@ -3,26 +3,21 @@
 // and the exit code. Nothing else in labx calls process.exit.
 import { ConfigError, configSchema, loadConfig, type Config } from "../platform/config/config.js";
 import { createLogger } from "../platform/log.js";
-import { LabxNode } from "../node/labx-node.js";
-import { resolveFfmpeg, FfmpegNotFoundError } from "../node/ffmpeg/ffmpeg-path.js";
-import { describeFfmpegVersion, inTestedRange, readFfmpegVersion } from "../node/ffmpeg/ffmpeg-version.js";
-import { probeFfmpegCapabilities } from "../node/ffmpeg/ffmpeg-capabilities.js";
-import { resolveLauncher } from "../node/ffmpeg/launcher.js";
+import { resolveFfmpeg } from "../node/ffmpeg/ffmpeg-path.js";
 import { createValidators } from "../contract/schemas.js";
 import { AuthFileError } from "../broker/auth-file.js";
 import { BrokerConfigError } from "../broker/broker-config.js";
-import { LabCredentialsError, labAuthPaths } from "../broker/lab-credentials.js";
+import { LabCredentialsError } from "../broker/lab-credentials.js";
 import { childEnvironment } from "../platform/config/child-env.js";
-import { CREDENTIALS_USAGE, runCredentials, startLabBroker, type Terminal } from "./lab-broker.js";
-import type { EmbeddedBroker } from "../broker/embedded-broker.js";
+import { CREDENTIALS_USAGE, runCredentials, stderrTerminal } from "./lab-broker.js";
+import { runNode } from "./run-node.js";
+import { untilSignal } from "./signals.js";
 import { hashPassword } from "../broker/password.js";
-import { clientSecurity, SecurityConfigError } from "../platform/mqtt/client-security.js";
-import type { FleetMonitor } from "../monitor/fleet-monitor.js";
+import { SecurityConfigError } from "../platform/mqtt/client-security.js";
 import { CTL_COMMANDS, type CtlCommand } from "../ctl/ctl-args.js";
 import { labxVersion } from "../platform/version.js";
-import { configSecrets, redactUrl } from "../platform/secrets.js";
+import { configSecrets } from "../platform/secrets.js";
 import { isTool, runTool } from "./tools.js";
-import type { UiServer } from "../ui/ui-server.js";
 import { systemClock } from "../platform/clock.js";
 import { processEnvironment, quietLibraries, type Environment } from "../platform/config/environment.js";
 
@@ -132,11 +127,14 @@ async function main(argv: string[]): Promise<number> {
   });
   try {
     if (command === "doctor") return await runDoctorCli(config, json, env);
-    if (command === "monitor") return await runMonitor(config, log);
     if (command === "ui") return await (await import("./dashboard.js")).runUi(config, log, untilSignal());
     if (command === "timecode")
       return await (await import("./dashboard.js")).runTimecode(config, log, untilSignal(), env);
-    return await (command === "broker" ? runBroker(config, log) : runNode(config, log, env));
+    // What a recording node does not use is loaded only when asked for: aedes (~12 MiB, ~70 ms, in
+    // lab-broker.ts), the dashboard, the fleet monitor (and, in node/upload, the AWS SDK).
+    if (command === "broker") return await (await import("./run-broker.js")).runBroker(config, log);
+    if (command === "monitor") return await (await import("./run-broker.js")).runMonitor(config, log);
+    return await runNode(config, log, env);
   } catch (err) {
     // Files named in the configuration (auth file, certificates) are read at start: same exit as a bad value.
     if (
@@ -166,18 +164,6 @@ async function runPasswd(): Promise<number> {
   return 0;
 }
 
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (s: NodeJS.Signals) => {
-      process.off("SIGINT", on);
-      process.off("SIGTERM", on);
-      resolve(s);
-    };
-    process.on("SIGINT", on);
-    process.on("SIGTERM", on);
-  });
-}
-
 async function runDoctorCli(config: Config, json: boolean, env: Environment): Promise<number> {
   const { runDoctor, renderDoctor } = await import("../node/doctor/doctor-cli.js");
   let ffmpegPath = config.ffmpeg_path ?? "ffmpeg";
@@ -196,173 +182,6 @@ async function runDoctorCli(config: Config, json: boolean, env: Environment): Pr
   });
   process.stdout.write(json ? JSON.stringify(results, null, 2) + "\n" : renderDoctor(results));
   return results.some((r) => r.verdict === "fail") ? 1 : 0;
-}
-
-// What a recording node does not use is loaded only when asked for: aedes (~12 MiB, ~70 ms, in
-// lab-broker.ts), the dashboard, the fleet monitor (and, in node/upload, the AWS SDK).
-const stderrTerminal = (): Terminal => ({
-  write: (t) => void process.stderr.write(t),
-  isTTY: process.stderr.isTTY === true,
-});
-
-async function runBroker(config: Config, log: ReturnType<typeof createLogger>): Promise<number> {
-  const { broker, port } = await startLabBroker(config, log, stderrTerminal());
-  const monitor = config.monitor
-    ? await fleetMonitor({ ...config, broker_url: `mqtt://127.0.0.1:${port}` }, log)
-    : null;
-  await monitor?.start();
-  const signal = await untilSignal();
-  log.info({ signal }, "shutting down");
-  await monitor?.stop();
-  await broker.stop();
-  return 0;
-}
-
-async function fleetMonitor(config: Config, log: ReturnType<typeof createLogger>): Promise<FleetMonitor> {
-  const { FleetMonitor } = await import("../monitor/fleet-monitor.js");
-  return new FleetMonitor({
-    brokerUrl: config.broker_url,
-    baseTopic: config.base_topic,
-    dataDir: config.data_dir,
-    staleMs: config.sync_interval * 3000,
-    validators: createValidators(),
-    log: log.child({ module: "fleet" }),
-    security: clientSecurity(config),
-    clock: systemClock(),
-  });
-}
-
-async function runMonitor(config: Config, log: ReturnType<typeof createLogger>): Promise<number> {
-  const monitor = await fleetMonitor(config, log);
-  try {
-    await monitor.start();
-  } catch (err) {
-    console.error(
-      `labx: could not connect to ${redactUrl(config.broker_url)}: ${redactUrl((err as Error).message)}`,
-    );
-    return 1;
-  }
-  const signal = await untilSignal();
-  log.info({ signal }, "shutting down");
-  await monitor.stop();
-  return 0;
-}
-
-async function runNode(
-  config: Config,
-  log: ReturnType<typeof createLogger>,
-  env: Environment,
-): Promise<number> {
-  let ffmpegPath: string;
-  try {
-    ffmpegPath = resolveFfmpeg({ configured: config.ffmpeg_path, envPath: env.PATH });
-  } catch (err) {
-    if (err instanceof FfmpegNotFoundError) {
-      console.error(`labx: ${err.message}`);
-      return 3;
-    }
-    throw err;
-  }
-  const childEnv = childEnvironment(env, config.child_env);
-  // Asked once, in the background: the first session waits for the capabilities if it comes first.
-  const capabilities = probeFfmpegCapabilities(ffmpegPath, childEnv);
-  void Promise.all([readFfmpegVersion(ffmpegPath, childEnv), capabilities]).then(
-    ([v, caps]) => {
-      const tested = inTestedRange(v);
-      const fields = { ffmpeg: ffmpegPath, version: v.text, tested, enc_time_base: caps.encTimeBase };
-      if (tested) log.info(fields, "ffmpeg found");
-      else log.warn(fields, describeFfmpegVersion(v));
-    },
-    (err: unknown) =>
-      log.warn({ ffmpeg: ffmpegPath, err: (err as Error).message }, "ffmpeg's version unknown"),
-  );
-  const launcher = resolveLauncher();
-  if (launcher.warning) log.warn({ reason: launcher.warning }, "ffmpeg may outlive the node");
-
-  let broker: EmbeddedBroker | null = null;
-  let effective = config;
-  if (config.embedded_broker) {
-    const started = await startLabBroker(config, log, stderrTerminal());
-    broker = started.broker;
-    // The node and its dashboard reach the broker on loopback; the dashboard knows the lab's roles.
-    effective = Object.freeze({
-      ...config,
-      broker_url: `mqtt://127.0.0.1:${started.port}`,
-      auth_file: config.auth_file || labAuthPaths(config.data_dir).authFile,
-    });
-  }
-  const clock = systemClock();
-  const node = new LabxNode(effective, {
-    log,
-    validators: createValidators(),
-    ffmpegPath,
-    ffmpegCapabilities: () => capabilities,
-    launcher: launcher.prefix,
-    // The one place the node's environment is read for its children: an allowlist (docs/security.md).
-    childEnv,
-    secrets: configSecrets(effective, env),
-    clock,
-  });
-  let ui: UiServer | null = null;
-  const shutdown = async (): Promise<void> => {
-    await ui?.stop();
-    await node.stop();
-    await broker?.stop();
-  };
-  // Listening from here: a node still waiting for its broker stops cleanly on Ctrl+C too.
-  const signalled = untilSignal();
-  try {
-    const early = await Promise.race([node.start().then(() => null), signalled]);
-    if (early) {
-      log.info({ signal: early }, "shutting down before the broker was reached");
-      await shutdown();
-      return 0;
-    }
-  } catch (err) {
-    log.error({ err }, "node could not start");
-    // Only a broker's CONNACK refusal carries a numeric code; anything else is the node's own failure.
-    const refused = typeof (err as { code?: unknown }).code === "number";
-    const why = redactUrl((err as Error).message);
-    console.error(
-      refused
-        ? `labx: the broker at ${redactUrl(effective.broker_url)} refused the connection: ${why}`
-        : `labx: the node could not start: ${why}`,
-    );
-    await shutdown();
-    return 1;
-  }
-
-  if (config.ui_port !== null) {
-    try {
-      ui = await (await import("./dashboard.js")).startDashboard(effective, log, clock);
-    } catch (err) {
-      // The node records whether or not its dashboard could start.
-      log.error({ err }, "dashboard not started");
-      console.error(`labx: the dashboard could not start: ${(err as Error).message}`);
-    }
-  }
-
-  let exitCode = 0;
-  const finished = new Promise<void>((resolve) => {
-    if (config.duration === null) return;
-    // The old collector's habit: record at launch, exit when done.
-    node.onSessionEnded((r) => {
-      if (r.reason === "failed") exitCode = 1;
-      resolve();
-    });
-    node
-      .startSession({ session: config.session ?? undefined, duration: config.duration })
-      .catch((err: unknown) => {
-        log.error({ err }, "recording at launch failed");
-        console.error(`labx: recording could not start: ${redactUrl((err as Error).message)}`);
-        exitCode = 1;
-        resolve();
-      });
-  });
-  const signal = await Promise.race([signalled, finished.then(() => null)]);
-  if (signal) log.info({ signal }, "shutting down");
-  await shutdown();
-  return exitCode;
 }
 
 main(process.argv.slice(2)).then(
