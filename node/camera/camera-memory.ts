@@ -49,7 +49,10 @@ export interface CameraMemory {
   forget(url: string): Promise<void>;
 }
 
-/** The memory in `<dataDir>/.labx/cameras.json`: read each time, validated, written whole or not at all. */
+/**
+ * The memory in `<dataDir>/.labx/cameras.json`: read each time, validated, written whole or not at all;
+ * neither a read nor a write ever throws (a memory that cannot be used is a full probe, not a failure).
+ */
 export function fileCameraMemory(
   dataDir: string,
   deps: { validators: Validators; log: Logger; clock: Clock },
@@ -69,11 +72,16 @@ export function fileCameraMemory(
     deps.log.warn({ file }, "camera memory does not match schemas/camera-memory.schema.json: ignored");
     return empty;
   };
+  // A hint for the next start, never a reason to fail this one: a write that fails is logged.
   const write = async (memory: CameraMemoryFile): Promise<void> => {
-    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.tmp`;
-    await writeSynced(tmp, `${JSON.stringify(memory, null, 2)}\n`);
-    await rename(tmp, file);
+    try {
+      await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+      const tmp = `${file}.tmp`;
+      await writeSynced(tmp, `${JSON.stringify(memory, null, 2)}\n`);
+      await rename(tmp, file);
+    } catch (err) {
+      deps.log.warn({ file, err: (err as Error).message }, "camera memory not written");
+    }
   };
   return {
     keyframeIntervalUs: async (url) => (await read()).cameras[cameraKey(url)]?.keyframe_interval_us ?? null,

@@ -1,69 +1,22 @@
-import type { Logger } from "pino";
 import type { Config } from "../../platform/config/config.js";
-import type { BatchReady, NodeEvent, NodeState, StartCommand } from "../../contract/generated/payloads.js";
+import type { NodeState, StartCommand } from "../../contract/generated/payloads.js";
 import { generatedSessionName, sessionDir } from "../data/paths.js";
 import { redactUrl } from "../../platform/secrets.js";
 import { preflight, scheduleFrom } from "./start-checks.js";
-import {
-  exactPlan,
-  probeHint,
-  type CameraPlan,
-  type DetectStreamFormat,
-  type ListCameras,
-} from "./camera-plan.js";
-import type { SpawnFn } from "../process/child-runner.js";
-import type { CameraMemory } from "../camera/camera-memory.js";
-import { SCHEDULE_LEAD_MS, type SessionPlan } from "./session-plan.js";
-import { belowOnce, FreeSpace } from "../../platform/disk/free-space.js";
+import type { CameraPlan } from "./camera-plan.js";
+import { SCHEDULE_LEAD_MS } from "./session-plan.js";
+import { guardDisk } from "./disk-guard.js";
 import { SessionError } from "./session-errors.js";
 import { diskLowEvent, failedEvent, sessionEndedEvent } from "./session-events.js";
-import { callSafely, Listeners } from "../../platform/listeners.js";
+import { Listeners } from "../../platform/listeners.js";
 import type { Clock } from "../../platform/clock.js";
 import { ScheduledStart } from "./scheduled-start.js";
-import { BASELINE_CAPABILITIES, type FfmpegCapabilities } from "../ffmpeg/ffmpeg-capabilities.js";
-import {
-  CameraUnavailableError,
-  InexactTimesError,
-  type SessionDeps,
-  type SessionResult,
-  type Session,
-} from "./session-types.js";
+import { firstStart } from "./first-start.js";
+import { BASELINE_CAPABILITIES } from "../ffmpeg/ffmpeg-capabilities.js";
+import type { ControllerDeps } from "./controller-deps.js";
+import type { SessionDeps, SessionResult, Session } from "./session-types.js";
 
-/** Builds a session's recording from its source, as the configuration says (node/source/create-session.ts). */
-export type CreateSession = (
-  config: Config,
-  plan: SessionPlan,
-  ffmpeg: { path: string; launcher: readonly string[]; capabilities: FfmpegCapabilities },
-  deps: SessionDeps,
-) => Session;
-
-export interface ControllerDeps {
-  log: Logger;
-  createSession: CreateSession;
-  /** Every secret of the configuration out of a text (platform/secrets.ts): a sensor program's kept output. */
-  redact: (text: string) => string;
-  ffmpegPath: string;
-  /** What that ffmpeg accepts where releases differ, found once (ffmpeg-capabilities.ts); absent: the baseline. */
-  ffmpegCapabilities?: () => Promise<FfmpegCapabilities>;
-  launcher: readonly string[];
-  publishState: (state: NodeState) => void;
-  publishEvent: (event: Omit<NodeEvent, "node" | "at">) => void;
-  announce: (batch: BatchReady) => Promise<void>;
-  syncStatus: () => BatchReady["clock"];
-  spawn?: SpawnFn;
-  childEnv: Readonly<Record<string, string>>;
-  freeBytes?: (dir: string) => Promise<number>;
-  /** What a network camera serves (node/camera/stream-format.ts). */
-  detectStreamFormat?: DetectStreamFormat;
-  /** The V4L2 cameras, for --camera auto (node/camera/cameras-cli.ts). */
-  listCameras?: ListCameras;
-  /** MPEG-TS cameras' keyframe intervals between sessions (node/camera/camera-memory.ts). */
-  cameraMemory?: CameraMemory;
-  /** The camera's latency correction in µs, read when a session begins (node/calibration/). */
-  latencyUs?: () => number;
-  /** Wall-clock time, the scheduled start, the session's disk guard and its recording's timers. */
-  clock: Clock;
-}
+export type { ControllerDeps, CreateSession } from "./controller-deps.js";
 
 /**
  * The node's recording state machine: idle → scheduled → recording → stopping → idle (or error).
@@ -200,65 +153,33 @@ export class SessionController {
 
   private async begin(session: string, dir: string, alignToUs: number | null = null): Promise<NodeState> {
     const capabilities = (await this.deps.ffmpegCapabilities?.()) ?? BASELINE_CAPABILITIES;
-    const recording = this.deps.createSession(
-      this.config,
-      {
-        session,
-        dir,
-        batchDuration: this.batchDuration,
-        duration: this.duration,
-        alignToUs,
-        camera: this.camera!,
-        latencyUs: this.deps.latencyUs?.() ?? 0,
-      },
-      { path: this.deps.ffmpegPath, launcher: this.deps.launcher, capabilities },
-      {
-        log: this.deps.log.child({ session }),
-        syncStatus: this.deps.syncStatus,
-        spawn: this.deps.spawn,
-        childEnv: this.deps.childEnv,
-        redact: this.deps.redact,
-        clock: this.clock,
-        event: (e) => this.deps.publishEvent({ ...e, session }),
-        announce: async (batch) => {
-          await this.deps.announce(batch);
-          this.deps.publishState(this.state);
-        },
-      },
-    );
-    this.recording = recording;
-    // A scheduled session stays `scheduled` until its first frame at or after `at`.
-    if (!alignToUs) this.set("recording");
+    const ffmpeg = { path: this.deps.ffmpegPath, launcher: this.deps.launcher, capabilities };
+    const plan = { session, dir, batchDuration: this.batchDuration, duration: this.duration, alignToUs };
+    let recording: Session;
     try {
-      await recording.start();
+      ({ recording, camera: this.camera } = await firstStart({
+        config: this.config,
+        camera: this.camera!,
+        log: this.deps.log,
+        ...(this.deps.cameraMemory ? { cameraMemory: this.deps.cameraMemory } : {}),
+        create: (camera) => {
+          const r = this.deps.createSession(
+            this.config,
+            { ...plan, camera, latencyUs: this.deps.latencyUs?.() ?? 0 },
+            ffmpeg,
+            this.sessionDeps(session),
+          );
+          this.recording = r;
+          // A scheduled session stays `scheduled` until its first frame at or after `at`.
+          if (!alignToUs) this.set("recording");
+          return r;
+        },
+      }));
     } catch (err) {
       this.recording = null;
-      // ffmpeg's own pick stamps MJPEG on a 1/25 s clock: once more with the exact demuxer.
-      const exact = err instanceof InexactTimesError ? exactPlan(this.config, this.camera!, err) : null;
-      // A camera probed for its remembered keyframe interval that showed none: once more, probed fully.
-      if (err instanceof CameraUnavailableError && this.camera?.probeUs) {
-        this.deps.log.warn({ probe_us: this.camera.probeUs }, "short probe failed: probing the camera fully");
-        // Its remembered interval is wrong: forgotten, so the next session need not fail first.
-        await this.deps.cameraMemory
-          ?.forget(this.camera.camera)
-          .catch((err: unknown) => this.deps.log.warn({ err }, "camera memory not written"));
-        this.camera = { ...this.camera, probeUs: null };
-        return this.begin(session, dir, alignToUs);
-      }
-      if (exact) {
-        this.deps.log.warn(
-          { demuxer: err instanceof InexactTimesError ? err.demuxer : null },
-          "coarse clock: reading the camera as raw MJPEG",
-        );
-        this.camera = exact;
-        return this.begin(session, dir, alignToUs);
-      }
       this.session = null;
       this.scheduledAt = null;
       this.set("idle");
-      if (err instanceof InexactTimesError) throw new SessionError("inexact_times", err.message);
-      if (err instanceof CameraUnavailableError)
-        throw new SessionError("camera_unavailable", err.message + probeHint(this.camera));
       throw err;
     }
     this.scheduledAt = null;
@@ -269,16 +190,7 @@ export class SessionController {
       session,
       message: `recording ${session}`,
     });
-    const watch = new FreeSpace({
-      dir: this.config.data_dir,
-      intervalMs: this.config.disk_check_interval * 1000,
-      freeBytes: this.deps.freeBytes,
-      clock: this.clock,
-      onReading: belowOnce(this.config.stop_free_mb * 1024 * 1024, (free) =>
-        callSafely(this.deps.log, "disk low", () => this.diskLow(recording, free)),
-      ),
-    });
-    void watch.start();
+    const watch = guardDisk(this.config, this.deps, (freeMb) => this.diskLow(recording, freeMb));
     recording.done
       .then(async (result) => {
         watch.stop();
@@ -289,14 +201,29 @@ export class SessionController {
     return this.state;
   }
 
+  /** What a session's recording is given: the node's ports, its events and announcements tagged with it. */
+  private sessionDeps(session: string): SessionDeps {
+    return {
+      log: this.deps.log.child({ session }),
+      syncStatus: this.deps.syncStatus,
+      spawn: this.deps.spawn,
+      childEnv: this.deps.childEnv,
+      redact: this.deps.redact,
+      clock: this.clock,
+      event: (e) => this.deps.publishEvent({ ...e, session }),
+      announce: async (batch) => {
+        await this.deps.announce(batch);
+        this.deps.publishState(this.state);
+      },
+    };
+  }
+
   /** An MPEG-TS camera's keyframe interval, for its next start's probe (before the session is said ended). */
   private async remember(result: SessionResult): Promise<void> {
     const camera = this.camera;
     const mpegts = camera?.streamFormat === "mpegts" || camera?.camera.startsWith("udp:");
     if (!camera || !mpegts || !result.keyframeIntervalUs) return;
-    await this.deps.cameraMemory
-      ?.remember(camera.camera, result.keyframeIntervalUs)
-      .catch((err: unknown) => this.deps.log.warn({ err }, "camera memory not written"));
+    await this.deps.cameraMemory?.remember(camera.camera, result.keyframeIntervalUs);
   }
 
   private ended(recording: Session, result: SessionResult): void {
@@ -326,9 +253,8 @@ export class SessionController {
   }
 
   /** Free space fell below --stop-free-mb: end the session cleanly while the manifest can still be written. */
-  private diskLow(recording: Session, free: number): void {
+  private diskLow(recording: Session, freeMb: number): void {
     if (this.recording !== recording || this.status !== "recording") return;
-    const freeMb = Math.floor(free / 1048576);
     this.deps.log.error(
       { free_mb: freeMb, stop_free_mb: this.config.stop_free_mb },
       "disk low: stopping the session",
