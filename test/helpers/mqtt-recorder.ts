@@ -65,6 +65,19 @@ export class MqttRecorder {
   }
 
   /**
+   * Resolves once every message the broker delivered before now has reached this recorder: a marker
+   * it publishes itself comes back after them (one broker, in order to each subscriber). With a node
+   * stopped (its outbox drained), what it never sent can then be asserted absent, without a fixed wait.
+   */
+  async barrier(base: string): Promise<void> {
+    const topic = `${base}/_test/barrier-${Math.random().toString(16).slice(2)}`;
+    await this.client.subscribeAsync(topic, { qos: 1 });
+    await this.publish(topic, "barrier");
+    await this.waitFor(() => (this.on(topic).length > 0 ? true : undefined), 10_000, "the barrier");
+    await this.client.unsubscribeAsync(topic);
+  }
+
+  /**
    * Resolves with the first value `check` returns that is not undefined, re-checked on each message
    * and every 100 ms (conditions on files and processes change without a message).
    */

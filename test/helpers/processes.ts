@@ -14,3 +14,14 @@ export function processesIn(dir: string, comm?: string): number[] {
   }
   return pids;
 }
+
+/** The PID of the first process named `comm` running in `dir`, polled every 100 ms up to `timeoutMs`. */
+export async function waitForProcessIn(dir: string, comm: string, timeoutMs = 20_000): Promise<number> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const [pid] = processesIn(dir, comm);
+    if (pid) return pid;
+    if (Date.now() > until) throw new Error(`no ${comm} in ${dir}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

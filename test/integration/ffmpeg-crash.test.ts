@@ -10,7 +10,7 @@ import { frameNumbers } from "../helpers/fake-camera.js";
 import { startFakeCamera } from "../helpers/fake-camera-process.js";
 import { withNode } from "../helpers/harness.js";
 import { assertPlayable, countFrames, epochUs } from "../helpers/media.js";
-import { processesIn } from "../helpers/processes.js";
+import { processesIn, waitForProcessIn } from "../helpers/processes.js";
 import type { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { resolveFfmpeg } from "../../node/ffmpeg/ffmpeg-path.js";
 import { timelineFile } from "../../node/data/session-files.js";
@@ -37,15 +37,8 @@ function sessionEnded(rec: MqttRecorder, node: string, ms: number): Promise<Node
   );
 }
 
-async function waitForFfmpeg(dir: string, timeoutMs = 20_000): Promise<number> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const [pid] = processesIn(dir, "ffmpeg");
-    if (pid) return pid;
-    if (Date.now() > until) throw new Error(`no ffmpeg in ${dir}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitForFfmpeg = (dir: string, timeoutMs = 20_000): Promise<number> =>
+  waitForProcessIn(dir, "ffmpeg", timeoutMs);
 
 /**
  * An ffmpeg killed -9 inside the 200 ms between a new batch's first frame and its first flushed

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
+import path from "node:path";
 import { describe, it } from "node:test";
 import type { BatchReady, NodeState } from "../../contract/generated/payloads.js";
 import { startAedes } from "../helpers/aedes.js";
 import { assertContract } from "../helpers/contract.js";
 import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { startNode, type RunningNode } from "../helpers/node.js";
+import { waitForProcessIn } from "../helpers/processes.js";
 
 const PERIOD_US = 1e6 / 30;
 const us = (iso: string): number => {
@@ -84,13 +86,16 @@ describe("synchronized start with at", () => {
         (await rec.command("labx", "SYNC_X", "SYNC_X", { cmd: "start", session: "lead", at })).ok,
         true,
       );
-      await new Promise((r) => setTimeout(r, 1200)); // past at - 2 s: ffmpeg is up, waiting for at
+      // Inside the lead time (at - 2 s): ffmpeg is up, waiting for at.
+      await waitForProcessIn(path.join(run.dataDir, "lead"), "ffmpeg", 5000);
       const stop = await rec.command("labx", "SYNC_X", "SYNC_X", { cmd: "stop" });
       assert.equal((stop.state as NodeState).state, "idle");
-      await new Promise((r) => setTimeout(r, 2000));
+      assert.equal((await rec.command("labx", "SYNC_X", "SYNC_X", { cmd: "status" })).ok, true);
+      // Stopped, everything it owed delivered: nothing recorded was ever announced, nothing failed.
+      await run.stop();
+      await rec.barrier("labx");
       assert.equal(rec.on("labx/SYNC_X/batch").length, 0);
       assert.equal(rec.jsonOn("labx/SYNC_X/event").filter((e) => e.type === "recorder_failed").length, 0);
-      assert.equal((await rec.command("labx", "SYNC_X", "SYNC_X", { cmd: "status" })).ok, true);
     } finally {
       await run.stop();
       await rec.close();
