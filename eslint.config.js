@@ -3,6 +3,17 @@ import tseslint from "typescript-eslint";
 import importX from "eslint-plugin-import-x";
 import { createTypeScriptImportResolver } from "eslint-import-resolver-typescript";
 
+const DATE_NOW = { object: "Date", property: "now", message: "take the Clock's now() (platform/clock.ts)" };
+const PROCESS_ENV = {
+  object: "process",
+  property: "env",
+  message:
+    "process.env is read by platform/config/ only: take the Environment the composition root hands down (docs/architecture.md)",
+};
+/** One no-restricted-properties list per group of files (a later block would replace an earlier one's). */
+const restrictedProperties = (files, ignores, properties) => [
+  { files: [files], ignores, rules: { "no-restricted-properties": ["error", ...properties] } },
+];
 /** What contract/ never imports: it describes the wire and does no I/O (docs/architecture.md). */
 const IO_MODULES = ["fs", "fs/promises", "net", "child_process", "dgram", "http", "https", "tls", "http2"];
 
@@ -35,19 +46,25 @@ export default tseslint.config(
   ...layer("monitor/**", ["node", "broker", "ctl", "align", "ui", "cli"]),
   ...layer("align/**", ["node", "broker", "ctl", "monitor", "ui", "cli"]),
   ...layer("ui/**", ["node", "broker", "ctl", "monitor", "align", "cli"]),
-  // The environment is read once, by the configuration (platform/config/environment.ts), and handed down.
+  // The environment is read once, by the configuration (platform/config/environment.ts), and handed
+  // down; time is the process's Clock (platform/clock.ts), handed down too: never the globals.
+  ...restrictedProperties(
+    "{contract,platform,cli,broker,ctl,monitor,align,ui,node}/**/*.ts",
+    ["platform/config/**", "platform/clock.ts"],
+    [DATE_NOW, PROCESS_ENV],
+  ),
+  ...restrictedProperties("platform/config/**/*.ts", [], [DATE_NOW]),
+  ...restrictedProperties("platform/clock.ts", [], [PROCESS_ENV]),
   {
-    files: ["**/*.ts"],
-    ignores: ["platform/config/**", "test/**", "bench/**", "scripts/**"],
+    files: ["{contract,platform,cli,broker,ctl,monitor,align,ui,node}/**/*.ts"],
+    ignores: ["platform/clock.ts"],
     rules: {
-      "no-restricted-properties": [
+      "no-restricted-globals": [
         "error",
-        {
-          object: "process",
-          property: "env",
-          message:
-            "process.env is read by platform/config/ only: take the Environment the composition root hands down (docs/architecture.md)",
-        },
+        ...["setTimeout", "setInterval", "clearTimeout", "clearInterval"].map((name) => ({
+          name,
+          message: "take the Clock's timers (platform/clock.ts)",
+        })),
       ],
     },
   },

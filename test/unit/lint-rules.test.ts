@@ -100,6 +100,27 @@ describe("lint keeps the architecture (the project's eslint.config.js, one plant
     assert.deepEqual(await rulesBroken(eslint, "platform/config/x.ts", text), []);
   });
 
+  it("time is the Clock's: no Date.now() or global timer outside platform/clock.ts", async () => {
+    const eslint = new ESLint({ cwd: ROOT });
+    assert.deepEqual(await rulesBroken(eslint, "node/x.ts", "export const t = Date.now();\n"), [
+      "no-restricted-properties",
+    ]);
+    assert.deepEqual(await rulesBroken(eslint, "platform/config/x.ts", "export const t = Date.now();\n"), [
+      "no-restricted-properties",
+    ]);
+    assert.deepEqual(await rulesBroken(eslint, "ui/x.ts", "export const t = setTimeout(() => {}, 1);\n"), [
+      "no-restricted-globals",
+    ]);
+    assert.deepEqual(
+      await rulesBroken(
+        eslint,
+        "platform/clock.ts",
+        "export const t = () => setTimeout(() => Date.now(), 1);\n",
+      ),
+      [],
+    );
+  });
+
   it("no import cycle: two modules that import each other are refused, one way is not", async () => {
     // A cycle is found on the files as they are on disk: a copy of the config, two real modules.
     const dir = tempDir();
