@@ -17,6 +17,7 @@ import type { LoginGuard } from "./login-guard.js";
 import { redactUrl } from "../platform/secrets.js";
 import type { Clock } from "../platform/clock.js";
 import type { TimerHandle } from "../platform/timers.js";
+import { checkOrigin, HEADERS, HttpError, readJson } from "./http.js";
 
 export interface UiServerOptions {
   /** The process's time port (platform/clock.ts): stream pings, command times and timeouts. */
@@ -48,24 +49,6 @@ export interface UiServerOptions {
 }
 
 const COOKIE = "labx_ui";
-const MAX_BODY = 16 * 1024;
-const HEADERS = {
-  "content-security-policy":
-    "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-};
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export class UiServer implements Unit {
   readonly name = "dashboard";
   private server: http.Server | null = null;
@@ -326,37 +309,5 @@ export class UiServer implements Unit {
         );
       throw new HttpError(502, "BROKER", `the command was not sent: ${(err as Error).message}`);
     }
-  }
-}
-
-/** A POST from another site is refused (the cookie is SameSite=Strict as well). */
-function checkOrigin(req: IncomingMessage): void {
-  const origin = req.headers.origin;
-  if (origin && originHost(origin) !== req.headers.host)
-    throw new HttpError(403, "FORBIDDEN", "requests from other sites are refused");
-  if (!/^application\/json\b/.test(req.headers["content-type"] ?? ""))
-    throw new HttpError(415, "BAD_REQUEST", "send JSON (application/json)");
-}
-
-function originHost(origin: string): string | null {
-  try {
-    return new URL(origin).host;
-  } catch {
-    return null;
-  }
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new HttpError(413, "BAD_REQUEST", "request too large");
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
-  } catch {
-    throw new HttpError(400, "BAD_REQUEST", "the request is not JSON");
   }
 }
