@@ -89,6 +89,11 @@ export class Journal {
     });
   }
 
+  /** Resolves once every file operation queued so far has run. */
+  async settled(): Promise<void> {
+    await this.chain;
+  }
+
   async close(): Promise<void> {
     await this.chain;
     await this.journal.close();

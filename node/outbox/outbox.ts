@@ -150,6 +150,16 @@ export class Outbox {
     await this.journal.close();
   }
 
+  /**
+   * Resolves once what the outbox has heard so far (acknowledgements included) is written: for a stop
+   * that must leave the journal as it stands, and for tests, instead of waiting a fixed time.
+   */
+  async settled(): Promise<void> {
+    // Acknowledgements arrive as resolved promises: let them all run first.
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.journal.settled();
+  }
+
   private send(entry: JournalEntry): void {
     this.inFlight.add(entry.id);
     this.deps.publish(entry).then(

@@ -8,8 +8,6 @@ import { MqttRecorder } from "../helpers/mqtt-recorder.js";
 import { startNode, type RunningNode } from "../helpers/node.js";
 import { TcpProxy } from "../helpers/tcp-proxy.js";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 // One owner of resending. The node reaches a real aedes through a proxy that first swallows what the
 // node sends (messages in flight, never acknowledged), then cuts the connection and refuses it for a
 // while, then lets it back. A subscriber on the broker counts what arrives.
@@ -61,7 +59,10 @@ describe("resending across a reconnect (real aedes behind a faulty proxy, real f
         30_000,
         "the last batch",
       );
-      await sleep(500); // a duplicate would arrive right behind
+      // A duplicate would come right behind: the node stopped (all it owed delivered), then every
+      // message the broker passed on before a marker of ours has arrived.
+      await run.stop();
+      await rec.barrier("labx");
 
       const replies = rec.jsonOn<Reply>("labx/RS1/reply");
       for (const id of ids)

@@ -22,8 +22,6 @@ function fakeClient() {
   };
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 20));
-
 describe("outbox", () => {
   const dirs: string[] = [];
   afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -50,7 +48,7 @@ describe("outbox", () => {
     );
     c1.sent[0]!.ack();
     c1.sent[2]!.ack();
-    await settle();
+    await a.settled();
     assert.equal(a.pendingCount, 1);
     // The process dies here: no stop(), files as they are.
     const c2 = fakeClient();
@@ -78,7 +76,7 @@ describe("outbox", () => {
     o.onConnect(); // a second connect event without a disconnect: nothing handed twice
     assert.equal(c.sent.length, 2);
     c.sent[0]!.fail();
-    await settle();
+    await o.settled();
     o.onConnect();
     assert.deepEqual(
       c.sent.map((s) => s.entry.payload),
@@ -104,7 +102,7 @@ describe("outbox", () => {
     o.onConnect();
     for (const p of ["x", "y", "z"]) await o.add({ topic: "t", payload: p });
     c.sent.forEach((s) => s.ack());
-    await settle();
+    await o.settled();
     await o.stop();
     assert.equal(readFileSync(path.join(d, JOURNAL_FILE), "utf8"), "", "journal emptied");
     assert.equal(readFileSync(path.join(d, ACKS_FILE), "utf8"), "");
