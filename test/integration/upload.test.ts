@@ -142,14 +142,19 @@ describe("upload to an S3-compatible store (Swift s3api)", () => {
           `${session} ended`,
         );
       }
-      // Over --max-usage 1 MiB, with nothing in the store: both kept.
-      await new Promise((r) => setTimeout(r, 1000));
+      // Over --max-usage 1 MiB, with nothing in the store: retention's pass after the second session
+      // says it keeps both (the event), and both are there.
+      const held = await mq.waitFor(
+        () =>
+          mq
+            .jsonOn<NodeEvent>("labx/RET/event")
+            .filter((e) => e.type === "disk_low" && e.reason === "backlog")
+            .find((e) => e.message.startsWith("over --max-usage: 2 finished sessions")),
+        10_000,
+        "over the limit with a backlog: an event, not a silent loss",
+      );
       assert.ok(existsSync(path.join(dataDir, "first", "manifest.jsonl")), "first kept: not uploaded");
       assert.ok(existsSync(path.join(dataDir, "second", "manifest.jsonl")), "second kept: not uploaded");
-      const held = mq
-        .jsonOn<NodeEvent>("labx/RET/event")
-        .find((e) => e.type === "disk_low" && e.reason === "backlog");
-      assert.ok(held, "over the limit with a backlog: an event, not a silent loss");
       assert.match(held.message, /kept until delivered and uploaded/);
       await store.up();
       await mq.waitFor(() => backlogEmpty(mq, "RET"), 60_000, "backlog empty");
