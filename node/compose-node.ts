@@ -200,7 +200,7 @@ export function composeNode(config: Config, deps: NodeDeps) {
 
   // The feedback, now that every part exists.
   controller.onSessionEnded(async (_result, session) => {
-    if (session) await uploader?.sessionEnded(session);
+    if (session) uploader?.sessionEnded(session);
     await retention.apply();
   });
   extras.onChange(() => {

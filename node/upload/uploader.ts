@@ -48,6 +48,8 @@ export class Uploader implements Unit {
   readonly name = "upload";
   private readonly clock: Clock;
   private queue = new UploadQueue();
+  /** What the node told, queued in order (each file's size is read first). */
+  private told: Promise<void> = Promise.resolve();
   private retry: TimerHandle | null = null;
   private running: Promise<void> | null = null;
   private again = false;
@@ -85,20 +87,28 @@ export class Uploader implements Unit {
     this.nudge();
   }
 
-  /** A batch is listed (in the manifest, announced): it, its sidecar and the manifest are queued. */
-  async batchListed(batch: BatchReady): Promise<void> {
-    this.tell(await listedFiles(this.o.dataDir, batch));
+  /**
+   * A batch is listed (in the manifest, announced): it, its sidecar and the manifest are queued. Never
+   * waited for by the recording; what it is told is queued in the order it was told.
+   */
+  batchListed(batch: BatchReady): void {
+    this.tell(() => listedFiles(this.o.dataDir, batch));
   }
 
   /** A session ended: its final manifest and session-end.json are queued. */
-  async sessionEnded(session: string): Promise<void> {
-    this.tell(await endedFiles(this.o.dataDir, session));
+  sessionEnded(session: string): void {
+    this.tell(() => endedFiles(this.o.dataDir, session));
   }
 
-  private tell(files: PendingFile[]): void {
-    this.queue.add(files);
-    this.report(this.queue.backlog());
-    this.nudge();
+  private tell(files: () => Promise<PendingFile[]>): void {
+    this.told = this.told
+      .then(files)
+      .then((found) => {
+        this.queue.add(found);
+        this.report(this.queue.backlog());
+        this.nudge();
+      })
+      .catch((err: unknown) => this.o.log.error({ err }, "upload backlog not updated"));
   }
 
   /** Something new may be on disk: upload it now unless a pass is running (then one more follows). */
@@ -125,6 +135,8 @@ export class Uploader implements Unit {
   async stop(): Promise<void> {
     if (!this.stopped) {
       this.drainUntil = this.clock.now() + (this.o.drainMs ?? 0);
+      // What the node told before it stopped (a session's end) is in the queue before the drain.
+      await this.told;
       await this.running;
       while (
         this.failures === 0 &&
