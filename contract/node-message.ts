@@ -57,25 +57,10 @@ export function decodeNodeMessage(
       const meta = readPreviewMeta(payload);
       return validators.preview(meta) && meta.node === node ? { node, leaf, value: meta } : null;
     }
-    case "state": {
+    default: {
+      // state, clock, batch, event, reply: JSON, checked against the schema of the same name.
       const v = json(payload);
-      return validators.state(v) ? { node, leaf, value: v } : null;
-    }
-    case "clock": {
-      const v = json(payload);
-      return validators.clock(v) ? { node, leaf, value: v } : null;
-    }
-    case "batch": {
-      const v = json(payload);
-      return validators.batch(v) ? { node, leaf, value: v } : null;
-    }
-    case "event": {
-      const v = json(payload);
-      return validators.event(v) ? { node, leaf, value: v } : null;
-    }
-    case "reply": {
-      const v = json(payload);
-      return validators.reply(v) ? { node, leaf, value: v } : null;
+      return validators[leaf](v) ? ({ node, leaf, value: v } as NodeMessage) : null;
     }
   }
 }
