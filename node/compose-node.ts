@@ -5,7 +5,7 @@ import type { Config } from "../platform/config/config.js";
 import type { Clock } from "../platform/clock.js";
 import type { BatchReady, NodeEvent, NodeState } from "../contract/generated/payloads.js";
 import type { Validators } from "../contract/schemas.js";
-import { commandTopics, haStatusTopic, isBatchTopic, nodeTopic, type NodeLeaf } from "../contract/topics.js";
+import { commandTopics, isBatchTopic, nodeTopic, type NodeLeaf } from "../contract/topics.js";
 import { MqttConnection } from "../platform/mqtt/connection.js";
 import { clientSecurity } from "../platform/mqtt/client-security.js";
 import { redactor } from "../platform/secrets.js";
@@ -17,7 +17,7 @@ import { Outbox } from "./outbox/outbox.js";
 import { NodeMessages } from "./outbox/node-messages.js";
 import { createRetention } from "./data/create-retention.js";
 import { NodeStateExtras } from "./node-state.js";
-import { HaDiscovery } from "./homeassistant/ha-discovery.js";
+import { HaDiscovery, haSubscriptions } from "./homeassistant/ha-discovery.js";
 import { SessionController } from "./session/session-controller.js";
 import { isNoSpace } from "./session/session-events.js";
 import { spawnWithEnvironment, type SpawnFn } from "./process/child-runner.js";
@@ -70,7 +70,7 @@ export function composeNode(config: Config, deps: NodeDeps) {
     availabilityTopic: topic("availability"),
     subscriptions: [
       ...commandTopics(config.base_topic, config.sbc_id, config.groups),
-      ...(config.ha_discovery ? [haStatusTopic(config.ha_prefix)] : []),
+      ...haSubscriptions(config.ha_discovery, config.ha_prefix),
     ],
     log: logOf("mqtt"),
     security: clientSecurity(config),

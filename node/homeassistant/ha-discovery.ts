@@ -9,6 +9,11 @@ export interface HaDiscoveryOptions extends DiscoveryInput {
   log: Logger;
 }
 
+/** What a node subscribes to for HA's birth message (before the discovery itself exists); none when off. */
+export function haSubscriptions(enabled: boolean, prefix: string): string[] {
+  return enabled ? [haStatusTopic(prefix)] : [];
+}
+
 /**
  * Home Assistant discovery for one node: the device message (retained) on every connect and again
  * when HA announces itself online on <prefix>/status (a restarted HA without retained messages).
@@ -21,11 +26,6 @@ export class HaDiscovery {
   constructor(private readonly o: HaDiscoveryOptions) {
     this.statusTopic = haStatusTopic(o.prefix);
     this.topic = haDeviceConfigTopic(o.prefix, o.node);
-  }
-
-  /** The topic to subscribe to for HA's birth message; none when discovery is off. */
-  get subscriptions(): string[] {
-    return this.o.enabled ? [this.statusTopic] : [];
   }
 
   onConnect(): void {

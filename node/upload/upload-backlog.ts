@@ -64,8 +64,8 @@ export function sessionBacklog(dataDir: string, session: string): PendingFile[] 
   return out;
 }
 
-/** Every session folder's backlog, oldest session first. */
-export function scanBacklog(dataDir: string, isSession: (name: string) => boolean): Backlog {
+/** Every session folder's pending files, oldest session first (the queue sums them up: upload-queue.ts). */
+export function scanBacklog(dataDir: string, isSession: (name: string) => boolean): PendingFile[] {
   let names: string[];
   try {
     names = readdirSync(dataDir, { withFileTypes: true })
@@ -77,14 +77,7 @@ export function scanBacklog(dataDir: string, isSession: (name: string) => boolea
   const byAge = names
     .map((name) => ({ name, mtime: statSync(path.join(dataDir, name)).mtimeMs }))
     .sort((a, b) => a.mtime - b.mtime);
-  const files = byAge.flatMap(({ name }) => sessionBacklog(dataDir, name));
-  const oldest = files.find((f) => f.batch !== null)?.batch?.end ?? null;
-  return {
-    files,
-    bytes: files.reduce((s, f) => s + f.bytes, 0),
-    oldest,
-    sessions: new Set(files.map((f) => f.session)),
-  };
+  return byAge.flatMap(({ name }) => sessionBacklog(dataDir, name));
 }
 
 /** A file of a session folder as the backlog holds it; null when it is not there (never written, or removed). */

@@ -73,7 +73,7 @@ export class Uploader implements Unit {
   async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
-    this.queue = new UploadQueue(scanBacklog(this.o.dataDir, this.o.isSession).files);
+    this.queue = new UploadQueue(scanBacklog(this.o.dataDir, this.o.isSession));
     this.report(this.queue.backlog());
     try {
       await this.o.store.credentialsReady();
